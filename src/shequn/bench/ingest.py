@@ -1,0 +1,96 @@
+"""The `ingest` workload: simulated chat traffic through the whole pipeline on the embedded
+default (SQLite), against the same events inserted in batches into a bare SQLite table."""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from shequn.community.service import do_create_workspace
+from shequn.engine.service import do_ingest_lines
+from shequn.platform.db import make_engine, transaction
+from shequn.platform.migrate import upgrade
+from shequn.settings import Settings
+from shequn.simulate.world import chat_traffic
+
+BATCH = 2000
+
+
+def _lines(n: int) -> list[bytes]:
+    return [orjson.dumps(ev) for ev in chat_traffic(n)]
+
+
+def _baseline(lines: list[bytes], path: Path) -> float:
+    """Decode and insert in batches into one bare table: no validation, no engine."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute(
+        "CREATE TABLE events (seq INTEGER PRIMARY KEY, channel TEXT, ext_id TEXT, type TEXT,"
+        " group_ext TEXT, member_ext TEXT, at TEXT, data TEXT, UNIQUE (channel, ext_id))"
+    )
+    started = time.perf_counter()
+    for start in range(0, len(lines), BATCH):
+        rows = []
+        for line in lines[start : start + BATCH]:
+            ev = orjson.loads(line)
+            rows.append(
+                (
+                    ev["channel"],
+                    ev["id"],
+                    ev["type"],
+                    ev.get("group"),
+                    ev.get("member"),
+                    ev["at"],
+                    orjson.dumps(ev.get("data") or {}).decode(),
+                )
+            )
+        conn.execute("BEGIN")
+        conn.executemany(
+            "INSERT INTO events (channel, ext_id, type, group_ext, member_ext, at, data)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return elapsed
+
+
+def _shequn(lines: list[bytes], path: Path) -> float:
+    settings = Settings(database_url=f"sqlite:///{path}")
+    upgrade(settings)
+    engine = make_engine(settings.database_url)
+    with transaction(engine) as conn:
+        ws = do_create_workspace(conn, "bench")
+    numbered = list(enumerate(lines, start=1))
+    started = time.perf_counter()
+    report = do_ingest_lines(engine, ws, lambda: iter(numbered), batch_size=BATCH)
+    elapsed = time.perf_counter() - started
+    engine.dispose()
+    assert report.accepted == len(lines), report.summary()
+    return elapsed
+
+
+def bench_ingest(size: int = 100_000, **_: Any) -> dict[str, Any]:
+    lines = _lines(size)
+    with tempfile.TemporaryDirectory(prefix="shequn-bench-") as tmp:
+        base_s = _baseline(lines, Path(tmp) / "baseline.db")
+        ours_s = _shequn(lines, Path(tmp) / "shequn.db")
+    rate = size / ours_s
+    baseline = size / base_s
+    return {
+        "workload": "ingest",
+        "events": size,
+        "rate": round(rate),
+        "seconds": round(ours_s, 3),
+        "baseline_rate": round(baseline),
+        "baseline_seconds": round(base_s, 3),
+        "ratio": round(rate / baseline, 3),
+        "unit": "events/s",
+    }

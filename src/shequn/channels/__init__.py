@@ -1,0 +1,1 @@
+"""Channel adapters: inbound traffic becomes events, decided actions go out."""

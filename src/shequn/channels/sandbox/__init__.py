@@ -1,0 +1,1 @@
+"""The built-in sandbox channel: groups live in Shequn and every capability works."""

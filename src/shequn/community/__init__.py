@@ -1,0 +1,1 @@
+"""Workspaces, groups, members and memberships: who is where."""

@@ -1,0 +1,63 @@
+"""HTTP routes of the community: the workspace, its configuration, groups and members."""
+
+from __future__ import annotations
+
+from itertools import islice
+from typing import Annotated, Any
+
+import yaml
+from fastapi import APIRouter, Query, Request
+
+from shequn.community.service import do_apply_config, effective_config_document
+from shequn.exports import EXPORTS
+from shequn.platform.db import transaction
+from shequn.web.auth import EngineDep, Workspace
+from shequn.web.body import read_bounded
+from shequn.web.problems import Problem
+
+router = APIRouter(prefix="/api/v1/workspaces/{ws}", tags=["community"])
+
+
+@router.get("", summary="The workspace")
+def get_workspace(workspace: Workspace) -> dict[str, Any]:
+    return {
+        "workspace": workspace.slug,
+        "timezone": workspace.config.workspace.timezone,
+        "locale": workspace.locale,
+        "config_version": workspace.config_version,
+    }
+
+
+@router.get("/config", summary="Effective configuration")
+def get_config(workspace: Workspace) -> dict[str, Any]:
+    return effective_config_document(workspace)
+
+
+@router.put("/config", summary="Replace the configuration (JSON or YAML body)")
+async def put_config(request: Request, workspace: Workspace, engine: EngineDep) -> dict[str, Any]:
+    body = await read_bounded(request, 1024 * 1024)
+    try:
+        document = yaml.safe_load(body.decode("utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise Problem(400, "Malformed configuration", str(exc).replace("\n", " ")) from exc
+    with transaction(engine) as conn:
+        ws = do_apply_config(conn, workspace.slug, document)
+    return effective_config_document(ws)
+
+
+def _listing(kind: str):  # type: ignore[no-untyped-def]
+    def handler(
+        workspace: Workspace,
+        engine: EngineDep,
+        limit: Annotated[int, Query(ge=1, le=5000)] = 100,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> list[dict[str, Any]]:
+        with engine.connect() as conn:
+            return list(islice(EXPORTS[kind].rows(conn, workspace), offset, offset + limit))
+
+    handler.__name__ = f"list_{kind}"
+    return handler
+
+
+for _kind in ("groups", "members", "memberships"):
+    router.add_api_route(f"/{_kind}", _listing(_kind), methods=["GET"], summary=f"List {_kind}")

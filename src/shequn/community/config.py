@@ -1,0 +1,100 @@
+"""Workspace configuration: a schema assembled from the sections each domain registers.
+
+The stored document is what the operator applied; the effective configuration is that
+document over the defaults. Unknown keys are errors, so typos never pass silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+
+_SECTIONS: dict[str, type[BaseModel]] = {}
+_root_model: type[BaseModel] | None = None
+
+
+class Section(BaseModel):
+    """Base of every configuration section: strict about unknown keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WorkspaceSection(Section):
+    name: str | None = Field(default=None, description="Display name of the brand.")
+    timezone: str = Field(default="Asia/Shanghai", description="Time zone for 'days'.")
+    locale: Literal["zh-CN", "en"] = Field(default="zh-CN", description="Language of replies.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+class GroupsSection(Section):
+    default_capacity: int = Field(default=500, ge=1, le=100_000)
+
+
+def register_section(name: str, model: type[BaseModel]) -> None:
+    """A domain adds its own section; call at import time of the domain's config module."""
+    global _root_model
+    _SECTIONS[name] = model
+    _root_model = None
+
+
+register_section("workspace", WorkspaceSection)
+register_section("groups", GroupsSection)
+
+
+def config_model() -> type[BaseModel]:
+    global _root_model
+    if _root_model is None:
+        fields: dict[str, Any] = {name: (model, model()) for name, model in _SECTIONS.items()}
+        _root_model = create_model(
+            "WorkspaceConfig",
+            __config__=ConfigDict(extra="forbid", frozen=True),
+            **fields,
+        )
+    return _root_model
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigError:
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class ConfigRejected(Exception):
+    def __init__(self, errors: list[ConfigError]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(str(e) for e in errors))
+
+
+def check_config(document: Any) -> BaseModel:
+    """Validate an operator's document; raise ConfigRejected listing every error by path."""
+    if document is None:
+        document = {}
+    if not isinstance(document, dict):
+        raise ConfigRejected([ConfigError("(root)", "expected a mapping of sections")])
+    try:
+        return config_model().model_validate(document)
+    except ValidationError as exc:
+        errors = [
+            ConfigError(".".join(str(p) for p in err["loc"]) or "(root)", err["msg"])
+            for err in exc.errors(include_url=False)
+        ]
+        raise ConfigRejected(errors) from None
+
+
+def effective_config(document: dict[str, Any]) -> Any:
+    """The effective configuration of a stored document (already validated when applied)."""
+    return check_config(document)

@@ -1,0 +1,124 @@
+"""Workspaces, API tokens and workspace configuration."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, select, update
+
+from shequn.community.config import check_config
+from shequn.community.models import api_tokens, workspaces
+from shequn.engine.rules import WorkspaceInfo, load_rule_modules
+from shequn.platform.db import transaction
+
+
+class NotFound(LookupError):
+    pass
+
+
+class Conflict(ValueError):
+    pass
+
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+def check_slug(slug: str) -> str:
+    if not SLUG.match(slug):
+        raise ValueError(f"workspace name {slug!r}: use 1–64 lowercase letters, digits, '-' or '_'")
+    return slug
+
+
+def do_create_workspace(conn: Connection, slug: str, name: str | None = None) -> WorkspaceInfo:
+    check_slug(slug)
+    exists = conn.execute(select(workspaces.c.id).where(workspaces.c.slug == slug)).first()
+    if exists is not None:
+        raise Conflict(f"workspace {slug!r} already exists")
+    wid = conn.execute(
+        workspaces.insert().values(
+            slug=slug,
+            name=name or slug,
+            config={},
+            config_version=1,
+            created_at=datetime.now(UTC),
+        )
+    ).inserted_primary_key
+    assert wid is not None
+    return WorkspaceInfo(int(wid[0]), slug, _effective({}), 1)
+
+
+def _effective(document: dict[str, Any]) -> Any:
+    load_rule_modules()  # domains register their config sections on import
+    return check_config(document)
+
+
+def access_workspace(conn: Connection, slug: str) -> WorkspaceInfo:
+    row = conn.execute(
+        select(workspaces.c.id, workspaces.c.config, workspaces.c.config_version).where(
+            workspaces.c.slug == slug
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"no workspace {slug!r} (create it with: shequn workspace create {slug})")
+    return WorkspaceInfo(int(row[0]), slug, _effective(row[1]), int(row[2]))
+
+
+def load_workspace(engine: Engine, slug: str) -> WorkspaceInfo:
+    with engine.connect() as conn:
+        return access_workspace(conn, slug)
+
+
+def list_workspaces(conn: Connection) -> list[str]:
+    return [r[0] for r in conn.execute(select(workspaces.c.slug).order_by(workspaces.c.id))]
+
+
+def do_apply_config(conn: Connection, slug: str, document: Any) -> WorkspaceInfo:
+    """Validate the whole document first (every error by path), then store it."""
+    load_rule_modules()
+    check_config(document)
+    ws = access_workspace(conn, slug)
+    conn.execute(
+        update(workspaces)
+        .where(workspaces.c.id == ws.id)
+        .values(config=document or {}, config_version=workspaces.c.config_version + 1)
+    )
+    return access_workspace(conn, slug)
+
+
+def effective_config_document(ws: WorkspaceInfo) -> dict[str, Any]:
+    dumped: dict[str, Any] = ws.config.model_dump(mode="json")
+    return dumped
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def do_create_token(conn: Connection, slug: str, name: str = "admin") -> str:
+    """A new bearer token for one workspace; only its hash is stored."""
+    ws = access_workspace(conn, slug)
+    token = f"sq_{secrets.token_urlsafe(32)}"
+    conn.execute(
+        api_tokens.insert().values(
+            workspace_id=ws.id, name=name, token_hash=_hash(token), created_at=datetime.now(UTC)
+        )
+    )
+    return token
+
+
+def workspace_of_token(conn: Connection, token: str) -> str | None:
+    row = conn.execute(
+        select(workspaces.c.slug)
+        .join(api_tokens, api_tokens.c.workspace_id == workspaces.c.id)
+        .where(api_tokens.c.token_hash == _hash(token))
+    ).first()
+    return None if row is None else str(row[0])
+
+
+def count_workspaces(engine: Engine) -> int:
+    with transaction(engine) as conn:
+        return int(conn.execute(select(func.count()).select_from(workspaces)).scalar_one())

@@ -1,0 +1,1 @@
+"""The engine: ingest → dedupe → append → project → rules → outbox, the scheduler."""

@@ -1,0 +1,172 @@
+"""Ingest: dedupe → append → project → rules → outbox, one transaction per batch."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Connection, Engine, and_, select
+
+from shequn.engine.jobs import JobBook
+from shequn.engine.models import events as events_table
+from shequn.engine.outbox import DecidedAction, OutboxWriter
+from shequn.engine.projector import project
+from shequn.engine.rules import Context, WorkspaceInfo, handler_for, rules_for
+from shequn.engine.state import BatchState
+from shequn.events import Event, MemberJoinedData
+from shequn.platform.db import chunks, lock_workspace, transaction
+
+DEFAULT_BATCH = 2000
+
+
+@dataclass(slots=True)
+class IngestResult:
+    accepted: int = 0
+    duplicates: int = 0
+    actions: list[DecidedAction] = field(default_factory=list)
+
+    def add(self, other: IngestResult) -> None:
+        self.accepted += other.accepted
+        self.duplicates += other.duplicates
+        self.actions.extend(other.actions)
+
+
+def _fresh_events(conn: Connection, workspace_id: int, batch: Sequence[Event]) -> list[Event]:
+    """The batch without events already stored or repeated within it (first one wins)."""
+    seen: set[tuple[str, str]] = set()
+    unique: list[Event] = []
+    for ev in batch:
+        key = (ev.channel, ev.id)
+        if key not in seen:
+            seen.add(key)
+            unique.append(ev)
+    stored: set[tuple[str, str]] = set()
+    t = events_table
+    for part in chunks([ev.id for ev in unique], 500):
+        rows = conn.execute(
+            select(t.c.channel, t.c.ext_id).where(
+                and_(t.c.workspace_id == workspace_id, t.c.ext_id.in_(part))
+            )
+        )
+        stored.update((r[0], r[1]) for r in rows)
+    return [ev for ev in unique if (ev.channel, ev.id) not in stored]
+
+
+def _append(conn: Connection, workspace_id: int, fresh: Sequence[Event]) -> None:
+    conn.execute(
+        events_table.insert(),
+        [
+            {
+                "workspace_id": workspace_id,
+                "channel": ev.channel,
+                "ext_id": ev.id,
+                "type": ev.type,
+                "group_ext": ev.group,
+                "member_ext": ev.member,
+                "at": ev.at,
+                "data": ev.data.model_dump(mode="json", exclude_none=True),
+            }
+            for ev in fresh
+        ],
+    )
+
+
+def _preload(state: BatchState, fresh: Sequence[Event]) -> None:
+    group_keys = set()
+    member_keys = set()
+    membership_keys = set()
+    for ev in fresh:
+        if ev.group is not None:
+            group_keys.add((ev.channel, ev.group))
+        if ev.member is not None:
+            member_keys.add((ev.channel, ev.member))
+            if ev.group is not None:
+                membership_keys.add((ev.channel, ev.group, ev.member))
+        if isinstance(ev.data, MemberJoinedData) and ev.data.inviter:
+            member_keys.add((ev.channel, ev.data.inviter))
+    state.load(group_keys, member_keys, membership_keys)
+
+
+class Run:
+    """One transaction of engine work for one workspace: projections, jobs and outbox."""
+
+    def __init__(self, conn: Connection, workspace: WorkspaceInfo) -> None:
+        self.conn = conn
+        self.workspace = workspace
+        self.state = BatchState(conn, workspace.id)
+        self.jobs = JobBook(conn, workspace.id)
+        self.outbox = OutboxWriter(workspace.id, workspace.locale)
+        self.capacity = int(workspace.config.groups.default_capacity)
+
+    def run_jobs_until(self, until: datetime) -> int:
+        """Run every job due by `until`, each at its own due time."""
+        self.jobs.load_due(until)
+        count = 0
+        while (job := self.jobs.pop_due(until)) is not None:
+            handler = handler_for(job.kind)
+            ctx = Context(self.workspace, self.state, self.jobs, job.due_at)
+            if handler is not None:
+                channel = str(job.payload.get("channel", "sandbox"))
+                for decision in handler.fn(job, ctx):
+                    self.outbox.add(
+                        handler.qualname,
+                        decision,
+                        channel=channel,
+                        caused_by=job.payload.get("caused_by"),
+                        cause_key=f"job:{job.key}",
+                        at=job.due_at,
+                    )
+            self.jobs.finish(job, job.due_at)
+            count += 1
+        return count
+
+    def apply(self, ev: Event) -> None:
+        self.run_jobs_until(ev.at)
+        project(self.state, ev, self.capacity)
+        ctx = Context(self.workspace, self.state, self.jobs, ev.at)
+        for r in rules_for(ev.type):
+            for decision in r.fn(ev, ctx):
+                self.outbox.add(
+                    r.qualname,
+                    decision,
+                    channel=ev.channel,
+                    caused_by=ev.id,
+                    cause_key=f"event:{ev.channel}:{ev.id}",
+                    at=ev.at,
+                )
+
+    def flush(self) -> None:
+        self.state.flush()
+        self.jobs.flush()
+        self.outbox.flush(self.conn)
+
+
+def ingest_batch(
+    conn: Connection, workspace: WorkspaceInfo, batch: Sequence[Event]
+) -> IngestResult:
+    """Process one batch inside the caller's transaction (the caller commits)."""
+    lock_workspace(conn, workspace.id)
+    fresh = _fresh_events(conn, workspace.id, batch)
+    result = IngestResult(accepted=len(fresh), duplicates=len(batch) - len(fresh))
+    if not fresh:
+        return result
+    _append(conn, workspace.id, fresh)
+    run = Run(conn, workspace)
+    _preload(run.state, fresh)
+    run.jobs.load_due(max(ev.at for ev in fresh))
+    for ev in fresh:
+        run.apply(ev)
+    run.flush()
+    result.actions = run.outbox.decided
+    return result
+
+
+def tick(engine: Engine, workspace: WorkspaceInfo, until: datetime) -> int:
+    """Run the scheduler for one workspace up to `until`; returns the jobs run."""
+    with transaction(engine) as conn:
+        lock_workspace(conn, workspace.id)
+        run = Run(conn, workspace)
+        count = run.run_jobs_until(until)
+        run.flush()
+    return count

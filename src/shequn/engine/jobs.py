@@ -1,0 +1,165 @@
+"""The durable scheduler's book of jobs within one transaction.
+
+A job is due work with a slot ("the welcome of group g"): scheduling into a slot that already
+has pending work merges into it, so bursts collapse into one job.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, select, update
+
+from shequn.engine.models import jobs
+
+
+@dataclass(slots=True)
+class Job:
+    kind: str
+    slot: str
+    key: str
+    due_at: datetime
+    payload: dict[str, Any]
+    status: str = "pending"
+    done_at: datetime | None = None
+    id: int | None = None
+    dirty: bool = field(default=True, compare=False)
+
+    def __lt__(self, other: Job) -> bool:
+        return (self.due_at, self.key) < (other.due_at, other.key)
+
+
+class JobBook:
+    def __init__(self, conn: Connection, workspace_id: int) -> None:
+        self.conn = conn
+        self.workspace_id = workspace_id
+        self._by_slot: dict[str, Job | None] = {}
+        self._heap: list[Job] = []
+        self._all: list[Job] = []
+        self._loaded_until: datetime | None = None
+
+    def _remember(self, job: Job) -> None:
+        self._by_slot[job.slot] = job
+        self._all.append(job)
+        heapq.heappush(self._heap, job)
+
+    def load_due(self, until: datetime) -> None:
+        """Bring every pending job due by `until` into memory, in due order."""
+        if self._loaded_until is not None and until <= self._loaded_until:
+            return
+        t = jobs
+        stmt = (
+            select(t.c.id, t.c.kind, t.c.slot, t.c.key, t.c.due_at, t.c.payload)
+            .where(t.c.workspace_id == self.workspace_id)
+            .where(t.c.status == "pending")
+            .where(t.c.due_at <= until)
+            .order_by(t.c.due_at, t.c.key)
+        )
+        known = {j.id for j in self._all if j.id is not None}
+        for row in self.conn.execute(stmt).mappings():
+            if row["id"] not in known:
+                job = Job(**row, dirty=False)
+                self._remember(job)
+        self._loaded_until = until
+
+    def pending_in_slot(self, slot: str) -> Job | None:
+        if slot not in self._by_slot:
+            t = jobs
+            row = (
+                self.conn.execute(
+                    select(t.c.id, t.c.kind, t.c.slot, t.c.key, t.c.due_at, t.c.payload)
+                    .where(t.c.workspace_id == self.workspace_id)
+                    .where(t.c.slot == slot)
+                    .where(t.c.status == "pending")
+                    .limit(1)
+                )
+                .mappings()
+                .first()
+            )
+            if row is None:
+                self._by_slot[slot] = None
+            else:
+                self._remember(Job(**row, dirty=False))
+        job = self._by_slot[slot]
+        return job if job is not None and job.status == "pending" else None
+
+    def schedule(
+        self,
+        kind: str,
+        slot: str,
+        due_at: datetime,
+        payload: dict[str, Any],
+        merge: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] | None,
+    ) -> Job:
+        existing = self.pending_in_slot(slot)
+        if existing is not None:
+            existing.payload = merge(existing.payload, payload) if merge else payload
+            existing.dirty = True
+            return existing
+        job = Job(kind, slot, f"{slot}@{due_at.isoformat()}", due_at, payload)
+        self._remember(job)
+        return job
+
+    def pop_due(self, until: datetime) -> Job | None:
+        """The next pending job due at or before `until`, if any."""
+        while self._heap and self._heap[0].due_at <= until:
+            job = heapq.heappop(self._heap)
+            if job.status == "pending":
+                return job
+        return None
+
+    def finish(self, job: Job, at: datetime) -> None:
+        job.status = "done"
+        job.done_at = at
+        job.dirty = True
+        if self._by_slot.get(job.slot) is job:
+            self._by_slot[job.slot] = None
+
+    def flush(self) -> None:
+        new = [j for j in self._all if j.dirty and j.id is None]
+        old = [j for j in self._all if j.dirty and j.id is not None]
+        if new:
+            self.conn.execute(
+                jobs.insert(),
+                [
+                    {
+                        "workspace_id": self.workspace_id,
+                        "kind": j.kind,
+                        "slot": j.slot,
+                        "key": j.key,
+                        "due_at": j.due_at,
+                        "payload": j.payload,
+                        "status": j.status,
+                        "done_at": j.done_at,
+                    }
+                    for j in new
+                ],
+            )
+        if old:
+            stmt = (
+                update(jobs)
+                .where(jobs.c.id == bindparam("_id"))
+                .values(
+                    payload=bindparam("payload"),
+                    status=bindparam("status"),
+                    done_at=bindparam("done_at"),
+                )
+            )
+            self.conn.execute(
+                stmt,
+                [
+                    {"_id": j.id, "payload": j.payload, "status": j.status, "done_at": j.done_at}
+                    for j in old
+                ],
+            )
+        for j in self._all:
+            j.dirty = False
+        # New rows got ids in the database; drop them so nothing is inserted twice.
+        self._all = [j for j in self._all if j.id is not None]
+        self._by_slot = {s: j for s, j in self._by_slot.items() if j is None or j.id is not None}
+        self._heap = [j for j in self._heap if j.id is not None]
+        heapq.heapify(self._heap)

@@ -1,0 +1,151 @@
+"""The rule registry and the context rules see.
+
+A rule is a plain function `(event, ctx) -> decisions`, registered per domain for the event
+types it cares about. A job handler is `(job, ctx) -> decisions` for work the scheduler runs
+when it falls due. Neither reads the wall clock: `ctx.now` is the event's time, or the
+scheduler's clock.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from shequn.actions import Decision
+from shequn.engine.jobs import Job, JobBook
+from shequn.engine.state import BatchState
+from shequn.events import Event
+
+# Domains whose rules module registers rules on import. Later domains add themselves here.
+RULE_MODULES = ("shequn.engagement.rules",)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkspaceInfo:
+    id: int
+    slug: str
+    config: Any  # the effective configuration (community.config)
+    config_version: int
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.config.workspace.timezone)
+
+    @property
+    def locale(self) -> str:
+        return str(self.config.workspace.locale)
+
+
+class Context:
+    """What a rule may read and the few things it may do besides deciding actions."""
+
+    def __init__(
+        self, workspace: WorkspaceInfo, state: BatchState, jobs: JobBook, now: datetime
+    ) -> None:
+        self.workspace = workspace
+        self.state = state
+        self.jobs = jobs
+        self.now = now
+
+    @property
+    def config(self) -> Any:
+        return self.workspace.config
+
+    def local_date(self, at: datetime | None = None) -> date:
+        """The calendar day of `at` (default: now) in the workspace's time zone."""
+        return (at or self.now).astimezone(self.workspace.tz).date()
+
+    def schedule(
+        self,
+        kind: str,
+        slot: str,
+        due_at: datetime,
+        payload: dict[str, Any],
+        merge: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] | None = None,
+    ) -> Job:
+        """Schedule work for `slot`; if it is already pending, merge into it instead."""
+        return self.jobs.schedule(kind, slot, due_at, payload, merge)
+
+
+RuleFn = Callable[[Event, Context], Iterable[Decision]]
+JobFn = Callable[[Job, Context], Iterable[Decision]]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    domain: str
+    name: str
+    on: frozenset[str]
+    fn: RuleFn
+
+    @property
+    def qualname(self) -> str:
+        return f"{self.domain}.{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class JobHandler:
+    domain: str
+    name: str
+    kind: str
+    fn: JobFn
+
+    @property
+    def qualname(self) -> str:
+        return f"{self.domain}.{self.name}"
+
+
+_RULES_BY_TYPE: dict[str, list[Rule]] = {}
+_JOB_HANDLERS: dict[str, JobHandler] = {}
+_loaded = False
+
+
+def rule(domain: str, name: str, on: Iterable[str]) -> Callable[[RuleFn], RuleFn]:
+    def register(fn: RuleFn) -> RuleFn:
+        r = Rule(domain, name, frozenset(on), fn)
+        for etype in r.on:
+            bucket = _RULES_BY_TYPE.setdefault(etype, [])
+            if all(x.qualname != r.qualname for x in bucket):
+                bucket.append(r)
+        return fn
+
+    return register
+
+
+def job_handler(domain: str, name: str, kind: str) -> Callable[[JobFn], JobFn]:
+    def register(fn: JobFn) -> JobFn:
+        _JOB_HANDLERS[kind] = JobHandler(domain, name, kind, fn)
+        return fn
+
+    return register
+
+
+def load_rule_modules() -> None:
+    global _loaded
+    if not _loaded:
+        for module in RULE_MODULES:
+            importlib.import_module(module)
+        _loaded = True
+
+
+def rules_for(event_type: str) -> list[Rule]:
+    load_rule_modules()
+    return _RULES_BY_TYPE.get(event_type, [])
+
+
+def handler_for(kind: str) -> JobHandler | None:
+    load_rule_modules()
+    return _JOB_HANDLERS.get(kind)
+
+
+def all_rules() -> list[Rule]:
+    load_rule_modules()
+    seen: dict[str, Rule] = {}
+    for bucket in _RULES_BY_TYPE.values():
+        for r in bucket:
+            seen[r.qualname] = r
+    return sorted(seen.values(), key=lambda r: r.qualname)

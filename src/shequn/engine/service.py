@@ -1,0 +1,158 @@
+"""Ingest operations shared by the command line, the API and the simulator."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+
+from shequn.engine.ingest import DEFAULT_BATCH, IngestResult, ingest_batch
+from shequn.engine.rules import WorkspaceInfo
+from shequn.events import BatchRejected, Event, EventError, parse_event, parse_line
+from shequn.platform import metrics
+from shequn.platform.db import transaction
+
+Lines = Callable[[], Iterable[tuple[int, bytes]]]
+
+
+@dataclass(slots=True)
+class IngestReport:
+    accepted: int = 0
+    duplicates: int = 0
+    skipped: list[EventError] = field(default_factory=list)
+    result: IngestResult = field(default_factory=IngestResult)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "skipped": len({e.position for e in self.skipped}),
+            "errors": [str(e) for e in self.skipped],
+        }
+
+
+def check_lines(lines: Iterable[tuple[int, bytes]]) -> tuple[int, list[EventError]]:
+    """First pass: validate everything, keep only the errors (memory stays flat)."""
+    count = 0
+    errors: list[EventError] = []
+    for number, line in lines:
+        if not line.strip():
+            continue
+        count += 1
+        parsed = parse_line(line, number)
+        if not isinstance(parsed, Event):
+            errors.extend(parsed)
+    return count, errors
+
+
+def _commit_batch(engine: Engine, ws: WorkspaceInfo, batch: Sequence[Event]) -> IngestResult:
+    started = time.perf_counter()
+    with transaction(engine) as conn:
+        result = ingest_batch(conn, ws, batch)
+    metrics.record_batch(result.accepted, result.duplicates, time.perf_counter() - started)
+    return result
+
+
+def do_ingest_lines(
+    engine: Engine,
+    ws: WorkspaceInfo,
+    lines: Lines,
+    *,
+    skip_invalid: bool = False,
+    batch_size: int = DEFAULT_BATCH,
+    progress: Callable[[int], Any] | None = None,
+    keep_actions: bool = False,
+) -> IngestReport:
+    """Validate the whole input, then ingest it batch by batch.
+
+    Nothing is stored when any line is bad, unless skip_invalid: then the good lines are
+    stored and the bad ones reported. Each batch commits on its own, so an interrupted run
+    can simply be run again: stored events are recognised as duplicates.
+    """
+    _, errors = check_lines(lines())
+    if errors and not skip_invalid:
+        raise BatchRejected(errors, unit="line")
+    report = IngestReport(skipped=errors)
+    bad = {e.position for e in errors}
+    batch: list[Event] = []
+
+    def flush() -> None:
+        result = _commit_batch(engine, ws, batch)
+        report.accepted += result.accepted
+        report.duplicates += result.duplicates
+        if keep_actions:
+            report.result.actions.extend(result.actions)
+        if progress is not None:
+            progress(len(batch))
+        batch.clear()
+
+    for number, line in lines():
+        if number in bad or not line.strip():
+            continue
+        parsed = parse_line(line, number)
+        assert isinstance(parsed, Event)
+        batch.append(parsed)
+        if len(batch) >= batch_size:
+            flush()
+    if batch:
+        flush()
+    return report
+
+
+def do_ingest_items(
+    engine: Engine,
+    ws: WorkspaceInfo,
+    items: Sequence[Any],
+    *,
+    skip_invalid: bool = False,
+    batch_size: int = DEFAULT_BATCH,
+) -> IngestReport:
+    """The API's batch: decoded items validated first, positions being indexes."""
+    events: list[Event] = []
+    errors: list[EventError] = []
+    for index, raw in enumerate(items):
+        parsed = parse_event(raw, index)
+        if isinstance(parsed, Event):
+            events.append(parsed)
+        else:
+            errors.extend(parsed)
+    if errors and not skip_invalid:
+        raise BatchRejected(errors, unit="item")
+    report = IngestReport(skipped=errors)
+    for start in range(0, len(events), batch_size):
+        result = _commit_batch(engine, ws, events[start : start + batch_size])
+        report.accepted += result.accepted
+        report.duplicates += result.duplicates
+        report.result.actions.extend(result.actions)
+    return report
+
+
+def do_ingest_events(
+    engine: Engine,
+    ws: WorkspaceInfo,
+    events: Iterable[Event],
+    batch_size: int = DEFAULT_BATCH,
+    progress: Callable[[int], Any] | None = None,
+) -> IngestReport:
+    """Already-validated events (the simulator), through the same batches."""
+    report = IngestReport()
+    batch: list[Event] = []
+    for ev in events:
+        batch.append(ev)
+        if len(batch) >= batch_size:
+            result = _commit_batch(engine, ws, batch)
+            report.accepted += result.accepted
+            report.duplicates += result.duplicates
+            if progress is not None:
+                progress(len(batch))
+            batch = []
+    if batch:
+        result = _commit_batch(engine, ws, batch)
+        report.accepted += result.accepted
+        report.duplicates += result.duplicates
+        if progress is not None:
+            progress(len(batch))
+    return report

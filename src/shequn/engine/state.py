@@ -1,0 +1,202 @@
+"""The projections a batch works on: rows loaded once, changed in memory, written back in bulk."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table, and_, bindparam, select, update
+
+from shequn.community.models import groups, members, memberships
+from shequn.platform.db import chunks
+
+
+@dataclass(slots=True)
+class GroupState:
+    channel: str
+    ext_id: str
+    name: str
+    status: str
+    capacity: int
+    member_count: int
+    created_at: datetime
+    blueprint: str | None = None
+    owner: str | None = None
+    notice: str | None = None
+    ends_at: datetime | None = None
+    dismissed_at: datetime | None = None
+    id: int | None = None
+
+
+@dataclass(slots=True)
+class MemberState:
+    channel: str
+    ext_id: str
+    first_seen_at: datetime
+    last_seen_at: datetime
+    nickname: str | None = None
+    first_joined_at: datetime | None = None
+    first_group: str | None = None
+    first_scene: str | None = None
+    first_code: str | None = None
+    first_state: str | None = None
+    first_inviter: str | None = None
+    groups_in: int = 0
+    message_count: int = 0
+    last_spoke_at: datetime | None = None
+    blacklisted: bool = False
+    id: int | None = None
+
+
+@dataclass(slots=True)
+class MembershipState:
+    channel: str
+    group_ext: str
+    member_ext: str
+    active: bool = False
+    nickname: str | None = None
+    joined_at: datetime | None = None
+    join_scene: str | None = None
+    inviter: str | None = None
+    code: str | None = None
+    state: str | None = None
+    joins: int = 0
+    left_at: datetime | None = None
+    left_reason: str | None = None
+    left_by: str | None = None
+    last_spoke_at: datetime | None = None
+    message_count: int = 0
+    id: int | None = None
+
+
+def _columns(cls: type[Any]) -> list[str]:
+    return [f.name for f in fields(cls) if f.name != "id"]
+
+
+GroupKey = tuple[str, str]
+MemberKey = tuple[str, str]
+MembershipKey = tuple[str, str, str]
+
+
+class _Projection:
+    """Rows of one table for one workspace, keyed by natural key, with dirty tracking."""
+
+    def __init__(self, table: Table, cls: type[Any], key_cols: tuple[str, ...]) -> None:
+        self.table = table
+        self.cls = cls
+        self.key_cols = key_cols
+        self.cols = _columns(cls)
+        self.rows: dict[tuple[str, ...], Any] = {}
+        self.missing: set[tuple[str, ...]] = set()
+        self.dirty: set[tuple[str, ...]] = set()
+
+    def load(self, conn: Connection, workspace_id: int, keys: Iterable[tuple[str, ...]]) -> None:
+        wanted = [k for k in set(keys) if k not in self.rows and k not in self.missing]
+        if not wanted:
+            return
+        t = self.table
+        by_channel: dict[str, list[tuple[str, ...]]] = {}
+        for key in wanted:
+            by_channel.setdefault(key[0], []).append(key)
+        cols = [t.c.id, *(t.c[c] for c in self.cols)]
+        for channel, keys_ in by_channel.items():
+            last = self.key_cols[-1]
+            for part in chunks(sorted(keys_), 500):
+                cond = [t.c.workspace_id == workspace_id, t.c.channel == channel]
+                cond.append(t.c[last].in_({k[-1] for k in part}))
+                if len(self.key_cols) == 3:
+                    cond.append(t.c[self.key_cols[1]].in_({k[1] for k in part}))
+                for row in conn.execute(select(*cols).where(and_(*cond))).mappings():
+                    key = tuple(row[c] for c in self.key_cols)
+                    self.rows[key] = self.cls(**row)
+        self.missing.update(k for k in wanted if k not in self.rows)
+
+    def get(self, key: tuple[str, ...]) -> Any:
+        return self.rows.get(key)
+
+    def add(self, key: tuple[str, ...], obj: Any) -> Any:
+        self.rows[key] = obj
+        self.missing.discard(key)
+        self.dirty.add(key)
+        return obj
+
+    def touch(self, key: tuple[str, ...]) -> None:
+        self.dirty.add(key)
+
+    def flush(self, conn: Connection, workspace_id: int) -> None:
+        if not self.dirty:
+            return
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        for key in self.dirty:
+            obj = self.rows[key]
+            values = {c: getattr(obj, c) for c in self.cols}
+            if obj.id is None:
+                values["workspace_id"] = workspace_id
+                inserts.append(values)
+            else:
+                values["_id"] = obj.id
+                updates.append(values)
+        if inserts:
+            conn.execute(self.table.insert(), inserts)
+        if updates:
+            stmt = (
+                update(self.table)
+                .where(self.table.c.id == bindparam("_id"))
+                .values({c: bindparam(c) for c in self.cols})
+            )
+            conn.execute(stmt, updates)
+        self.dirty.clear()
+        # New rows now have ids in the database; forget them so a later batch reloads them.
+        for key in [k for k, obj in self.rows.items() if obj.id is None]:
+            del self.rows[key]
+
+
+class BatchState:
+    """Groups, members and memberships of one workspace touched by one transaction.
+
+    Rows the batch names are loaded up front in a few queries; anything else a rule asks for
+    is loaded on first use.
+    """
+
+    def __init__(self, conn: Connection, workspace_id: int) -> None:
+        self.conn = conn
+        self.workspace_id = workspace_id
+        self.groups = _Projection(groups, GroupState, ("channel", "ext_id"))
+        self.members = _Projection(members, MemberState, ("channel", "ext_id"))
+        self.memberships = _Projection(
+            memberships, MembershipState, ("channel", "group_ext", "member_ext")
+        )
+
+    def load(
+        self,
+        group_keys: Iterable[GroupKey],
+        member_keys: Iterable[MemberKey],
+        membership_keys: Iterable[MembershipKey],
+    ) -> None:
+        self.groups.load(self.conn, self.workspace_id, group_keys)
+        self.members.load(self.conn, self.workspace_id, member_keys)
+        self.memberships.load(self.conn, self.workspace_id, membership_keys)
+
+    def group(self, channel: str, ext_id: str) -> GroupState | None:
+        self.groups.load(self.conn, self.workspace_id, [(channel, ext_id)])
+        obj: GroupState | None = self.groups.get((channel, ext_id))
+        return obj
+
+    def member(self, channel: str, ext_id: str) -> MemberState | None:
+        self.members.load(self.conn, self.workspace_id, [(channel, ext_id)])
+        obj: MemberState | None = self.members.get((channel, ext_id))
+        return obj
+
+    def membership(self, channel: str, group: str, member: str) -> MembershipState | None:
+        key = (channel, group, member)
+        self.memberships.load(self.conn, self.workspace_id, [key])
+        obj: MembershipState | None = self.memberships.get(key)
+        return obj
+
+    def flush(self) -> None:
+        self.groups.flush(self.conn, self.workspace_id)
+        self.members.flush(self.conn, self.workspace_id)
+        self.memberships.flush(self.conn, self.workspace_id)

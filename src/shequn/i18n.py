@@ -1,0 +1,68 @@
+"""Texts users read, in zh-CN first and English; a workspace's locale picks one."""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+_TEXTS: dict[str, dict[str, str]] = {
+    "welcome.default": {
+        "zh-CN": "欢迎 {mentions} 加入「{group}」！{rules}",
+        "en": "Welcome {mentions} to {group}! {rules}",
+    },
+    "welcome.reason": {
+        "zh-CN": "新成员入群欢迎（{count} 人）",
+        "en": "welcome for {count} newcomer(s)",
+    },
+    "task.message.send": {
+        "zh-CN": "请在群「{group}」发送：{text}",
+        "en": "Please post in group {group}: {text}",
+    },
+    "task.message.delete": {
+        "zh-CN": "请在群「{group}」撤回成员 {member} 的消息 {message_id}：{reason}",
+        "en": "Please delete message {message_id} of {member} in group {group}: {reason}",
+    },
+    "task.member.warn": {
+        "zh-CN": "请在群「{group}」提醒成员 {member}：{reason}",
+        "en": "Please warn {member} in group {group}: {reason}",
+    },
+    "task.member.mute": {
+        "zh-CN": "请在群「{group}」禁言成员 {member}：{reason}",
+        "en": "Please mute {member} in group {group}: {reason}",
+    },
+    "task.member.remove": {
+        "zh-CN": "请将成员 {member} 移出群「{group}」：{reason}",
+        "en": "Please remove {member} from group {group}: {reason}",
+    },
+    "task.member.blacklist": {
+        "zh-CN": "请将成员 {member} 移出群「{group}」并拉黑：{reason}",
+        "en": "Please remove and ban {member} from group {group}: {reason}",
+    },
+    "task.staff.task": {"zh-CN": "{reason}", "en": "{reason}"},
+}
+
+
+def template(key: str, locale: str = "zh-CN") -> str:
+    """The raw text for key in locale (falling back to zh-CN), placeholders kept."""
+    texts = _TEXTS[key]
+    return texts.get(locale, texts["zh-CN"])
+
+
+def t(key: str, locale: str = "zh-CN", **values: Any) -> str:
+    """The text for key in locale, with values filled in."""
+    return template(key, locale).format(**values)
+
+
+def fill(text: str, allowed: frozenset[str], **values: Any) -> str:
+    """Fill an operator's template: only the named placeholders, nothing else is evaluated."""
+    out = []
+    for literal, name, _spec, _conv in string.Formatter().parse(text):
+        out.append(literal)
+        if name is not None:
+            out.append(str(values[name]) if name in allowed else "{" + name + "}")
+    return "".join(out)
+
+
+def placeholders(text: str) -> set[str]:
+    """Placeholder names used in a template (raises ValueError when it is malformed)."""
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}

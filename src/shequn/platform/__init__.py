@@ -1,0 +1,1 @@
+"""Plumbing with no business rules: database, bus, clock, ids."""

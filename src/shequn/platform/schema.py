@@ -1,0 +1,14 @@
+"""Imports every table module so the metadata is complete (migrations, checks)."""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+
+
+def all_tables() -> MetaData:
+    from shequn.channels.sandbox import models as _sandbox  # noqa: F401
+    from shequn.community import models as _community  # noqa: F401
+    from shequn.engine import models as _engine  # noqa: F401
+    from shequn.platform.db import metadata
+
+    return metadata

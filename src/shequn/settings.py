@@ -1,0 +1,50 @@
+"""Process settings from SHEQUN_* environment variables; the defaults are the embedded setup."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting of a Shequn process. Each is documented in docs/configuration.md."""
+
+    model_config = SettingsConfigDict(env_prefix="SHEQUN_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./var/shequn.db",
+        description="SQLAlchemy URL: SQLite (embedded) or postgresql+psycopg://… (production).",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis URL; when set, API ingest is queued on Redis Streams for workers.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `shequn serve` listens on.")
+    port: int = Field(default=8000, description="Port `shequn serve` listens on.")
+    max_batch_events: int = Field(
+        default=10_000, description="Most events one API batch may carry."
+    )
+    max_body_bytes: int = Field(
+        default=16 * 1024 * 1024, description="Largest HTTP request body accepted, in bytes."
+    )
+    bus_partitions: int = Field(
+        default=16, description="Redis Streams partitions; a group always maps to one."
+    )
+    executor_max_attempts: int = Field(
+        default=6, description="Delivery attempts of an action before it is marked failed."
+    )
+    locale: str = Field(default="zh-CN", description="Language of messages: zh-CN or en.")
+
+    def sqlite_path(self) -> Path | None:
+        prefix = "sqlite:///"
+        if self.database_url.startswith(prefix) and ":memory:" not in self.database_url:
+            return Path(self.database_url[len(prefix) :])
+        return None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

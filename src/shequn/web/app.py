@@ -1,0 +1,78 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import PlainTextResponse
+from prometheus_client import generate_latest
+from sqlalchemy import Engine
+
+from shequn import __version__
+from shequn.platform.db import get_engine
+from shequn.platform.metrics import registry, watch_actions
+from shequn.settings import Settings, get_settings
+from shequn.web import problems
+
+
+def create_app(
+    settings: Settings | None = None,
+    engine: Engine | None = None,
+    in_process_worker: bool = False,
+) -> FastAPI:
+    settings = settings or get_settings()
+    engine = engine or get_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker = None
+        if in_process_worker:
+            from shequn.worker import InProcessWorker
+
+            worker = InProcessWorker(engine, settings)
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+
+    app = FastAPI(
+        title="Shequn 社群 API",
+        version=__version__,
+        description="Community operations: events in, decisions out. Bearer tokens are "
+        "scoped to one workspace (`shequn token create`).",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.bus = None
+    if settings.redis_url:
+        from shequn.platform.bus import RedisBus
+
+        app.state.bus = RedisBus(settings.redis_url, settings.bus_partitions)
+    problems.install(app)
+    watch_actions(engine)
+
+    from shequn.channels.sandbox.api import router as sandbox_router
+    from shequn.community.api import router as community_router
+    from shequn.engine.api import router as engine_router
+
+    app.include_router(community_router)
+    app.include_router(engine_router)
+    app.include_router(sandbox_router)
+
+    @app.get("/healthz", tags=["ops"], summary="Liveness")
+    def healthz() -> dict[str, Any]:
+        return {"status": "ok"}
+
+    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics")
+    def metrics() -> PlainTextResponse:
+        return PlainTextResponse(
+            generate_latest(registry), media_type="text/plain; version=0.0.4; charset=utf-8"
+        )
+
+    return app

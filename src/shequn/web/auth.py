@@ -1,0 +1,43 @@
+"""Bearer tokens, each scoped to one workspace."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+
+from shequn.community.service import access_workspace, workspace_of_token
+from shequn.engine.rules import WorkspaceInfo
+from shequn.web.problems import Problem
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def get_engine_dep(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+EngineDep = Annotated[Engine, Depends(get_engine_dep)]
+
+
+def access_workspace_dep(
+    ws: str,
+    engine: EngineDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> WorkspaceInfo:
+    """The path's workspace, if the bearer token belongs to it."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Problem(401, "Unauthorized", "a bearer token is required")
+    with engine.connect() as conn:
+        owner = workspace_of_token(conn, credentials.credentials)
+        if owner is None:
+            raise Problem(401, "Unauthorized", "unknown token")
+        if owner != ws:
+            raise Problem(403, "Forbidden", "this token belongs to another workspace")
+        return access_workspace(conn, ws)
+
+
+Workspace = Annotated[WorkspaceInfo, Depends(access_workspace_dep)]
