@@ -250,7 +250,7 @@ def ingest(
     skip_invalid: Annotated[
         bool, typer.Option(help="Store the valid lines and list the invalid ones.")
     ] = False,
-    batch_size: Annotated[int, typer.Option(min=1, max=50_000, help="Events per commit.")] = 2000,
+    batch_size: Annotated[int, typer.Option(min=1, max=50_000, help="Events per commit.")] = 5000,
 ) -> None:
     """Ingest events. The whole input is validated first; a bad line stores nothing."""
     from shequn.engine.service import do_ingest_lines

@@ -12,13 +12,14 @@ from typing import Any
 import orjson
 
 from shequn.community.service import do_create_workspace
+from shequn.engine.ingest import DEFAULT_BATCH
 from shequn.engine.service import do_ingest_lines
 from shequn.platform.db import make_engine, transaction
 from shequn.platform.migrate import upgrade
 from shequn.settings import Settings
 from shequn.simulate.world import chat_traffic
 
-BATCH = 2000
+BATCH = DEFAULT_BATCH
 
 
 def _lines(n: int) -> list[bytes]:

@@ -15,9 +15,9 @@ from shequn.engine.projector import project
 from shequn.engine.rules import Context, WorkspaceInfo, handler_for, rules_for
 from shequn.engine.state import BatchState
 from shequn.events import Event, MemberJoinedData
-from shequn.platform.db import chunks, lock_workspace, transaction
+from shequn.platform.db import chunks, fast_insert, lock_workspace, transaction
 
-DEFAULT_BATCH = 2000
+DEFAULT_BATCH = 5000
 
 
 @dataclass(slots=True)
@@ -54,8 +54,9 @@ def _fresh_events(conn: Connection, workspace_id: int, batch: Sequence[Event]) -
 
 
 def _append(conn: Connection, workspace_id: int, fresh: Sequence[Event]) -> None:
-    conn.execute(
-        events_table.insert(),
+    fast_insert(
+        conn,
+        events_table,
         [
             {
                 "workspace_id": workspace_id,

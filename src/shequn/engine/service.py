@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,18 +34,32 @@ class IngestReport:
         }
 
 
-def check_lines(lines: Iterable[tuple[int, bytes]]) -> tuple[int, list[EventError]]:
-    """First pass: validate everything, keep only the errors (memory stays flat)."""
-    count = 0
+KEEP_PARSED = 200_000
+"""Inputs up to this many lines are validated once and kept; longer ones are re-read."""
+
+
+def check_lines(
+    lines: Iterable[tuple[int, bytes]], keep: int = 0
+) -> tuple[list[Event] | None, list[EventError]]:
+    """First pass: validate everything and collect every error.
+
+    Keeps the parsed events while there are at most `keep` of them, so a small input is
+    parsed once; past that only the errors are kept and memory stays flat.
+    """
+    kept: list[Event] | None = []
     errors: list[EventError] = []
     for number, line in lines:
         if not line.strip():
             continue
-        count += 1
         parsed = parse_line(line, number)
-        if not isinstance(parsed, Event):
+        if isinstance(parsed, Event):
+            if kept is not None:
+                kept.append(parsed)
+                if len(kept) > keep:
+                    kept = None
+        else:
             errors.extend(parsed)
-    return count, errors
+    return kept, errors
 
 
 def _commit_batch(engine: Engine, ws: WorkspaceInfo, batch: Sequence[Event]) -> IngestResult:
@@ -72,7 +86,7 @@ def do_ingest_lines(
     stored and the bad ones reported. Each batch commits on its own, so an interrupted run
     can simply be run again: stored events are recognised as duplicates.
     """
-    _, errors = check_lines(lines())
+    kept, errors = check_lines(lines(), keep=KEEP_PARSED)
     if errors and not skip_invalid:
         raise BatchRejected(errors, unit="line")
     report = IngestReport(skipped=errors)
@@ -89,17 +103,22 @@ def do_ingest_lines(
             progress(len(batch))
         batch.clear()
 
-    for number, line in lines():
-        if number in bad or not line.strip():
-            continue
-        parsed = parse_line(line, number)
-        assert isinstance(parsed, Event)
+    for parsed in kept if kept is not None else _reparse(lines, bad):
         batch.append(parsed)
         if len(batch) >= batch_size:
             flush()
     if batch:
         flush()
     return report
+
+
+def _reparse(lines: Lines, bad: set[int]) -> Iterator[Event]:
+    for number, line in lines():
+        if number in bad or not line.strip():
+            continue
+        parsed = parse_line(line, number)
+        assert isinstance(parsed, Event)
+        yield parsed
 
 
 def do_ingest_items(

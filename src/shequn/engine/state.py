@@ -7,10 +7,10 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, select, update
+from sqlalchemy import Connection, Table, and_, select
 
 from shequn.community.models import groups, members, memberships
-from shequn.platform.db import chunks
+from shequn.platform.db import chunks, fast_insert, fast_update
 
 
 @dataclass(slots=True)
@@ -137,17 +137,10 @@ class _Projection:
                 values["workspace_id"] = workspace_id
                 inserts.append(values)
             else:
-                values["_id"] = obj.id
+                values["id"] = obj.id
                 updates.append(values)
-        if inserts:
-            conn.execute(self.table.insert(), inserts)
-        if updates:
-            stmt = (
-                update(self.table)
-                .where(self.table.c.id == bindparam("_id"))
-                .values({c: bindparam(c) for c in self.cols})
-            )
-            conn.execute(stmt, updates)
+        fast_insert(conn, self.table, inserts)
+        fast_update(conn, self.table, updates)
         self.dirty.clear()
         # New rows now have ids in the database; forget them so a later batch reloads them.
         for key in [k for k, obj in self.rows.items() if obj.id is None]:
