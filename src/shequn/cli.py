@@ -295,12 +295,16 @@ def tick(
     else:
         names = [workspace]
     jobs = 0
+    only: int | None = None
     for name in names:
         ws = guarded(lambda n=name: load_workspace(engine, n))  # type: ignore[misc]
         jobs += run_tick(engine, ws, when)
+        only = ws.id if workspace is not None else None
     delivered = {"done": 0, "retry": 0, "failed": 0}
     while True:
-        counts = deliver_due(engine, when, get_settings().executor_max_attempts)
+        counts = deliver_due(
+            engine, when, get_settings().executor_max_attempts, workspace_id=only
+        )
         for k, v in counts.items():
             delivered[k] += v
         if not any(counts.values()):

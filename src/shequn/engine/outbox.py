@@ -131,7 +131,9 @@ def _backoff(attempts: int) -> timedelta:
     return BACKOFF_BASE * int(2 ** max(0, attempts - 1))
 
 
-def claim_due(engine: Engine, now: datetime, limit: int = 100) -> list[OutboundAction]:
+def claim_due(
+    engine: Engine, now: datetime, limit: int = 100, workspace_id: int | None = None
+) -> list[OutboundAction]:
     """Take pending actions that are due, leasing them so no other executor takes them."""
     t_ = actions
     with transaction(engine) as conn:
@@ -142,6 +144,8 @@ def claim_due(engine: Engine, now: datetime, limit: int = 100) -> list[OutboundA
             .order_by(t_.c.next_attempt_at, t_.c.id)
             .limit(limit)
         )
+        if workspace_id is not None:
+            stmt = stmt.where(t_.c.workspace_id == workspace_id)
         if conn.dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
         rows = list(conn.execute(stmt).mappings())
@@ -169,11 +173,15 @@ def claim_due(engine: Engine, now: datetime, limit: int = 100) -> list[OutboundA
 
 
 def deliver_due(
-    engine: Engine, now: datetime, max_attempts: int = 6, limit: int = 100
+    engine: Engine,
+    now: datetime,
+    max_attempts: int = 6,
+    limit: int = 100,
+    workspace_id: int | None = None,
 ) -> dict[str, int]:
-    """Deliver due actions once; returns how many ended done, retried and failed."""
+    """Deliver due actions once (of one workspace, or all); counts done, retried, failed."""
     counts = {"done": 0, "retry": 0, "failed": 0}
-    for action in claim_due(engine, now, limit):
+    for action in claim_due(engine, now, limit, workspace_id):
         try:
             adapter_for(action.channel).execute(action, engine)
         except ChannelError as exc:

@@ -1,0 +1,280 @@
+"""The evasion-removing normaliser: the form in which messages and words are compared.
+
+Spammers hide words and contact details with full-width letters, case, symbols and emoji
+between characters, homoglyphs, variant spellings (V信, 薇信, 扣扣) and numbers written in
+Chinese numerals or circled digits. Matching happens on the normalised text; evidence is
+quoted from the original through the position map kept by `Normalized`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+
+__all__ = ["Normalized", "Normalizer", "default_normalizer"]
+
+# One translate table covers the BMP and the supplementary plane that holds emoji and
+# styled letters; a list lookup is about twice as fast as a dict, whose misses raise.
+_TABLE_SIZE = 0x20000
+
+DOT = "."
+DASH = "-"
+SPACE = " "
+
+# Characters that stand in for the dot of a domain name.
+_DOT_LIKE = frozenset(".。·・•∙⋅丶‧˙●﹒")
+
+# Latin look-alikes from other scripts, after case folding.
+_HOMOGLYPHS = {
+    "а": "a", "в": "b", "е": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p",
+    "с": "c", "т": "t", "у": "y", "х": "x", "ѕ": "s", "і": "i", "ј": "j", "ԛ": "q",
+    "ԝ": "w", "ѵ": "v", "α": "a", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o",
+    "ρ": "p", "τ": "t", "υ": "u", "χ": "x",
+}  # fmt: skip
+
+# Traditional → simplified, only for characters whose simplified form is unambiguous and
+# that are common in chat and spam. Pairs of (traditional, simplified).
+_TRADITIONAL_PAIRS = (
+    "錢钱賭赌場场貸贷職职網网視视頻频約约號号聯联繫系係系領领紅红現现優优賺赚單单點点"
+    "會会員员無无開开發发萬万費费證证額额價价買买賣卖貨货資资訊讯碼码機机話话電电腦脑"
+    "愛爱夠够這这個个們们來来說说對对時时間间為为國国與与麼么裡里裏里還还進进過过讓让"
+    "給给請请問问題题關关經经濟济業业務务實实際际體体驗验獎奖勵励禮礼贈赠搶抢購购團团"
+    "隊队聽听區区當当從从學学習习課课師师線线車车門门東东樂乐戲戏遊游娛娱莊庄輸输贏赢"
+    "盤盘註注設设計计幣币匯汇銀银帳账賬账戶户腳脚寶宝獲获穫获傳传媽妈褲裤內内圖图亂乱"
+    "騷骚雙双飛飞極极蘿萝長长髮发鬆松緊紧擊击幫帮賽赛馬马魚鱼鳥鸟龍龙鳳凤歡欢謝谢讀读"
+    "寫写認认識识記记錄录總总結结報报紙纸導导據据舊旧態态辦办歲岁齡龄殺杀傷伤頭头臉脸"
+    "邊边遠远運运達达遞递選选擇择標标準准轉转帶带劇剧變变應应該该樣样種种類类術术藥药"
+    "醫医療疗環环氣气溫温熱热風风雲云飯饭館馆麵面雞鸡鴨鸭豬猪蝦虾蘋苹葉叶灣湾臺台陸陆"
+    "歐欧亞亚韓韩語语詞词義义議议論论試试綠绿藍蓝黃黄顏颜貓猫貝贝財财貴贵賞赏賠赔贊赞"
+    "錯错鐘钟鍾钟鐵铁銷销鎖锁鏈链鑽钻鬥斗閃闪閱阅闆板陽阳陰阴隨随險险隱隐靈灵響响頁页"
+    "順顺須须預预顧顾顯显飲饮飽饱養养餘余騙骗驚惊髒脏鬧闹鮮鲜麗丽齊齐儲储兒儿兩两劃划"
+    "動动勝胜勞劳勢势協协廠厂廣广廳厅張张彈弹後后徵征戰战擴扩撥拨擔担擁拥數数斷断書书"
+    "條条榮荣構构槍枪樓楼橋桥檢检權权歸归歷历殘残沒没淨净減减測测滿满滅灭漢汉濕湿災灾"
+    "烏乌煙烟燈灯爭争爺爷牆墙狀状獨独產产畫画盜盗監监盡尽眾众確确礎础稱称積积穩稳窮穷"
+    "競竞筆笔節节範范簡简糧粮紀纪級级細细終终組组絕绝統统絲丝綜综練练緣缘編编縣县織织"
+    "繼继續续罰罚羅罗聖圣聞闻聲声脫脱臟脏興兴舉举藝艺華华蓋盖蘭兰處处蟲虫衛卫衝冲裝装"
+    "補补製制複复見见規规親亲覺觉觀观訂订討讨訓训許许訪访証证評评詢询詳详誌志誤误誰谁"
+    "調调談谈諾诺講讲譯译護护豐丰負负責责販贩貪贪貼贴賀贺賓宾質质趕赶跡迹蹤踪軍军軟软"
+    "較较載载輔辅輕轻輛辆輪轮辭辞農农連连週周違违適适遷迁遺遗郵邮鄉乡釋释針针鈔钞鋼钢"
+    "錦锦鍵键鎮镇鏡镜閉闭閒闲閣阁闊阔階阶雖虽雜杂離离難难靜静頂顶項项頓顿願愿飾饰駕驾"
+    "鬍胡鴻鸿鹽盐麥麦黨党龜龟嗎吗僅仅億亿傭佣備备砲炮蕩荡慾欲倫伦誘诱婦妇孃娘妳你擼撸"
+    "薦荐鑒鉴錶表隻只貳贰揹背夥伙賴赖詐诈騎骑槓杠罷罢"
+)
+
+# Chinese numerals as spammers use them to hide digits (幺 is the spoken "one" of phone
+# numbers). Positional numerals (十, 百, 千) are never digit-by-digit and are left alone.
+_NUMERALS = "〇0零0一1二2三3四4五5六6七7八8九9幺1壹1贰2貳2叁3肆4伍5陆6陸6柒7捌8玖9"
+_NUMERAL_MAP = {ord(_NUMERALS[i]): _NUMERALS[i + 1] for i in range(0, len(_NUMERALS), 2)}
+_NUMERAL_CLASS = "0-9" + "".join(_NUMERALS[i] for i in range(0, len(_NUMERALS), 2))
+# A run of five or more digit-like characters (separators allowed) in which at least one
+# is a Chinese numeral is a hidden number; shorter runs are ordinary words (一二三, 三五).
+_NUMERAL_RUN = re.compile(f"[{_NUMERAL_CLASS}](?:[ .-]*[{_NUMERAL_CLASS}]){{4,}}")
+
+# Variant spellings, matched on the compact text (separators already gone, so "V 信" and
+# "薇♥信" arrive here as "v信" and "薇信").
+_VARIANTS = {
+    "weixin": "微信", "wechat": "微信", "v信": "微信", "薇信": "微信", "威信": "微信",
+    "维信": "微信", "徽信": "微信", "卫信": "微信", "微x": "微信", "薇x": "微信",
+    "微芯": "微信", "v芯": "微信", "vx": "微信", "wx": "微信", "加薇": "加微",
+    "扣扣": "qq", "叩叩": "qq", "蔻蔻": "qq", "抠抠": "qq", "企鹅": "qq",
+}  # fmt: skip
+_VARIANT_RE = re.compile("|".join(sorted(map(re.escape, _VARIANTS), key=len, reverse=True)))
+
+
+def _variant(match: re.Match[str]) -> str:
+    return _VARIANTS[match.group()]
+
+
+def _map_char(ch: str, traditional: bool) -> str:
+    """Map one character (already NFKC-decomposed and case-folded) to its matching form.
+
+    Letters and digits are kept, dots become ".", dashes "-", punctuation and spaces a
+    boundary " ", "+" becomes 加 (as in "+V"), and symbols, emoji, marks and format
+    characters vanish: they are what spammers put between characters.
+    """
+    if ch in _DOT_LIKE:
+        return DOT
+    if ch == "+":
+        return "加"
+    ch = _HOMOGLYPHS.get(ch, ch)
+    category = unicodedata.category(ch)
+    if category == "Nd":
+        return str(unicodedata.decimal(ch))
+    if category[0] in "LN":
+        if traditional:
+            ch = _T2S.get(ch, ch)
+        return ch
+    if category == "Pd":
+        return DASH
+    if category[0] in "PZ" or category == "Cc":
+        return SPACE
+    return ""
+
+
+_T2S = {_TRADITIONAL_PAIRS[i]: _TRADITIONAL_PAIRS[i + 1] for i in range(0, len(_TRADITIONAL_PAIRS), 2)}
+
+
+@cache
+def _table(traditional: bool) -> list[str | None]:
+    table: list[str | None] = []
+    for code in range(_TABLE_SIZE):
+        ch = chr(code)
+        folded = unicodedata.normalize("NFKC", ch).casefold()
+        mapped = "".join(_map_char(c, traditional) for c in folded)
+        if code >= 0x10000 and not mapped.isascii():
+            # Outside the BMP only styled letters and digits matter; the rest (emoji,
+            # historic scripts) are fillers as far as matching is concerned.
+            mapped = ""
+        if mapped == ch:
+            table.append(ch)
+        else:
+            table.append(mapped or None)
+    return table
+
+
+def _convert_numerals(spaced: str) -> str:
+    for match in _NUMERAL_RUN.finditer(spaced):
+        run = match.group()
+        if not run.isascii():
+            start, end = match.span()
+            spaced = spaced[:start] + run.translate(_NUMERAL_MAP) + spaced[end:]
+    return spaced
+
+
+def _compact(spaced: str) -> str:
+    if SPACE in spaced:
+        spaced = spaced.replace(SPACE, "")
+    if DOT in spaced:
+        spaced = spaced.replace(DOT, "")
+    if DASH in spaced:
+        spaced = spaced.replace(DASH, "")
+    return spaced
+
+
+class Normalized:
+    """A message in matching form, with the way back to the original.
+
+    `spaced` keeps word boundaries (" "), dots and dashes: links and grouped phone numbers
+    are read from it. `text` is compact and has variant spellings mapped: words, ids and
+    fingerprints are read from it. Positions map back to `original` on demand, so the
+    common case (nothing found) never pays for the map.
+    """
+
+    __slots__ = ("_spaced_origin", "_table", "_text_origin", "original", "spaced", "text")
+
+    def __init__(self, original: str, spaced: str, text: str, table: list[str | None]) -> None:
+        self.original = original
+        self.spaced = spaced
+        self.text = text
+        self._table = table
+        self._spaced_origin: list[int] | None = None
+        self._text_origin: list[int] | None = None
+
+    def __repr__(self) -> str:
+        return f"Normalized({self.original!r} → {self.text!r})"
+
+    def original_span(self, start: int, end: int, *, spaced: bool = False) -> tuple[int, int]:
+        """The span of `original` that produced `text[start:end]` (or `spaced[...]`)."""
+        if end <= start:
+            return (0, 0)
+        origin = self._origins()[0] if spaced else self._origins()[1]
+        return (origin[start], origin[end - 1] + 1)
+
+    def quote(self, start: int, end: int, *, spaced: bool = False) -> str:
+        """The original text behind a normalised span: the evidence to show staff."""
+        first, last = self.original_span(start, end, spaced=spaced)
+        return self.original[first:last]
+
+    def _origins(self) -> tuple[list[int], list[int]]:
+        if self._spaced_origin is None or self._text_origin is None:
+            self._spaced_origin, self._text_origin = self._build_origins()
+        return self._spaced_origin, self._text_origin
+
+    def _build_origins(self) -> tuple[list[int], list[int]]:
+        # Replays the fast path character by character; asserts keep the two in step.
+        table = self._table
+        chars: list[str] = []
+        origin: list[int] = []
+        for index, ch in enumerate(self.original):
+            code = ord(ch)
+            out = table[code] if code < _TABLE_SIZE else ch
+            if out:
+                chars.extend(out)
+                origin.extend([index] * len(out))
+        spaced = _convert_numerals("".join(chars))
+        assert spaced == self.spaced
+        keep = [i for i, ch in enumerate(spaced) if ch not in " .-"]
+        compact = "".join(spaced[i] for i in keep)
+        compact_origin = [origin[i] for i in keep]
+        text, text_origin = _replace_with_origin(compact, compact_origin)
+        assert text == self.text
+        return origin, text_origin
+
+
+def _replace_with_origin(compact: str, origin: list[int]) -> tuple[str, list[int]]:
+    parts: list[str] = []
+    new_origin: list[int] = []
+    last = 0
+    for match in _VARIANT_RE.finditer(compact):
+        start, end = match.span()
+        parts.append(compact[last:start])
+        new_origin.extend(origin[last:start])
+        replacement = _VARIANTS[match.group()]
+        parts.append(replacement)
+        # The first character stands for the start of the spelling, the rest for its end,
+        # so a span over the replacement quotes the whole original spelling.
+        new_origin.append(origin[start])
+        new_origin.extend([origin[end - 1]] * (len(replacement) - 1))
+        last = end
+    parts.append(compact[last:])
+    new_origin.extend(origin[last:])
+    return "".join(parts), new_origin
+
+
+class Normalizer:
+    """Turns text into its matching form. Instances are immutable and shareable.
+
+    `traditional` also maps a built-in table of common traditional characters to their
+    simplified forms, so 賭場 matches 赌场.
+    """
+
+    __slots__ = ("_table", "traditional")
+
+    def __init__(self, *, traditional: bool = True) -> None:
+        self.traditional = traditional
+        self._table = _table(traditional)
+
+    def __call__(self, text: str) -> Normalized:
+        spaced = self.spaced(text)
+        return Normalized(text, spaced, self.compact(spaced), self._table)
+
+    def spaced(self, text: str) -> str:
+        """Case-folded, half-width, fillers removed, boundaries kept as single characters."""
+        spaced = text.translate(self._table)
+        if _NUMERAL_RUN.search(spaced) is not None:
+            spaced = _convert_numerals(spaced)
+        return spaced
+
+    @staticmethod
+    def compact(spaced: str) -> str:
+        """The compact form of a `spaced` text: boundaries dropped, variants mapped."""
+        text = _compact(spaced)
+        if _VARIANT_RE.search(text) is not None:
+            text = _VARIANT_RE.sub(_variant, text)
+        return text
+
+    def text(self, text: str) -> str:
+        """The compact matching form of `text`, without the position map."""
+        return self.compact(self.spaced(text))
+
+    @property
+    def translate_table(self) -> list[str | None]:
+        return self._table
+
+
+@cache
+def default_normalizer() -> Normalizer:
+    """The shared normaliser with traditional→simplified mapping on."""
+    return Normalizer()
+

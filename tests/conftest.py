@@ -1,0 +1,70 @@
+"""Shared fixtures: every database test runs on SQLite, and on PostgreSQL when
+SHEQUN_TEST_POSTGRES_URL is set. The schema always comes from the migrations."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from shequn.community.service import do_create_workspace
+from shequn.engine.rules import WorkspaceInfo
+from shequn.platform.db import make_engine, transaction
+from shequn.platform.migrate import upgrade
+from shequn.settings import Settings
+
+POSTGRES_URL = os.environ.get("SHEQUN_TEST_POSTGRES_URL")
+REDIS_URL = os.environ.get("SHEQUN_TEST_REDIS_URL")
+BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "shequn.db"
+    upgrade(Settings(database_url=f"sqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """A clean schema built by the migrations, once per session."""
+    assert POSTGRES_URL is not None
+    engine = create_engine(POSTGRES_URL)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    upgrade(Settings(database_url=POSTGRES_URL))
+    return POSTGRES_URL
+
+
+@pytest.fixture(params=BACKENDS)
+def settings(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Settings:
+    if request.param == "sqlite":
+        path = tmp_path / "shequn.db"
+        shutil.copy(sqlite_template, path)
+        return Settings(database_url=f"sqlite:///{path}")
+    return Settings(database_url=request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def engine(settings: Settings) -> Iterator[Engine]:
+    eng = make_engine(settings.database_url)
+    yield eng
+    eng.dispose()
+
+
+def create_workspace(engine: Engine, slug: str | None = None) -> WorkspaceInfo:
+    """Each test works in its own workspace: on a shared PostgreSQL that is the isolation."""
+    with transaction(engine) as conn:
+        return do_create_workspace(conn, slug or f"t-{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+def workspace(engine: Engine) -> WorkspaceInfo:
+    return create_workspace(engine)
