@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=16 * 1024 * 1024, description="Largest HTTP request body accepted, in bytes."
     )
+    bus_prefix: str = Field(
+        default="", description="Prefix of the bus's Redis keys (several installs, one Redis)."
+    )
     bus_partitions: int = Field(
         default=16, description="Redis Streams partitions; a group always maps to one."
     )

@@ -53,7 +53,7 @@ def create_app(
     if settings.redis_url:
         from shequn.platform.bus import RedisBus
 
-        app.state.bus = RedisBus(settings.redis_url, settings.bus_partitions)
+        app.state.bus = RedisBus(settings.redis_url, settings.bus_partitions, settings.bus_prefix)
     problems.install(app)
     watch_actions(engine)
 

@@ -1,0 +1,385 @@
+"""Content detectors: what a single message says or carries that makes it an ad.
+
+Each detector is a pure function of the message (mirroring the data of `message.posted`)
+and a small `ScanConfig`; `scan` runs them all. It is on the ingest path of every message,
+so patterns are compiled once, the text is normalised once, and each detector first makes
+a cheap test that lets ordinary chat through without running its expensive part.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from shequn.moderation.findings import Finding
+from shequn.moderation.normalize import Normalized, Normalizer, default_normalizer
+from shequn.moderation.wordlist import WordMatcher, builtin_matcher
+
+__all__ = [
+    "CARD_KINDS",
+    "Message",
+    "MessageLike",
+    "ScanConfig",
+    "domain_allowed",
+    "find_cards",
+    "find_contacts",
+    "find_links",
+    "find_mentions",
+    "find_phones",
+    "find_qr",
+    "find_words",
+    "normalize_domains",
+    "scan",
+]
+
+CARD_KINDS = frozenset({"card", "miniprogram", "link"})
+
+
+class MessageLike(Protocol):
+    """The fields of a `message.posted` event that detectors read."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def text(self) -> str | None: ...
+    @property
+    def url(self) -> str | None: ...
+    @property
+    def qr(self) -> str | None: ...
+    @property
+    def mentions(self) -> Sequence[str] | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A message as the detectors see it; event data with the same fields works too."""
+
+    text: str | None = None
+    kind: str = "text"
+    url: str | None = None
+    qr: str | None = None
+    mentions: Sequence[str] | None = None
+
+
+def normalize_domains(domains: Sequence[str]) -> frozenset[str]:
+    """Allow-list entries as hosts: `https://Shop.Example.com/x` → `shop.example.com`."""
+    hosts = set()
+    for entry in domains:
+        entry = entry.strip().lower()
+        if "//" in entry:
+            entry = urlsplit(entry).hostname or ""
+        entry = entry.split("/")[0].removeprefix("*.").strip(".")
+        if entry:
+            hosts.add(entry)
+    return frozenset(hosts)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanConfig:
+    """What `scan` looks for. The default is the out-of-the-box configuration.
+
+    `allowed_domains` are the workspace's own domains; their subdomains are allowed too.
+    """
+
+    words: WordMatcher | None = field(default_factory=builtin_matcher)
+    allowed_domains: frozenset[str] = frozenset()
+    mention_threshold: int = 5
+    links: bool = True
+    phones: bool = True
+    contacts: bool = True
+    qr: bool = True
+    cards: bool = True
+    mentions: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "allowed_domains", normalize_domains(tuple(self.allowed_domains)))
+
+    @property
+    def normalizer(self) -> Normalizer:
+        return self.words.normalizer if self.words is not None else default_normalizer()
+
+
+def domain_allowed(host: str, allowed: frozenset[str]) -> bool:
+    """Whether `host` is an allowed domain or a subdomain of one."""
+    if not allowed:
+        return False
+    host = host.lower().strip(".")
+    while True:
+        if host in allowed:
+            return True
+        dot = host.find(".")
+        if dot < 0:
+            return False
+        host = host[dot + 1 :]
+
+
+# --- links -------------------------------------------------------------------------------
+
+# Top-level domains spammers use, plus the common ones. A bare "x.y" needs one of these, so
+# version numbers (1.2.3), prices (39.9) and file names (node.js) are not links.
+_TLDS = (
+    "com cn net org xyz top vip cc me io info club site online shop store app link live ltd "
+    "wang ink fun icu tk ml ga cf gq co tv biz pw win bid hk tw us uk jp kr la ai pro work "
+    "asia mobi red ren xin kim run space website today life world news one cyou buzz monster "
+    "rest bar art ws to im gg sh fm ly su ru de fr sg"
+).split()
+_TLD = "|".join(sorted(_TLDS, key=len, reverse=True))
+# In the spaced form "。．点" and friends are ".", punctuation is " " and a link such as
+# "abc . com", "abc点com" or "abc dot com" keeps its shape.
+_SEP = r"(?: ?[.点] ?| dot )"
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_BARE_DOMAIN_RE = re.compile(rf"(?<![a-z0-9-])((?:{_LABEL}{_SEP})+(?:{_TLD}))(?![a-z0-9])")
+_SCHEME_RE = re.compile(rf"(?<![a-z])(?:https?|ftp) +((?:{_LABEL}{_SEP})+{_LABEL})")
+_SEP_RE = re.compile(_SEP)
+# Cheap test: without a dot, 点 or "dot" in the spaced form there is no link.
+_LINK_HINT_RE = re.compile(r"[.点]|dot")
+
+
+def _host(raw: str) -> str:
+    return _SEP_RE.sub(".", raw)
+
+
+def find_links(norm: Normalized, allowed: frozenset[str] = frozenset()) -> list[Finding]:
+    """Links and bare domains in the text, except the allowed domains."""
+    spaced = norm.spaced
+    if _LINK_HINT_RE.search(spaced) is None:
+        return []
+    findings: list[Finding] = []
+    seen: set[str] = set()
+    for regex in (_SCHEME_RE, _BARE_DOMAIN_RE):
+        for match in regex.finditer(spaced):
+            host = _host(match.group(1))
+            if host in seen or domain_allowed(host, allowed):
+                continue
+            seen.add(host)
+            start, end = match.span()
+            evidence = norm.quote(start, end, spaced=True)
+            span = norm.original_span(start, end, spaced=True)
+            findings.append(Finding("link", "ads", evidence, "high", host, span))
+    return findings
+
+
+# --- phone numbers -----------------------------------------------------------------------
+
+_ELEVEN_DIGITS_RE = re.compile(r"[0-9]{11}")
+_DIGIT_RUN_RE = re.compile(r"[0-9]+(?:[ .-]+[0-9]+)*")
+_DIGIT_GROUP_RE = re.compile(r"[0-9]+")
+_MOBILE_PREFIXES = ("13", "14", "15", "16", "17", "18", "19")
+# How people split a mobile number when they write it; other splits of 11 digits are lists
+# of prices, dates or counts that happen to add up.
+_PHONE_GROUPINGS = frozenset({(3, 4, 4), (3, 8), (7, 4), (4, 7), (4, 3, 4), (3, 3, 5)})
+
+
+def _is_mobile(digits: str) -> bool:
+    return len(digits) == 11 and digits.startswith(_MOBILE_PREFIXES)
+
+
+def _strip_country_code(digits: str) -> str:
+    for prefix in ("0086", "86"):
+        if len(digits) == 11 + len(prefix) and digits.startswith(prefix):
+            return digits[len(prefix) :]
+    return digits
+
+
+def _mobile_in_run(groups: list[re.Match[str]]) -> tuple[int, int, str] | None:
+    """A mobile number in one run of digit groups, as (first group, last group, digits)."""
+    for index, group in enumerate(groups):
+        digits = _strip_country_code(group.group())
+        if _is_mobile(digits):
+            return (index, index, digits)
+    sizes = [len(g.group()) for g in groups]
+    for first in range(len(groups)):
+        total = 0
+        for last in range(first, len(groups)):
+            total += sizes[last]
+            if total > 11:
+                break
+            if total < 11 or last == first:
+                continue
+            shape = tuple(sizes[first : last + 1])
+            if shape in _PHONE_GROUPINGS or set(shape) == {1}:
+                digits = "".join(g.group() for g in groups[first : last + 1])
+                if _is_mobile(digits):
+                    return (first, last, digits)
+    return None
+
+
+def find_phones(norm: Normalized) -> list[Finding]:
+    """Chinese mobile numbers, also spaced, dashed, full-width or in Chinese numerals.
+
+    Longer digit strings (order and tracking numbers) are not phones even when eleven of
+    their digits look like one.
+    """
+    if _ELEVEN_DIGITS_RE.search(norm.text) is None:
+        return []
+    findings: list[Finding] = []
+    for run in _DIGIT_RUN_RE.finditer(norm.spaced):
+        groups = list(_DIGIT_GROUP_RE.finditer(run.group()))
+        found = _mobile_in_run(groups)
+        if found is None:
+            continue
+        first, last, digits = found
+        start = run.start() + groups[first].start()
+        end = run.start() + groups[last].end()
+        evidence = norm.quote(start, end, spaced=True)
+        span = norm.original_span(start, end, spaced=True)
+        findings.append(Finding("phone", "ads", evidence, "high", digits, span))
+    return findings
+
+
+# --- WeChat ids and QQ numbers -----------------------------------------------------------
+
+_ID_WORDS = "(?:号码?|id|账号|是|为|搜索?|加)*"
+# Markers after normalisation: 薇信/V信/vx/wx/威信 … are 微信 by now, +V is 加v, 扣扣/企鹅 qq.
+_WECHAT_RE = re.compile(
+    rf"(加微信|加微|加v|微信|薇)({_ID_WORDS})([a-z][a-z0-9]{{5,19}}|[0-9]{{5,12}})(?![0-9元块万])"
+)
+_QQ_RE = re.compile(r"(?:qq|(?<![a-z])q)(?:号码?|群号?|是|为)*([1-9][0-9]{4,10})(?![0-9元块万])")
+# "V: abc123" keeps a boundary after the lone v only in the spaced form.
+_LONE_V_RE = re.compile(r"(?<![a-z0-9])v[ .]+([a-z0-9]{6,20})(?![a-z0-9])")
+_WECHAT_HINT_RE = re.compile("[微薇加]")
+
+
+def _plausible_wechat(marker: str, id_words: str, contact: str) -> bool:
+    if contact.isdigit() or any(c.isdigit() for c in contact):
+        return True
+    # A bare 微信 before a plain word is chat ("微信windows版"); an explicit 号/id/加 or a
+    # 加 marker makes it an id.
+    return marker != "微信" or bool(id_words)
+
+
+def find_contacts(norm: Normalized) -> list[Finding]:
+    """WeChat ids and QQ numbers offered as contact (加V信 abc123, 扣扣 12345678 …).
+
+    Talk about WeChat or QQ without an id after it (微信支付, 微信群, QQ音乐) is clean.
+    """
+    text = norm.text
+    findings: list[Finding] = []
+    if _WECHAT_HINT_RE.search(text) is not None:
+        for match in _WECHAT_RE.finditer(text):
+            marker, id_words, contact = match.groups()
+            if marker == "薇" and contact.isalpha():
+                continue
+            if _plausible_wechat(marker, id_words, contact):
+                findings.append(_contact_finding(norm, "wechat", match, contact))
+    if "q" in text:
+        for match in _QQ_RE.finditer(text):
+            findings.append(_contact_finding(norm, "qq", match, match.group(1)))
+    if "v" in norm.spaced:
+        for match in _LONE_V_RE.finditer(norm.spaced):
+            start, end = match.span()
+            evidence = norm.quote(start, end, spaced=True)
+            span = norm.original_span(start, end, spaced=True)
+            findings.append(Finding("wechat", "ads", evidence, "high", match.group(1), span))
+    return findings
+
+
+def _contact_finding(norm: Normalized, detector: str, match: re.Match[str], value: str) -> Finding:
+    start, end = match.span()
+    return Finding(
+        detector, "ads", norm.quote(start, end), "high", value, norm.original_span(start, end)
+    )
+
+
+# --- word lists --------------------------------------------------------------------------
+
+
+def find_words(norm: Normalized, matcher: WordMatcher) -> list[Finding]:
+    """Listed words, once per (list, word), quoted from the original text."""
+    hits = matcher.find_indexes(norm.text)
+    if not hits:
+        return []
+    findings: list[Finding] = []
+    seen: set[tuple[str, str]] = set()
+    for match in matcher.find(norm):
+        key = (match.list.name, match.normalized)
+        if key in seen:
+            continue
+        seen.add(key)
+        lst = match.list
+        evidence = norm.quote(match.start, match.end)
+        span = norm.original_span(match.start, match.end)
+        findings.append(
+            Finding("words", lst.category, evidence, lst.severity, match.word, span, lst.action)
+        )
+    return findings
+
+
+# --- what the message carries ------------------------------------------------------------
+
+
+def _url_host(url: str) -> str | None:
+    candidate = url.strip()
+    if "//" not in candidate:
+        candidate = "//" + candidate
+    try:
+        return urlsplit(candidate).hostname
+    except ValueError:
+        return None
+
+
+def find_qr(qr: str | None, allowed: frozenset[str] = frozenset()) -> list[Finding]:
+    """A QR code in an image, unless it points to an allowed domain (the workspace's own
+    live codes and posters)."""
+    if not qr:
+        return []
+    host = _url_host(qr) if "." in qr else None
+    if host is not None and domain_allowed(host, allowed):
+        return []
+    return [Finding("qr", "ads", qr[:200], "high", host)]
+
+
+def find_cards(kind: str, url: str | None, allowed: frozenset[str] = frozenset()) -> list[Finding]:
+    """Cards, mini-programs and link cards: worth a look, not a punishment on their own."""
+    if kind not in CARD_KINDS:
+        return []
+    host = _url_host(url) if url else None
+    if host is not None and domain_allowed(host, allowed):
+        return []
+    return [Finding("card", "ads", url or kind, "low", host or kind)]
+
+
+def find_mentions(
+    mentions: Sequence[str] | None, text: str | None, threshold: int = 5
+) -> list[Finding]:
+    """Mass @mentions: `threshold` or more members mentioned in one message."""
+    count = len(set(mentions)) if mentions is not None else (text or "").count("@")
+    if count < threshold:
+        return []
+    return [Finding("mentions", "ads", f"{count} mentions", "medium", str(count))]
+
+
+def scan(message: MessageLike, config: ScanConfig | None = None) -> list[Finding]:
+    """Every content detector over one message; an empty list means clean."""
+    config = config or _default_config()
+    findings: list[Finding] = []
+    text = message.text
+    if text:
+        norm = config.normalizer(text)
+        if config.words is not None:
+            findings.extend(find_words(norm, config.words))
+        if config.links:
+            findings.extend(find_links(norm, config.allowed_domains))
+        if config.phones:
+            findings.extend(find_phones(norm))
+        if config.contacts:
+            findings.extend(find_contacts(norm))
+    if config.qr and message.qr:
+        findings.extend(find_qr(message.qr, config.allowed_domains))
+    if config.cards and message.kind in CARD_KINDS:
+        findings.extend(find_cards(message.kind, message.url, config.allowed_domains))
+    if config.mentions and (message.mentions or (text and "@" in text)):
+        findings.extend(find_mentions(message.mentions, text, config.mention_threshold))
+    return findings
+
+
+_DEFAULT: list[ScanConfig] = []
+
+
+def _default_config() -> ScanConfig:
+    if not _DEFAULT:
+        _DEFAULT.append(ScanConfig())
+    return _DEFAULT[0]

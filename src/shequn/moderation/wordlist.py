@@ -1,0 +1,175 @@
+"""Sensitive-word lists 敏感词库: plain-text import/export and one Aho-Corasick automaton.
+
+Every word is normalised by the same normaliser as the messages, so one entry covers its
+full-width, spaced-out, emoji-padded and variant spellings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from ahocorasick_rs import AhoCorasick, MatchKind
+
+from shequn.moderation.findings import Action, Category, Severity
+from shequn.moderation.normalize import Normalized, Normalizer, default_normalizer
+
+__all__ = [
+    "BUILTIN_LISTS",
+    "WordList",
+    "WordMatch",
+    "WordMatcher",
+    "builtin_lists",
+    "format_words",
+    "parse_words",
+]
+
+BUILTIN_LISTS: dict[str, Category] = {"ads": "ads", "gambling": "gambling", "porn": "porn"}
+"""Name → category of the lists shipped in `shequn/moderation/data/<name>.txt`."""
+
+
+def parse_words(text: str) -> list[str]:
+    """Words from the plain-text format: one per line, `#` starts a comment line.
+
+    Surrounding whitespace and blank lines are ignored, and a repeated word is kept once.
+    """
+    words: dict[str, None] = {}
+    for line in text.splitlines():
+        word = line.strip()
+        if word and not word.startswith("#"):
+            words[word] = None
+    return list(words)
+
+
+def format_words(words: Iterable[str], *, header: Sequence[str] = ()) -> str:
+    """The plain-text format of `words`, with `header` lines written as comments."""
+    lines = [f"# {line}" if line else "#" for line in header]
+    lines.extend(words)
+    return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True, slots=True)
+class WordList:
+    """A named list of words with a category and, optionally, its own action."""
+
+    name: str
+    category: Category
+    words: tuple[str, ...]
+    action: Action | None = None
+    severity: Severity = "high"
+
+    @classmethod
+    def from_text(
+        cls,
+        name: str,
+        category: Category,
+        text: str,
+        *,
+        action: Action | None = None,
+        severity: Severity = "high",
+    ) -> WordList:
+        return cls(name, category, tuple(parse_words(text)), action, severity)
+
+    def to_text(self) -> str:
+        header = [f"list: {self.name}", f"category: {self.category}"]
+        if self.action is not None:
+            header.append(f"action: {self.action}")
+        return format_words(self.words, header=header)
+
+    def extended(self, words: Iterable[str]) -> WordList:
+        """This list with `words` added (operators extend the built-in lists this way)."""
+        merged = dict.fromkeys(self.words)
+        merged.update(dict.fromkeys(w.strip() for w in words if w.strip()))
+        return WordList(self.name, self.category, tuple(merged), self.action, self.severity)
+
+
+@cache
+def builtin_lists() -> tuple[WordList, ...]:
+    """The shipped Chinese lists of ad, gambling and porn words."""
+    data = resources.files("shequn.moderation") / "data"
+    return tuple(
+        WordList.from_text(name, category, (data / f"{name}.txt").read_text(encoding="utf-8"))
+        for name, category in BUILTIN_LISTS.items()
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class WordMatch:
+    """A word found in a message: `start`/`end` index the normalised (compact) text."""
+
+    word: str
+    normalized: str
+    list: WordList
+    start: int
+    end: int
+
+
+def _needs_boundaries(word: str) -> bool:
+    # A Latin word such as "pk10" must not fire inside a longer Latin word; Chinese has no
+    # word boundaries to check.
+    return word.isascii() and word.isalnum()
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+class WordMatcher:
+    """All words of several lists compiled into one automaton over the normalised text.
+
+    A word that normalises to the same form in several lists is reported once per list.
+    Matching is leftmost-longest, so 刷单兼职 wins over 刷单 at the same place.
+    """
+
+    __slots__ = ("_automaton", "_entries", "_needs_check", "lists", "normalizer")
+
+    def __init__(self, lists: Iterable[WordList], normalizer: Normalizer | None = None) -> None:
+        self.normalizer = normalizer or default_normalizer()
+        self.lists = tuple(lists)
+        by_form: dict[str, list[tuple[str, WordList]]] = {}
+        for word_list in self.lists:
+            for word in word_list.words:
+                form = self.normalizer.text(word)
+                if form:
+                    by_form.setdefault(form, []).append((word, word_list))
+        patterns = list(by_form)
+        self._entries = [tuple(by_form[p]) for p in patterns]
+        self._needs_check = [_needs_boundaries(p) for p in patterns]
+        self._automaton = AhoCorasick(patterns, matchkind=MatchKind.LeftmostLongest)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def find_indexes(self, text: str) -> list[tuple[int, int, int]]:
+        """Raw automaton hits (pattern, start, end) in a compact normalised text."""
+        return self._automaton.find_matches_as_indexes(text)
+
+    def find(self, text: Normalized | str) -> list[WordMatch]:
+        """Every listed word in `text` (a `Normalized`, or raw text to normalise)."""
+        compact = text.text if isinstance(text, Normalized) else self.normalizer.text(text)
+        hits = self._automaton.find_matches_as_indexes(compact)
+        return self._matches(compact, hits) if hits else []
+
+    def _matches(self, compact: str, hits: list[tuple[int, int, int]]) -> list[WordMatch]:
+        found: list[WordMatch] = []
+        for pattern, start, end in hits:
+            if self._needs_check[pattern] and not self._bounded(compact, start, end):
+                continue
+            form = compact[start:end]
+            for word, word_list in self._entries[pattern]:
+                found.append(WordMatch(word, form, word_list, start, end))
+        return found
+
+    @staticmethod
+    def _bounded(compact: str, start: int, end: int) -> bool:
+        before = start > 0 and _is_word_char(compact[start - 1])
+        after = end < len(compact) and _is_word_char(compact[end])
+        return not (before or after)
+
+
+@cache
+def builtin_matcher() -> WordMatcher:
+    """The matcher over the built-in lists with the default normaliser (compiled once)."""
+    return WordMatcher(builtin_lists())
