@@ -46,13 +46,17 @@ def joined(member: str, group: str = "g-1", at: datetime | None = None, **kw: An
     return event("member.joined", group, member, at, **kw)
 
 
-def posted(member: str, text: str, group: str = "g-1", at: datetime | None = None, **kw: Any) -> Event:
+def posted(
+    member: str, text: str, group: str = "g-1", at: datetime | None = None, **kw: Any
+) -> Event:
     kw.setdefault("message_id", f"m-{next(_ids)}")
     kw.setdefault("kind", "text")
     return event("message.posted", group, member, at, text=text, **kw)
 
 
-def left(member: str, group: str = "g-1", at: datetime | None = None, reason: str = "left") -> Event:
+def left(
+    member: str, group: str = "g-1", at: datetime | None = None, reason: str = "left"
+) -> Event:
     return event("member.left", group, member, at, reason=reason)
 
 

@@ -15,7 +15,12 @@ GOOD = {
     "member.joined": {"nickname": "小明", "scene": "invite", "inviter": "u-0", "state": "poster"},
     "member.left": {"reason": "removed", "by": "staff-1"},
     "member.renamed": {"nickname": "上海-小明-设计"},
-    "message.posted": {"message_id": "m-1", "kind": "image", "qr": "https://x.y", "mentions": ["u-2"]},
+    "message.posted": {
+        "message_id": "m-1",
+        "kind": "image",
+        "qr": "https://x.y",
+        "mentions": ["u-2"],
+    },
     "code.scanned": {"code": "c-1", "state": "store", "scanner": "u-9"},
     "poster.shared": {"campaign": "double11"},
     "order.paid": {"order_id": "o-1", "amount_fen": 3990, "items": [{"sku": "cake", "qty": 1}]},
@@ -76,8 +81,11 @@ def test_mistyped_amount() -> None:
 
 
 def test_oversized_event_is_refused() -> None:
-    raw = orjson.dumps(raw_event("message.posted", "g", "u", message_id="m", kind="text",
-                                 text="字" * MAX_EVENT_BYTES))
+    raw = orjson.dumps(
+        raw_event(
+            "message.posted", "g", "u", message_id="m", kind="text", text="字" * MAX_EVENT_BYTES
+        )
+    )
     (error,) = parse_line(raw, 1)  # type: ignore[misc]
     assert "larger than" in error.message
 

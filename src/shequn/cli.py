@@ -17,6 +17,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from shequn.community.config import ConfigRejected
 from shequn.community.service import Conflict, NotFound
 from shequn.events import BatchRejected
+from shequn.i18n import t
 from shequn.settings import get_settings
 
 app = typer.Typer(
@@ -52,10 +53,14 @@ class UserError(Exception):
     """Bad input: reported on one line, exit status 2."""
 
 
+def _say(key: str, **values: Any) -> str:
+    return t(key, get_settings().locale, **values)
+
+
 def _fail(message: str, details: Iterable[str] = ()) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    sys.stderr.write(f"{_say('cli.error')}: {message}\n")
     for line in details:
-        err.print(f"  {line}", highlight=False, markup=False, soft_wrap=True)
+        sys.stderr.write(f"  {line}\n")
     raise typer.Exit(2)
 
 
@@ -64,9 +69,9 @@ def guarded(fn: Callable[[], T]) -> T:
     try:
         return fn()
     except BatchRejected as exc:
-        _fail(f"nothing stored: {exc}", [str(e) for e in exc.errors[:50]])
+        _fail(_say("cli.nothing_stored", detail=exc), [str(e) for e in exc.errors[:50]])
     except ConfigRejected as exc:
-        _fail(f"configuration rejected ({len(exc.errors)} errors)", [str(e) for e in exc.errors])
+        _fail(_say("cli.config_rejected", count=len(exc.errors)), [str(e) for e in exc.errors])
     except (NotFound, Conflict, UserError, ValueError, FileNotFoundError) as exc:
         _fail(str(exc))
     raise AssertionError("unreachable")
@@ -132,7 +137,7 @@ def migrate() -> None:
     from shequn.platform.migrate import upgrade
 
     upgrade(get_settings())
-    out.print("migrations applied")
+    out.print(_say("cli.migrated"))
 
 
 @workspace_app.command("create")
@@ -151,7 +156,7 @@ def workspace_create(
             do_create_workspace(conn, name, display_name)
 
     guarded(run)
-    out.print(f"workspace {name} created")
+    out.print(_say("cli.workspace_created", name=name))
 
 
 @workspace_app.command("list")
@@ -185,7 +190,7 @@ def config_apply(
             do_apply_config(conn, ws.slug, document)
 
     guarded(run)
-    out.print("configuration applied")
+    out.print(_say("cli.config_applied"))
 
 
 @config_app.command("show")
@@ -302,9 +307,7 @@ def tick(
         only = ws.id if workspace is not None else None
     delivered = {"done": 0, "retry": 0, "failed": 0}
     while True:
-        counts = deliver_due(
-            engine, when, get_settings().executor_max_attempts, workspace_id=only
-        )
+        counts = deliver_due(engine, when, get_settings().executor_max_attempts, workspace_id=only)
         for k, v in counts.items():
             delivered[k] += v
         if not any(counts.values()):
@@ -419,13 +422,18 @@ def demo(
     from shequn.engine.ingest import tick as run_tick
 
     run_tick(engine, ws, now + timedelta(seconds=1))
-    out.print(f"demo workspace: {ws.slug} ({report.accepted:,} events ingested)")
-    out.print(f"URL:   http://{host}:{port}/docs")
-    out.print(f"token: {token}")
-    out.print(
-        f"try:   curl -H 'Authorization: Bearer {token}' "
-        f"http://{host}:{port}/api/v1/workspaces/{ws.slug}/groups"
-    )
+    base = f"http://{host}:{port}"
+    events = report.accepted + report.duplicates
+    lines = [
+        _say("cli.demo_ready", name=ws.slug, events=f"{events:,}"),
+        f"{_say('cli.demo_url')}: {base}",
+        f"{_say('cli.demo_docs')}: {base}/docs",
+        f"{_say('cli.demo_token')}: {token}",
+        f"{_say('cli.demo_try')}: curl -H 'Authorization: Bearer {token}' "
+        f"{base}/api/v1/workspaces/{ws.slug}/groups",
+    ]
+    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.flush()
     if serve_:
         from shequn.web.server import run_server
 

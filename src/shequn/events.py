@@ -292,4 +292,3 @@ def parse_items(items: Iterable[Any]) -> ParsedBatch:
         else:
             errors.extend(result)
     return ParsedBatch(events, errors)
-

@@ -39,6 +39,23 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "Please remove and ban {member} from group {group}: {reason}",
     },
     "task.staff.task": {"zh-CN": "{reason}", "en": "{reason}"},
+    "cli.error": {"zh-CN": "错误", "en": "error"},
+    "cli.nothing_stored": {"zh-CN": "未存储任何数据：{detail}", "en": "nothing stored: {detail}"},
+    "cli.config_rejected": {
+        "zh-CN": "配置未通过校验（{count} 处错误）",
+        "en": "configuration rejected ({count} errors)",
+    },
+    "cli.workspace_created": {"zh-CN": "已创建工作区 {name}", "en": "workspace {name} created"},
+    "cli.config_applied": {"zh-CN": "配置已生效", "en": "configuration applied"},
+    "cli.migrated": {"zh-CN": "数据库迁移完成", "en": "migrations applied"},
+    "cli.demo_ready": {
+        "zh-CN": "演示工作区 {name} 已就绪（已导入 {events} 条事件）",
+        "en": "demo workspace {name} is ready ({events} events ingested)",
+    },
+    "cli.demo_url": {"zh-CN": "地址", "en": "URL"},
+    "cli.demo_docs": {"zh-CN": "接口文档", "en": "API docs"},
+    "cli.demo_token": {"zh-CN": "管理员令牌", "en": "admin token"},
+    "cli.demo_try": {"zh-CN": "试一试", "en": "try"},
 }
 
 

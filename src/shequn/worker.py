@@ -59,7 +59,11 @@ def consume_once(engine: Engine, bus: RedisBus) -> int:
 
 def run_worker(settings: Settings, once: bool = False) -> None:
     engine = get_engine(settings)
-    bus = RedisBus(settings.redis_url, settings.bus_partitions, settings.bus_prefix) if settings.redis_url else None
+    bus = (
+        RedisBus(settings.redis_url, settings.bus_partitions, settings.bus_prefix)
+        if settings.redis_url
+        else None
+    )
     try:
         while True:
             handled = consume_once(engine, bus) if bus is not None else 0

@@ -75,7 +75,9 @@ def test_group_full_at_capacity(engine: Engine, workspace: WorkspaceInfo) -> Non
 def test_same_events_twice_are_one(engine: Engine, workspace: WorkspaceInfo) -> None:
     evs = world()
     do_ingest_events(engine, workspace, evs)
-    before = {k: export(engine, workspace, k) for k in ("events", "members", "memberships", "actions")}
+    before = {
+        k: export(engine, workspace, k) for k in ("events", "members", "memberships", "actions")
+    }
     again = do_ingest_events(engine, workspace, evs + evs[:3])
     assert (again.accepted, again.duplicates) == (0, 11)
     after = {k: export(engine, workspace, k) for k in before}
@@ -222,7 +224,9 @@ def test_failing_channel_backs_off_then_dies(engine: Engine, workspace: Workspac
     assert status == "failed" and "member" in error
 
 
-def test_temporary_errors_retry_with_backoff(engine: Engine, workspace: WorkspaceInfo, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_temporary_errors_retry_with_backoff(
+    engine: Engine, workspace: WorkspaceInfo, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     from shequn.actions import ActionKind, Decision
     from shequn.channels.base import TemporaryError
     from shequn.channels.sandbox.adapter import SandboxChannel
@@ -260,9 +264,12 @@ def test_temporary_errors_retry_with_backoff(engine: Engine, workspace: Workspac
         if status == "failed":
             break
         waits.append((nxt - now).total_seconds())
-        assert deliver_due(
-            engine, nxt - timedelta(seconds=1), max_attempts=4, workspace_id=workspace.id
-        )["retry"] == 0
+        assert (
+            deliver_due(
+                engine, nxt - timedelta(seconds=1), max_attempts=4, workspace_id=workspace.id
+            )["retry"]
+            == 0
+        )
         now = nxt
     assert waits == [5, 10, 20]
     assert len(calls) == 4 and status == "failed"
@@ -271,9 +278,11 @@ def test_temporary_errors_retry_with_backoff(engine: Engine, workspace: Workspac
 def test_jobs_and_events_are_stored(engine: Engine, workspace: WorkspaceInfo) -> None:
     do_ingest_events(engine, workspace, [joined("u-1", at=T0)])
     with engine.connect() as conn:
-        assert conn.execute(
-            select(events.c.ext_id).where(events.c.workspace_id == workspace.id)
-        ).scalars().all()
+        assert (
+            conn.execute(select(events.c.ext_id).where(events.c.workspace_id == workspace.id))
+            .scalars()
+            .all()
+        )
         (job,) = conn.execute(
             select(jobs.c.kind, jobs.c.status).where(jobs.c.workspace_id == workspace.id)
         ).all()

@@ -33,33 +33,64 @@ def community(groups: int = 8, members: int = 400) -> list[dict]:
     def add(type_: str, group: str, member: str, at: datetime, **data: object) -> None:
         nonlocal n
         n += 1
-        out.append({"id": f"w-{n:06d}", "type": type_, "channel": "sandbox", "group": group,
-                    "member": member, "at": at.isoformat(), "data": data})
+        out.append(
+            {
+                "id": f"w-{n:06d}",
+                "type": type_,
+                "channel": "sandbox",
+                "group": group,
+                "member": member,
+                "at": at.isoformat(),
+                "data": data,
+            }
+        )
 
     for i in range(members):
         g = f"g-{i % groups}"
         m = f"u-{i:04d}"
         at = FUTURE + timedelta(seconds=7 * i)
         add("member.joined", g, m, at, nickname=f"成员{i}", scene="qr")
-        add("message.posted", g, m, at + timedelta(seconds=1), message_id=f"m-{i}", kind="text",
-            text="你好")
+        add(
+            "message.posted",
+            g,
+            m,
+            at + timedelta(seconds=1),
+            message_id=f"m-{i}",
+            kind="text",
+            text="你好",
+        )
         if i % 5 == 0:
             add("member.left", g, m, at + timedelta(seconds=2), reason="left")
         if i % 10 == 0:
-            add("member.joined", g, m, at + timedelta(seconds=3), nickname=f"回来{i}",
-                scene="invite")
+            add(
+                "member.joined",
+                g,
+                m,
+                at + timedelta(seconds=3),
+                nickname=f"回来{i}",
+                scene="invite",
+            )
     out.sort(key=lambda e: (e["at"], e["id"]))
     return out
 
 
 def run_cli(args: list[str], env: dict[str, str], **kw: object) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([SHEQUN, *args], env={**os.environ, **env},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)  # type: ignore[call-overload]
+    return subprocess.Popen(
+        [SHEQUN, *args],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **kw,
+    )  # type: ignore[call-overload]
 
 
 def export(kind: str, ws: str, env: dict[str, str]) -> list[dict]:
-    out = subprocess.run([SHEQUN, "export", kind, "-w", ws], env={**os.environ, **env},
-                         check=True, capture_output=True).stdout
+    out = subprocess.run(
+        [SHEQUN, "export", kind, "-w", ws],
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
+    ).stdout
     return [orjson.loads(line) for line in out.splitlines()]
 
 
@@ -94,8 +125,12 @@ def test_two_processes_overlapping_batches_on_postgres(tmp_path: Path, postgres_
             )
         ).one()
     assert tuple(stored) == (len(evs), len(evs))  # none lost, none twice
-    subprocess.run([SHEQUN, "tick", "--until", "2100-01-01T00:00:00Z", "-w", ws.slug],
-                   env={**os.environ, **env}, check=True, capture_output=True)
+    subprocess.run(
+        [SHEQUN, "tick", "--until", "2100-01-01T00:00:00Z", "-w", ws.slug],
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
+    )
     welcomes = [x for x in export("actions", ws.slug, env) if x["rule"] == "engagement.welcome"]
     mentioned = [m for x in welcomes for m in x["data"]["mentions"]]
     assert len(mentioned) == len(set(mentioned))  # nobody welcomed twice
@@ -151,8 +186,12 @@ def test_redis_workers_keep_group_order(settings: Settings, engine: Engine) -> N
     do_ingest_events(engine, direct, list(validated(iter(evs))))
     env = {"SHEQUN_DATABASE_URL": settings.database_url}
     for ws in (via_bus, direct):
-        subprocess.run([SHEQUN, "tick", "--until", "2100-01-01T00:00:00Z", "-w", ws.slug],
-                       env={**os.environ, **env}, check=True, capture_output=True)
+        subprocess.run(
+            [SHEQUN, "tick", "--until", "2100-01-01T00:00:00Z", "-w", ws.slug],
+            env={**os.environ, **env},
+            check=True,
+            capture_output=True,
+        )
     # Partitions interleave, so arrival order (seq) differs; the set of events may not.
     by_id = lambda rows: sorted(rows, key=lambda r: r["id"])  # noqa: E731
     assert by_id(export("events", via_bus.slug, env)) == by_id(export("events", direct.slug, env))

@@ -45,8 +45,14 @@ def batch() -> list[dict]:
         raw_event("group.created", "g-1", at=T0, id_="e-1", name="烘焙1群"),
         raw_event("member.joined", "g-1", "u-1", at=T0, id_="e-2", nickname="小明", scene="qr"),
         raw_event(
-            "message.posted", "g-1", "u-1", at=T0, id_="e-3",
-            message_id="m-1", kind="text", text="大家好",
+            "message.posted",
+            "g-1",
+            "u-1",
+            at=T0,
+            id_="e-3",
+            message_id="m-1",
+            kind="text",
+            text="大家好",
         ),
     ]
 
@@ -74,7 +80,11 @@ def test_ingest_answers_accepted_and_duplicates(
     ],
 )
 def test_bad_item_rejects_whole_batch(
-    client: TestClient, workspace: WorkspaceInfo, auth: dict[str, str], mutate, field: str  # type: ignore[no-untyped-def]
+    client: TestClient,
+    workspace: WorkspaceInfo,
+    auth: dict[str, str],
+    mutate,
+    field: str,  # type: ignore[no-untyped-def]
 ) -> None:
     items = batch()
     mutate(items[1])
@@ -121,8 +131,16 @@ def test_tokens_are_scoped_to_one_workspace(
     other = create_workspace(engine)
     other_auth = {"Authorization": f"Bearer {token_for(engine, other)}"}
     client.post(url(workspace, "/events"), json=batch(), headers=auth)
-    paths = ["", "/config", "/groups", "/members", "/memberships", "/actions",
-             "/exports/events", "/sandbox/groups/g-1/messages"]
+    paths = [
+        "",
+        "/config",
+        "/groups",
+        "/members",
+        "/memberships",
+        "/actions",
+        "/exports/events",
+        "/sandbox/groups/g-1/messages",
+    ]
     for path in paths:
         r = client.get(url(workspace, path), headers=other_auth)
         assert r.status_code == 403, path
@@ -136,7 +154,12 @@ def test_tokens_are_scoped_to_one_workspace(
         headers=other_auth,
     )
     assert r.status_code == 403
-    assert client.get(url(workspace, "/members"), headers={"Authorization": "Bearer sq_wrong"}).status_code == 401
+    assert (
+        client.get(
+            url(workspace, "/members"), headers={"Authorization": "Bearer sq_wrong"}
+        ).status_code
+        == 401
+    )
     assert client.get(url(workspace, "/members")).status_code == 401
     assert client.get(url(other, "/members"), headers=other_auth).json() == []
 
@@ -148,13 +171,28 @@ def test_sandbox_post_answers_actions_and_history(
     # The welcome window of u-1 closed 30 s after the join; this message's time passes it.
     r = client.post(
         url(workspace, "/sandbox/messages"),
-        json={"group": "g-1", "member": "u-2", "text": "请问怎么下单", "at": "2026-11-22T10:05:00+08:00"},
+        json={
+            "group": "g-1",
+            "member": "u-2",
+            "text": "请问怎么下单",
+            "at": "2026-11-22T10:05:00+08:00",
+        },
         headers=auth,
     )
     assert r.status_code == 200, r.text
     (action,) = r.json()["actions"]
     assert action["kind"] == "message.send" and action["rule"] == "engagement.welcome"
-    assert set(action) >= {"id", "kind", "group", "member", "data", "rule", "reason", "caused_by", "status"}
+    assert set(action) >= {
+        "id",
+        "kind",
+        "group",
+        "member",
+        "data",
+        "rule",
+        "reason",
+        "caused_by",
+        "status",
+    }
     history = client.get(url(workspace, "/sandbox/groups/g-1/messages"), headers=auth).json()
     assert [m["text"] for m in history] == ["大家好", "请问怎么下单"]
 
@@ -189,7 +227,9 @@ def test_config_roundtrip_and_errors(
     paths = {e["path"] for e in r.json()["errors"]}
     assert paths == {"workspace.timezone", "welcom", "groups.default_capacity"}
     assert client.get(url(workspace, "/config"), headers=auth).json() == cfg
-    r = client.put(url(workspace, "/config"), content="welcome:\n  window_seconds: 60\n", headers=auth)
+    r = client.put(
+        url(workspace, "/config"), content="welcome:\n  window_seconds: 60\n", headers=auth
+    )
     assert r.status_code == 200 and r.json()["welcome"]["window_seconds"] == 60
 
 
@@ -199,7 +239,7 @@ def test_ops_endpoints(client: TestClient, workspace: WorkspaceInfo, auth: dict[
     metrics = client.get("/metrics").text
     assert "shequn_events_ingested_total" in metrics
     assert "shequn_ingest_batch_seconds_bucket" in metrics
-    assert 'shequn_actions{status=' in metrics or "shequn_actions" in metrics
+    assert "shequn_actions{status=" in metrics or "shequn_actions" in metrics
     spec = client.get("/openapi.json").json()
     assert "/api/v1/workspaces/{ws}/events" in spec["paths"]
     assert client.get("/docs").status_code == 200

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Protocol
 from urllib.parse import urlsplit
 
@@ -230,58 +231,74 @@ def find_phones(norm: Normalized) -> list[Finding]:
     return findings
 
 
-# --- WeChat ids and QQ numbers -----------------------------------------------------------
+# --- WeChat ids, QQ numbers, Telegram handles -------------------------------------------
 
 _ID_WORDS = "(?:号码?|id|账号|是|为|搜索?|加)*"
-# Markers after normalisation: 薇信/V信/vx/wx/威信 … are 微信 by now, +V is 加v, 扣扣/企鹅 qq.
-_WECHAT_RE = re.compile(
-    rf"(加微信|加微|加v|微信|薇)({_ID_WORDS})([a-z][a-z0-9]{{5,19}}|[0-9]{{5,12}})(?![0-9元块万])"
-)
-_QQ_RE = re.compile(r"(?:qq|(?<![a-z])q)(?:号码?|群号?|是|为)*([1-9][0-9]{4,10})(?![0-9元块万])")
-# "V: abc123" keeps a boundary after the lone v only in the spaced form.
+# An id: WeChat ids are 6–20 letters and digits; numbers (QQ, phone) from 5 digits. A
+# number followed by 元/块/万 is an amount ("微信转了12800元" is not an id).
+_ID = r"[a-z][a-z0-9]{5,19}|[0-9][a-z0-9]{4,19}"
+_NOT_AMOUNT = r"(?![0-9元块万])"
+# Markers after normalisation: 薇信/V信/vx/wx/威信 are 微信 by now, +V is 加v, 扣扣/企鹅 qq.
+_WECHAT_RE = re.compile(rf"(加微信|加微|加v|微信|薇)({_ID_WORDS})({_ID}){_NOT_AMOUNT}")
+_QQ_RE = re.compile(rf"(?:qq|(?<![a-z])q)(?:号码?|群号?|是|为)*([1-9][0-9]{{4,10}}){_NOT_AMOUNT}")
+_TELEGRAM_RE = re.compile(r"(?:telegram|tg|纸飞机|飞机)(?:号|id|账号)?([a-z][a-z0-9]{4,31})")
+# "V: abc123" keeps the boundary after a lone v only in the spaced form.
 _LONE_V_RE = re.compile(r"(?<![a-z0-9])v[ .]+([a-z0-9]{6,20})(?![a-z0-9])")
 _WECHAT_HINT_RE = re.compile("[微薇加]")
+_TELEGRAM_HINT_RE = re.compile("tg|telegram|飞机")
 
 
-def _plausible_wechat(marker: str, id_words: str, contact: str) -> bool:
-    if contact.isdigit() or any(c.isdigit() for c in contact):
+def _is_wechat_contact(norm: Normalized, match: re.Match[str]) -> bool:
+    marker, id_words, contact = match.groups()
+    if not contact.isalpha():
         return True
-    # A bare 微信 before a plain word is chat ("微信windows版"); an explicit 号/id/加 or a
-    # 加 marker makes it an id.
-    return marker != "微信" or bool(id_words)
+    if marker == "薇":
+        return False
+    if marker != "微信" or id_words:
+        return True
+    # 微信 written out before a plain word is chat ("微信windows版打不开"); an evasive
+    # spelling (vx, 薇信, V信) before one is an id.
+    return norm.quote(*match.span(1)) != "微信"
 
 
 def find_contacts(norm: Normalized) -> list[Finding]:
-    """WeChat ids and QQ numbers offered as contact (加V信 abc123, 扣扣 12345678 …).
+    """WeChat ids, QQ numbers and Telegram handles offered as contact.
 
     Talk about WeChat or QQ without an id after it (微信支付, 微信群, QQ音乐) is clean.
     """
     text = norm.text
-    findings: list[Finding] = []
+    found: dict[str, Finding] = {}
     if _WECHAT_HINT_RE.search(text) is not None:
         for match in _WECHAT_RE.finditer(text):
-            marker, id_words, contact = match.groups()
-            if marker == "薇" and contact.isalpha():
-                continue
-            if _plausible_wechat(marker, id_words, contact):
-                findings.append(_contact_finding(norm, "wechat", match, contact))
+            if _is_wechat_contact(norm, match):
+                _add_contact(found, norm, "wechat", match)
     if "q" in text:
         for match in _QQ_RE.finditer(text):
-            findings.append(_contact_finding(norm, "qq", match, match.group(1)))
+            _add_contact(found, norm, "qq", match)
+    if _TELEGRAM_HINT_RE.search(text) is not None:
+        for match in _TELEGRAM_RE.finditer(text):
+            _add_contact(found, norm, "telegram", match)
     if "v" in norm.spaced:
         for match in _LONE_V_RE.finditer(norm.spaced):
-            start, end = match.span()
-            evidence = norm.quote(start, end, spaced=True)
-            span = norm.original_span(start, end, spaced=True)
-            findings.append(Finding("wechat", "ads", evidence, "high", match.group(1), span))
-    return findings
+            _add_contact(found, norm, "wechat", match, spaced=True)
+    return list(found.values())
 
 
-def _contact_finding(norm: Normalized, detector: str, match: re.Match[str], value: str) -> Finding:
+def _add_contact(
+    found: dict[str, Finding],
+    norm: Normalized,
+    detector: str,
+    match: re.Match[str],
+    *,
+    spaced: bool = False,
+) -> None:
+    value = match.group(match.lastindex or 0)
+    if value in found:
+        return
     start, end = match.span()
-    return Finding(
-        detector, "ads", norm.quote(start, end), "high", value, norm.original_span(start, end)
-    )
+    span = norm.original_span(start, end, spaced=spaced)
+    evidence = norm.original[span[0] : span[1]]
+    found[value] = Finding(detector, "ads", evidence, "high", value, span)
 
 
 # --- word lists --------------------------------------------------------------------------
@@ -289,19 +306,19 @@ def _contact_finding(norm: Normalized, detector: str, match: re.Match[str], valu
 
 def find_words(norm: Normalized, matcher: WordMatcher) -> list[Finding]:
     """Listed words, once per (list, word), quoted from the original text."""
-    hits = matcher.find_indexes(norm.text)
-    if not hits:
+    matches = matcher.find(norm)
+    if not matches:
         return []
     findings: list[Finding] = []
     seen: set[tuple[str, str]] = set()
-    for match in matcher.find(norm):
+    for match in matches:
         key = (match.list.name, match.normalized)
         if key in seen:
             continue
         seen.add(key)
         lst = match.list
-        evidence = norm.quote(match.start, match.end)
         span = norm.original_span(match.start, match.end)
+        evidence = norm.original[span[0] : span[1]]
         findings.append(
             Finding("words", lst.category, evidence, lst.severity, match.word, span, lst.action)
         )
@@ -376,10 +393,6 @@ def scan(message: MessageLike, config: ScanConfig | None = None) -> list[Finding
     return findings
 
 
-_DEFAULT: list[ScanConfig] = []
-
-
+@cache
 def _default_config() -> ScanConfig:
-    if not _DEFAULT:
-        _DEFAULT.append(ScanConfig())
-    return _DEFAULT[0]
+    return ScanConfig()

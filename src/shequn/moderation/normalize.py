@@ -21,9 +21,13 @@ _TABLE_SIZE = 0x20000
 DOT = "."
 DASH = "-"
 SPACE = " "
+COMMA = ","
 
 # Characters that stand in for the dot of a domain name.
 _DOT_LIKE = frozenset(".。·・•∙⋅丶‧˙●﹒")
+# Enumeration marks separate items of a list ("139、1299、2999"): a harder boundary than a
+# space, which people also put inside numbers ("138 1234 5678").
+_LIST_MARKS = frozenset(",、;")
 
 # Latin look-alikes from other scripts, after case folding.
 _HOMOGLYPHS = {
@@ -67,8 +71,8 @@ _TRADITIONAL_PAIRS = (
 _NUMERALS = "〇0零0一1二2三3四4五5六6七7八8九9幺1壹1贰2貳2叁3肆4伍5陆6陸6柒7捌8玖9"
 _NUMERAL_MAP = {ord(_NUMERALS[i]): _NUMERALS[i + 1] for i in range(0, len(_NUMERALS), 2)}
 _NUMERAL_CLASS = "0-9" + "".join(_NUMERALS[i] for i in range(0, len(_NUMERALS), 2))
-# A run of five or more digit-like characters (separators allowed) in which at least one
-# is a Chinese numeral is a hidden number; shorter runs are ordinary words (一二三, 三五).
+# A run of five or more digit-like characters (separators allowed) with at least two
+# Chinese numerals is a hidden number; shorter runs are ordinary words (一二三, 三五).
 _NUMERAL_RUN = re.compile(f"[{_NUMERAL_CLASS}](?:[ .-]*[{_NUMERAL_CLASS}]){{4,}}")
 
 # Variant spellings, matched on the compact text (separators already gone, so "V 信" and
@@ -97,6 +101,8 @@ def _map_char(ch: str, traditional: bool) -> str:
         return DOT
     if ch == "+":
         return "加"
+    if ch in _LIST_MARKS:
+        return COMMA
     ch = _HOMOGLYPHS.get(ch, ch)
     category = unicodedata.category(ch)
     if category == "Nd":
@@ -136,10 +142,15 @@ def _table(traditional: bool) -> list[str | None]:
 def _convert_numerals(spaced: str) -> str:
     for match in _NUMERAL_RUN.finditer(spaced):
         run = match.group()
-        if not run.isascii():
+        converted = run.translate(_NUMERAL_MAP)
+        # One numeral next to digits is a word ("66888 一对一"); hiding takes several.
+        if sum(a != b for a, b in zip(run, converted, strict=True)) >= 2:
             start, end = match.span()
-            spaced = spaced[:start] + run.translate(_NUMERAL_MAP) + spaced[end:]
+            spaced = spaced[:start] + converted + spaced[end:]
     return spaced
+
+
+_BOUNDARIES = frozenset((SPACE, DOT, DASH, COMMA))
 
 
 def _compact(spaced: str) -> str:
@@ -149,13 +160,15 @@ def _compact(spaced: str) -> str:
         spaced = spaced.replace(DOT, "")
     if DASH in spaced:
         spaced = spaced.replace(DASH, "")
+    if COMMA in spaced:
+        spaced = spaced.replace(COMMA, "")
     return spaced
 
 
 class Normalized:
     """A message in matching form, with the way back to the original.
 
-    `spaced` keeps word boundaries (" "), dots and dashes: links and grouped phone numbers
+    `spaced` keeps boundaries (" ", and "," between list items), dots and dashes: links and grouped phone numbers
     are read from it. `text` is compact and has variant spellings mapped: words, ids and
     fingerprints are read from it. Positions map back to `original` on demand, so the
     common case (nothing found) never pays for the map.
@@ -204,7 +217,7 @@ class Normalized:
                 origin.extend([index] * len(out))
         spaced = _convert_numerals("".join(chars))
         assert spaced == self.spaced
-        keep = [i for i, ch in enumerate(spaced) if ch not in " .-"]
+        keep = [i for i, ch in enumerate(spaced) if ch not in _BOUNDARIES]
         compact = "".join(spaced[i] for i in keep)
         compact_origin = [origin[i] for i in keep]
         text, text_origin = _replace_with_origin(compact, compact_origin)

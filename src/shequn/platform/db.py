@@ -189,7 +189,7 @@ def fast_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
         f"VALUES ({', '.join([mark] * len(names))})"
     )
     params = [tuple(c(row[n]) for c, n in zip(convert, names, strict=True)) for row in rows]
-    conn.exec_driver_sql(sql, params)  # type: ignore[arg-type]
+    conn.exec_driver_sql(sql, params)
 
 
 def fast_update(
@@ -204,7 +204,5 @@ def fast_update(
     mark = _placeholder(dialect)
     assignments = ", ".join(f'"{n}" = {mark}' for n in names)
     sql = f'UPDATE "{table.name}" SET {assignments} WHERE "{key}" = {mark}'
-    params = [
-        (*(c(row[n]) for c, n in zip(convert, names, strict=True)), row[key]) for row in rows
-    ]
-    conn.exec_driver_sql(sql, params)  # type: ignore[arg-type]
+    params = [(*(c(row[n]) for c, n in zip(convert, names, strict=True)), row[key]) for row in rows]
+    conn.exec_driver_sql(sql, params)

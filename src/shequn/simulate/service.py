@@ -55,7 +55,9 @@ def ensure_demo(
     ws = load_workspace(engine, DEMO_WORKSPACE)
     with engine.connect() as conn:
         stored = conn.execute(
-            select(func.count()).select_from(events_table).where(events_table.c.workspace_id == ws.id)
+            select(func.count())
+            .select_from(events_table)
+            .where(events_table.c.workspace_id == ws.id)
         ).scalar_one()
     if stored:
         report = IngestReport(duplicates=int(stored))
@@ -64,6 +66,6 @@ def ensure_demo(
 
     start = (datetime.now(UTC) - timedelta(days=days)).replace(microsecond=0)
     report = do_simulate(
-        engine, ws, groups=5, members=600, days=days, seed=7, start=start, progress=progress
+        engine, ws, groups=5, members=1500, days=days, seed=7, start=start, progress=progress
     )
     return ws, report
