@@ -9,17 +9,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
-import orjson
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     TypeAdapter,
     ValidationError,
-    model_validator,
+    create_model,
 )
 
 MAX_EVENT_BYTES = 64 * 1024
@@ -131,53 +132,30 @@ EVENT_TYPES: dict[str, tuple[type[_Data], bool, bool]] = {
     "coupon.redeemed": (CouponRedeemedData, False, True),
 }
 
-EventType = Literal[
-    "group.created",
-    "group.updated",
-    "group.dismissed",
-    "member.joined",
-    "member.left",
-    "member.renamed",
-    "message.posted",
-    "code.scanned",
-    "poster.shared",
-    "order.paid",
-    "order.refunded",
-    "coupon.redeemed",
-]
+Channel = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$")]
+# Instants are kept in UTC so ordering and day arithmetic never depend on the sender.
+UTCInstant = Annotated[AwareDatetime, AfterValidator(lambda v: v.astimezone(UTC))]
 
-_DATA_ADAPTERS: dict[str, TypeAdapter[Any]] = {
-    name: TypeAdapter(model) for name, (model, _, _) in EVENT_TYPES.items()
-}
+
+def _none_is_empty(value: Any) -> Any:
+    return {} if value is None else value
 
 
 class Event(BaseModel):
-    """One fact, as it arrives and as it is stored."""
+    """One fact, as it arrives and as it is stored. Each type is a subclass below."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: ExtId
-    type: EventType
-    channel: Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$")]
+    type: str
+    channel: Channel
     group: ExtId | None = None
     member: ExtId | None = None
-    at: AwareDatetime
+    at: UTCInstant
     data: Any = None
-
-    @model_validator(mode="after")
-    def _check_envelope(self) -> Event:
-        _, needs_group, needs_member = EVENT_TYPES[self.type]
-        if needs_group and self.group is None:
-            raise ValueError(f"{self.type} needs a group")
-        if needs_member and self.member is None:
-            raise ValueError(f"{self.type} needs a member")
-        # Instants are kept in UTC so ordering and day arithmetic never depend on the sender.
-        object.__setattr__(self, "at", self.at.astimezone(UTC))
-        return self
 
     def to_json_dict(self) -> dict[str, Any]:
         """The contract's JSON shape, with `at` in UTC."""
-        data = self.data.model_dump(mode="json", exclude_none=True) if self.data else {}
         return {
             "id": self.id,
             "type": self.type,
@@ -185,11 +163,36 @@ class Event(BaseModel):
             "group": self.group,
             "member": self.member,
             "at": self.at.isoformat().replace("+00:00", "Z"),
-            "data": data,
+            "data": self.data.model_dump(mode="json", exclude_none=True),
         }
 
 
-_EVENT = TypeAdapter(Event)
+def _event_class(type_name: str, data_model: type[_Data], group: bool, member: bool) -> Any:
+    """The model of one event type: its data model, and group/member when the type needs them."""
+    data_field = (
+        Annotated[data_model, BeforeValidator(_none_is_empty)],
+        Field(default_factory=dict, validate_default=True),
+    )
+    fields: dict[str, Any] = {
+        "type": (Literal[type_name], ...),
+        "data": data_field,
+    }
+    if group:
+        fields["group"] = (ExtId, ...)
+    if member:
+        fields["member"] = (ExtId, ...)
+    name = "".join(part.capitalize() for part in type_name.split(".")) + "Event"
+    return create_model(name, __base__=Event, **fields)
+
+
+EVENT_CLASSES: dict[str, type[Event]] = {
+    name: _event_class(name, *spec) for name, spec in EVENT_TYPES.items()
+}
+
+# One discriminated union: pydantic validates the whole event, JSON included, in one call.
+_ANY_EVENT: TypeAdapter[Event] = TypeAdapter(
+    Annotated[Union[tuple(EVENT_CLASSES.values())], Field(discriminator="type")]  # type: ignore[arg-type]  # noqa: UP007
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,15 +218,30 @@ class BatchRejected(Exception):
         super().__init__(f"{unit} {first}{more}")
 
 
-def _errors(exc: ValidationError, position: int, prefix: str = "") -> list[EventError]:
+_FRIENDLY = {
+    "timezone_aware": "timestamp needs a UTC offset (e.g. +08:00 or Z)",
+    "union_tag_invalid": "unknown event type; expected one of " + ", ".join(EVENT_TYPES),
+    "union_tag_not_found": "missing event type",
+}
+
+
+def _errors(exc: ValidationError, position: int) -> list[EventError]:
     out = []
     for err in exc.errors(include_url=False):
-        path = ".".join(str(p) for p in err.get("loc", ()))
-        field = ".".join(p for p in (prefix, path) if p) or "(event)"
-        msg = err["msg"]
-        if err["type"] == "timezone_aware":
-            msg = "timestamp needs a UTC offset (e.g. +08:00 or Z)"
-        out.append(EventError(position, field, msg))
+        loc = [str(p) for p in err.get("loc", ())]
+        if loc and loc[0] in EVENT_TYPES:
+            loc = loc[1:]  # the union's branch name, not a field
+        kind = err["type"]
+        message = _FRIENDLY.get(kind, err["msg"])
+        if kind in ("union_tag_invalid", "union_tag_not_found"):
+            loc = ["type"]
+        elif kind == "json_invalid":
+            loc, message = ["(json)"], f"not valid JSON: {err['msg']}"
+        elif kind in ("model_attributes_type", "dict_type", "model_type") and not loc:
+            message = "expected a JSON object"
+        elif len(loc) == 1 and loc[0] in ("group", "member") and err.get("input") is None:
+            message = f"this event type needs a {loc[0]}"
+        out.append(EventError(position, ".".join(loc) or "(event)", message))
     return out
 
 
@@ -231,33 +249,20 @@ def parse_event(raw: Any, position: int) -> Event | list[EventError]:
     """Validate one decoded item; return the event or every error, naming its fields."""
     if not isinstance(raw, dict):
         return [EventError(position, "(event)", "expected a JSON object")]
-    errors: list[EventError] = []
-    event: Event | None = None
     try:
-        event = _EVENT.validate_python(raw)
+        return _ANY_EVENT.validate_python(raw)
     except ValidationError as exc:
-        errors = [e for e in _errors(exc, position) if e.field != "data"]
-    etype = raw.get("type")
-    if etype in _DATA_ADAPTERS:
-        try:
-            data = _DATA_ADAPTERS[etype].validate_python(raw.get("data") or {})
-        except ValidationError as exc:
-            errors += _errors(exc, position, "data")
-        else:
-            if event is not None and not errors:
-                object.__setattr__(event, "data", data)
-                return event
-    return errors
+        return _errors(exc, position)
 
 
 def parse_line(line: bytes | str, position: int) -> Event | list[EventError]:
+    """Validate one JSON line straight from its bytes."""
     if len(line) > MAX_EVENT_BYTES:
         return [EventError(position, "(event)", f"event larger than {MAX_EVENT_BYTES} bytes")]
     try:
-        raw = orjson.loads(line)
-    except orjson.JSONDecodeError as exc:
-        return [EventError(position, "(json)", f"not valid JSON: {exc}")]
-    return parse_event(raw, position)
+        return _ANY_EVENT.validate_json(line)
+    except ValidationError as exc:
+        return _errors(exc, position)
 
 
 @dataclass(slots=True)

@@ -34,9 +34,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
     token = run("token", "create", "-w", "acme").stdout.strip()
     port = free_port()
     log = (tmp_path / "serve.log").open("wb")
-    proc = subprocess.Popen(
-        [SHEQUN, "serve", "--port", str(port)], env=env, stdout=log, stderr=log
-    )
+    proc = subprocess.Popen([SHEQUN, "serve", "--port", str(port)], env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):

@@ -14,6 +14,7 @@ from shequn.engine.rules import WorkspaceInfo
 from shequn.events import BatchRejected, Event, EventError, parse_event, parse_line
 from shequn.platform import metrics
 from shequn.platform.db import transaction
+from shequn.platform.gcpause import gc_paused
 
 Lines = Callable[[], Iterable[tuple[int, bytes]]]
 
@@ -86,6 +87,19 @@ def do_ingest_lines(
     stored and the bad ones reported. Each batch commits on its own, so an interrupted run
     can simply be run again: stored events are recognised as duplicates.
     """
+    with gc_paused():
+        return _ingest_lines(engine, ws, lines, skip_invalid, batch_size, progress, keep_actions)
+
+
+def _ingest_lines(
+    engine: Engine,
+    ws: WorkspaceInfo,
+    lines: Lines,
+    skip_invalid: bool,
+    batch_size: int,
+    progress: Callable[[int], Any] | None,
+    keep_actions: bool,
+) -> IngestReport:
     kept, errors = check_lines(lines(), keep=KEEP_PARSED)
     if errors and not skip_invalid:
         raise BatchRejected(errors, unit="line")
@@ -157,6 +171,17 @@ def do_ingest_events(
     progress: Callable[[int], Any] | None = None,
 ) -> IngestReport:
     """Already-validated events (the simulator), through the same batches."""
+    with gc_paused():
+        return _ingest_events(engine, ws, events, batch_size, progress)
+
+
+def _ingest_events(
+    engine: Engine,
+    ws: WorkspaceInfo,
+    events: Iterable[Event],
+    batch_size: int,
+    progress: Callable[[int], Any] | None,
+) -> IngestReport:
     report = IngestReport()
     batch: list[Event] = []
     for ev in events:

@@ -135,8 +135,9 @@ _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _BARE_DOMAIN_RE = re.compile(rf"(?<![a-z0-9-])((?:{_LABEL}{_SEP})+(?:{_TLD}))(?![a-z0-9])")
 _SCHEME_RE = re.compile(rf"(?<![a-z])(?:https?|ftp) +((?:{_LABEL}{_SEP})+{_LABEL})")
 _SEP_RE = re.compile(_SEP)
-# Cheap test: without a dot, 点 or "dot" in the spaced form there is no link.
-_LINK_HINT_RE = re.compile(r"[.点]|dot")
+# Cheap tests: a domain needs a letter or digit, a separator, then a letter; a scheme-led
+# link needs "http" or "ftp". Most chat fails both before any of the regexes above runs.
+_DOMAIN_SHAPE_RE = re.compile(r"[a-z0-9](?: ?[.点] ?| dot )[a-z]")
 
 
 def _host(raw: str) -> str:
@@ -146,19 +147,21 @@ def _host(raw: str) -> str:
 def find_links(norm: Normalized, allowed: frozenset[str] = frozenset()) -> list[Finding]:
     """Links and bare domains in the text, except the allowed domains."""
     spaced = norm.spaced
-    if _LINK_HINT_RE.search(spaced) is None:
+    if "." not in spaced and "点" not in spaced and " dot " not in spaced:
+        return []
+    if _DOMAIN_SHAPE_RE.search(spaced) is None:
         return []
     findings: list[Finding] = []
     seen: set[str] = set()
-    for regex in (_SCHEME_RE, _BARE_DOMAIN_RE):
+    regexes = (_SCHEME_RE, _BARE_DOMAIN_RE) if "tp" in spaced else (_BARE_DOMAIN_RE,)
+    for regex in regexes:
         for match in regex.finditer(spaced):
             host = _host(match.group(1))
             if host in seen or domain_allowed(host, allowed):
                 continue
             seen.add(host)
-            start, end = match.span()
-            evidence = norm.quote(start, end, spaced=True)
-            span = norm.original_span(start, end, spaced=True)
+            span = norm.original_span(*match.span(), spaced=True)
+            evidence = norm.original[span[0] : span[1]]
             findings.append(Finding("link", "ads", evidence, "high", host, span))
     return findings
 
@@ -214,10 +217,12 @@ def find_phones(norm: Normalized) -> list[Finding]:
     Longer digit strings (order and tracking numbers) are not phones even when eleven of
     their digits look like one.
     """
-    if _ELEVEN_DIGITS_RE.search(norm.text) is None:
+    if not norm.has_number or _ELEVEN_DIGITS_RE.search(norm.text) is None:
         return []
     findings: list[Finding] = []
     for run in _DIGIT_RUN_RE.finditer(norm.spaced):
+        if run.end() - run.start() < 11:
+            continue
         groups = list(_DIGIT_GROUP_RE.finditer(run.group()))
         found = _mobile_in_run(groups)
         if found is None:
@@ -225,8 +230,8 @@ def find_phones(norm: Normalized) -> list[Finding]:
         first, last, digits = found
         start = run.start() + groups[first].start()
         end = run.start() + groups[last].end()
-        evidence = norm.quote(start, end, spaced=True)
         span = norm.original_span(start, end, spaced=True)
+        evidence = norm.original[span[0] : span[1]]
         findings.append(Finding("phone", "ads", evidence, "high", digits, span))
     return findings
 
@@ -246,6 +251,9 @@ _TELEGRAM_RE = re.compile(r"(?:telegram|tg|纸飞机|飞机)(?:号|id|账号)?([
 _LONE_V_RE = re.compile(r"(?<![a-z0-9])v[ .]+([a-z0-9]{6,20})(?![a-z0-9])")
 _WECHAT_HINT_RE = re.compile("[微薇加]")
 _TELEGRAM_HINT_RE = re.compile("tg|telegram|飞机")
+# Any of the contact markers: 微信/加v/薇 (WeChat), q (QQ), t/飞 (Telegram); the lone v of
+# "V: abc123" is tested separately.
+_CONTACT_HINT_RE = re.compile("[微薇加qt飞]")
 
 
 def _is_wechat_contact(norm: Normalized, match: re.Match[str]) -> bool:
@@ -272,7 +280,7 @@ def find_contacts(norm: Normalized) -> list[Finding]:
         for match in _WECHAT_RE.finditer(text):
             if _is_wechat_contact(norm, match):
                 _add_contact(found, norm, "wechat", match)
-    if "q" in text:
+    if norm.has_number and "q" in text:
         for match in _QQ_RE.finditer(text):
             _add_contact(found, norm, "qq", match)
     if _TELEGRAM_HINT_RE.search(text) is not None:
@@ -370,19 +378,24 @@ def find_mentions(
 
 
 def scan(message: MessageLike, config: ScanConfig | None = None) -> list[Finding]:
-    """Every content detector over one message; an empty list means clean."""
+    """Every content detector over one message; an empty list means clean.
+
+    The detectors' cheap tests are repeated here so that a clean message costs no calls.
+    """
     config = config or _default_config()
     findings: list[Finding] = []
     text = message.text
     if text:
         norm = config.normalizer(text)
-        if config.words is not None:
-            findings.extend(find_words(norm, config.words))
-        if config.links:
+        compact = norm.text
+        words = config.words
+        if words is not None and words.find_indexes(compact):
+            findings.extend(find_words(norm, words))
+        if config.links and ("." in norm.spaced or "点" in compact or "dot" in compact):
             findings.extend(find_links(norm, config.allowed_domains))
-        if config.phones:
+        if config.phones and norm.has_number:
             findings.extend(find_phones(norm))
-        if config.contacts:
+        if config.contacts and (_CONTACT_HINT_RE.search(compact) or "v" in compact):
             findings.extend(find_contacts(norm))
     if config.qr and message.qr:
         findings.extend(find_qr(message.qr, config.allowed_domains))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import cache
+from itertools import compress
 
 __all__ = ["Normalized", "Normalizer", "default_normalizer"]
 
@@ -25,6 +26,7 @@ COMMA = ","
 
 # Characters that stand in for the dot of a domain name.
 _DOT_LIKE = frozenset(".。·・•∙⋅丶‧˙●﹒")
+_BOUNDARIES = frozenset((SPACE, DOT, DASH, COMMA))
 # Enumeration marks separate items of a list ("139、1299、2999"): a harder boundary than a
 # space, which people also put inside numbers ("138 1234 5678").
 _LIST_MARKS = frozenset(",、;")
@@ -84,6 +86,11 @@ _VARIANTS = {
     "扣扣": "qq", "叩叩": "qq", "蔻蔻": "qq", "抠抠": "qq", "企鹅": "qq",
 }  # fmt: skip
 _VARIANT_RE = re.compile("|".join(sorted(map(re.escape, _VARIANTS), key=len, reverse=True)))
+# One character of every variant (its first that is not 加): a one-class search is far
+# cheaper than the alternation, which the regex engine cannot start with a fast scan.
+_VARIANT_HINT = re.compile(
+    "[" + "".join(sorted({v.lstrip("加")[0] for v in _VARIANTS})) + "]"
+)
 
 
 def _variant(match: re.Match[str]) -> str:
@@ -139,6 +146,38 @@ def _table(traditional: bool) -> list[str | None]:
     return table
 
 
+_DROP, _KEEP, _EXPAND = "\x00", "\x01", "\x02"
+
+
+class _Tables:
+    """The translate table and two masks derived from it for mapping positions back.
+
+    Translating the original through a mask gives one byte per character (dropped, kept,
+    or expanded into several); `itertools.compress` over those bytes yields the original
+    index of every normalised character without a Python loop per character.
+    """
+
+    __slots__ = ("compact_mask", "spaced_mask", "table")
+
+    def __init__(self, table: list[str | None]) -> None:
+        self.table = table
+        self.spaced_mask = [self._mark(out, False) for out in table]
+        self.compact_mask = [self._mark(out, True) for out in table]
+
+    @staticmethod
+    def _mark(out: str | None, compact: bool) -> str:
+        if out and compact:
+            out = "".join(ch for ch in out if ch not in _BOUNDARIES)
+        if not out:
+            return _DROP
+        return _KEEP if len(out) == 1 else _EXPAND
+
+
+@cache
+def _tables(traditional: bool) -> _Tables:
+    return _Tables(_table(traditional))
+
+
 def _convert_numerals(spaced: str) -> str:
     for match in _NUMERAL_RUN.finditer(spaced):
         run = match.group()
@@ -150,37 +189,46 @@ def _convert_numerals(spaced: str) -> str:
     return spaced
 
 
-_BOUNDARIES = frozenset((SPACE, DOT, DASH, COMMA))
+def _compact_without_variants(spaced: str) -> str:
+    # Unconditional: replace() hands back the same string when there is nothing to do.
+    return spaced.replace(SPACE, "").replace(DOT, "").replace(COMMA, "").replace(DASH, "")
 
 
 def _compact(spaced: str) -> str:
-    if SPACE in spaced:
-        spaced = spaced.replace(SPACE, "")
-    if DOT in spaced:
-        spaced = spaced.replace(DOT, "")
-    if DASH in spaced:
-        spaced = spaced.replace(DASH, "")
-    if COMMA in spaced:
-        spaced = spaced.replace(COMMA, "")
-    return spaced
+    compact = _compact_without_variants(spaced)
+    if _VARIANT_HINT.search(compact) is not None and _VARIANT_RE.search(compact) is not None:
+        compact = _VARIANT_RE.sub(_variant, compact)
+    return compact
 
 
 class Normalized:
     """A message in matching form, with the way back to the original.
 
-    `spaced` keeps boundaries (" ", and "," between list items), dots and dashes: links and grouped phone numbers
-    are read from it. `text` is compact and has variant spellings mapped: words, ids and
-    fingerprints are read from it. Positions map back to `original` on demand, so the
-    common case (nothing found) never pays for the map.
+    `spaced` keeps boundaries (" ", and "," between list items), dots and dashes: links
+    and grouped phone numbers are read from it. `text` is compact and has variant
+    spellings mapped: words, ids and fingerprints are read from it. `has_number` says
+    whether there is a run of five or more digits (phones and QQ numbers need one).
+    Positions map back to `original` on demand, so a clean message never pays for the map.
     """
 
-    __slots__ = ("_spaced_origin", "_table", "_text_origin", "original", "spaced", "text")
+    __slots__ = (
+        "_spaced_origin",
+        "_tables",
+        "_text_origin",
+        "has_number",
+        "original",
+        "spaced",
+        "text",
+    )
 
-    def __init__(self, original: str, spaced: str, text: str, table: list[str | None]) -> None:
+    def __init__(
+        self, original: str, spaced: str, text: str, has_number: bool, tables: _Tables
+    ) -> None:
         self.original = original
         self.spaced = spaced
         self.text = text
-        self._table = table
+        self.has_number = has_number
+        self._tables = tables
         self._spaced_origin: list[int] | None = None
         self._text_origin: list[int] | None = None
 
@@ -191,7 +239,7 @@ class Normalized:
         """The span of `original` that produced `text[start:end]` (or `spaced[...]`)."""
         if end <= start:
             return (0, 0)
-        origin = self._origins()[0] if spaced else self._origins()[1]
+        origin = self._spaced_origins() if spaced else self._text_origins()
         return (origin[start], origin[end - 1] + 1)
 
     def quote(self, start: int, end: int, *, spaced: bool = False) -> str:
@@ -199,50 +247,64 @@ class Normalized:
         first, last = self.original_span(start, end, spaced=spaced)
         return self.original[first:last]
 
-    def _origins(self) -> tuple[list[int], list[int]]:
-        if self._spaced_origin is None or self._text_origin is None:
-            self._spaced_origin, self._text_origin = self._build_origins()
-        return self._spaced_origin, self._text_origin
+    def _spaced_origins(self) -> list[int]:
+        if self._spaced_origin is None:
+            origin = self._masked(self._tables.spaced_mask)
+            self._spaced_origin = origin if origin is not None else self._slow_origins()[0]
+        return self._spaced_origin
 
-    def _build_origins(self) -> tuple[list[int], list[int]]:
-        # Replays the fast path character by character; asserts keep the two in step.
-        table = self._table
-        chars: list[str] = []
+    def _text_origins(self) -> list[int]:
+        if self._text_origin is None:
+            origin = self._masked(self._tables.compact_mask)
+            if origin is None:
+                origin = self._slow_origins()[1]
+            elif len(origin) != len(self.text):  # a variant spelling changed the length
+                compact = _compact_without_variants(self.spaced)
+                origin = _variant_origins(compact, origin)
+            self._text_origin = origin
+        return self._text_origin
+
+    def _masked(self, mask: list[str]) -> list[int] | None:
+        try:
+            keep = self.original.translate(mask).encode("latin-1")
+        except UnicodeEncodeError:  # a character beyond the table
+            return None
+        if 2 in keep:  # a character normalised into several ("⑩" → "10")
+            return None
+        return list(compress(range(len(self.original)), keep))
+
+    def _slow_origins(self) -> tuple[list[int], list[int]]:
         origin: list[int] = []
         for index, ch in enumerate(self.original):
-            code = ord(ch)
-            out = table[code] if code < _TABLE_SIZE else ch
+            out = _mapped(self._tables.table, ch)
             if out:
-                chars.extend(out)
                 origin.extend([index] * len(out))
-        spaced = _convert_numerals("".join(chars))
-        assert spaced == self.spaced
-        keep = [i for i, ch in enumerate(spaced) if ch not in _BOUNDARIES]
-        compact = "".join(spaced[i] for i in keep)
-        compact_origin = [origin[i] for i in keep]
-        text, text_origin = _replace_with_origin(compact, compact_origin)
-        assert text == self.text
-        return origin, text_origin
+        compact_origin = [
+            o for ch, o in zip(self.spaced, origin, strict=True) if ch not in _BOUNDARIES
+        ]
+        compact = _compact_without_variants(self.spaced)
+        return origin, _variant_origins(compact, compact_origin)
 
 
-def _replace_with_origin(compact: str, origin: list[int]) -> tuple[str, list[int]]:
-    parts: list[str] = []
+def _mapped(table: list[str | None], ch: str) -> str | None:
+    code = ord(ch)
+    return table[code] if code < _TABLE_SIZE else ch
+
+
+def _variant_origins(compact: str, origin: list[int]) -> list[int]:
     new_origin: list[int] = []
     last = 0
     for match in _VARIANT_RE.finditer(compact):
         start, end = match.span()
-        parts.append(compact[last:start])
         new_origin.extend(origin[last:start])
-        replacement = _VARIANTS[match.group()]
-        parts.append(replacement)
-        # The first character stands for the start of the spelling, the rest for its end,
-        # so a span over the replacement quotes the whole original spelling.
+        # The first character stands for the start of the spelling and the rest for its
+        # end, so a span over the replacement quotes the whole original spelling.
+        length = len(_VARIANTS[match.group()])
         new_origin.append(origin[start])
-        new_origin.extend([origin[end - 1]] * (len(replacement) - 1))
+        new_origin.extend([origin[end - 1]] * (length - 1))
         last = end
-    parts.append(compact[last:])
     new_origin.extend(origin[last:])
-    return "".join(parts), new_origin
+    return new_origin
 
 
 class Normalizer:
@@ -252,15 +314,19 @@ class Normalizer:
     simplified forms, so 賭場 matches 赌场.
     """
 
-    __slots__ = ("_table", "traditional")
+    __slots__ = ("_table", "_tables", "traditional")
 
     def __init__(self, *, traditional: bool = True) -> None:
         self.traditional = traditional
-        self._table = _table(traditional)
+        self._tables = _tables(traditional)
+        self._table = self._tables.table
 
     def __call__(self, text: str) -> Normalized:
-        spaced = self.spaced(text)
-        return Normalized(text, spaced, self.compact(spaced), self._table)
+        spaced = text.translate(self._table)
+        has_number = _NUMERAL_RUN.search(spaced) is not None
+        if has_number:
+            spaced = _convert_numerals(spaced)
+        return Normalized(text, spaced, _compact(spaced), has_number, self._tables)
 
     def spaced(self, text: str) -> str:
         """Case-folded, half-width, fillers removed, boundaries kept as single characters."""
@@ -269,21 +335,9 @@ class Normalizer:
             spaced = _convert_numerals(spaced)
         return spaced
 
-    @staticmethod
-    def compact(spaced: str) -> str:
-        """The compact form of a `spaced` text: boundaries dropped, variants mapped."""
-        text = _compact(spaced)
-        if _VARIANT_RE.search(text) is not None:
-            text = _VARIANT_RE.sub(_variant, text)
-        return text
-
     def text(self, text: str) -> str:
         """The compact matching form of `text`, without the position map."""
-        return self.compact(self.spaced(text))
-
-    @property
-    def translate_table(self) -> list[str | None]:
-        return self._table
+        return _compact(self.spaced(text))
 
 
 @cache

@@ -176,6 +176,23 @@ def _placeholder(dialect: str) -> str:
     return "?" if dialect == "sqlite" else "%s"
 
 
+def db_datetime(conn: Connection) -> Callable[[Any], Any]:
+    """How this connection's driver wants an aware datetime for a UTCDateTime column."""
+    return _sqlite_datetime if conn.dialect.name == "sqlite" else _identity
+
+
+def fast_insert_tuples(
+    conn: Connection, table: Table, names: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """executemany INSERT of tuples already in the driver's types (see db_datetime)."""
+    if not rows:
+        return
+    mark = _placeholder(conn.dialect.name)
+    columns = ", ".join(f'"{n}"' for n in names)
+    sql = f'INSERT INTO "{table.name}" ({columns}) VALUES ({", ".join([mark] * len(names))})'
+    conn.exec_driver_sql(sql, list(rows))
+
+
 def fast_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """executemany INSERT of dict rows (all with the same keys)."""
     if not rows:
@@ -183,13 +200,8 @@ def fast_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     dialect = conn.dialect.name
     names = list(rows[0])
     convert = [_converter(table.c[n], dialect) for n in names]
-    mark = _placeholder(dialect)
-    sql = (
-        f'INSERT INTO "{table.name}" ({", ".join(f"{chr(34)}{n}{chr(34)}" for n in names)}) '
-        f"VALUES ({', '.join([mark] * len(names))})"
-    )
     params = [tuple(c(row[n]) for c, n in zip(convert, names, strict=True)) for row in rows]
-    conn.exec_driver_sql(sql, params)
+    fast_insert_tuples(conn, table, names, params)
 
 
 def fast_update(
