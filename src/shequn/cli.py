@@ -317,7 +317,12 @@ def tick(
 
 @app.command()
 def export(
-    kind: Annotated[str, typer.Argument(help="members, memberships, groups, actions or events.")],
+    kind: Annotated[
+        str,
+        typer.Argument(
+            help="members, memberships, groups, actions, events, points, checkins or levels."
+        ),
+    ],
     workspace: WorkspaceOpt = None,
     format_: Annotated[str, typer.Option("--format", "-f", help="jsonl, csv or xlsx.")] = "jsonl",
     output: Annotated[

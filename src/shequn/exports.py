@@ -7,6 +7,7 @@ their kinds with `register_export`.
 from __future__ import annotations
 
 import csv
+import importlib
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ class ExportKind:
 
 
 EXPORTS: dict[str, ExportKind] = {}
+# Domains whose exports module registers more kinds on import.
+EXPORT_MODULES = ("shequn.engagement.exports",)
 
 
 def register_export(name: str, columns: tuple[str, ...]) -> Callable[[Rows], Rows]:
@@ -47,7 +50,7 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value is not None else None
 
 
-def _stream(conn: Connection, stmt: Any) -> Iterator[Any]:
+def stream(conn: Connection, stmt: Any) -> Iterator[Any]:
     yield from conn.execution_options(yield_per=2000).execute(stmt).mappings()
 
 
@@ -55,7 +58,7 @@ def _stream(conn: Connection, stmt: Any) -> Iterator[Any]:
 def _events(conn: Connection, ws: WorkspaceInfo) -> Iterator[dict[str, Any]]:
     t = events
     stmt = select(t).where(t.c.workspace_id == ws.id).order_by(t.c.seq)
-    for r in _stream(conn, stmt):
+    for r in stream(conn, stmt):
         yield {
             "id": r["ext_id"],
             "type": r["type"],
@@ -87,7 +90,7 @@ def _events(conn: Connection, ws: WorkspaceInfo) -> Iterator[dict[str, Any]]:
 def _actions(conn: Connection, ws: WorkspaceInfo) -> Iterator[dict[str, Any]]:
     t = actions
     stmt = select(t).where(t.c.workspace_id == ws.id).order_by(t.c.decided_at, t.c.id)
-    for r in _stream(conn, stmt):
+    for r in stream(conn, stmt):
         yield public_action(r)
 
 
@@ -112,7 +115,7 @@ _MEMBER_COLS = (
 def _members(conn: Connection, ws: WorkspaceInfo) -> Iterator[dict[str, Any]]:
     t = members
     stmt = select(t).where(t.c.workspace_id == ws.id).order_by(t.c.channel, t.c.ext_id)
-    for r in _stream(conn, stmt):
+    for r in stream(conn, stmt):
         row = {"channel": r["channel"], "member": r["ext_id"]}
         row.update({c: _plain(r[c]) for c in _MEMBER_COLS})
         yield row
@@ -143,7 +146,7 @@ def _memberships(conn: Connection, ws: WorkspaceInfo) -> Iterator[dict[str, Any]
         .where(t.c.workspace_id == ws.id)
         .order_by(t.c.channel, t.c.group_ext, t.c.member_ext)
     )
-    for r in _stream(conn, stmt):
+    for r in stream(conn, stmt):
         row = {"channel": r["channel"], "group": r["group_ext"], "member": r["member_ext"]}
         row.update({c: _plain(r[c]) for c in _MEMBERSHIP_COLS})
         yield row
@@ -167,7 +170,7 @@ _GROUP_COLS = (
 def _groups(conn: Connection, ws: WorkspaceInfo) -> Iterator[dict[str, Any]]:
     t = groups
     stmt = select(t).where(t.c.workspace_id == ws.id).order_by(t.c.channel, t.c.ext_id)
-    for r in _stream(conn, stmt):
+    for r in stream(conn, stmt):
         row = {"channel": r["channel"], "group": r["ext_id"]}
         row.update({c: _plain(r[c]) for c in _GROUP_COLS})
         yield row
@@ -185,7 +188,13 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def load_export_modules() -> None:
+    for module in EXPORT_MODULES:
+        importlib.import_module(module)
+
+
 def check_export(kind: str, fmt: str) -> ExportKind:
+    load_export_modules()
     if kind not in EXPORTS:
         raise ValueError(f"unknown export {kind!r}; choose from {', '.join(sorted(EXPORTS))}")
     if fmt not in FORMATS:

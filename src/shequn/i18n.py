@@ -39,6 +39,20 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "Please remove and ban {member} from group {group}: {reason}",
     },
     "task.staff.task": {"zh-CN": "{reason}", "en": "{reason}"},
+    "checkin.reply": {
+        "zh-CN": "@{nickname} 签到成功！已连续签到 {streak} 天，+{points} 积分，当前 {balance} 积分",
+        "en": "@{nickname} checked in! {streak}-day streak, +{points} points, {balance} in total",
+    },
+    "checkin.reason": {
+        "zh-CN": "签到（连续 {streak} 天）",
+        "en": "check-in ({streak}-day streak)",
+    },
+    "points.message_reason": {"zh-CN": "发言积分", "en": "points for speaking"},
+    "levels.up": {
+        "zh-CN": "恭喜 @{nickname} 升级为「{level}」！累计积分 {earned}",
+        "en": "Congratulations @{nickname}, you are now {level}! {earned} points earned",
+    },
+    "levels.reason": {"zh-CN": "等级提升：{level}", "en": "level up: {level}"},
     "cli.error": {"zh-CN": "错误", "en": "error"},
     "cli.nothing_stored": {"zh-CN": "未存储任何数据：{detail}", "en": "nothing stored: {detail}"},
     "cli.config_rejected": {

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from shequn.community.config import Section, register_section
 from shequn.i18n import placeholders
 
 WELCOME_VARIABLES = frozenset({"mentions", "nickname", "group", "rules"})
+CHECKIN_VARIABLES = frozenset({"nickname", "streak", "points", "balance", "day"})
+LEVEL_VARIABLES = frozenset({"nickname", "level", "earned"})
+
+
+def _check_template(value: str | None, allowed: frozenset[str]) -> str | None:
+    if value is not None:
+        unknown = placeholders(value) - allowed
+        if unknown:
+            raise ValueError(f"unknown variables {sorted(unknown)}; use {sorted(allowed)}")
+    return value
 
 
 class WelcomeSection(Section):
@@ -24,13 +34,94 @@ class WelcomeSection(Section):
     @field_validator("template")
     @classmethod
     def _known_variables(cls, value: str | None) -> str | None:
-        if value is not None:
-            unknown = placeholders(value) - WELCOME_VARIABLES
-            if unknown:
-                raise ValueError(
-                    f"unknown variables {sorted(unknown)}; use {sorted(WELCOME_VARIABLES)}"
-                )
+        return _check_template(value, WELCOME_VARIABLES)
+
+
+class PointsSection(Section):
+    per_message: int = Field(default=1, ge=0, le=1000, description="Points per message.")
+    message_daily_cap: int = Field(
+        default=10, ge=0, le=100_000, description="Most message points per member per day."
+    )
+    allow_negative: bool = Field(
+        default=False, description="May deductions take a balance below zero?"
+    )
+
+
+class CheckinSection(Section):
+    enabled: bool = True
+    keywords: list[str] = Field(
+        default_factory=lambda: ["签到", "打卡"],
+        min_length=1,
+        description="A message that is, or begins with, one of these is a check-in.",
+    )
+    points: int = Field(default=10, ge=0, le=100_000)
+    streak_bonus: dict[int, int] = Field(
+        default_factory=lambda: {7: 20, 30: 100},
+        description="Extra points on the day a streak reaches N days (and every N days).",
+    )
+    reply: bool = True
+    reply_template: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="Variables: {nickname} {streak} {points} {balance} {day}.",
+    )
+
+    @field_validator("reply_template")
+    @classmethod
+    def _known_variables(cls, value: str | None) -> str | None:
+        return _check_template(value, CHECKIN_VARIABLES)
+
+    @field_validator("streak_bonus")
+    @classmethod
+    def _positive(cls, value: dict[int, int]) -> dict[int, int]:
+        if any(days < 1 or bonus < 0 for days, bonus in value.items()):
+            raise ValueError("streak lengths must be ≥ 1 and bonuses ≥ 0")
         return value
 
 
+class Level(Section):
+    name: str = Field(min_length=1, max_length=50)
+    min_points: int = Field(ge=0, description="Cumulative earned points to reach it.")
+
+
+def _default_levels() -> list[Level]:
+    return [
+        Level(name="新人", min_points=0),
+        Level(name="活跃", min_points=100),
+        Level(name="核心", min_points=500),
+        Level(name="KOL", min_points=2000),
+    ]
+
+
+class LevelsSection(Section):
+    enabled: bool = True
+    thresholds: list[Level] = Field(default_factory=_default_levels, min_length=1)
+    announce: bool = Field(default=True, description="Post a message on a level-up.")
+    template: str | None = Field(
+        default=None, max_length=2000, description="Variables: {nickname} {level} {earned}."
+    )
+
+    @field_validator("template")
+    @classmethod
+    def _known_variables(cls, value: str | None) -> str | None:
+        return _check_template(value, LEVEL_VARIABLES)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LevelsSection:
+        mins = [lv.min_points for lv in self.thresholds]
+        if mins[0] != 0 or mins != sorted(set(mins)):
+            raise ValueError("thresholds must start at 0 and rise strictly")
+        return self
+
+    def level_for(self, earned: int) -> str:
+        name = self.thresholds[0].name
+        for level in self.thresholds:
+            if earned >= level.min_points:
+                name = level.name
+        return name
+
+
 register_section("welcome", WelcomeSection)
+register_section("points", PointsSection)
+register_section("checkin", CheckinSection)
+register_section("levels", LevelsSection)

@@ -7,10 +7,11 @@ from datetime import timedelta
 from typing import Any
 
 from shequn.actions import ActionKind, Decision
-from shequn.engagement.config import WELCOME_VARIABLES
+from shequn.engagement.config import CHECKIN_VARIABLES, LEVEL_VARIABLES, WELCOME_VARIABLES
+from shequn.engagement.points import Change, PointsBook
 from shequn.engine.jobs import Job
 from shequn.engine.rules import Context, job_handler, rule
-from shequn.events import Event, MemberJoinedData
+from shequn.events import Event, MemberJoinedData, MessagePostedData
 from shequn.i18n import fill, t, template
 
 WELCOME_JOB = "engagement.welcome"
@@ -79,3 +80,133 @@ def send_welcome(job: Job, ctx: Context) -> Iterable[Decision]:
             key=f"engagement.welcome:{channel}:{group_id}:{job.key}",
         )
     ]
+
+
+# --- Check-in, points and levels -------------------------------------------------------------
+
+
+def _nickname(ctx: Context, event: Event) -> str:
+    assert event.group is not None and event.member is not None
+    ms = ctx.state.membership(event.channel, event.group, event.member)
+    return (ms.nickname if ms and ms.nickname else None) or event.member
+
+
+def _level_up(ctx: Context, event: Event, change: Change | None) -> list[Decision]:
+    cfg = ctx.config.levels
+    if change is None or not change.levelled_up or not cfg.enabled or not cfg.announce:
+        return []
+    locale = ctx.workspace.locale
+    standing = ctx.book(PointsBook).standing(event.channel, event.member or "", "")
+    nickname = _nickname(ctx, event)
+    text = fill(
+        cfg.template or template("levels.up", locale),
+        LEVEL_VARIABLES,
+        nickname=nickname,
+        level=change.new_level,
+        earned=standing.earned,
+    )
+    return [
+        Decision(
+            kind=ActionKind.MESSAGE_SEND,
+            group=event.group,
+            member=event.member,
+            reason=t("levels.reason", locale, level=change.new_level),
+            data={"text": text, "mentions": [event.member]},
+            key=f"engagement.levels:{event.channel}:{event.member}:{change.new_level}",
+        )
+    ]
+
+
+def _is_checkin(text: str | None, keywords: list[str]) -> bool:
+    if not text:
+        return False
+    stripped = text.strip()
+    return any(stripped.startswith(k) for k in keywords)
+
+
+@rule("engagement", "checkin", on=["message.posted"])
+def check_in(event: Event, ctx: Context) -> Iterable[Decision]:
+    """签到/打卡 once per member per local day: points, streak bonus and a reply."""
+    cfg = ctx.config.checkin
+    assert isinstance(event.data, MessagePostedData)
+    if not cfg.enabled or not _is_checkin(event.data.text, cfg.keywords):
+        return ()
+    assert event.group is not None and event.member is not None
+    levels = ctx.config.levels
+    book = ctx.book(PointsBook)
+    standing = book.standing(event.channel, event.member, levels.level_for(0))
+    day = ctx.local_date()
+    if standing.last_checkin_day == day:
+        return ()  # a second check-in the same day earns nothing
+    streak = (
+        standing.streak + 1
+        if standing.last_checkin_day is not None and (day - standing.last_checkin_day).days == 1
+        else 1
+    )
+    points = cfg.points + sum(bonus for n, bonus in cfg.streak_bonus.items() if streak % n == 0)
+    book.check_in(standing, day, event.group, event.at, points, event.id)
+    locale = ctx.workspace.locale
+    change = book.post(
+        standing,
+        delta=points,
+        kind="checkin",
+        key=f"checkin:{event.channel}:{event.member}:{day.isoformat()}",
+        reason=t("checkin.reason", locale, streak=streak),
+        rule="engagement.checkin",
+        at=event.at,
+        level_for=levels.level_for,
+        caused_by=event.id,
+        group=event.group,
+    )
+    decisions: list[Decision] = []
+    if cfg.reply:
+        text = fill(
+            cfg.reply_template or template("checkin.reply", locale),
+            CHECKIN_VARIABLES,
+            nickname=_nickname(ctx, event),
+            streak=streak,
+            points=points,
+            balance=standing.balance,
+            day=day.isoformat(),
+        )
+        decisions.append(
+            Decision(
+                kind=ActionKind.MESSAGE_SEND,
+                group=event.group,
+                member=event.member,
+                reason=t("checkin.reason", locale, streak=streak),
+                data={"text": text, "mentions": [event.member], "reply_to": event.data.message_id},
+            )
+        )
+    return decisions + _level_up(ctx, event, change)
+
+
+@rule("engagement", "message_points", on=["message.posted"])
+def points_for_speaking(event: Event, ctx: Context) -> Iterable[Decision]:
+    """Points per message, up to a daily cap in the workspace's time zone."""
+    cfg = ctx.config.points
+    if cfg.per_message <= 0 or cfg.message_daily_cap <= 0:
+        return ()
+    assert event.member is not None
+    levels = ctx.config.levels
+    book = ctx.book(PointsBook)
+    standing = book.standing(event.channel, event.member, levels.level_for(0))
+    book.roll_day(standing, ctx.local_date())
+    room = cfg.message_daily_cap - standing.message_points_today
+    if room <= 0:
+        return ()
+    delta = min(cfg.per_message, room)
+    standing.message_points_today += delta
+    change = book.post(
+        standing,
+        delta=delta,
+        kind="message",
+        key=f"message:{event.channel}:{event.id}",
+        reason=t("points.message_reason", ctx.workspace.locale),
+        rule="engagement.message_points",
+        at=event.at,
+        level_for=levels.level_for,
+        caused_by=event.id,
+        group=event.group,
+    )
+    return _level_up(ctx, event, change)

@@ -8,11 +8,18 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine, and_, select
 
+from shequn.engine.books import Books
 from shequn.engine.jobs import JobBook
 from shequn.engine.models import events as events_table
 from shequn.engine.outbox import DecidedAction, OutboxWriter
 from shequn.engine.projector import project
-from shequn.engine.rules import Context, WorkspaceInfo, handler_for, rules_for
+from shequn.engine.rules import (
+    Context,
+    WorkspaceInfo,
+    handler_for,
+    load_rule_modules,
+    rules_for,
+)
 from shequn.engine.state import BatchState
 from shequn.events import Event, MemberJoinedData
 from shequn.platform.db import (
@@ -115,6 +122,8 @@ class Run:
         self.state = BatchState(conn, workspace.id)
         self.jobs = JobBook(conn, workspace.id)
         self.outbox = OutboxWriter(workspace.id, workspace.locale)
+        load_rule_modules()  # registers the domains' books before they are made
+        self.books = Books(conn, workspace.id)
         self.capacity = int(workspace.config.groups.default_capacity)
 
     def run_jobs_until(self, until: datetime) -> int:
@@ -123,7 +132,7 @@ class Run:
         count = 0
         while (job := self.jobs.pop_due(until)) is not None:
             handler = handler_for(job.kind)
-            ctx = Context(self.workspace, self.state, self.jobs, job.due_at)
+            ctx = Context(self.workspace, self.state, self.jobs, self.books, job.due_at)
             if handler is not None:
                 channel = str(job.payload.get("channel", "sandbox"))
                 for decision in handler.fn(job, ctx):
@@ -142,7 +151,7 @@ class Run:
     def apply(self, ev: Event) -> None:
         self.run_jobs_until(ev.at)
         project(self.state, ev, self.capacity)
-        ctx = Context(self.workspace, self.state, self.jobs, ev.at)
+        ctx = Context(self.workspace, self.state, self.jobs, self.books, ev.at)
         for r in rules_for(ev.type):
             for decision in r.fn(ev, ctx):
                 self.outbox.add(
@@ -156,6 +165,7 @@ class Run:
 
     def flush(self) -> None:
         self.state.flush()
+        self.books.flush()
         self.jobs.flush()
         self.outbox.flush(self.conn)
 
@@ -172,6 +182,7 @@ def ingest_batch(
     _append(conn, workspace.id, fresh)
     run = Run(conn, workspace)
     _preload(run.state, fresh)
+    run.books.preload(fresh)
     run.jobs.load_due(max(ev.at for ev in fresh))
     for ev in fresh:
         run.apply(ev)

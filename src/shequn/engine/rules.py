@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from shequn.actions import Decision
+from shequn.engine.books import B, Books
 from shequn.engine.jobs import Job, JobBook
 from shequn.engine.state import BatchState
 from shequn.events import Event
@@ -44,12 +45,22 @@ class Context:
     """What a rule may read and the few things it may do besides deciding actions."""
 
     def __init__(
-        self, workspace: WorkspaceInfo, state: BatchState, jobs: JobBook, now: datetime
+        self,
+        workspace: WorkspaceInfo,
+        state: BatchState,
+        jobs: JobBook,
+        books: Books,
+        now: datetime,
     ) -> None:
         self.workspace = workspace
         self.state = state
         self.jobs = jobs
+        self.books = books
         self.now = now
+
+    def book(self, cls: type[B]) -> B:
+        """The transaction's instance of a domain's book (points, check-ins …)."""
+        return self.books.get(cls)
 
     @property
     def config(self) -> Any:

@@ -80,7 +80,7 @@ MemberKey = tuple[str, str]
 MembershipKey = tuple[str, str, str]
 
 
-class _Projection:
+class Projection:
     """Rows of one table for one workspace, keyed by natural key, with dirty tracking."""
 
     def __init__(self, table: Table, cls: type[Any], key_cols: tuple[str, ...]) -> None:
@@ -157,9 +157,9 @@ class BatchState:
     def __init__(self, conn: Connection, workspace_id: int) -> None:
         self.conn = conn
         self.workspace_id = workspace_id
-        self.groups = _Projection(groups, GroupState, ("channel", "ext_id"))
-        self.members = _Projection(members, MemberState, ("channel", "ext_id"))
-        self.memberships = _Projection(
+        self.groups = Projection(groups, GroupState, ("channel", "ext_id"))
+        self.members = Projection(members, MemberState, ("channel", "ext_id"))
+        self.memberships = Projection(
             memberships, MembershipState, ("channel", "group_ext", "member_ext")
         )
 

@@ -53,12 +53,21 @@ _WORD_CHARS = (
 
 
 def synthetic_words(n_words: int, seed: int = 1) -> list[str]:
-    """`n_words` distinct words: the built-in lists plus random 2–4 character words."""
+    """`n_words` distinct words: the built-in lists plus random 2–4 character words.
+
+    Each random word starts with a common character and continues with characters from
+    the whole CJK block, as real lists combine everyday characters in unusual ways. (Words
+    made only of the commonest characters hit about a quarter of ordinary messages.)
+    """
     rng = random.Random(seed)
-    words = dict.fromkeys(w for lst in builtin_lists() for w in lst.words)
+    form = default_normalizer().text
+    # Keyed by normalised form, so the automaton gets exactly `n_words` patterns.
+    words = {form(w): w for lst in builtin_lists() for w in lst.words}
     while len(words) < n_words:
-        words.setdefault("".join(rng.choices(_WORD_CHARS, k=rng.randint(2, 4))))
-    return list(words)[:n_words]
+        rest = [chr(rng.randint(0x4E00, 0x9FA5)) for _ in range(rng.randint(1, 3))]
+        word = rng.choice(_WORD_CHARS) + "".join(rest)
+        words.setdefault(form(word), word)
+    return list(words.values())[:n_words]
 
 
 def _fill(template: str, rng: random.Random) -> str:
@@ -68,7 +77,7 @@ def _fill(template: str, rng: random.Random) -> str:
         p=f"{rng.randint(9, 999)}.{rng.randint(0, 9)}",
         order=rng.randrange(10**19, 10**20),
         track=rng.randrange(10**12, 10**13),
-        d=f"{rng.randint(1, 12)}月{rng.randint(1, 28)}日 {rng.randint(0, 23)}:{rng.randint(0, 59):02d}",
+        d=f"{rng.randint(1, 12)}月{rng.randint(1, 28)}日 {rng.randint(10, 23)}点",
         id="".join(rng.choices("abcdefghjkmnpqrstuvwxyz", k=4)) + str(rng.randint(10, 9999)),
         qq=rng.randint(10**5, 10**10),
         phone_spaced=f"{phone[:3]} {phone[3:7]} {phone[7:]}",
@@ -118,6 +127,7 @@ def bench_scan(n_messages: int = 200_000, n_words: int = 20_000, seed: int = 1) 
         scan(message, config)
     baseline_rate = _rate(baseline, len(texts))
     rate = _rate(full, len(messages))
+    flagged = sum(1 for message in messages if scan(message, config))
     return {
         "workload": "moderation",
         "messages": len(messages),
@@ -125,6 +135,7 @@ def bench_scan(n_messages: int = 200_000, n_words: int = 20_000, seed: int = 1) 
         "rate": round(rate),
         "baseline_rate": round(baseline_rate),
         "ratio": round(rate / baseline_rate, 3),
+        "flagged_share": round(flagged / len(messages), 3),
     }
 
 

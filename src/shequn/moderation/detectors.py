@@ -121,13 +121,15 @@ def domain_allowed(host: str, allowed: frozenset[str]) -> bool:
 
 # Top-level domains spammers use, plus the common ones. A bare "x.y" needs one of these, so
 # version numbers (1.2.3), prices (39.9) and file names (node.js) are not links.
-_TLDS = (
-    "com cn net org xyz top vip cc me io info club site online shop store app link live ltd "
-    "wang ink fun icu tk ml ga cf gq co tv biz pw win bid hk tw us uk jp kr la ai pro work "
-    "asia mobi red ren xin kim run space website today life world news one cyou buzz monster "
-    "rest bar art ws to im gg sh fm ly su ru de fr sg"
-).split()
-_TLD = "|".join(sorted(_TLDS, key=len, reverse=True))
+_TLDS = frozenset({
+    "com", "cn", "net", "org", "xyz", "top", "vip", "cc", "me", "io", "info", "club", "site",
+    "online", "shop", "store", "app", "link", "live", "ltd", "wang", "ink", "fun", "icu", "tk",
+    "ml", "ga", "cf", "gq", "co", "tv", "biz", "pw", "win", "bid", "hk", "tw", "us", "uk", "jp",
+    "kr", "la", "ai", "pro", "work", "asia", "mobi", "red", "ren", "xin", "kim", "run", "space",
+    "website", "today", "life", "world", "news", "one", "cyou", "buzz", "monster", "rest", "bar",
+    "art", "ws", "to", "im", "gg", "sh", "fm", "ly", "su", "ru", "de", "fr", "sg",
+})  # fmt: skip
+_TLD = "|".join(sorted(_TLDS, key=lambda tld: (-len(tld), tld)))
 # In the spaced form "。．点" and friends are ".", punctuation is " " and a link such as
 # "abc . com", "abc点com" or "abc dot com" keeps its shape.
 _SEP = r"(?: ?[.点] ?| dot )"
@@ -246,7 +248,9 @@ _NOT_AMOUNT = r"(?![0-9元块万])"
 # Markers after normalisation: 薇信/V信/vx/wx/威信 are 微信 by now, +V is 加v, 扣扣/企鹅 qq.
 _WECHAT_RE = re.compile(rf"(加微信|加微|加v|微信|薇)({_ID_WORDS})({_ID}){_NOT_AMOUNT}")
 _QQ_RE = re.compile(rf"(?:qq|(?<![a-z])q)(?:号码?|群号?|是|为)*([1-9][0-9]{{4,10}}){_NOT_AMOUNT}")
-_TELEGRAM_RE = re.compile(r"(?:telegram|tg|纸飞机|飞机)(?:号|id|账号)?([a-z][a-z0-9]{4,31})")
+_TELEGRAM_RE = re.compile(
+    r"(?:(?<![a-z])(?:telegram|tg)|纸飞机|飞机)(?:号|id|账号)?([a-z][a-z0-9]{4,31})"
+)
 # "V: abc123" keeps the boundary after a lone v only in the spaced form.
 _LONE_V_RE = re.compile(r"(?<![a-z0-9])v[ .]+([a-z0-9]{6,20})(?![a-z0-9])")
 _WECHAT_HINT_RE = re.compile("[微薇加]")
@@ -312,24 +316,29 @@ def _add_contact(
 # --- word lists --------------------------------------------------------------------------
 
 
-def find_words(norm: Normalized, matcher: WordMatcher) -> list[Finding]:
-    """Listed words, once per (list, word), quoted from the original text."""
-    matches = matcher.find(norm)
-    if not matches:
+def find_words(
+    norm: Normalized, matcher: WordMatcher, hits: list[tuple[int, int, int]] | None = None
+) -> list[Finding]:
+    """Listed words, once per (list, word), quoted from the original text.
+
+    `hits` are the matcher's raw hits on `norm.text` when the caller already has them.
+    """
+    compact = norm.text
+    if hits is None:
+        hits = matcher.find_indexes(compact)
+    if not hits:
         return []
     findings: list[Finding] = []
     seen: set[tuple[str, str]] = set()
-    for match in matches:
-        key = (match.list.name, match.normalized)
-        if key in seen:
-            continue
-        seen.add(key)
-        lst = match.list
-        span = norm.original_span(match.start, match.end)
+    for entries, start, end in matcher.accepted(compact, hits):
+        span = norm.original_span(start, end)
         evidence = norm.original[span[0] : span[1]]
-        findings.append(
-            Finding("words", lst.category, evidence, lst.severity, match.word, span, lst.action)
-        )
+        for word, lst in entries:
+            if (lst.name, word) not in seen:
+                seen.add((lst.name, word))
+                findings.append(
+                    Finding("words", lst.category, evidence, lst.severity, word, span, lst.action)
+                )
     return findings
 
 
@@ -389,8 +398,10 @@ def scan(message: MessageLike, config: ScanConfig | None = None) -> list[Finding
         norm = config.normalizer(text)
         compact = norm.text
         words = config.words
-        if words is not None and words.find_indexes(compact):
-            findings.extend(find_words(norm, words))
+        if words is not None:
+            hits = words.find_indexes(compact)
+            if hits:
+                findings.extend(find_words(norm, words, hits))
         if config.links and ("." in norm.spaced or "点" in compact or "dot" in compact):
             findings.extend(find_links(norm, config.allowed_domains))
         if config.phones and norm.has_number:

@@ -19,14 +19,12 @@ __all__ = ["Normalized", "Normalizer", "default_normalizer"]
 # styled letters; a list lookup is about twice as fast as a dict, whose misses raise.
 _TABLE_SIZE = 0x20000
 
-DOT = "."
-DASH = "-"
-SPACE = " "
-COMMA = ","
+# The boundaries kept in the spaced form; the compact form drops them all.
+_SPACE, _DOT, _DASH, _COMMA = " ", ".", "-", ","
+_BOUNDARIES = frozenset((_SPACE, _DOT, _DASH, _COMMA))
 
 # Characters that stand in for the dot of a domain name.
 _DOT_LIKE = frozenset(".。·・•∙⋅丶‧˙●﹒")
-_BOUNDARIES = frozenset((SPACE, DOT, DASH, COMMA))
 # Enumeration marks separate items of a list ("139、1299、2999"): a harder boundary than a
 # space, which people also put inside numbers ("138 1234 5678").
 _LIST_MARKS = frozenset(",、;")
@@ -80,17 +78,15 @@ _NUMERAL_RUN = re.compile(f"[{_NUMERAL_CLASS}](?:[ .-]*[{_NUMERAL_CLASS}]){{4,}}
 # Variant spellings, matched on the compact text (separators already gone, so "V 信" and
 # "薇♥信" arrive here as "v信" and "薇信").
 _VARIANTS = {
-    "weixin": "微信", "wechat": "微信", "v信": "微信", "薇信": "微信", "威信": "微信",
-    "维信": "微信", "徽信": "微信", "卫信": "微信", "微x": "微信", "薇x": "微信",
-    "微芯": "微信", "v芯": "微信", "vx": "微信", "wx": "微信", "加薇": "加微",
+    "weixin": "微信", "wechat": "微信", "wei信": "微信", "v信": "微信", "薇信": "微信",
+    "威信": "微信", "维信": "微信", "徽信": "微信", "卫信": "微信", "微x": "微信",
+    "薇x": "微信", "微芯": "微信", "v芯": "微信", "vx": "微信", "wx": "微信", "加薇": "加微",
     "扣扣": "qq", "叩叩": "qq", "蔻蔻": "qq", "抠抠": "qq", "企鹅": "qq",
 }  # fmt: skip
 _VARIANT_RE = re.compile("|".join(sorted(map(re.escape, _VARIANTS), key=len, reverse=True)))
 # One character of every variant (its first that is not 加): a one-class search is far
 # cheaper than the alternation, which the regex engine cannot start with a fast scan.
-_VARIANT_HINT = re.compile(
-    "[" + "".join(sorted({v.lstrip("加")[0] for v in _VARIANTS})) + "]"
-)
+_VARIANT_HINT = re.compile("[" + "".join(sorted({v.lstrip("加")[0] for v in _VARIANTS})) + "]")
 
 
 def _variant(match: re.Match[str]) -> str:
@@ -105,11 +101,11 @@ def _map_char(ch: str, traditional: bool) -> str:
     characters vanish: they are what spammers put between characters.
     """
     if ch in _DOT_LIKE:
-        return DOT
+        return _DOT
     if ch == "+":
         return "加"
     if ch in _LIST_MARKS:
-        return COMMA
+        return _COMMA
     ch = _HOMOGLYPHS.get(ch, ch)
     category = unicodedata.category(ch)
     if category == "Nd":
@@ -119,13 +115,15 @@ def _map_char(ch: str, traditional: bool) -> str:
             ch = _T2S.get(ch, ch)
         return ch
     if category == "Pd":
-        return DASH
+        return _DASH
     if category[0] in "PZ" or category == "Cc":
-        return SPACE
+        return _SPACE
     return ""
 
 
-_T2S = {_TRADITIONAL_PAIRS[i]: _TRADITIONAL_PAIRS[i + 1] for i in range(0, len(_TRADITIONAL_PAIRS), 2)}
+_T2S = {
+    _TRADITIONAL_PAIRS[i]: _TRADITIONAL_PAIRS[i + 1] for i in range(0, len(_TRADITIONAL_PAIRS), 2)
+}
 
 
 @cache
@@ -191,7 +189,7 @@ def _convert_numerals(spaced: str) -> str:
 
 def _compact_without_variants(spaced: str) -> str:
     # Unconditional: replace() hands back the same string when there is nothing to do.
-    return spaced.replace(SPACE, "").replace(DOT, "").replace(COMMA, "").replace(DASH, "")
+    return spaced.replace(_SPACE, "").replace(_DOT, "").replace(_COMMA, "").replace(_DASH, "")
 
 
 def _compact(spaced: str) -> str:
@@ -207,7 +205,8 @@ class Normalized:
     `spaced` keeps boundaries (" ", and "," between list items), dots and dashes: links
     and grouped phone numbers are read from it. `text` is compact and has variant
     spellings mapped: words, ids and fingerprints are read from it. `has_number` says
-    whether there is a run of five or more digits (phones and QQ numbers need one).
+    whether a run of five or more digits (or numerals) occurs: phone and QQ numbers need
+    one, so their detectors skip texts without.
     Positions map back to `original` on demand, so a clean message never pays for the map.
     """
 
@@ -344,4 +343,3 @@ class Normalizer:
 def default_normalizer() -> Normalizer:
     """The shared normaliser with traditional→simplified mapping on."""
     return Normalizer()
-

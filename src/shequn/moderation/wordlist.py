@@ -148,30 +148,41 @@ class WordMatcher:
         return len(self._entries)
 
     def find_indexes(self, text: str) -> list[tuple[int, int, int]]:
-        """Raw automaton hits (pattern, start, end) in a compact normalised text."""
+        """Raw automaton hits (pattern, start, end) in a compact normalised text.
+
+        Latin words not yet checked for word boundaries: see `accepted`.
+        """
         return self._automaton.find_matches_as_indexes(text)
+
+    def accepted(
+        self, text: str, hits: list[tuple[int, int, int]]
+    ) -> list[tuple[tuple[tuple[str, WordList], ...], int, int]]:
+        """The hits that count, each as ((word, list) …, start, end)."""
+        entries = self._entries
+        needs_check = self._needs_check
+        return [
+            (entries[pattern], start, end)
+            for pattern, start, end in hits
+            if not needs_check[pattern] or _bounded(text, start, end)
+        ]
 
     def find(self, text: Normalized | str) -> list[WordMatch]:
         """Every listed word in `text` (a `Normalized`, or raw text to normalise)."""
         compact = text.text if isinstance(text, Normalized) else self.normalizer.text(text)
         hits = self._automaton.find_matches_as_indexes(compact)
-        return self._matches(compact, hits) if hits else []
+        if not hits:
+            return []
+        return [
+            WordMatch(word, compact[start:end], word_list, start, end)
+            for entries, start, end in self.accepted(compact, hits)
+            for word, word_list in entries
+        ]
 
-    def _matches(self, compact: str, hits: list[tuple[int, int, int]]) -> list[WordMatch]:
-        found: list[WordMatch] = []
-        for pattern, start, end in hits:
-            if self._needs_check[pattern] and not self._bounded(compact, start, end):
-                continue
-            form = compact[start:end]
-            for word, word_list in self._entries[pattern]:
-                found.append(WordMatch(word, form, word_list, start, end))
-        return found
 
-    @staticmethod
-    def _bounded(compact: str, start: int, end: int) -> bool:
-        before = start > 0 and _is_word_char(compact[start - 1])
-        after = end < len(compact) and _is_word_char(compact[end])
-        return not (before or after)
+def _bounded(text: str, start: int, end: int) -> bool:
+    before = start > 0 and _is_word_char(text[start - 1])
+    after = end < len(text) and _is_word_char(text[end])
+    return not (before or after)
 
 
 @cache

@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import Insert
-from sqlalchemy.types import DateTime
+from sqlalchemy.types import Date, DateTime
 
 from shequn.settings import Settings, get_settings
 
@@ -164,9 +164,15 @@ def _identity(value: Any) -> Any:
     return value
 
 
+def _sqlite_date(value: Any) -> Any:
+    return None if value is None else value.isoformat()
+
+
 def _converter(column: Any, dialect: str) -> Callable[[Any], Any]:
     if isinstance(column.type, UTCDateTime):
         return _sqlite_datetime if dialect == "sqlite" else _identity
+    if isinstance(column.type, Date):
+        return _sqlite_date if dialect == "sqlite" else _identity
     if isinstance(column.type, JSON):
         return _json_text
     return _identity

@@ -12,6 +12,7 @@ from prometheus_client import generate_latest
 from sqlalchemy import Engine
 
 from shequn import __version__
+from shequn.exports import load_export_modules
 from shequn.platform.db import get_engine
 from shequn.platform.metrics import registry, watch_actions
 from shequn.settings import Settings, get_settings
@@ -56,6 +57,7 @@ def create_app(
         app.state.bus = RedisBus(settings.redis_url, settings.bus_partitions, settings.bus_prefix)
     problems.install(app)
     watch_actions(engine)
+    load_export_modules()
 
     from shequn.channels.sandbox.api import router as sandbox_router
     from shequn.community.api import router as community_router

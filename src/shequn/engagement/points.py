@@ -1,0 +1,153 @@
+"""The points book: each member's standing (balance, level, streak) and the append-only
+ledger and check-in log, kept for one engine transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from shequn.engagement.models import checkins, member_standing, points_ledger
+from shequn.engine.books import Book, register_book
+from shequn.engine.state import Projection
+from shequn.events import Event
+from shequn.platform.db import insert_ignore
+
+
+@dataclass(slots=True)
+class Standing:
+    channel: str
+    member_ext: str
+    balance: int = 0
+    earned: int = 0
+    level: str = ""
+    counter_day: date | None = None
+    message_points_today: int = 0
+    last_checkin_day: date | None = None
+    streak: int = 0
+    checkins: int = 0
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What one ledger entry did to a member's standing."""
+
+    delta: int
+    balance: int
+    old_level: str
+    new_level: str
+
+    @property
+    def levelled_up(self) -> bool:
+        return self.new_level != self.old_level
+
+
+@register_book
+class PointsBook(Book):
+    def __init__(self, conn: Connection, workspace_id: int) -> None:
+        super().__init__(conn, workspace_id)
+        self.standings = Projection(member_standing, Standing, ("channel", "member_ext"))
+        self.ledger: list[dict[str, Any]] = []
+        self.checkin_rows: list[dict[str, Any]] = []
+        self._keys: set[str] = set()
+
+    def preload(self, events: Sequence[Event]) -> None:
+        keys = {(ev.channel, ev.member) for ev in events if ev.member is not None}
+        self.standings.load(self.conn, self.workspace_id, keys)  # type: ignore[arg-type]
+
+    def standing(self, channel: str, member: str, first_level: str) -> Standing:
+        key = (channel, member)
+        self.standings.load(self.conn, self.workspace_id, [key])
+        found: Standing | None = self.standings.get(key)
+        if found is None:
+            found = self.standings.add(key, Standing(channel, member, level=first_level))
+        return found
+
+    def roll_day(self, standing: Standing, day: date) -> None:
+        """Daily counters start again on a new local day."""
+        if standing.counter_day != day:
+            standing.counter_day = day
+            standing.message_points_today = 0
+            self.standings.touch((standing.channel, standing.member_ext))
+
+    def post(
+        self,
+        standing: Standing,
+        *,
+        delta: int,
+        kind: str,
+        key: str,
+        reason: str,
+        rule: str,
+        at: datetime,
+        level_for: Any,
+        caused_by: str | None = None,
+        group: str | None = None,
+        allow_negative: bool = False,
+    ) -> Change | None:
+        """Append one ledger entry (once per key) and update the standing."""
+        if key in self._keys:
+            return None
+        if delta < 0 and not allow_negative:
+            delta = -min(-delta, max(standing.balance, 0))
+        if delta == 0:
+            return None
+        self._keys.add(key)
+        old_level = standing.level
+        standing.balance += delta
+        if delta > 0:
+            standing.earned += delta
+            standing.level = level_for(standing.earned)
+        self.standings.touch((standing.channel, standing.member_ext))
+        self.ledger.append(
+            {
+                "workspace_id": self.workspace_id,
+                "key": key,
+                "channel": standing.channel,
+                "member_ext": standing.member_ext,
+                "group_ext": group,
+                "delta": delta,
+                "balance": standing.balance,
+                "kind": kind,
+                "reason": reason,
+                "rule": rule,
+                "caused_by": caused_by,
+                "at": at,
+            }
+        )
+        return Change(delta, standing.balance, old_level, standing.level)
+
+    def check_in(
+        self, standing: Standing, day: date, group: str, at: datetime, points: int, caused_by: str
+    ) -> None:
+        standing.streak = (
+            standing.streak + 1
+            if standing.last_checkin_day is not None and (day - standing.last_checkin_day).days == 1
+            else 1
+        )
+        standing.last_checkin_day = day
+        standing.checkins += 1
+        self.standings.touch((standing.channel, standing.member_ext))
+        self.checkin_rows.append(
+            {
+                "workspace_id": self.workspace_id,
+                "channel": standing.channel,
+                "member_ext": standing.member_ext,
+                "day": day,
+                "group_ext": group,
+                "at": at,
+                "streak": standing.streak,
+                "points": points,
+                "caused_by": caused_by,
+            }
+        )
+
+    def flush(self) -> None:
+        self.standings.flush(self.conn, self.workspace_id)
+        insert_ignore(self.conn, points_ledger, self.ledger)
+        insert_ignore(self.conn, checkins, self.checkin_rows)
+        self.ledger, self.checkin_rows = [], []
