@@ -40,7 +40,9 @@ _TEXTS: dict[str, dict[str, str]] = {
     },
     "task.staff.task": {"zh-CN": "{reason}", "en": "{reason}"},
     "checkin.reply": {
-        "zh-CN": "@{nickname} 签到成功！已连续签到 {streak} 天，+{points} 积分，当前 {balance} 积分",
+        "zh-CN": (
+            "@{nickname} 签到成功！已连续签到 {streak} 天，+{points} 积分，当前 {balance} 积分"
+        ),
         "en": "@{nickname} checked in! {streak}-day streak, +{points} points, {balance} in total",
     },
     "checkin.reason": {

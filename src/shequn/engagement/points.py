@@ -57,7 +57,7 @@ class PointsBook(Book):
 
     def preload(self, events: Sequence[Event]) -> None:
         keys = {(ev.channel, ev.member) for ev in events if ev.member is not None}
-        self.standings.load(self.conn, self.workspace_id, keys)  # type: ignore[arg-type]
+        self.standings.load(self.conn, self.workspace_id, keys)
 
     def standing(self, channel: str, member: str, first_level: str) -> Standing:
         key = (channel, member)
