@@ -20,9 +20,7 @@ from sqlalchemy import (
     event,
     text,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
-from sqlalchemy.sql import Insert
 from sqlalchemy.types import Date, DateTime
 
 from shequn.settings import Settings, get_settings
@@ -128,14 +126,7 @@ def lock_workspace(conn: Connection, workspace_id: int) -> None:
 
 def insert_ignore(conn: Connection, table: Any, rows: Sequence[dict[str, Any]]) -> None:
     """Insert rows, silently skipping those that hit a unique constraint."""
-    if not rows:
-        return
-    stmt: Insert
-    if conn.dialect.name == "postgresql":
-        stmt = postgresql.insert(table).on_conflict_do_nothing()
-    else:
-        stmt = sqlite.insert(table).on_conflict_do_nothing()
-    conn.execute(stmt, list(rows))
+    fast_insert(conn, table, rows, ignore_conflicts=True)
 
 
 def chunks(seq: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
@@ -188,18 +179,30 @@ def db_datetime(conn: Connection) -> Callable[[Any], Any]:
 
 
 def fast_insert_tuples(
-    conn: Connection, table: Table, names: Sequence[str], rows: Sequence[tuple[Any, ...]]
+    conn: Connection,
+    table: Table,
+    names: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    ignore_conflicts: bool = False,
 ) -> None:
-    """executemany INSERT of tuples already in the driver's types (see db_datetime)."""
+    """executemany INSERT of tuples already in the driver's types (see db_datetime).
+
+    With ignore_conflicts, rows hitting a unique constraint are skipped (the same
+    `ON CONFLICT DO NOTHING` on SQLite and PostgreSQL).
+    """
     if not rows:
         return
     mark = _placeholder(conn.dialect.name)
     columns = ", ".join(f'"{n}"' for n in names)
     sql = f'INSERT INTO "{table.name}" ({columns}) VALUES ({", ".join([mark] * len(names))})'
+    if ignore_conflicts:
+        sql += " ON CONFLICT DO NOTHING"
     conn.exec_driver_sql(sql, list(rows))
 
 
-def fast_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+def fast_insert(
+    conn: Connection, table: Table, rows: Sequence[dict[str, Any]], ignore_conflicts: bool = False
+) -> None:
     """executemany INSERT of dict rows (all with the same keys)."""
     if not rows:
         return
@@ -207,7 +210,7 @@ def fast_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     names = list(rows[0])
     convert = [_converter(table.c[n], dialect) for n in names]
     params = [tuple(c(row[n]) for c, n in zip(convert, names, strict=True)) for row in rows]
-    fast_insert_tuples(conn, table, names, params)
+    fast_insert_tuples(conn, table, names, params, ignore_conflicts)
 
 
 def fast_update(
