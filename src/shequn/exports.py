@@ -35,7 +35,7 @@ class ExportKind:
 
 EXPORTS: dict[str, ExportKind] = {}
 # Domains whose exports module registers more kinds on import.
-EXPORT_MODULES = ("shequn.engagement.exports",)
+EXPORT_MODULES = ("shequn.engagement.exports", "shequn.moderation.exports")
 
 
 def register_export(name: str, columns: tuple[str, ...]) -> Callable[[Rows], Rows]:
@@ -89,7 +89,11 @@ def _events(conn: Connection, ws: WorkspaceInfo) -> Iterator[dict[str, Any]]:
 )
 def _actions(conn: Connection, ws: WorkspaceInfo) -> Iterator[dict[str, Any]]:
     t = actions
-    stmt = select(t).where(t.c.workspace_id == ws.id).order_by(t.c.decided_at, t.c.id)
+    stmt = (
+        select(t)
+        .where(t.c.workspace_id == ws.id)
+        .order_by(t.c.decided_at, t.c.caused_by, t.c.ordinal, t.c.id)
+    )
     for r in stream(conn, stmt):
         yield public_action(r)
 

@@ -31,6 +31,8 @@ events = Table(
     Column("at", UTCDateTime, nullable=False),
     Column("data", JSON, nullable=False),
     UniqueConstraint("workspace_id", "channel", "ext_id"),
+    # Rules replay the recent window of the log (flooding, duplicates across groups).
+    Index("ix_events_recent", "workspace_id", "at"),
 )
 
 actions = Table(
@@ -49,6 +51,8 @@ actions = Table(
     Column("reason", Text, nullable=False),
     Column("caused_by", String(128)),
     Column("decided_at", UTCDateTime, nullable=False),
+    # The decision's place among those of the same cause: exports keep decision order.
+    Column("ordinal", Integer, nullable=False, server_default="0"),
     Column("status", String(16), nullable=False),
     Column("attempts", Integer, nullable=False),
     Column("next_attempt_at", UTCDateTime),

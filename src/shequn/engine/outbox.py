@@ -68,6 +68,7 @@ class OutboxWriter:
         self.locale = locale
         self.decided: list[DecidedAction] = []
         self._keys: set[str] = set()
+        self._per_cause: dict[str, int] = {}
 
     def add(
         self,
@@ -84,6 +85,8 @@ class OutboxWriter:
         if key in self._keys:
             return
         self._keys.add(key)
+        ordinal = self._per_cause.get(cause_key, 0)
+        self._per_cause[cause_key] = ordinal + 1
         data = dict(decision.data)
         adapter = adapter_for(channel)
         if adapter.can(kind):
@@ -114,6 +117,7 @@ class OutboxWriter:
                     "reason": decision.reason,
                     "caused_by": caused_by,
                     "decided_at": at,
+                    "ordinal": ordinal,
                     "status": str(status),
                     "attempts": 0,
                     "next_attempt_at": at if status == ActionStatus.PENDING else None,

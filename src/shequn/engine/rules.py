@@ -22,7 +22,8 @@ from shequn.engine.state import BatchState
 from shequn.events import Event
 
 # Domains whose rules module registers rules on import. Later domains add themselves here.
-RULE_MODULES = ("shequn.engagement.rules",)
+# Moderation first: a message it punishes is judged before it earns anything.
+RULE_MODULES = ("shequn.moderation.rules", "shequn.engagement.rules")
 
 
 @dataclass(frozen=True, slots=True)

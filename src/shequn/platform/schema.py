@@ -10,6 +10,7 @@ def all_tables() -> MetaData:
     from shequn.community import models as _community  # noqa: F401
     from shequn.engagement import models as _engagement  # noqa: F401
     from shequn.engine import models as _engine  # noqa: F401
+    from shequn.moderation import models as _moderation  # noqa: F401
     from shequn.platform.db import metadata
 
     return metadata

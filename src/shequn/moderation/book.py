@@ -1,0 +1,201 @@
+"""The moderation book: what moderation rules need at hand during one engine transaction —
+the compiled scanner, behavioural windows replayed from the log, offences and the ban list."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, select
+
+from shequn.engine.books import Book, register_book
+from shequn.engine.models import events as events_table
+from shequn.engine.rules import WorkspaceInfo
+from shequn.events import Event
+from shequn.moderation.behaviour import DuplicateDetector, FloodDetector, SpamSamples
+from shequn.moderation.detectors import ScanConfig
+from shequn.moderation.models import banlist, spam_samples, violations
+from shequn.moderation.wordlist import WordList, WordMatcher, builtin_lists
+from shequn.platform.db import insert_ignore
+
+JOIN_WINDOW = timedelta(minutes=10)
+
+
+_SCANNERS: dict[tuple[int, int], ScanConfig] = {}
+
+
+def scan_config(ws: WorkspaceInfo) -> ScanConfig:
+    """The workspace's scanner, compiled once per configuration version."""
+    key = (ws.id, ws.config_version)
+    if key not in _SCANNERS:
+        if len(_SCANNERS) > 64:
+            _SCANNERS.clear()
+        _SCANNERS[key] = _compile(ws.config.moderation)
+    return _SCANNERS[key]
+
+
+def _compile(cfg: Any) -> ScanConfig:
+    lists = list(builtin_lists()) if cfg.builtin_words else []
+    by_category = {lst.category: i for i, lst in enumerate(lists)}
+    for category, words in sorted(cfg.words.items()):
+        if category in by_category:
+            i = by_category[category]
+            lists[i] = lists[i].extended(words)
+        else:
+            lists.append(WordList(f"workspace-{category}", category, tuple(words)))
+    return ScanConfig(
+        words=WordMatcher(lists) if lists else None,
+        allowed_domains=frozenset(cfg.allowed_domains),
+        mention_threshold=cfg.mention_threshold,
+    )
+
+
+@register_book
+class ModerationBook(Book):
+    def __init__(self, conn: Connection, workspace_id: int) -> None:
+        super().__init__(conn, workspace_id)
+        self.flood: FloodDetector | None = None
+        self.duplicates: DuplicateDetector | None = None
+        self.samples: SpamSamples | None = None
+        self._offences: dict[tuple[str, str], int] = {}
+        self._banned: dict[tuple[str, str], bool] = {}
+        self._joins: dict[tuple[str, str], list[tuple[datetime, str]]] = {}
+        self._first_at: datetime | None = None
+        self.violation_rows: list[dict[str, Any]] = []
+        self.ban_rows: list[dict[str, Any]] = []
+
+    def preload(self, events: Sequence[Event]) -> None:
+        times = [ev.at for ev in events if ev.type in ("message.posted", "member.joined")]
+        self._first_at = min(times) if times else None
+
+    def ready(self, ws: WorkspaceInfo) -> None:
+        """Build the behavioural detectors and replay the log's recent window into them.
+
+        Replaying the window before the batch makes decisions independent of where batches
+        begin and end, and of which process runs them.
+        """
+        if self.flood is not None:
+            return
+        cfg = ws.config.moderation
+        self.flood = FloodDetector(cfg.flood.max_messages, cfg.flood.window_seconds)
+        self.duplicates = DuplicateDetector(
+            min_groups=cfg.duplicates.groups, window_seconds=cfg.duplicates.window_minutes * 60
+        )
+        self.samples = self._load_samples(cfg.similarity_threshold)
+        if self._first_at is None:
+            return
+        window = max(
+            timedelta(seconds=cfg.flood.window_seconds),
+            timedelta(minutes=cfg.duplicates.window_minutes),
+            JOIN_WINDOW,
+        )
+        t = events_table
+        rows = self.conn.execute(
+            select(t.c.type, t.c.channel, t.c.group_ext, t.c.member_ext, t.c.at, t.c.data)
+            .where(t.c.workspace_id == self.workspace_id)
+            .where(t.c.type.in_(("message.posted", "member.joined")))
+            .where(t.c.at >= self._first_at - window)
+            .where(t.c.at < self._first_at)
+            .order_by(t.c.at, t.c.seq)
+        )
+        for etype, channel, group, member, at, data in rows:
+            if etype == "member.joined":
+                self.note_join(channel, member, group, at)
+            else:
+                self.observe(group, member, (data or {}).get("text"), at)
+
+    def _load_samples(self, threshold: float) -> SpamSamples | None:
+        t = spam_samples
+        rows = self.conn.execute(
+            select(t.c.id, t.c.label, t.c.text)
+            .where(t.c.workspace_id == self.workspace_id)
+            .order_by(t.c.id)
+        ).all()
+        if not rows:
+            return None
+        samples = SpamSamples(threshold)
+        for sample_id, label, text in rows:
+            samples.add(text, label=label, sample_id=str(sample_id))
+        return samples
+
+    def observe(self, group: str, member: str, text: str | None, at: datetime) -> list[Any]:
+        """Feed one message to the behavioural detectors; returns their findings."""
+        assert self.flood is not None and self.duplicates is not None
+        ts = at.timestamp()
+        found = [self.flood.observe(group, member, ts)]
+        if text:
+            found.append(self.duplicates.observe(group, member, text, ts))
+        return [f for f in found if f is not None]
+
+    def note_join(self, channel: str, member: str, group: str, at: datetime) -> int:
+        """Remember a join; returns the groups joined within the join window."""
+        joins = self._joins.setdefault((channel, member), [])
+        joins.append((at, group))
+        recent = {g for t, g in joins if at - t <= JOIN_WINDOW}
+        return len(recent)
+
+    def offences(self, channel: str, member: str, since: datetime) -> int:
+        """Enforced, unreverted violations of a member since a time (this batch included)."""
+        key = (channel, member)
+        if key not in self._offences:
+            t = violations
+            self._offences[key] = int(
+                self.conn.execute(
+                    select(func.count()).where(
+                        and_(
+                            t.c.workspace_id == self.workspace_id,
+                            t.c.channel == channel,
+                            t.c.member_ext == member,
+                            t.c.mode == "enforce",
+                            t.c.reverted_at.is_(None),
+                            t.c.at >= since,
+                        )
+                    )
+                ).scalar_one()
+            )
+        return self._offences[key]
+
+    def banned(self, channel: str, member: str) -> bool:
+        key = (channel, member)
+        if key not in self._banned:
+            t = banlist
+            self._banned[key] = (
+                self.conn.execute(
+                    select(t.c.id).where(
+                        and_(
+                            t.c.workspace_id == self.workspace_id,
+                            t.c.channel == channel,
+                            t.c.member_ext == member,
+                            t.c.lifted_at.is_(None),
+                        )
+                    )
+                ).first()
+                is not None
+            )
+        return self._banned[key]
+
+    def record(self, row: dict[str, Any]) -> None:
+        self.violation_rows.append(row)
+        if row["mode"] == "enforce":
+            key = (row["channel"], row["member_ext"])
+            self._offences[key] = self._offences.get(key, 0) + 1
+
+    def ban(self, channel: str, member: str, reason: str, at: datetime, by: str) -> None:
+        self._banned[(channel, member)] = True
+        self.ban_rows.append(
+            {
+                "workspace_id": self.workspace_id,
+                "channel": channel,
+                "member_ext": member,
+                "reason": reason,
+                "by": by,
+                "at": at,
+                "lifted_at": None,
+            }
+        )
+
+    def flush(self) -> None:
+        insert_ignore(self.conn, violations, self.violation_rows)
+        insert_ignore(self.conn, banlist, self.ban_rows)
+        self.violation_rows, self.ban_rows = [], []

@@ -1,0 +1,269 @@
+"""Engine rules of moderation: content and behaviour checks on messages, the ban list and
+newcomer screening on joins. Every decision is logged as a violation with its evidence."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from shequn.actions import ActionKind, Decision
+from shequn.engagement.points import PointsBook
+from shequn.engine.rules import Context, rule
+from shequn.events import Event, MemberJoinedData, MessagePostedData
+from shequn.moderation import config as _config  # noqa: F401  (registers the section)
+from shequn.moderation.book import ModerationBook, scan_config
+from shequn.moderation.findings import Finding
+from shequn.moderation.texts import say, why
+
+BOT = "shequn-bot"
+_RANK = {"dry_run": 0, "soft": 1, "enforce": 2}
+_KIND = {
+    "delete": ActionKind.MESSAGE_DELETE,
+    "warn": ActionKind.MEMBER_WARN,
+    "mute": ActionKind.MEMBER_MUTE,
+    "remove": ActionKind.MEMBER_REMOVE,
+    "blacklist": ActionKind.MEMBER_BLACKLIST,
+    "notify": ActionKind.STAFF_TASK,
+}
+
+
+def violation_id(workspace_id: int, channel: str, event_id: str) -> str:
+    digest = hashlib.blake2b(f"{workspace_id}|{channel}|{event_id}".encode(), digest_size=12)
+    return f"vio_{digest.hexdigest()}"
+
+
+def is_exempt(ctx: Context, event: Event) -> bool:
+    """Staff, helpers, bots, the whitelist and the group's owner are never punished."""
+    cfg = ctx.config.moderation
+    member = event.member or ""
+    if member == BOT or member in cfg.staff or member in cfg.helpers:
+        return True
+    if member in cfg.bots or member in cfg.whitelist:
+        return True
+    group = ctx.state.group(event.channel, event.group or "")
+    return group is not None and group.owner == member
+
+
+def _content_findings(ctx: Context, event: Event, data: MessagePostedData) -> list[Finding]:
+    cfg = ctx.config.moderation
+    if cfg.approve_after:
+        member = ctx.state.member(event.channel, event.member or "")
+        if member is not None and member.message_count > cfg.approve_after:
+            return []  # approved: only behavioural checks keep running
+    from shequn.moderation.detectors import scan
+
+    return scan(data, scan_config(ctx.workspace))
+
+
+@rule("moderation", "content", on=["message.posted"])
+def moderate_message(event: Event, ctx: Context) -> Iterable[Decision]:
+    cfg = ctx.config.moderation
+    assert isinstance(event.data, MessagePostedData)
+    if not cfg.enabled or is_exempt(ctx, event):
+        return ()
+    assert event.group is not None and event.member is not None
+    book = ctx.book(ModerationBook)
+    book.ready(ctx.workspace)
+    data = event.data
+    findings = _content_findings(ctx, event, data)
+    findings += book.observe(event.group, event.member, data.text, event.at)
+    if book.samples is not None and data.text:
+        similar = book.samples.check(data.text)
+        if similar is not None:
+            findings.append(similar)
+    punishing = [f for f in findings if f.punishing]
+    if not punishing:
+        return ()
+    return _decide(ctx, event, punishing, message_id=data.message_id, text=data.text)
+
+
+def _decide(
+    ctx: Context,
+    event: Event,
+    findings: list[Finding],
+    *,
+    message_id: str | None,
+    text: str | None,
+) -> list[Decision]:
+    cfg = ctx.config.moderation
+    locale = ctx.workspace.locale
+    assert event.group is not None and event.member is not None
+    mode = max((cfg.mode_of(f.detector) for f in findings), key=_RANK.__getitem__)
+    primary = findings[0]
+    reason_why = "；".join(dict.fromkeys(why(f.detector, f.value, locale) for f in findings))
+    book = ctx.book(ModerationBook)
+    since = event.at - timedelta(days=cfg.window_days)
+    offence = book.offences(event.channel, event.member, since) + 1
+    decisions: list[Decision] = []
+    taken: list[str] = []
+    if mode == "soft":
+        taken = ["notify"]
+        decisions.append(
+            Decision(
+                ActionKind.STAFF_TASK,
+                say(
+                    "soft",
+                    locale,
+                    member=event.member,
+                    group=event.group,
+                    evidence=primary.evidence[:100],
+                    why=reason_why,
+                ),
+                group=event.group,
+                member=event.member,
+                data={"message_id": message_id},
+            )
+        )
+    elif mode == "enforce":
+        step = cfg.ladder[min(offence, len(cfg.ladder)) - 1]
+        taken = list(step.actions)
+        reason = say("reason", locale, offence=offence, why=reason_why)
+        decisions += [_action(ctx, event, a, reason, reason_why, message_id) for a in taken]
+        if "blacklist" in taken:
+            book.ban(event.channel, event.member, reason, event.at, "moderation")
+            member = ctx.state.member(event.channel, event.member)
+            if member is not None:
+                member.blacklisted = True
+                ctx.state.members.touch((event.channel, event.member))
+        _deduct_points(ctx, event, reason)
+    book.record(
+        {
+            "id": violation_id(ctx.workspace.id, event.channel, event.id),
+            "workspace_id": ctx.workspace.id,
+            "channel": event.channel,
+            "group_ext": event.group,
+            "member_ext": event.member,
+            "message_id": message_id,
+            "detector": primary.detector,
+            "category": primary.category,
+            "findings": [_finding_json(f) for f in findings],
+            "text": (text or "")[:2000],
+            "mode": mode,
+            "offence": offence if mode == "enforce" else 0,
+            "actions": taken,
+            "caused_by": event.id,
+            "at": event.at,
+            "reverted_at": None,
+            "reverted_by": None,
+        }
+    )
+    return decisions
+
+
+def _action(
+    ctx: Context,
+    event: Event,
+    action: str,
+    reason: str,
+    reason_why: str,
+    message_id: str | None,
+) -> Decision:
+    data: dict[str, Any] = {}
+    if action == "delete":
+        data["message_id"] = message_id
+    elif action == "warn":
+        ms = ctx.state.membership(event.channel, event.group or "", event.member or "")
+        nickname = (ms.nickname if ms else None) or event.member
+        data["text"] = say("warn", ctx.workspace.locale, nickname=nickname, why=reason_why)
+        data["mentions"] = [event.member]
+    elif action == "mute":
+        data["seconds"] = 24 * 3600
+    return Decision(_KIND[action], reason, group=event.group, member=event.member, data=data)
+
+
+def _deduct_points(ctx: Context, event: Event, reason: str) -> None:
+    penalty = ctx.config.moderation.points_penalty
+    if penalty <= 0:
+        return
+    book = ctx.book(PointsBook)
+    levels = ctx.config.levels
+    standing = book.standing(event.channel, event.member or "", levels.level_for(0))
+    book.post(
+        standing,
+        delta=-penalty,
+        kind="violation",
+        key=f"violation:{violation_id(ctx.workspace.id, event.channel, event.id)}",
+        reason=reason,
+        rule="moderation.content",
+        at=event.at,
+        level_for=levels.level_for,
+        caused_by=event.id,
+        group=event.group,
+        allow_negative=ctx.config.points.allow_negative,
+    )
+
+
+def _finding_json(f: Finding) -> dict[str, Any]:
+    return {
+        "detector": f.detector,
+        "category": f.category,
+        "evidence": f.evidence,
+        "severity": f.severity,
+        "value": f.value,
+    }
+
+
+@rule("moderation", "banlist", on=["member.joined"])
+def enforce_ban_list(event: Event, ctx: Context) -> Iterable[Decision]:
+    """A member on the workspace's ban list is removed from any group they join."""
+    cfg = ctx.config.moderation
+    if not cfg.enabled or event.member is None:
+        return ()
+    if not ctx.book(ModerationBook).banned(event.channel, event.member):
+        return ()
+    return [
+        Decision(
+            ActionKind.MEMBER_REMOVE,
+            say("banned", ctx.workspace.locale),
+            group=event.group,
+            member=event.member,
+        )
+    ]
+
+
+@rule("moderation", "screening", on=["member.joined"])
+def screen_newcomer(event: Event, ctx: Context) -> Iterable[Decision]:
+    """Ad words in the nickname, or a burst of joins across groups: staff take a look."""
+    cfg = ctx.config.moderation
+    assert isinstance(event.data, MemberJoinedData)
+    if not cfg.enabled or event.member is None or event.group is None:
+        return ()
+    book = ctx.book(ModerationBook)
+    book.ready(ctx.workspace)
+    groups_joined = book.note_join(event.channel, event.member, event.group, event.at)
+    if not cfg.screen_joins or is_exempt(ctx, event):
+        return ()
+    findings: list[Finding] = []
+    scanner = scan_config(ctx.workspace)
+    nick = scan_nickname(event.data.nickname, scanner)
+    if nick is not None:
+        findings.append(nick)
+    if groups_joined >= cfg.join_burst:
+        findings.append(Finding("join_burst", "spam", f"{groups_joined} groups", "medium"))
+    if not findings:
+        return ()
+    locale = ctx.workspace.locale
+    reason_why = "；".join(why(f.detector, f.value, locale) for f in findings)
+    return [
+        Decision(
+            ActionKind.STAFF_TASK,
+            say("suspicious", locale, member=event.member, group=event.group, why=reason_why),
+            group=event.group,
+            member=event.member,
+            data={"findings": [_finding_json(f) for f in findings]},
+        )
+    ]
+
+
+def scan_nickname(nickname: str, scanner: Any) -> Finding | None:
+    """A nickname made to advertise: listed words, or the 'AAA' prefix that sorts first."""
+    if nickname.upper().startswith("AAA") or nickname.startswith("Ａ"):
+        return Finding("nickname", "ads", nickname, "medium", "AAA")
+    if scanner.words is not None:
+        norm = scanner.normalizer(nickname)
+        hits = scanner.words.find_indexes(norm.text)
+        if hits:
+            return Finding("nickname", "ads", nickname, "medium", nickname)
+    return None

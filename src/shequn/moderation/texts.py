@@ -1,0 +1,49 @@
+"""Texts of moderation that members and staff read, zh-CN first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_TEXTS: dict[str, dict[str, str]] = {
+    "warn": {
+        "zh-CN": "@{nickname} 请勿在群内发布广告或联系方式（{why}）。再次违规将被移出群聊。",
+        "en": "@{nickname} no ads or contact details here ({why}). Next time you will be removed.",
+    },
+    "reason": {
+        "zh-CN": "第 {offence} 次违规：{why}",
+        "en": "offence {offence}: {why}",
+    },
+    "soft": {
+        "zh-CN": "疑似违规，请核实：成员 {member} 在群「{group}」发送「{evidence}」（{why}）",
+        "en": "Please check: {member} posted “{evidence}” in {group} ({why})",
+    },
+    "banned": {"zh-CN": "黑名单成员再次入群", "en": "a banned member joined again"},
+    "suspicious": {
+        "zh-CN": "可疑新成员 {member} 加入群「{group}」：{why}，请核实",
+        "en": "Suspicious newcomer {member} joined {group}: {why}; please check",
+    },
+    "why.words": {"zh-CN": "敏感词「{value}」", "en": "listed word “{value}”"},
+    "why.link": {"zh-CN": "外部链接 {value}", "en": "outside link {value}"},
+    "why.phone": {"zh-CN": "手机号", "en": "a phone number"},
+    "why.wechat": {"zh-CN": "微信号", "en": "a WeChat id"},
+    "why.qq": {"zh-CN": "QQ 号", "en": "a QQ number"},
+    "why.telegram": {"zh-CN": "Telegram 账号", "en": "a Telegram handle"},
+    "why.qr": {"zh-CN": "二维码", "en": "a QR code"},
+    "why.card": {"zh-CN": "卡片/小程序", "en": "a card or mini-program"},
+    "why.mentions": {"zh-CN": "大量 @ 成员", "en": "mass mentions"},
+    "why.flood": {"zh-CN": "刷屏", "en": "flooding"},
+    "why.duplicate": {"zh-CN": "多群重复发送", "en": "the same text in several groups"},
+    "why.similar": {"zh-CN": "与已标记的广告相似", "en": "similar to marked spam"},
+    "why.nickname": {"zh-CN": "昵称含广告词", "en": "an ad word in the nickname"},
+    "why.join_burst": {"zh-CN": "短时间加入多个群", "en": "joined many groups at once"},
+}
+
+
+def say(key: str, locale: str, **values: Any) -> str:
+    texts = _TEXTS[key]
+    return texts.get(locale, texts["zh-CN"]).format(**values)
+
+
+def why(detector: str, value: str | None, locale: str) -> str:
+    key = f"why.{detector}"
+    return say(key, locale, value=value or "") if key in _TEXTS else detector
