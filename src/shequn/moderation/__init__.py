@@ -10,6 +10,7 @@ from shequn.moderation.detectors import (
     Message,
     MessageLike,
     ScanConfig,
+    domain_allowed,
     find_cards,
     find_contacts,
     find_links,
@@ -17,6 +18,7 @@ from shequn.moderation.detectors import (
     find_phones,
     find_qr,
     find_words,
+    normalize_domains,
     scan,
 )
 from shequn.moderation.findings import CATEGORIES, Action, Category, Finding, Severity
@@ -52,6 +54,7 @@ __all__ = [
     "builtin_lists",
     "builtin_matcher",
     "default_normalizer",
+    "domain_allowed",
     "find_cards",
     "find_contacts",
     "find_links",
@@ -60,6 +63,7 @@ __all__ = [
     "find_qr",
     "find_words",
     "format_words",
+    "normalize_domains",
     "parse_words",
     "scan",
 ]

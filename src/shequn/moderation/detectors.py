@@ -183,17 +183,18 @@ def _is_mobile(digits: str) -> bool:
     return len(digits) == 11 and digits.startswith(_MOBILE_PREFIXES)
 
 
-def _strip_country_code(digits: str) -> str:
-    for prefix in ("0086", "86"):
+def _strip_country_code(digits: str, after_plus: bool) -> str:
+    # A bare 86 is a country code only after "+": tracking numbers start with 86 too.
+    for prefix in ("0086", "86") if after_plus else ("0086",):
         if len(digits) == 11 + len(prefix) and digits.startswith(prefix):
             return digits[len(prefix) :]
     return digits
 
 
-def _mobile_in_run(groups: list[re.Match[str]]) -> tuple[int, int, str] | None:
+def _mobile_in_run(groups: list[re.Match[str]], after_plus: bool) -> tuple[int, int, str] | None:
     """A mobile number in one run of digit groups, as (first group, last group, digits)."""
     for index, group in enumerate(groups):
-        digits = _strip_country_code(group.group())
+        digits = _strip_country_code(group.group(), after_plus and index == 0)
         if _is_mobile(digits):
             return (index, index, digits)
     sizes = [len(g.group()) for g in groups]
@@ -222,11 +223,13 @@ def find_phones(norm: Normalized) -> list[Finding]:
     if not norm.has_number or _ELEVEN_DIGITS_RE.search(norm.text) is None:
         return []
     findings: list[Finding] = []
-    for run in _DIGIT_RUN_RE.finditer(norm.spaced):
+    spaced = norm.spaced
+    for run in _DIGIT_RUN_RE.finditer(spaced):
         if run.end() - run.start() < 11:
             continue
         groups = list(_DIGIT_GROUP_RE.finditer(run.group()))
-        found = _mobile_in_run(groups)
+        after_plus = run.start() > 0 and spaced[run.start() - 1] == "加"
+        found = _mobile_in_run(groups, after_plus)
         if found is None:
             continue
         first, last, digits = found
@@ -247,7 +250,10 @@ _ID = r"[a-z][a-z0-9]{5,19}|[0-9][a-z0-9]{4,19}"
 _NOT_AMOUNT = r"(?![0-9元块万])"
 # Markers after normalisation: 薇信/V信/vx/wx/威信 are 微信 by now, +V is 加v, 扣扣/企鹅 qq.
 _WECHAT_RE = re.compile(rf"(加微信|加微|加v|微信|薇)({_ID_WORDS})({_ID}){_NOT_AMOUNT}")
-_QQ_RE = re.compile(rf"(?:qq|(?<![a-z])q)(?:号码?|群号?|是|为)*([1-9][0-9]{{4,10}}){_NOT_AMOUNT}")
+# 裙 ("skirt") stands in for 群 in "Q裙".
+_QQ_RE = re.compile(
+    rf"(?:qq|(?<![a-z])q)(?:号码?|[群裙]号?|是|为)*([1-9][0-9]{{4,10}}){_NOT_AMOUNT}"
+)
 _TELEGRAM_RE = re.compile(
     r"(?:(?<![a-z])(?:telegram|tg)|纸飞机|飞机)(?:号|id|账号)?([a-z][a-z0-9]{4,31})"
 )

@@ -25,6 +25,8 @@ _BOUNDARIES = frozenset((_SPACE, _DOT, _DASH, _COMMA))
 
 # Characters that stand in for the dot of a domain name.
 _DOT_LIKE = frozenset(".。·・•∙⋅丶‧˙●﹒")
+# Plus signs read as 加 ("add"), as in "+V", "➕微".
+_PLUS_LIKE = frozenset("+➕✚✙")
 # Enumeration marks separate items of a list ("139、1299、2999"): a harder boundary than a
 # space, which people also put inside numbers ("138 1234 5678").
 _LIST_MARKS = frozenset(",、;")
@@ -80,13 +82,23 @@ _NUMERAL_RUN = re.compile(f"[{_NUMERAL_CLASS}](?:[ .-]*[{_NUMERAL_CLASS}]){{4,}}
 _VARIANTS = {
     "weixin": "微信", "wechat": "微信", "wei信": "微信", "v信": "微信", "薇信": "微信",
     "威信": "微信", "维信": "微信", "徽信": "微信", "卫信": "微信", "微x": "微信",
-    "薇x": "微信", "微芯": "微信", "v芯": "微信", "vx": "微信", "wx": "微信", "加薇": "加微",
+    "薇x": "微信", "微芯": "微信", "v芯": "微信", "卫星": "微信", "加薇": "加微",
     "扣扣": "qq", "叩叩": "qq", "蔻蔻": "qq", "抠抠": "qq", "企鹅": "qq",
 }  # fmt: skip
 _VARIANT_RE = re.compile("|".join(sorted(map(re.escape, _VARIANTS), key=len, reverse=True)))
 # One character of every variant (its first that is not 加): a one-class search is far
 # cheaper than the alternation, which the regex engine cannot start with a fast scan.
 _VARIANT_HINT = re.compile("[" + "".join(sorted({v.lstrip("加")[0] for v in _VARIANTS})) + "]")
+
+
+# "vx" and "wx" are WeChat only as a word of their own ("vx：abc", "V X 123"); inside a
+# Latin word they are part of an id ("wxqe255") or a domain ("wx88.com"), which only the
+# spaced form can tell. The replacement keeps the length, so positions still map back.
+_LATIN_VARIANT_RE = re.compile(r"(?<![a-z0-9])[vw]( *)x(?![a-z])(?![0-9]* ?[.点])")
+
+
+def _latin_variant(match: re.Match[str]) -> str:
+    return f"微{match.group(1)}信"
 
 
 def _variant(match: re.Match[str]) -> str:
@@ -102,7 +114,7 @@ def _map_char(ch: str, traditional: bool) -> str:
     """
     if ch in _DOT_LIKE:
         return _DOT
-    if ch == "+":
+    if ch in _PLUS_LIKE:
         return "加"
     if ch in _LIST_MARKS:
         return _COMMA
@@ -325,6 +337,8 @@ class Normalizer:
         has_number = _NUMERAL_RUN.search(spaced) is not None
         if has_number:
             spaced = _convert_numerals(spaced)
+        if "x" in spaced:
+            spaced = _LATIN_VARIANT_RE.sub(_latin_variant, spaced)
         return Normalized(text, spaced, _compact(spaced), has_number, self._tables)
 
     def spaced(self, text: str) -> str:
@@ -332,6 +346,8 @@ class Normalizer:
         spaced = text.translate(self._table)
         if _NUMERAL_RUN.search(spaced) is not None:
             spaced = _convert_numerals(spaced)
+        if "x" in spaced:
+            spaced = _LATIN_VARIANT_RE.sub(_latin_variant, spaced)
         return spaced
 
     def text(self, text: str) -> str:

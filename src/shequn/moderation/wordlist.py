@@ -138,10 +138,12 @@ class WordMatcher:
         patterns = list(by_form)
         self._entries = [tuple(by_form[p]) for p in patterns]
         self._needs_check = [_needs_boundaries(p) for p in patterns]
-        # The DFA is the fastest of the library's automata for chat-length texts (measured
-        # with 20,000 words: 0.69 µs a message against 1.02 µs for its default).
+        # The contiguous NFA: with 20,000 words it scans a message in 0.43 µs in 5 MB; the
+        # DFA is 0.35 µs but takes 53 MB (239 MB at 100,000 words), per workspace.
         self._automaton = AhoCorasick(
-            patterns, matchkind=MatchKind.LeftmostLongest, implementation=Implementation.DFA
+            patterns,
+            matchkind=MatchKind.LeftmostLongest,
+            implementation=Implementation.ContiguousNFA,
         )
 
     def __len__(self) -> int:
