@@ -33,6 +33,15 @@ app.add_typer(workspace_app, name="workspace")
 app.add_typer(config_app, name="config")
 app.add_typer(token_app, name="token")
 
+
+def _mount_domains() -> None:
+    from shequn.moderation.cli import moderation_app
+
+    app.add_typer(moderation_app, name="moderation")
+
+
+_mount_domains()
+
 err = Console(stderr=True)
 out = Console()
 

@@ -11,6 +11,7 @@ from shequn.moderation.bench import bench_scan
 
 Workload = Callable[..., dict[str, Any]]
 
+
 def bench_moderation(**_: Any) -> dict[str, Any]:
     return bench_scan()
 

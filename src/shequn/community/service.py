@@ -76,6 +76,14 @@ def list_workspaces(conn: Connection) -> list[str]:
     return [r[0] for r in conn.execute(select(workspaces.c.slug).order_by(workspaces.c.id))]
 
 
+def stored_config(conn: Connection, slug: str) -> dict[str, Any]:
+    """The configuration document as the operator applied it (without defaults)."""
+    row = conn.execute(select(workspaces.c.config).where(workspaces.c.slug == slug)).first()
+    if row is None:
+        raise NotFound(f"no workspace {slug!r}")
+    return dict(row[0] or {})
+
+
 def do_apply_config(conn: Connection, slug: str, document: Any) -> WorkspaceInfo:
     """Validate the whole document first (every error by path), then store it."""
     load_rule_modules()

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, and_, select
 
 from shequn.engagement.models import checkins, member_standing, points_ledger
 from shequn.engine.books import Book, register_book
@@ -88,8 +88,13 @@ class PointsBook(Book):
         caused_by: str | None = None,
         group: str | None = None,
         allow_negative: bool = False,
+        earns: bool = True,
     ) -> Change | None:
-        """Append one ledger entry (once per key) and update the standing."""
+        """Append one ledger entry (once per key) and update the standing.
+
+        `earns=False` is for refunds and spending: the balance moves, the cumulative points
+        that decide levels do not.
+        """
         if key in self._keys:
             return None
         if delta < 0 and not allow_negative:
@@ -99,7 +104,7 @@ class PointsBook(Book):
         self._keys.add(key)
         old_level = standing.level
         standing.balance += delta
-        if delta > 0:
+        if delta > 0 and earns:
             standing.earned += delta
             standing.level = level_for(standing.earned)
         self.standings.touch((standing.channel, standing.member_ext))
@@ -145,6 +150,14 @@ class PointsBook(Book):
                 "caused_by": caused_by,
             }
         )
+
+    def entry_delta(self, key: str) -> int | None:
+        """The delta of a stored ledger entry, by its key."""
+        t = points_ledger
+        found = self.conn.execute(
+            select(t.c.delta).where(and_(t.c.workspace_id == self.workspace_id, t.c.key == key))
+        ).scalar_one_or_none()
+        return None if found is None else int(found)
 
     def flush(self) -> None:
         self.standings.flush(self.conn, self.workspace_id)

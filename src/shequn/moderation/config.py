@@ -38,6 +38,12 @@ def _default_ladder() -> list[LadderStep]:
     ]
 
 
+class ReportsSection(Section):
+    notify_at: int = Field(default=2, ge=1, le=100, description="Reports that alert staff.")
+    act_at: int = Field(default=3, ge=1, le=100, description="Reports that delete and warn.")
+    per_hour: int = Field(default=5, ge=1, le=1000, description="Reports one member may file.")
+
+
 class ModerationSection(Section):
     enabled: bool = True
     mode: Mode = Field(default="enforce", description="dry_run logs only; soft tells staff.")
@@ -71,6 +77,7 @@ class ModerationSection(Section):
     screen_joins: bool = Field(
         default=True, description="Flag suspicious newcomers (ad nicknames, join bursts)."
     )
+    reports: ReportsSection = Field(default_factory=ReportsSection)
     join_burst: int = Field(
         default=3, ge=2, le=100, description="Groups joined within 10 minutes to be flagged."
     )

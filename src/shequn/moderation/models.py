@@ -66,3 +66,19 @@ spam_samples = Table(
     Column("by", String(128)),
     Column("at", UTCDateTime, nullable=False),
 )
+
+
+member_reports = Table(
+    "member_reports",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("workspace_id", Id, ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("group_ext", String(128), nullable=False),
+    Column("message_id", String(128), nullable=False),
+    Column("author", String(128), nullable=False),
+    Column("reporter", String(128), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    UniqueConstraint("workspace_id", "channel", "group_ext", "message_id", "reporter"),
+    Index("ix_member_reports_reporter", "workspace_id", "channel", "reporter", "at"),
+)

@@ -17,6 +17,23 @@ _TEXTS: dict[str, dict[str, str]] = {
         "zh-CN": "疑似违规，请核实：成员 {member} 在群「{group}」发送「{evidence}」（{why}）",
         "en": "Please check: {member} posted “{evidence}” in {group} ({why})",
     },
+    "restore": {
+        "zh-CN": "误判已撤销：请将成员 {member} 重新邀请进群「{group}」",
+        "en": "Decision reverted: please invite {member} back to {group}",
+    },
+    "refund": {"zh-CN": "误判撤销，退还扣除的积分", "en": "reverted: points refunded"},
+    "reported": {
+        "zh-CN": "成员举报（{count} 人）：{member} 在群「{group}」的消息「{text}」，请核实",
+        "en": "Reported by {count} members: {member}'s message “{text}” in {group}; please check",
+    },
+    "reported_act": {
+        "zh-CN": "被 {count} 名成员举报",
+        "en": "reported by {count} members",
+    },
+    "reported_warn": {
+        "zh-CN": "@{member} 你的消息被多名群友举报，已撤回。请遵守群规。",
+        "en": "@{member} your message was reported by several members and removed.",
+    },
     "banned": {"zh-CN": "黑名单成员再次入群", "en": "a banned member joined again"},
     "suspicious": {
         "zh-CN": "可疑新成员 {member} 加入群「{group}」：{why}，请核实",

@@ -62,10 +62,12 @@ def create_app(
     from shequn.channels.sandbox.api import router as sandbox_router
     from shequn.community.api import router as community_router
     from shequn.engine.api import router as engine_router
+    from shequn.moderation.api import router as moderation_router
 
     app.include_router(community_router)
     app.include_router(engine_router)
     app.include_router(sandbox_router)
+    app.include_router(moderation_router)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness")
     def healthz() -> dict[str, Any]:

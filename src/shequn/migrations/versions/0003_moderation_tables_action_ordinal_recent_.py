@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-22 23:32:46.123909
+Create Date: 2026-11-22 23:45:49.057831
 """
 
 from __future__ import annotations
@@ -51,6 +51,46 @@ def upgrade() -> None:
             name=op.f("uq_banlist_workspace_id_channel_member_ext"),
         ),
     )
+    op.create_table(
+        "member_reports",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "workspace_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("channel", sa.String(length=32), nullable=False),
+        sa.Column("group_ext", sa.String(length=128), nullable=False),
+        sa.Column("message_id", sa.String(length=128), nullable=False),
+        sa.Column("author", sa.String(length=128), nullable=False),
+        sa.Column("reporter", sa.String(length=128), nullable=False),
+        sa.Column("at", shequn.platform.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_member_reports_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_member_reports")),
+        sa.UniqueConstraint(
+            "workspace_id",
+            "channel",
+            "group_ext",
+            "message_id",
+            "reporter",
+            name=op.f("uq_member_reports_workspace_id_channel_group_ext_message_id_reporter"),
+        ),
+    )
+    with op.batch_alter_table("member_reports", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_member_reports_reporter",
+            ["workspace_id", "channel", "reporter", "at"],
+            unique=False,
+        )
+
     op.create_table(
         "spam_samples",
         sa.Column(
@@ -131,5 +171,9 @@ def downgrade() -> None:
 
     op.drop_table("violations")
     op.drop_table("spam_samples")
+    with op.batch_alter_table("member_reports", schema=None) as batch_op:
+        batch_op.drop_index("ix_member_reports_reporter")
+
+    op.drop_table("member_reports")
     op.drop_table("banlist")
     # ### end Alembic commands ###

@@ -1,0 +1,112 @@
+"""HTTP routes of moderation: violations, revert, spam samples, ban list, reports, words."""
+
+from __future__ import annotations
+
+from itertools import islice
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, Field
+
+from shequn.exports import EXPORTS
+from shequn.moderation import service
+from shequn.platform.db import transaction
+from shequn.web.auth import EngineDep, Workspace
+
+router = APIRouter(prefix="/api/v1/workspaces/{ws}/moderation", tags=["moderation"])
+
+
+@router.get("/violations", summary="The violations log, oldest first")
+def list_violations(
+    workspace: Workspace,
+    engine: EngineDep,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return list(islice(EXPORTS["violations"].rows(conn, workspace), offset, offset + limit))
+
+
+class StaffBody(BaseModel):
+    by: str = Field(default="staff", min_length=1, max_length=128)
+
+
+@router.post("/violations/{violation_id}/revert", summary="Revert a false positive")
+def revert(
+    violation_id: str, body: StaffBody, workspace: Workspace, engine: EngineDep
+) -> dict[str, Any]:
+    with transaction(engine) as conn:
+        return service.do_revert_violation(conn, workspace, violation_id, body.by)
+
+
+class SampleBody(BaseModel):
+    text: str = Field(min_length=1, max_length=2000)
+    label: str = Field(default="spam", pattern="^(spam|clean)$")
+    by: str = Field(default="staff", max_length=128)
+
+
+@router.post("/samples", summary="Mark a message as spam (or clean) to learn from")
+def add_sample(body: SampleBody, workspace: Workspace, engine: EngineDep) -> dict[str, Any]:
+    with transaction(engine) as conn:
+        sample_id = service.do_add_sample(conn, workspace, body.text, body.label, by=body.by)
+    return {"id": sample_id, "label": body.label}
+
+
+class BanBody(BaseModel):
+    channel: str = Field(default="sandbox", max_length=32)
+    member: str = Field(min_length=1, max_length=128)
+    reason: str = Field(min_length=1, max_length=500)
+    by: str = Field(default="staff", max_length=128)
+
+
+@router.get("/banlist", summary="The workspace's ban list")
+def list_bans(workspace: Workspace, engine: EngineDep) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return list(EXPORTS["banlist"].rows(conn, workspace))
+
+
+@router.post("/banlist", summary="Ban a member from every group of the workspace")
+def ban(body: BanBody, workspace: Workspace, engine: EngineDep) -> dict[str, Any]:
+    with transaction(engine) as conn:
+        service.do_ban(conn, workspace, body.channel, body.member, body.reason, body.by)
+    return {"banned": body.member}
+
+
+@router.delete("/banlist/{channel}/{member}", summary="Lift a ban")
+def lift(channel: str, member: str, workspace: Workspace, engine: EngineDep) -> dict[str, Any]:
+    with transaction(engine) as conn:
+        service.do_lift_ban(conn, workspace, channel, member)
+    return {"lifted": member}
+
+
+class ReportBody(BaseModel):
+    channel: str = Field(default="sandbox", max_length=32)
+    group: str = Field(min_length=1, max_length=128)
+    message_id: str = Field(min_length=1, max_length=128)
+    author: str = Field(min_length=1, max_length=128)
+    reporter: str = Field(min_length=1, max_length=128)
+    text: str | None = Field(default=None, max_length=2000)
+
+
+@router.post("/reports", summary="A member reports a message")
+def report(body: ReportBody, workspace: Workspace, engine: EngineDep) -> dict[str, Any]:
+    with transaction(engine) as conn:
+        outcome = service.do_report_message(
+            conn,
+            workspace,
+            channel=body.channel,
+            group=body.group,
+            message_id=body.message_id,
+            author=body.author,
+            reporter=body.reporter,
+            text=body.text,
+        )
+    return {"reports": outcome.reports, "action": outcome.action}
+
+
+@router.get(
+    "/words/{category}", summary="A word list as plain text", response_class=PlainTextResponse
+)
+def get_words(category: str, workspace: Workspace) -> str:
+    return service.export_words(workspace, category)

@@ -1,0 +1,137 @@
+"""`shequn moderation …`: revert decisions, mark spam, keep the ban list, manage word lists."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import orjson
+import typer
+from sqlalchemy import Connection
+
+from shequn.engine.rules import WorkspaceInfo
+
+moderation_app = typer.Typer(
+    help="Moderation 群风控: violations, ban list, spam samples, word lists.",
+    no_args_is_help=True,
+)
+
+WorkspaceOpt = Annotated[
+    str | None,
+    typer.Option("--workspace", "-w", envvar="SHEQUN_WORKSPACE", help="Workspace name."),
+]
+
+
+T = TypeVar("T")
+
+
+def _run(fn: Callable[[Connection, WorkspaceInfo], T]) -> Callable[[str | None], T]:
+    """Run a service operation in one transaction, with the CLI's error handling."""
+    from shequn.cli import _engine, _workspace, guarded
+    from shequn.platform.db import transaction
+
+    def call(workspace: str | None) -> T:
+        engine = _engine()
+
+        def inner() -> T:
+            ws = _workspace(engine, workspace)
+            with transaction(engine) as conn:
+                return fn(conn, ws)
+
+        return guarded(inner)
+
+    return call
+
+
+def _print(value: object) -> None:
+    sys.stdout.write(orjson.dumps(value).decode() + "\n")
+
+
+@moderation_app.command("revert")
+def revert(
+    violation: Annotated[str, typer.Argument(help="Violation id (shequn export violations).")],
+    workspace: WorkspaceOpt = None,
+    by: Annotated[str, typer.Option(help="Who reverts.")] = "staff",
+) -> None:
+    """Revert a false positive: restore the member, refund points, learn a clean sample."""
+    from shequn.moderation.service import do_revert_violation
+
+    _print(_run(lambda conn, ws: do_revert_violation(conn, ws, violation, by))(workspace))
+
+
+@moderation_app.command("spam")
+def mark_spam(
+    text: Annotated[str, typer.Argument(help="The message text.")],
+    workspace: WorkspaceOpt = None,
+    clean: Annotated[bool, typer.Option(help="Mark as clean instead.")] = False,
+) -> None:
+    """Mark a message as spam: similar messages are caught from now on."""
+    from shequn.moderation.service import do_add_sample
+
+    label = "clean" if clean else "spam"
+    sample = _run(lambda conn, ws: do_add_sample(conn, ws, text, label, by="cli"))(workspace)
+    _print({"id": sample, "label": label})
+
+
+@moderation_app.command("ban")
+def ban(
+    member: Annotated[str, typer.Argument(help="The member's channel id.")],
+    reason: Annotated[str, typer.Option(help="Why: shown to staff.")],
+    workspace: WorkspaceOpt = None,
+    channel: Annotated[str, typer.Option(help="The member's channel.")] = "sandbox",
+) -> None:
+    """Ban a member from every group of the workspace."""
+    from shequn.moderation.service import do_ban
+
+    _run(lambda conn, ws: do_ban(conn, ws, channel, member, reason, "cli"))(workspace)
+    _print({"banned": member})
+
+
+@moderation_app.command("unban")
+def unban(
+    member: Annotated[str, typer.Argument(help="The member's channel id.")],
+    workspace: WorkspaceOpt = None,
+    channel: Annotated[str, typer.Option(help="The member's channel.")] = "sandbox",
+) -> None:
+    """Lift a ban."""
+    from shequn.moderation.service import do_lift_ban
+
+    _run(lambda conn, ws: do_lift_ban(conn, ws, channel, member))(workspace)
+    _print({"lifted": member})
+
+
+words_app = typer.Typer(help="Word lists as plain text, one word per line.", no_args_is_help=True)
+moderation_app.add_typer(words_app, name="words")
+
+
+@words_app.command("export")
+def words_export(
+    category: Annotated[str, typer.Argument(help="ads, gambling, porn, politics, abuse …")],
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Print a category's words (built-in and the workspace's own)."""
+    from shequn.moderation.service import export_words
+
+    sys.stdout.write(_run(lambda conn, ws: export_words(ws, category))(workspace))
+
+
+@words_app.command("import")
+def words_import(
+    category: Annotated[str, typer.Argument(help="ads, gambling, porn, politics, abuse …")],
+    file: Annotated[Path, typer.Argument(help="Text file: one word per line, # comments.")],
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Add words to a category of the workspace's lists."""
+    from shequn.cli import UserError
+    from shequn.moderation.service import do_import_words
+
+    def load(conn: Connection, ws: WorkspaceInfo) -> int:
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"{file}: {exc}") from exc
+        return do_import_words(conn, ws, category, text)
+
+    _print({"added": _run(load)(workspace), "category": category})

@@ -1,0 +1,315 @@
+"""Staff operations of moderation: revert a decision, mark spam, keep the ban list, handle
+member reports, and import or export word lists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, select, update
+
+from shequn.actions import ActionKind, Decision
+from shequn.community.service import Conflict, NotFound, do_apply_config, stored_config
+from shequn.engagement.points import PointsBook
+from shequn.engine.ingest import Run
+from shequn.engine.rules import WorkspaceInfo
+from shequn.moderation.findings import CATEGORIES
+from shequn.moderation.models import banlist, member_reports, spam_samples, violations
+from shequn.moderation.texts import say
+from shequn.moderation.wordlist import builtin_lists, format_words, parse_words
+from shequn.platform.db import lock_workspace
+
+
+def _violation(conn: Connection, ws: WorkspaceInfo, violation_id: str) -> Any:
+    row = (
+        conn.execute(
+            select(violations).where(
+                and_(violations.c.workspace_id == ws.id, violations.c.id == violation_id)
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"no violation {violation_id!r}")
+    return row
+
+
+def do_revert_violation(
+    conn: Connection, ws: WorkspaceInfo, violation_id: str, by: str, now: datetime | None = None
+) -> dict[str, Any]:
+    """Undo a false positive: restore the member, refund points, learn a clean sample."""
+    now = now or datetime.now(UTC)
+    lock_workspace(conn, ws.id)
+    v = _violation(conn, ws, violation_id)
+    if v["reverted_at"] is not None:
+        raise Conflict(f"violation {violation_id} was already reverted")
+    conn.execute(
+        update(violations)
+        .where(violations.c.id == violation_id)
+        .values(reverted_at=now, reverted_by=by)
+    )
+    run = Run(conn, ws)
+    refunded = _refund_points(run, ws, v, now)
+    restored = False
+    if {"remove", "blacklist"} & set(v["actions"]):
+        do_lift_ban(conn, ws, v["channel"], v["member_ext"], now, missing_ok=True)
+        run.outbox.add(
+            "moderation.revert",
+            Decision(
+                ActionKind.STAFF_TASK,
+                say("restore", ws.locale, member=v["member_ext"], group=v["group_ext"]),
+                group=v["group_ext"],
+                member=v["member_ext"],
+            ),
+            channel=v["channel"],
+            caused_by=v["caused_by"],
+            cause_key=f"revert:{violation_id}",
+            at=now,
+        )
+        restored = True
+    run.flush()
+    if v["text"]:
+        do_add_sample(conn, ws, v["text"], "clean", source=violation_id, by=by, now=now)
+    return {"violation": violation_id, "refunded_points": refunded, "restore_task": restored}
+
+
+def _refund_points(run: Run, ws: WorkspaceInfo, v: Any, now: datetime) -> int:
+    book = run.books.get(PointsBook)
+    deducted = book.entry_delta(f"violation:{v['id']}")
+    if not deducted:
+        return 0
+    levels = ws.config.levels
+    standing = book.standing(v["channel"], v["member_ext"], levels.level_for(0))
+    book.post(
+        standing,
+        delta=-deducted,
+        kind="revert",
+        key=f"revert:{v['id']}",
+        reason=say("refund", ws.locale),
+        rule="moderation.revert",
+        at=now,
+        level_for=levels.level_for,
+        caused_by=v["caused_by"],
+        group=v["group_ext"],
+        earns=False,
+    )
+    return -deducted
+
+
+def do_add_sample(
+    conn: Connection,
+    ws: WorkspaceInfo,
+    text: str,
+    label: str,
+    *,
+    source: str | None = None,
+    by: str | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Staff mark a message as spam (or clean): the similarity detector learns from it."""
+    if label not in ("spam", "clean"):
+        raise ValueError("label must be spam or clean")
+    if not text.strip():
+        raise ValueError("a sample needs text")
+    result = conn.execute(
+        spam_samples.insert().values(
+            workspace_id=ws.id,
+            label=label,
+            text=text[:2000],
+            source=source,
+            by=by,
+            at=now or datetime.now(UTC),
+        )
+    )
+    assert result.inserted_primary_key is not None
+    return int(result.inserted_primary_key[0])
+
+
+def do_ban(
+    conn: Connection,
+    ws: WorkspaceInfo,
+    channel: str,
+    member: str,
+    reason: str,
+    by: str,
+    now: datetime | None = None,
+) -> None:
+    """Put a member on the workspace's ban list: any later join is refused."""
+    now = now or datetime.now(UTC)
+    existing = conn.execute(
+        select(banlist.c.id, banlist.c.lifted_at).where(
+            and_(
+                banlist.c.workspace_id == ws.id,
+                banlist.c.channel == channel,
+                banlist.c.member_ext == member,
+            )
+        )
+    ).first()
+    if existing is None:
+        conn.execute(
+            banlist.insert().values(
+                workspace_id=ws.id, channel=channel, member_ext=member, reason=reason, by=by, at=now
+            )
+        )
+    else:
+        conn.execute(
+            update(banlist)
+            .where(banlist.c.id == existing[0])
+            .values(reason=reason, by=by, at=now, lifted_at=None)
+        )
+
+
+def do_lift_ban(
+    conn: Connection,
+    ws: WorkspaceInfo,
+    channel: str,
+    member: str,
+    now: datetime | None = None,
+    missing_ok: bool = False,
+) -> None:
+    result = conn.execute(
+        update(banlist)
+        .where(
+            and_(
+                banlist.c.workspace_id == ws.id,
+                banlist.c.channel == channel,
+                banlist.c.member_ext == member,
+                banlist.c.lifted_at.is_(None),
+            )
+        )
+        .values(lifted_at=now or datetime.now(UTC))
+    )
+    if result.rowcount == 0 and not missing_ok:
+        raise NotFound(f"{member} is not on the ban list")
+
+
+@dataclass(frozen=True, slots=True)
+class ReportOutcome:
+    reports: int
+    action: str  # recorded | notified | acted
+
+
+def do_report_message(
+    conn: Connection,
+    ws: WorkspaceInfo,
+    *,
+    channel: str,
+    group: str,
+    message_id: str,
+    author: str,
+    reporter: str,
+    text: str | None = None,
+    now: datetime | None = None,
+) -> ReportOutcome:
+    """A member reports a message: staff are told at one threshold, the rule acts at a higher
+    one. Each reporter counts once per message and may report only so often."""
+    cfg = ws.config.moderation.reports
+    now = now or datetime.now(UTC)
+    lock_workspace(conn, ws.id)
+    t = member_reports
+    recent = conn.execute(
+        select(func.count()).where(
+            and_(
+                t.c.workspace_id == ws.id,
+                t.c.channel == channel,
+                t.c.reporter == reporter,
+                t.c.at >= now - timedelta(hours=1),
+            )
+        )
+    ).scalar_one()
+    if recent >= cfg.per_hour:
+        raise ValueError(f"{reporter} has reported {recent} messages in the last hour; wait")
+    same = dict(workspace_id=ws.id, channel=channel, group_ext=group, message_id=message_id)
+    already = conn.execute(
+        select(t.c.id).where(
+            and_(*(t.c[k] == v for k, v in same.items()), t.c.reporter == reporter)
+        )
+    ).first()
+    if already is None:
+        conn.execute(t.insert().values(**same, author=author, reporter=reporter, at=now))
+    count = int(
+        conn.execute(
+            select(func.count()).where(and_(*(t.c[k] == v for k, v in same.items())))
+        ).scalar_one()
+    )
+    run = Run(conn, ws)
+    cause = f"report:{channel}:{group}:{message_id}"
+    action = "recorded"
+    if count >= cfg.act_at:
+        action = "acted"
+        reason = say("reported_act", ws.locale, count=count)
+        for kind in (ActionKind.MESSAGE_DELETE, ActionKind.MEMBER_WARN):
+            data: dict[str, Any] = {"message_id": message_id}
+            if kind == ActionKind.MEMBER_WARN:
+                data = {
+                    "text": say("reported_warn", ws.locale, member=author),
+                    "mentions": [author],
+                }
+            run.outbox.add(
+                "moderation.reports",
+                Decision(kind, reason, group=group, member=author, data=data),
+                channel=channel,
+                caused_by=None,
+                cause_key=cause,
+                at=now,
+            )
+    elif count >= cfg.notify_at:
+        action = "notified"
+        run.outbox.add(
+            "moderation.reports",
+            Decision(
+                ActionKind.STAFF_TASK,
+                say(
+                    "reported",
+                    ws.locale,
+                    count=count,
+                    member=author,
+                    group=group,
+                    text=(text or "")[:100],
+                ),
+                group=group,
+                member=author,
+                data={"message_id": message_id},
+            ),
+            channel=channel,
+            caused_by=None,
+            cause_key=cause,
+            at=now,
+        )
+    run.flush()
+    return ReportOutcome(count, action)
+
+
+def export_words(ws: WorkspaceInfo, category: str) -> str:
+    """A category's words, built-in and the workspace's own, as plain text."""
+    if category not in CATEGORIES:
+        raise ValueError(f"unknown category {category!r}; use {', '.join(CATEGORIES)}")
+    cfg = ws.config.moderation
+    words: list[str] = []
+    if cfg.builtin_words:
+        for lst in builtin_lists():
+            if lst.category == category:
+                words.extend(lst.words)
+    words.extend(cfg.words.get(category, []))
+    return format_words(dict.fromkeys(words), header=[f"category: {category}"])
+
+
+def do_import_words(conn: Connection, ws: WorkspaceInfo, category: str, text: str) -> int:
+    """Add words (one per line, # comments) to a category of the workspace's lists."""
+    if category not in CATEGORIES:
+        raise ValueError(f"unknown category {category!r}; use {', '.join(CATEGORIES)}")
+    new = parse_words(text)
+    if not new:
+        raise ValueError("no words found (one word per line; # starts a comment)")
+    document = stored_config(conn, ws.slug)
+    section = dict(document.get("moderation") or {})
+    words = dict(section.get("words") or {})
+    merged = list(dict.fromkeys([*words.get(category, []), *new]))
+    added = len(merged) - len(words.get(category, []))
+    words[category] = merged
+    section["words"] = words
+    document["moderation"] = section
+    do_apply_config(conn, ws.slug, document)
+    return added
