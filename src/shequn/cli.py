@@ -391,6 +391,69 @@ def simulate(
 
 
 @app.command()
+def backtest(
+    config: Annotated[Path, typer.Option("--config", help="Candidate configuration (YAML).")],
+    workspace: WorkspaceOpt = None,
+    since: Annotated[str | None, typer.Option(help="Replay from this time (ISO 8601).")] = None,
+    until: Annotated[str | None, typer.Option(help="Replay up to this time (ISO 8601).")] = None,
+    examples: Annotated[int, typer.Option(min=0, max=100, help="Examples per rule.")] = 3,
+    json_: Annotated[bool, typer.Option("--json", help="The whole report as JSON.")] = False,
+) -> None:
+    """Replay recorded history with another configuration; report what would change per rule.
+
+    Live state is not touched: both the live and the candidate configuration are replayed
+    into a scratch database and their decisions compared.
+    """
+    from rich.table import Table
+
+    from shequn.engine.backtest import run_backtest
+
+    engine = _engine()
+
+    def run() -> Any:
+        try:
+            document = yaml.safe_load(config.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"{config}: {exc}") from exc
+        except yaml.YAMLError as exc:
+            raise UserError(f"{config}: not valid YAML: {exc}".replace("\n", " ")) from exc
+        ws = _workspace(engine, workspace)
+        return run_backtest(
+            engine,
+            ws,
+            document,
+            since=parse_when(since) if since else None,
+            until=parse_when(until) if until else None,
+        )
+
+    report = guarded(run)
+    summary = report.summary(examples)
+    if json_:
+        sys.stdout.write(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
+    table = Table(title=f"backtest: {report.events:,} events replayed")
+    for column in ("rule", "live", "candidate", "added", "dropped", "changed"):
+        table.add_column(column, justify="left" if column == "rule" else "right")
+    for r in summary["rules"]:
+        table.add_row(
+            r["rule"], str(r["baseline"]), str(r["candidate"]),
+            str(r["added"]), str(r["dropped"]), str(r["changed"]),
+        )  # fmt: skip
+    out.print(table)
+    for r in summary["rules"]:
+        for what in ("added", "dropped"):
+            for ex in r["examples"][what]:
+                out.print(
+                    f"{what:>7} {r['rule']} {ex['kind']} {ex['member'] or ''} "
+                    f"@{ex['group'] or ''}: {ex['reason']}",
+                    highlight=False,
+                    markup=False,
+                )
+    if not report.differences:
+        out.print("no differences")
+
+
+@app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Listen address.")] = None,
     port: Annotated[int | None, typer.Option(help="Listen port.")] = None,

@@ -76,6 +76,12 @@ def list_workspaces(conn: Connection) -> list[str]:
     return [r[0] for r in conn.execute(select(workspaces.c.slug).order_by(workspaces.c.id))]
 
 
+def check_config_document(document: Any) -> Any:
+    """Validate a configuration document against every domain's sections."""
+    load_rule_modules()
+    return check_config(document)
+
+
 def stored_config(conn: Connection, slug: str) -> dict[str, Any]:
     """The configuration document as the operator applied it (without defaults)."""
     row = conn.execute(select(workspaces.c.config).where(workspaces.c.slug == slug)).first()
