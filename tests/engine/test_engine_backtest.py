@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 
-import orjson
 from sqlalchemy import Engine
 
 from shequn.engine.backtest import run_backtest
