@@ -39,3 +39,4 @@ class Decision:
     member: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
     key: str | None = None
+    channel: str | None = None  # default: the channel of the cause

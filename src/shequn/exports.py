@@ -92,7 +92,7 @@ def _actions(conn: Connection, ws: WorkspaceInfo) -> Iterator[dict[str, Any]]:
     stmt = (
         select(t)
         .where(t.c.workspace_id == ws.id)
-        .order_by(t.c.decided_at, t.c.caused_by, t.c.ordinal, t.c.id)
+        .order_by(t.c.decided_at, t.c.caused_by, t.c.ordinal, t.c.idempotency_key)
     )
     for r in stream(conn, stmt):
         yield public_action(r)
@@ -112,6 +112,8 @@ _MEMBER_COLS = (
     "message_count",
     "last_spoke_at",
     "blacklisted",
+    "orders",
+    "spent_fen",
 )
 
 

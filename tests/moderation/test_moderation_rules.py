@@ -70,7 +70,7 @@ def test_first_offence_warns_and_deletes_second_removes(
 
 
 def test_staff_helpers_and_owner_are_exempt(engine: Engine, workspace: WorkspaceInfo) -> None:
-    ws = configure(engine, workspace, {"moderation": {"staff": ["staff-2"], "helpers": ["h-1"]}})
+    ws = configure(engine, workspace, {"roles": {"staff": ["staff-2"], "helpers": ["h-1"]}})
     evs = [
         event("group.created", "g-1", at=T0, name="群", owner="owner-1"),
         posted("owner-1", AD, at=T0 + minutes(1)),

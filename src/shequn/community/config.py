@@ -41,6 +41,32 @@ class GroupsSection(Section):
     default_capacity: int = Field(default=500, ge=1, le=100_000)
 
 
+class RolesSection(Section):
+    """Who is who across the workspace's groups (channel member ids). A group's owner is
+    staff in that group without being listed."""
+
+    staff: list[str] = Field(default_factory=list, description="Staff accounts 员工.")
+    helpers: list[str] = Field(default_factory=list, description="Helpers / KOL 核心用户.")
+    bots: list[str] = Field(default_factory=list, description="Bot accounts.")
+    whitelist: list[str] = Field(
+        default_factory=list, description="Members never punished or cleaned up."
+    )
+
+    def exempt(self, member: str) -> bool:
+        """Staff, helpers, bots and the whitelist: robots never act against them."""
+        return (
+            member == SHEQUN_BOT
+            or member in self.staff
+            or member in self.helpers
+            or member in self.bots
+            or member in self.whitelist
+        )
+
+
+SHEQUN_BOT = "shequn-bot"
+"""The member id Shequn itself uses in sandbox groups."""
+
+
 def register_section(name: str, model: type[BaseModel]) -> None:
     """A domain adds its own section; call at import time of the domain's config module."""
     global _root_model
@@ -50,6 +76,7 @@ def register_section(name: str, model: type[BaseModel]) -> None:
 
 register_section("workspace", WorkspaceSection)
 register_section("groups", GroupsSection)
+register_section("roles", RolesSection)
 
 
 def config_model() -> type[BaseModel]:

@@ -86,6 +86,9 @@ members = Table(
     Column("message_count", Integer, nullable=False),
     Column("last_spoke_at", UTCDateTime),
     Column("blacklisted", Boolean, nullable=False),
+    # What the member paid, net of refunds (fen): cleanup spares paying members.
+    Column("orders", Integer, nullable=False, server_default="0"),
+    Column("spent_fen", BigInteger, nullable=False, server_default="0"),
     UniqueConstraint("workspace_id", "channel", "ext_id"),
 )
 

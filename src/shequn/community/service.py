@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, select, update
 
 from shequn.community.config import check_config
-from shequn.community.models import api_tokens, workspaces
+from shequn.community.models import api_tokens, memberships, workspaces
 from shequn.engine.rules import WorkspaceInfo, load_rule_modules
 from shequn.platform.db import transaction
 
@@ -136,3 +136,22 @@ def workspace_of_token(conn: Connection, token: str) -> str | None:
 def count_workspaces(engine: Engine) -> int:
     with transaction(engine) as conn:
         return int(conn.execute(select(func.count()).select_from(workspaces)).scalar_one())
+
+
+def silent_memberships(
+    conn: Connection, workspace_id: int, before: datetime, joined_before: datetime, limit: int
+) -> list[tuple[str, str, str]]:
+    """Active memberships whose last word (or their join, if they never spoke) is older than
+    `before`, of members who joined before `joined_before`: (channel, group, member)."""
+    t = memberships
+    last = func.coalesce(t.c.last_spoke_at, t.c.joined_at)
+    rows = conn.execute(
+        select(t.c.channel, t.c.group_ext, t.c.member_ext)
+        .where(t.c.workspace_id == workspace_id)
+        .where(t.c.active.is_(True))
+        .where(last < before)
+        .where(t.c.joined_at < joined_before)
+        .order_by(last, t.c.channel, t.c.group_ext, t.c.member_ext)
+        .limit(limit)
+    )
+    return [(r[0], r[1], r[2]) for r in rows]

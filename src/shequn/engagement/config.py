@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+from typing import Literal
+
 from pydantic import Field, field_validator, model_validator
 
 from shequn.community.config import Section, register_section
@@ -125,3 +129,98 @@ register_section("welcome", WelcomeSection)
 register_section("points", PointsSection)
 register_section("checkin", CheckinSection)
 register_section("levels", LevelsSection)
+
+
+class CleanupSection(Section):
+    """Inactivity cleanup 清理僵尸粉: warn the silent, remove them after a grace period."""
+
+    enabled: bool = True
+    silent_days: int = Field(default=7, ge=1, le=365, description="Silent longer than this.")
+    grace_days: int = Field(default=3, ge=1, le=90, description="From warning to removal.")
+    newcomer_days: int = Field(
+        default=3, ge=0, le=90, description="Newcomers are spared while this new."
+    )
+    run_at_hour: int = Field(default=4, ge=0, le=23, description="Daily run, local hour.")
+    batch_size: int = Field(default=100, ge=1, le=10_000, description="Warnings per run.")
+    spare_paying: bool = Field(default=True, description="Members who paid are spared.")
+
+
+class KeywordReply(Section):
+    match: Literal["exact", "contains", "regex"] = "contains"
+    pattern: str = Field(min_length=1, max_length=500)
+    reply: str = Field(min_length=1, max_length=4000)
+    groups: list[str] = Field(default_factory=list, description="Only these groups (or all).")
+    cooldown_seconds: int | None = Field(default=None, ge=0, le=86_400)
+
+    @model_validator(mode="after")
+    def _valid_regex(self) -> KeywordReply:
+        if self.match == "regex":
+            try:
+                re.compile(self.pattern)
+            except re.error as exc:
+                raise ValueError(f"pattern is not a valid regular expression: {exc}") from exc
+        return self
+
+    def matches(self, text: str) -> bool:
+        stripped = text.strip()
+        if self.match == "exact":
+            return stripped == self.pattern
+        if self.match == "contains":
+            return self.pattern in stripped
+        return _compiled(self.pattern).search(stripped) is not None
+
+
+@lru_cache(maxsize=1024)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+class KeywordsSection(Section):
+    """Keyword auto-replies 关键词回复, with a cooldown per keyword per group."""
+
+    enabled: bool = True
+    cooldown_seconds: int = Field(default=60, ge=0, le=86_400)
+    replies: list[KeywordReply] = Field(default_factory=list)
+
+
+class MilestonesSection(Section):
+    """Group milestones 群满多少人发红包: an announcement when a group reaches a size."""
+
+    enabled: bool = True
+    counts: list[int] = Field(default_factory=lambda: [50, 100, 200, 300, 400, 500])
+    template: str | None = Field(default=None, max_length=2000, description="Variable: {count}.")
+
+    @field_validator("template")
+    @classmethod
+    def _known_variables(cls, value: str | None) -> str | None:
+        return _check_template(value, frozenset({"count", "group"}))
+
+
+class IntroSection(Section):
+    """Nickname format and self-introduction reminders."""
+
+    enabled: bool = Field(default=False, description="Off by default: the welcome asks once.")
+    nickname_format: str | None = Field(
+        default=None, max_length=100, description="Shown to members, e.g. 城市-姓名-职业."
+    )
+    nickname_pattern: str | None = Field(
+        default=None, max_length=500, description="Regex a good nickname matches."
+    )
+    intro_keywords: list[str] = Field(default_factory=lambda: ["自我介绍", "我是", "大家好"])
+    remind_after_hours: int = Field(default=24, ge=1, le=720)
+
+    @field_validator("nickname_pattern")
+    @classmethod
+    def _valid_regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from exc
+        return value
+
+
+register_section("cleanup", CleanupSection)
+register_section("keywords", KeywordsSection)
+register_section("milestones", MilestonesSection)
+register_section("intro", IntroSection)

@@ -131,27 +131,32 @@ class Run:
         self.jobs.load_due(until)
         count = 0
         while (job := self.jobs.pop_due(until)) is not None:
+            # Done before it runs: a handler may schedule new work into its own slot.
+            self.jobs.finish(job, job.due_at)
             handler = handler_for(job.kind)
-            ctx = Context(self.workspace, self.state, self.jobs, self.books, job.due_at)
+            ctx = Context(
+                self.workspace, self.state, self.jobs, self.books, job.due_at, f"job:{job.key}"
+            )
             if handler is not None:
                 channel = str(job.payload.get("channel", "sandbox"))
                 for decision in handler.fn(job, ctx):
                     self.outbox.add(
                         handler.qualname,
                         decision,
-                        channel=channel,
+                        channel=decision.channel or channel,
                         caused_by=job.payload.get("caused_by"),
                         cause_key=f"job:{job.key}",
                         at=job.due_at,
                     )
-            self.jobs.finish(job, job.due_at)
             count += 1
         return count
 
     def apply(self, ev: Event) -> None:
         self.run_jobs_until(ev.at)
         project(self.state, ev, self.capacity)
-        ctx = Context(self.workspace, self.state, self.jobs, self.books, ev.at)
+        ctx = Context(
+            self.workspace, self.state, self.jobs, self.books, ev.at, f"{ev.channel}:{ev.id}"
+        )
         for r in rules_for(ev.type):
             for decision in r.fn(ev, ctx):
                 self.outbox.add(

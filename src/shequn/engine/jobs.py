@@ -6,6 +6,7 @@ has pending work merges into it, so bursts collapse into one job.
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -94,13 +95,17 @@ class JobBook:
         due_at: datetime,
         payload: dict[str, Any],
         merge: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] | None,
+        cause: str = "",
     ) -> Job:
         existing = self.pending_in_slot(slot)
         if existing is not None:
             existing.payload = merge(existing.payload, payload) if merge else payload
             existing.dirty = True
             return existing
-        job = Job(kind, slot, f"{slot}@{due_at.isoformat()}", due_at, payload)
+        # The cause keeps keys unique when a late event schedules into a slot whose earlier
+        # job, due at the same instant, already ran; it is deterministic, so replays agree.
+        tag = hashlib.blake2b(cause.encode(), digest_size=5).hexdigest()
+        job = Job(kind, slot, f"{slot}@{due_at.isoformat()}~{tag}", due_at, payload)
         self._remember(job)
         return job
 

@@ -10,6 +10,8 @@ from shequn.events import (
     MemberJoinedData,
     MemberLeftData,
     MemberRenamedData,
+    OrderPaidData,
+    OrderRefundedData,
 )
 
 
@@ -150,7 +152,12 @@ def project(state: BatchState, event: Event, default_capacity: int) -> None:
         state.groups.touch((event.channel, group.ext_id))
         return
     if event.member is not None:
-        ensure_member(state, event, event.member)
+        member = ensure_member(state, event, event.member)
+        if isinstance(event.data, OrderPaidData):
+            member.orders += 1
+            member.spent_fen += event.data.amount_fen
+        elif isinstance(event.data, OrderRefundedData):
+            member.spent_fen = max(0, member.spent_fen - event.data.amount_fen)
 
 
 def _join(

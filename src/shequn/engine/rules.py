@@ -23,7 +23,11 @@ from shequn.events import Event
 
 # Domains whose rules module registers rules on import. Later domains add themselves here.
 # Moderation first: a message it punishes is judged before it earns anything.
-RULE_MODULES = ("shequn.moderation.rules", "shequn.engagement.rules")
+RULE_MODULES = (
+    "shequn.moderation.rules",
+    "shequn.engagement.rules",
+    "shequn.engagement.housekeeping",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,12 +56,14 @@ class Context:
         jobs: JobBook,
         books: Books,
         now: datetime,
+        cause: str = "",
     ) -> None:
         self.workspace = workspace
         self.state = state
         self.jobs = jobs
         self.books = books
         self.now = now
+        self.cause = cause  # the event or job being handled
 
     def book(self, cls: type[B]) -> B:
         """The transaction's instance of a domain's book (points, check-ins …)."""
@@ -80,7 +86,19 @@ class Context:
         merge: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] | None = None,
     ) -> Job:
         """Schedule work for `slot`; if it is already pending, merge into it instead."""
-        return self.jobs.schedule(kind, slot, due_at, payload, merge)
+        return self.jobs.schedule(kind, slot, due_at, payload, merge, self.cause)
+
+    def pending(self, slot: str) -> Job | None:
+        """The pending job of a slot, if any (e.g. a cooldown or a reminder)."""
+        return self.jobs.pending_in_slot(slot)
+
+    def cancel(self, slot: str) -> bool:
+        """Drop the pending job of a slot; returns whether there was one."""
+        job = self.jobs.pending_in_slot(slot)
+        if job is None:
+            return False
+        self.jobs.finish(job, self.now)
+        return True
 
 
 RuleFn = Callable[[Event, Context], Iterable[Decision]]

@@ -47,6 +47,8 @@ class MemberState:
     message_count: int = 0
     last_spoke_at: datetime | None = None
     blacklisted: bool = False
+    orders: int = 0
+    spent_fen: int = 0
     id: int | None = None
 
 
@@ -142,9 +144,29 @@ class Projection:
         fast_insert(conn, self.table, inserts)
         fast_update(conn, self.table, updates)
         self.dirty.clear()
-        # New rows now have ids in the database; forget them so a later batch reloads them.
-        for key in [k for k, obj in self.rows.items() if obj.id is None]:
-            del self.rows[key]
+        new = [k for k, obj in self.rows.items() if obj.id is None]
+        if new:
+            self._learn_ids(conn, workspace_id, new)
+
+    def _learn_ids(self, conn: Connection, workspace_id: int, keys: list[Any]) -> None:
+        """Give freshly inserted rows their ids, so a later flush updates instead of inserting
+        again (a flush can happen halfway through a transaction)."""
+        t = self.table
+        last = self.key_cols[-1]
+        for part in chunks(sorted(keys), 500):
+            cond = [t.c.workspace_id == workspace_id]
+            for i, col in enumerate(self.key_cols):
+                values = {k[i] for k in part}
+                cond.append(
+                    t.c[col].in_(values)
+                    if col == last or len(values) > 1
+                    else t.c[col] == next(iter(values))
+                )
+            cols = [t.c.id, *(t.c[c] for c in self.key_cols)]
+            for row in conn.execute(select(*cols).where(and_(*cond))):
+                obj = self.rows.get(tuple(row[1:]))
+                if obj is not None and obj.id is None:
+                    obj.id = row[0]
 
 
 class BatchState:

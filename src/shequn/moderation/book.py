@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, and_, func, select
 
 from shequn.engine.books import Book, register_book
@@ -22,16 +23,25 @@ from shequn.platform.db import insert_ignore
 JOIN_WINDOW = timedelta(minutes=10)
 
 
-_SCANNERS: dict[tuple[int, int], ScanConfig] = {}
+_SCANNERS: dict[bytes, ScanConfig] = {}
+_LAST: dict[int, tuple[Any, ScanConfig]] = {}
 
 
 def scan_config(ws: WorkspaceInfo) -> ScanConfig:
-    """The workspace's scanner, compiled once per configuration version."""
-    key = (ws.id, ws.config_version)
+    """The workspace's scanner, compiled once per distinct moderation section."""
+    section = ws.config.moderation
+    last = _LAST.get(id(section))
+    if last is not None and last[0] is section:
+        return last[1]  # the same loaded configuration as the previous message
+    # Keyed by content, not by workspace id: ids repeat across databases in one process.
+    key = orjson.dumps(section.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
     if key not in _SCANNERS:
         if len(_SCANNERS) > 64:
             _SCANNERS.clear()
-        _SCANNERS[key] = _compile(ws.config.moderation)
+        _SCANNERS[key] = _compile(section)
+    if len(_LAST) > 256:
+        _LAST.clear()
+    _LAST[id(section)] = (section, _SCANNERS[key])
     return _SCANNERS[key]
 
 

@@ -81,10 +81,6 @@ class ModerationSection(Section):
     join_burst: int = Field(
         default=3, ge=2, le=100, description="Groups joined within 10 minutes to be flagged."
     )
-    staff: list[str] = Field(default_factory=list, description="Member ids of staff: exempt.")
-    helpers: list[str] = Field(default_factory=list, description="Helpers / KOL: exempt.")
-    bots: list[str] = Field(default_factory=list, description="Bots: exempt.")
-    whitelist: list[str] = Field(default_factory=list, description="Always exempt.")
 
     @field_validator("modes")
     @classmethod

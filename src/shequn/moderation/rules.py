@@ -17,7 +17,6 @@ from shequn.moderation.book import ModerationBook, scan_config
 from shequn.moderation.findings import Finding
 from shequn.moderation.texts import say, why
 
-BOT = "shequn-bot"
 _RANK = {"dry_run": 0, "soft": 1, "enforce": 2}
 _KIND = {
     "delete": ActionKind.MESSAGE_DELETE,
@@ -36,14 +35,14 @@ def violation_id(workspace_id: int, channel: str, event_id: str) -> str:
 
 def is_exempt(ctx: Context, event: Event) -> bool:
     """Staff, helpers, bots, the whitelist and the group's owner are never punished."""
-    cfg = ctx.config.moderation
-    member = event.member or ""
-    if member == BOT or member in cfg.staff or member in cfg.helpers:
+    return exempt_member(ctx, event.channel, event.group, event.member or "")
+
+
+def exempt_member(ctx: Context, channel: str, group: str | None, member: str) -> bool:
+    if ctx.config.roles.exempt(member):
         return True
-    if member in cfg.bots or member in cfg.whitelist:
-        return True
-    group = ctx.state.group(event.channel, event.group or "")
-    return group is not None and group.owner == member
+    found = ctx.state.group(channel, group) if group else None
+    return found is not None and found.owner == member
 
 
 def _content_findings(ctx: Context, event: Event, data: MessagePostedData) -> list[Finding]:

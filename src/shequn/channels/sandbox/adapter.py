@@ -19,9 +19,10 @@ from shequn.channels.base import (
     PermanentError,
 )
 from shequn.channels.sandbox.models import sandbox_sent
+from shequn.community.config import SHEQUN_BOT
 from shequn.platform.db import insert_ignore, transaction
 
-BOT = "shequn-bot"
+BOT = SHEQUN_BOT
 
 
 class SandboxChannel(ChannelAdapter):
