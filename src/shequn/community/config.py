@@ -6,13 +6,22 @@ document over the defaults. Unknown keys are errors, so typos never pass silentl
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
-_SECTIONS: dict[str, type[BaseModel]] = {}
+_SECTIONS: dict[str, tuple[Any, Any]] = {}
 _root_model: type[BaseModel] | None = None
 
 
@@ -37,8 +46,35 @@ class WorkspaceSection(Section):
         return value
 
 
+GROUP_SCOPED = frozenset(
+    {"welcome", "moderation", "checkin", "keywords", "milestones", "intro", "cleanup"}
+)
+"""Sections a blueprint or a single group may set differently from the workspace."""
+
+
+def check_scoped(settings: dict[str, Any]) -> None:
+    unknown = sorted(set(settings) - GROUP_SCOPED)
+    if unknown:
+        raise ValueError(f"sections {unknown} cannot differ per group; use {sorted(GROUP_SCOPED)}")
+
+
+class GroupOverride(Section):
+    blueprint: str | None = Field(default=None, description="The group's blueprint.")
+    settings: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Section overrides for this group only."
+    )
+
+    @model_validator(mode="after")
+    def _scoped(self) -> GroupOverride:
+        check_scoped(self.settings)
+        return self
+
+
 class GroupsSection(Section):
     default_capacity: int = Field(default=500, ge=1, le=100_000)
+    overrides: dict[str, GroupOverride] = Field(
+        default_factory=dict, description="Per group id: its blueprint and section overrides."
+    )
 
 
 class RolesSection(Section):
@@ -67,10 +103,12 @@ SHEQUN_BOT = "shequn-bot"
 """The member id Shequn itself uses in sandbox groups."""
 
 
-def register_section(name: str, model: type[BaseModel]) -> None:
+def register_section(
+    name: str, model: Any, default_factory: Callable[[], Any] | None = None
+) -> None:
     """A domain adds its own section; call at import time of the domain's config module."""
     global _root_model
-    _SECTIONS[name] = model
+    _SECTIONS[name] = (model, default_factory or model)
     _root_model = None
 
 
@@ -82,7 +120,10 @@ register_section("roles", RolesSection)
 def config_model() -> type[BaseModel]:
     global _root_model
     if _root_model is None:
-        fields: dict[str, Any] = {name: (model, model()) for name, model in _SECTIONS.items()}
+        fields: dict[str, Any] = {
+            name: (model, Field(default_factory=factory))
+            for name, (model, factory) in _SECTIONS.items()
+        }
         _root_model = create_model(
             "WorkspaceConfig",
             __config__=ConfigDict(extra="forbid", frozen=True),
@@ -106,7 +147,7 @@ class ConfigRejected(Exception):
         super().__init__("; ".join(str(e) for e in errors))
 
 
-def check_config(document: Any) -> BaseModel:
+def check_config(document: Any) -> Any:
     """Validate an operator's document; raise ConfigRejected listing every error by path."""
     if document is None:
         document = {}

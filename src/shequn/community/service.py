@@ -10,7 +10,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select, update
 
-from shequn.community.config import check_config
+from shequn.community.blueprints import merge
+from shequn.community.config import ConfigError, ConfigRejected, check_config
 from shequn.community.models import api_tokens, memberships, workspaces
 from shequn.engine.rules import WorkspaceInfo, load_rule_modules
 from shequn.platform.db import transaction
@@ -48,11 +49,17 @@ def do_create_workspace(conn: Connection, slug: str, name: str | None = None) ->
         )
     ).inserted_primary_key
     assert wid is not None
-    return WorkspaceInfo(int(wid[0]), slug, _effective({}), 1)
+    return WorkspaceInfo(int(wid[0]), slug, _effective({}), 1, {})
+
+
+def load_sections() -> None:
+    """Make every domain register its configuration sections."""
+    load_rule_modules()
+    import shequn.community.blueprints  # noqa: F401
 
 
 def _effective(document: dict[str, Any]) -> Any:
-    load_rule_modules()  # domains register their config sections on import
+    load_sections()
     return check_config(document)
 
 
@@ -64,7 +71,7 @@ def access_workspace(conn: Connection, slug: str) -> WorkspaceInfo:
     ).first()
     if row is None:
         raise NotFound(f"no workspace {slug!r} (create it with: shequn workspace create {slug})")
-    return WorkspaceInfo(int(row[0]), slug, _effective(row[1]), int(row[2]))
+    return WorkspaceInfo(int(row[0]), slug, _effective(row[1]), int(row[2]), dict(row[1] or {}))
 
 
 def load_workspace(engine: Engine, slug: str) -> WorkspaceInfo:
@@ -77,9 +84,29 @@ def list_workspaces(conn: Connection) -> list[str]:
 
 
 def check_config_document(document: Any) -> Any:
-    """Validate a configuration document against every domain's sections."""
-    load_rule_modules()
-    return check_config(document)
+    """Validate a configuration document against every domain's sections, including what
+    each blueprint and group override would make of it."""
+    load_sections()
+    config = check_config(document)
+    errors: list[ConfigError] = []
+    layers: list[tuple[str, dict[str, Any]]] = [
+        (f"blueprints.{name}.settings", plan.settings)
+        for name, plan in config.blueprints.items()
+        if plan.settings
+    ]
+    for group, override in config.groups.overrides.items():
+        if override.blueprint is not None and override.blueprint not in config.blueprints:
+            errors.append(ConfigError(f"groups.overrides.{group}.blueprint", "no such blueprint"))
+        if override.settings:
+            layers.append((f"groups.overrides.{group}.settings", override.settings))
+    for prefix, layer in layers:
+        try:
+            check_config(merge(document or {}, layer))
+        except ConfigRejected as exc:
+            errors += [ConfigError(f"{prefix}.{e.path}", e.message) for e in exc.errors]
+    if errors:
+        raise ConfigRejected(errors)
+    return config
 
 
 def stored_config(conn: Connection, slug: str) -> dict[str, Any]:
@@ -92,8 +119,7 @@ def stored_config(conn: Connection, slug: str) -> dict[str, Any]:
 
 def do_apply_config(conn: Connection, slug: str, document: Any) -> WorkspaceInfo:
     """Validate the whole document first (every error by path), then store it."""
-    load_rule_modules()
-    check_config(document)
+    check_config_document(document)
     ws = access_workspace(conn, slug)
     conn.execute(
         update(workspaces)

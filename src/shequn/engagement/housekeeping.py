@@ -81,6 +81,8 @@ def run_cleanup(job: Job, ctx: Context) -> Iterable[Decision]:
         slot = f"cleanup:warned:{channel}:{group}:{member}"
         if ctx.pending(slot) is not None or _exempt(ctx, channel, group, member):
             continue
+        if not ctx.settings(channel, group).cleanup.enabled:
+            continue  # switched off for this group
         if cfg.spare_paying:
             found = ctx.state.member(channel, member)
             if found is not None and found.spent_fen > 0:
@@ -141,7 +143,7 @@ def remove_if_still_silent(job: Job, ctx: Context) -> Iterable[Decision]:
 
 @rule("engagement", "milestones", on=["member.joined"])
 def announce_milestone(event: Event, ctx: Context) -> Iterable[Decision]:
-    cfg = ctx.config.milestones
+    cfg = ctx.settings(event.channel, event.group).milestones
     group = ctx.state.group(event.channel, event.group or "")
     if not cfg.enabled or group is None or group.member_count not in cfg.counts:
         return ()
@@ -169,7 +171,7 @@ def announce_milestone(event: Event, ctx: Context) -> Iterable[Decision]:
 
 @rule("engagement", "keywords", on=["message.posted"])
 def reply_to_keyword(event: Event, ctx: Context) -> Iterable[Decision]:
-    cfg = ctx.config.keywords
+    cfg = ctx.settings(event.channel, event.group).keywords
     assert isinstance(event.data, MessagePostedData)
     text = event.data.text
     if not cfg.enabled or not cfg.replies or not text or event.group is None:
@@ -210,7 +212,7 @@ def end_hold(job: Job, ctx: Context) -> Iterable[Decision]:
 
 @rule("engagement", "intro", on=["member.joined", "message.posted"])
 def track_introductions(event: Event, ctx: Context) -> Iterable[Decision]:
-    cfg = ctx.config.intro
+    cfg = ctx.settings(event.channel, event.group).intro
     if not cfg.enabled or event.group is None or event.member is None:
         return ()
     slot = f"intro:{event.channel}:{event.group}:{event.member}"
@@ -231,7 +233,7 @@ def track_introductions(event: Event, ctx: Context) -> Iterable[Decision]:
 def _nickname_ok(ctx: Context, event: Event) -> bool:
     import re
 
-    pattern = ctx.config.intro.nickname_pattern
+    pattern = ctx.settings(event.channel, event.group).intro.nickname_pattern
     if pattern is None:
         return True
     nickname = _nickname(ctx, event.channel, event.group or "", event.member or "")
@@ -240,8 +242,8 @@ def _nickname_ok(ctx: Context, event: Event) -> bool:
 
 @job_handler("engagement", "intro", kind=INTRO_JOB)
 def remind_introduction(job: Job, ctx: Context) -> Iterable[Decision]:
-    cfg = ctx.config.intro
     p = job.payload
+    cfg = ctx.settings(p["channel"], p["group"]).intro
     ms = ctx.state.membership(p["channel"], p["group"], p["member"])
     if not cfg.enabled or ms is None or not ms.active:
         return ()

@@ -29,7 +29,7 @@ def _merge_newcomers(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]
 @rule("engagement", "welcome", on=["member.joined"])
 def welcome_newcomer(event: Event, ctx: Context) -> Iterable[Decision]:
     """Collect newcomers; one welcome per group per window mentions them all."""
-    cfg = ctx.config.welcome
+    cfg = ctx.settings(event.channel, event.group).welcome
     if not cfg.enabled:
         return ()
     assert isinstance(event.data, MemberJoinedData) and event.group and event.member
@@ -61,7 +61,8 @@ def send_welcome(job: Job, ctx: Context) -> Iterable[Decision]:
     if group is None or group.status == "dismissed" or not present:
         return ()
     locale = ctx.workspace.locale
-    text_template = ctx.config.welcome.template or template("welcome.default", locale)
+    settings = ctx.settings(channel, group_id)
+    text_template = settings.welcome.template or template("welcome.default", locale)
     mentions = " ".join(f"@{m['nickname']}" for m in present)
     text = fill(
         text_template,
@@ -69,7 +70,7 @@ def send_welcome(job: Job, ctx: Context) -> Iterable[Decision]:
         mentions=mentions,
         nickname=present[0]["nickname"],
         group=group.name,
-        rules=group.notice or "",
+        rules=group.notice or _blueprint_rules(ctx, group_id, group.blueprint),
     ).strip()
     return [
         Decision(
@@ -80,6 +81,13 @@ def send_welcome(job: Job, ctx: Context) -> Iterable[Decision]:
             key=f"engagement.welcome:{channel}:{group_id}:{job.key}",
         )
     ]
+
+
+def _blueprint_rules(ctx: Context, group: str, blueprint: str | None) -> str:
+    override = ctx.config.groups.overrides.get(group)
+    name = (override.blueprint if override else None) or blueprint
+    plan = ctx.config.blueprints.get(name) if name else None
+    return str(plan.rules.text()) if plan is not None else ""
 
 
 # --- Check-in, points and levels -------------------------------------------------------------
@@ -127,7 +135,7 @@ def _is_checkin(text: str | None, keywords: list[str]) -> bool:
 @rule("engagement", "checkin", on=["message.posted"])
 def check_in(event: Event, ctx: Context) -> Iterable[Decision]:
     """签到/打卡 once per member per local day: points, streak bonus and a reply."""
-    cfg = ctx.config.checkin
+    cfg = ctx.settings(event.channel, event.group).checkin
     assert isinstance(event.data, MessagePostedData)
     if not cfg.enabled or not _is_checkin(event.data.text, cfg.keywords):
         return ()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,6 +36,37 @@ class WorkspaceInfo:
     slug: str
     config: Any  # the effective configuration (community.config)
     config_version: int
+    document: dict[str, Any] = field(default_factory=dict)  # as the operator applied it
+    _per_group: dict[tuple[str, str | None], Any] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def group_config(self, group: str, blueprint: str | None = None) -> Any:
+        """The configuration a group works with: workspace, then its blueprint's settings,
+        then its own overrides (validated when applied; merged once per group here)."""
+        key = (group, blueprint)
+        if key not in self._per_group:
+            self._per_group[key] = self._merge_for(group, blueprint)
+        return self._per_group[key]
+
+    def _merge_for(self, group: str, blueprint: str | None) -> Any:
+        from shequn.community.blueprints import merge
+        from shequn.community.config import check_config
+
+        override = self.config.groups.overrides.get(group)
+        name = (override.blueprint if override else None) or blueprint
+        layers = []
+        plan = self.config.blueprints.get(name) if name else None
+        if plan is not None and plan.settings:
+            layers.append(plan.settings)
+        if override is not None and override.settings:
+            layers.append(override.settings)
+        if not layers:
+            return self.config
+        document = self.document
+        for layer in layers:
+            document = merge(document, layer)
+        return check_config(document)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -72,6 +103,13 @@ class Context:
     @property
     def config(self) -> Any:
         return self.workspace.config
+
+    def settings(self, channel: str, group: str | None) -> Any:
+        """The configuration of one group (its blueprint and overrides applied)."""
+        if group is None:
+            return self.workspace.config
+        found = self.state.group(channel, group)
+        return self.workspace.group_config(group, found.blueprint if found else None)
 
     def local_date(self, at: datetime | None = None) -> date:
         """The calendar day of `at` (default: now) in the workspace's time zone."""

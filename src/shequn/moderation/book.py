@@ -27,9 +27,8 @@ _SCANNERS: dict[bytes, ScanConfig] = {}
 _LAST: dict[int, tuple[Any, ScanConfig]] = {}
 
 
-def scan_config(ws: WorkspaceInfo) -> ScanConfig:
-    """The workspace's scanner, compiled once per distinct moderation section."""
-    section = ws.config.moderation
+def scan_config(section: Any) -> ScanConfig:
+    """The scanner of a moderation section, compiled once per distinct section."""
     last = _LAST.get(id(section))
     if last is not None and last[0] is section:
         return last[1]  # the same loaded configuration as the previous message

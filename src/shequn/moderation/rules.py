@@ -46,19 +46,20 @@ def exempt_member(ctx: Context, channel: str, group: str | None, member: str) ->
 
 
 def _content_findings(ctx: Context, event: Event, data: MessagePostedData) -> list[Finding]:
-    cfg = ctx.config.moderation
+    settings = ctx.settings(event.channel, event.group)
+    cfg = settings.moderation
     if cfg.approve_after:
         member = ctx.state.member(event.channel, event.member or "")
         if member is not None and member.message_count > cfg.approve_after:
             return []  # approved: only behavioural checks keep running
     from shequn.moderation.detectors import scan
 
-    return scan(data, scan_config(ctx.workspace))
+    return scan(data, scan_config(cfg))
 
 
 @rule("moderation", "content", on=["message.posted"])
 def moderate_message(event: Event, ctx: Context) -> Iterable[Decision]:
-    cfg = ctx.config.moderation
+    cfg = ctx.settings(event.channel, event.group).moderation
     assert isinstance(event.data, MessagePostedData)
     if not cfg.enabled or is_exempt(ctx, event):
         return ()
@@ -86,7 +87,7 @@ def _decide(
     message_id: str | None,
     text: str | None,
 ) -> list[Decision]:
-    cfg = ctx.config.moderation
+    cfg = ctx.settings(event.channel, event.group).moderation
     locale = ctx.workspace.locale
     assert event.group is not None and event.member is not None
     mode = max((cfg.mode_of(f.detector) for f in findings), key=_RANK.__getitem__)
@@ -173,7 +174,7 @@ def _action(
 
 
 def _deduct_points(ctx: Context, event: Event, reason: str) -> None:
-    penalty = ctx.config.moderation.points_penalty
+    penalty = ctx.settings(event.channel, event.group).moderation.points_penalty
     if penalty <= 0:
         return
     book = ctx.book(PointsBook)
@@ -207,7 +208,7 @@ def _finding_json(f: Finding) -> dict[str, Any]:
 @rule("moderation", "banlist", on=["member.joined"])
 def enforce_ban_list(event: Event, ctx: Context) -> Iterable[Decision]:
     """A member on the workspace's ban list is removed from any group they join."""
-    cfg = ctx.config.moderation
+    cfg = ctx.settings(event.channel, event.group).moderation
     if not cfg.enabled or event.member is None:
         return ()
     if not ctx.book(ModerationBook).banned(event.channel, event.member):
@@ -225,7 +226,7 @@ def enforce_ban_list(event: Event, ctx: Context) -> Iterable[Decision]:
 @rule("moderation", "screening", on=["member.joined"])
 def screen_newcomer(event: Event, ctx: Context) -> Iterable[Decision]:
     """Ad words in the nickname, or a burst of joins across groups: staff take a look."""
-    cfg = ctx.config.moderation
+    cfg = ctx.settings(event.channel, event.group).moderation
     assert isinstance(event.data, MemberJoinedData)
     if not cfg.enabled or event.member is None or event.group is None:
         return ()
@@ -235,7 +236,7 @@ def screen_newcomer(event: Event, ctx: Context) -> Iterable[Decision]:
     if not cfg.screen_joins or is_exempt(ctx, event):
         return ()
     findings: list[Finding] = []
-    scanner = scan_config(ctx.workspace)
+    scanner = scan_config(cfg)
     nick = scan_nickname(event.data.nickname, scanner)
     if nick is not None:
         findings.append(nick)
