@@ -35,9 +35,13 @@ app.add_typer(token_app, name="token")
 
 
 def _mount_domains() -> None:
+    from shequn.analytics.cli import report_app
+    from shequn.crm.cli import members_app
     from shequn.moderation.cli import moderation_app
 
     app.add_typer(moderation_app, name="moderation")
+    app.add_typer(members_app, name="members")
+    app.add_typer(report_app, name="report")
 
 
 _mount_domains()
@@ -521,7 +525,9 @@ def demo(
 def bench(
     workloads: Annotated[list[str] | None, typer.Argument(help="Workloads (default all).")] = None,
     json_: Annotated[bool, typer.Option("--json", help="Only the JSON lines.")] = False,
-    size: Annotated[int, typer.Option(help="Events for the ingest workload.")] = 100_000,
+    size: Annotated[
+        int | None, typer.Option(help="Events per workload (default: each workload's own).")
+    ] = None,
 ) -> None:
     """Run benchmark workloads; one JSON line each with rate, baseline and ratio."""
     from shequn.bench import WORKLOADS, run_workload
@@ -531,11 +537,12 @@ def bench(
     if unknown:
         _fail(f"unknown workload {unknown[0]!r}; choose from {', '.join(WORKLOADS)}")
     for name in names:
-        result = run_workload(name, size=size)
-        sys.stdout.write(orjson.dumps(result).decode() + "\n")
-        sys.stdout.flush()
-        if not json_:
-            err.print(f"{name}: ratio {result.get('ratio')}", highlight=False)
+        for result in run_workload(name, **({"size": size} if size else {})):
+            sys.stdout.write(orjson.dumps(result).decode() + "\n")
+            sys.stdout.flush()
+            if not json_:
+                figure = result.get("figure", result["workload"])
+                err.print(f"{figure}: ratio {result.get('ratio')}", highlight=False)
 
 
 def main() -> None:

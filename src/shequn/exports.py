@@ -35,7 +35,11 @@ class ExportKind:
 
 EXPORTS: dict[str, ExportKind] = {}
 # Domains whose exports module registers more kinds on import.
-EXPORT_MODULES = ("shequn.engagement.exports", "shequn.moderation.exports")
+EXPORT_MODULES = (
+    "shequn.engagement.exports",
+    "shequn.moderation.exports",
+    "shequn.crm.exports",
+)
 
 
 def register_export(name: str, columns: tuple[str, ...]) -> Callable[[Rows], Rows]:

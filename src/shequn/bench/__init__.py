@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from shequn.bench.analytics import bench_analytics
 from shequn.bench.ingest import bench_ingest
 from shequn.moderation.bench import bench_scan
 
-Workload = Callable[..., dict[str, Any]]
+Workload = Callable[..., dict[str, Any] | list[dict[str, Any]]]
 
 
 def bench_moderation(**_: Any) -> dict[str, Any]:
@@ -19,8 +20,11 @@ def bench_moderation(**_: Any) -> dict[str, Any]:
 WORKLOADS: dict[str, Workload] = {
     "ingest": bench_ingest,
     "moderation": bench_moderation,
+    "analytics": bench_analytics,
 }
 
 
-def run_workload(name: str, **options: Any) -> dict[str, Any]:
-    return WORKLOADS[name](**options)
+def run_workload(name: str, **options: Any) -> list[dict[str, Any]]:
+    """The workload's results: one JSON object per figure it measures."""
+    result = WORKLOADS[name](**options)
+    return result if isinstance(result, list) else [result]

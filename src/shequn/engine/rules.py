@@ -27,6 +27,8 @@ RULE_MODULES = (
     "shequn.moderation.rules",
     "shequn.engagement.rules",
     "shequn.engagement.housekeeping",
+    "shequn.crm.rules",
+    "shequn.analytics.rules",
 )
 
 

@@ -62,12 +62,16 @@ def create_app(
     from shequn.channels.sandbox.api import router as sandbox_router
     from shequn.community.api import router as community_router
     from shequn.engine.api import router as engine_router
+    from shequn.analytics.api import router as analytics_router
+    from shequn.crm.api import router as crm_router
     from shequn.moderation.api import router as moderation_router
 
     app.include_router(community_router)
     app.include_router(engine_router)
     app.include_router(sandbox_router)
     app.include_router(moderation_router)
+    app.include_router(crm_router)
+    app.include_router(analytics_router)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness")
     def healthz() -> dict[str, Any]:

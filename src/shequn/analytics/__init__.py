@@ -1,0 +1,2 @@
+"""Analytics over the event log with DuckDB: funnel, retention, group health, channel ROI,
+Orbit levels, KOL board, persona, moderation and points figures, each with a chart."""

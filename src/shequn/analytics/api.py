@@ -1,0 +1,60 @@
+"""HTTP routes of analytics: every report as JSON, a PNG chart or an HTML page."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from shequn.analytics.service import REPORTS, Options, check_period, run_report
+from shequn.web.auth import EngineDep, Workspace
+from shequn.web.problems import Problem
+
+router = APIRouter(prefix="/api/v1/workspaces/{ws}/reports", tags=["analytics"])
+
+
+@router.get("", summary="The reports there are")
+def list_reports(workspace: Workspace) -> dict[str, Any]:
+    return {"reports": list(REPORTS)}
+
+
+@router.get("/{name}", summary="One report (JSON, PNG chart or HTML page)")
+async def get_report(
+    name: str,
+    workspace: Workspace,
+    engine: EngineDep,
+    since: Annotated[
+        str | None, Query(description="First day, YYYY-MM-DD (workspace zone)")
+    ] = None,
+    until: Annotated[str | None, Query(description="Last day, YYYY-MM-DD (default today)")] = None,
+    by: Annotated[Literal["channel", "campaign", "group", "cohort"] | None, Query()] = None,
+    unit: Annotated[Literal["day", "week"], Query()] = "week",
+    mode: Annotated[Literal["first", "recurring"], Query()] = "first",
+    measure: Annotated[Literal["on", "on_or_after"], Query()] = "on",
+    group: Annotated[str | None, Query(max_length=128)] = None,
+    segment: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 20,
+    format: Annotated[Literal["json", "png", "html"], Query()] = "json",
+) -> Response:
+    if name not in REPORTS:
+        raise Problem(404, "Unknown report", f"choose from {', '.join(REPORTS)}")
+    try:
+        period = check_period(workspace, since, until)
+    except ValueError as exc:
+        raise Problem(400, "Bad range", str(exc)) from exc
+    options = Options(
+        by=by, unit=unit, mode=mode, measure=measure, group=group, segment=segment, limit=limit
+    )
+    # DuckDB and the database read block: off the event loop.
+    report = await run_in_threadpool(run_report, engine, workspace, name, period, options)
+    if format == "json":
+        return JSONResponse(report.to_json())
+    from shequn.analytics import charts
+
+    if format == "png":
+        image = await run_in_threadpool(charts.png, report, workspace.locale)
+        return Response(image, media_type="image/png")
+    page = await run_in_threadpool(charts.page, report, workspace.locale)
+    return HTMLResponse(page)

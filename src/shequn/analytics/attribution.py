@@ -1,0 +1,98 @@
+"""First touch: each member's first join, and the channel and campaign it is credited to.
+
+A join's live-code `state` (or `code`) names the channel when the configuration maps it, and
+is the channel's name itself otherwise; a join with an inviter is a referral; the rest came
+directly. A referral's campaign is the campaign of the inviter's latest poster share before
+the join.
+"""
+
+from __future__ import annotations
+
+from shequn.analytics.config import AnalyticsSection
+from shequn.analytics.source import Frame
+
+
+def analytics_config(config: object) -> AnalyticsSection:
+    """The workspace's analytics section (the defaults if the section is not registered)."""
+    section = getattr(config, "analytics", None)
+    return section if isinstance(section, AnalyticsSection) else AnalyticsSection()
+
+
+def ensure_first_touch(frame: Frame, cfg: AnalyticsSection) -> None:
+    """Make table `ft`: one row per member with their first join and its attribution."""
+    con = frame.con
+    exists = frame.scalar(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'ft' AND temporary"
+    )
+    if exists:
+        return
+    con.execute("CREATE TEMP TABLE chan_map (kind VARCHAR, key VARCHAR, name VARCHAR)")
+    con.execute("CREATE TEMP TABLE camp_map (kind VARCHAR, key VARCHAR, name VARCHAR)")
+    chan_rows = [("state", s, c.name) for c in cfg.channels for s in c.states]
+    chan_rows += [("code", s, c.name) for c in cfg.channels for s in c.codes]
+    camp_rows = [("state", s, c.name) for c in cfg.campaigns for s in c.states]
+    camp_rows += [("code", s, c.name) for c in cfg.campaigns for s in c.codes]
+    if chan_rows:
+        con.executemany("INSERT INTO chan_map VALUES (?, ?, ?)", chan_rows)
+    if camp_rows:
+        con.executemany("INSERT INTO camp_map VALUES (?, ?, ?)", camp_rows)
+    con.execute(
+        """
+        CREATE TEMP TABLE ft AS
+        WITH first AS (
+            SELECT channel, member, unnest(arg_min(
+                struct_pack(mid, ts, seq, lday, grp, state, code, inviter, scene), (ts, seq)))
+            FROM ev WHERE type = 'member.joined'
+            GROUP BY channel, member
+        ),
+        posters AS (
+            SELECT f.channel, f.member,
+                   arg_max(p.campaign, (p.ts, p.seq)) AS campaign
+            FROM first f JOIN ev p
+              ON p.type = 'poster.shared' AND p.channel = f.channel AND p.member = f.inviter
+             AND p.ts <= f.ts
+            GROUP BY f.channel, f.member
+        )
+        SELECT f.*,
+               coalesce(ms.name, mc.name, f.state, f.code,
+                        CASE WHEN f.inviter IS NOT NULL THEN 'referral' ELSE 'direct' END)
+                   AS source,
+               coalesce(cs.name, cc.name, po.campaign, '(none)') AS campaign,
+               CAST(date_trunc('week', f.lday) AS DATE) AS cohort_week,
+               iv.mid AS inviter_mid
+        FROM first f
+        LEFT JOIN first iv ON iv.channel = f.channel AND iv.member = f.inviter
+        LEFT JOIN chan_map ms ON ms.kind = 'state' AND ms.key = f.state
+        LEFT JOIN chan_map mc ON mc.kind = 'code' AND mc.key = f.code
+        LEFT JOIN camp_map cs ON cs.kind = 'state' AND cs.key = f.state
+        LEFT JOIN camp_map cc ON cc.kind = 'code' AND cc.key = f.code
+        LEFT JOIN posters po ON po.channel = f.channel AND po.member = f.member
+        """
+    )
+
+
+def ensure_valid_invites(frame: Frame, cfg: AnalyticsSection) -> None:
+    """Make table `vi`: valid invites — an invitee's first join into the workspace, by an
+    inviter other than themselves, not followed by leaving that group within the hold.
+    (`mid` is the inviter's, known when the inviter has joined a group themselves.)"""
+    ensure_first_touch(frame, cfg)
+    exists = frame.scalar(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'vi' AND temporary"
+    )
+    if exists:
+        return
+    hold = f"INTERVAL {int(cfg.invite_hold_hours)} HOUR"
+    frame.con.execute(
+        f"""
+        CREATE TEMP TABLE vi AS
+        SELECT i.channel, i.inviter AS member, i.inviter_mid AS mid, i.member AS invitee,
+               i.ts, i.lday
+        FROM ft i
+        WHERE i.inviter IS NOT NULL AND i.inviter <> i.member
+          AND NOT EXISTS (
+              SELECT 1 FROM ev l
+              WHERE l.type = 'member.left' AND l.channel = i.channel AND l.member = i.member
+                AND l.grp = i.grp AND l.ts >= i.ts AND l.ts <= i.ts + {hold}
+          )
+        """
+    )

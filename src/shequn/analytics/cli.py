@@ -1,0 +1,196 @@
+"""`shequn report …`: each analytic as a terminal table, JSON, a PNG chart or an HTML page.
+
+Mounted by the main command as `app.add_typer(report_app, name="report")`; the helpers of
+`shequn.cli` are imported inside the commands, since that module mounts this one.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from shequn.analytics.report import Report, cell, label
+from shequn.analytics.service import Options, check_period, run_report
+
+report_app = typer.Typer(
+    help="Reports 数据报表: funnel, retention, health, ROI, levels, persona, KOL …",
+    no_args_is_help=True,
+)
+out = Console()
+
+WorkspaceOpt = Annotated[
+    str | None, typer.Option("--workspace", "-w", envvar="SHEQUN_WORKSPACE", help="Workspace.")
+]
+SinceOpt = Annotated[
+    str | None, typer.Option(help="First day, YYYY-MM-DD in the workspace's time zone.")
+]
+UntilOpt = Annotated[str | None, typer.Option(help="Last day (default today).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="JSON instead of a table.")]
+PngOpt = Annotated[Path | None, typer.Option("--png", help="Also write the chart as PNG.")]
+HtmlOpt = Annotated[Path | None, typer.Option("--html", help="Also write an HTML page.")]
+
+
+def print_table(report: Report, locale: str) -> None:
+    period = report.period
+    table = Table(title=f"{report.title(locale)}  {period.since} – {period.until}")
+    for column in report.columns:
+        numeric = column.fmt in ("int", "pct", "fen", "float")
+        table.add_column(label(column.key, locale), justify="right" if numeric else "left")
+    for row in report.rows:
+        table.add_row(*(cell(row.get(c.key), c.fmt, locale) for c in report.columns))
+    out.print(table)
+    for key, value in report.meta.items():
+        if value is not None:
+            out.print(f"{label(key, locale)}: {value}", highlight=False)
+
+
+def _run(
+    name: str,
+    workspace: str | None,
+    since: str | None,
+    until: str | None,
+    json_: bool,
+    png: Path | None,
+    html: Path | None,
+    options: Options,
+) -> None:
+    from shequn.cli import _engine, _workspace, guarded
+    from shequn.settings import get_settings
+
+    engine = _engine()
+
+    def run() -> Report:
+        ws = _workspace(engine, workspace)
+        return run_report(engine, ws, name, check_period(ws, since, until), options)
+
+    report = guarded(run)
+    locale = get_settings().locale
+    if json_:
+        sys.stdout.write(orjson.dumps(report.to_json()).decode() + "\n")
+    else:
+        print_table(report, locale)
+    if png is not None or html is not None:
+        from shequn.analytics import charts
+
+        if png is not None:
+            png.write_bytes(charts.png(report, locale))
+        if html is not None:
+            html.write_text(charts.page(report, locale), encoding="utf-8")
+
+
+@report_app.command()
+def funnel(
+    workspace: WorkspaceOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    by: Annotated[
+        str | None, typer.Option(help="Breakdown: channel, campaign, group or cohort.")
+    ] = None,
+    json_: JsonOpt = False,
+    png: PngOpt = None,
+    html: HtmlOpt = None,
+) -> None:
+    """AARRR funnel 漏斗: joined → activated → retained → revenue → referral."""
+    if by not in (None, "channel", "campaign", "group", "cohort"):
+        _bad(f"--by must be channel, campaign, group or cohort, not {by!r}")
+    _run("funnel", workspace, since, until, json_, png, html, Options(by=by))  # type: ignore[arg-type]
+
+
+@report_app.command()
+def retention(
+    workspace: WorkspaceOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    unit: Annotated[str, typer.Option(help="day or week.")] = "week",
+    mode: Annotated[str, typer.Option(help="first (first join) or recurring.")] = "first",
+    measure: Annotated[str, typer.Option(help="on or on_or_after.")] = "on",
+    json_: JsonOpt = False,
+    png: PngOpt = None,
+    html: HtmlOpt = None,
+) -> None:
+    """Retention cohorts 留存 by day or week."""
+    for value, allowed in ((unit, ("day", "week")), (mode, ("first", "recurring"))):
+        if value not in allowed:
+            _bad(f"{value!r}: choose {' or '.join(allowed)}")
+    if measure not in ("on", "on_or_after"):
+        _bad(f"{measure!r}: choose on or on_or_after")
+    options = Options(unit=unit, mode=mode, measure=measure)  # type: ignore[arg-type]
+    _run("retention", workspace, since, until, json_, png, html, options)
+
+
+@report_app.command()
+def health(
+    workspace: WorkspaceOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    group: Annotated[str | None, typer.Option(help="One group's id.")] = None,
+    json_: JsonOpt = False,
+    png: PngOpt = None,
+    html: HtmlOpt = None,
+) -> None:
+    """Group health 群健康度 per day: members, speakers, messages, joins, leaves, stage."""
+    _run("health", workspace, since, until, json_, png, html, Options(group=group))
+
+
+@report_app.command()
+def persona(
+    workspace: WorkspaceOpt = None,
+    segment: Annotated[str | None, typer.Option(help="A saved segment (default all).")] = None,
+    until: UntilOpt = None,
+    json_: JsonOpt = False,
+    png: PngOpt = None,
+    html: HtmlOpt = None,
+) -> None:
+    """Persona 用户画像 of a segment: profile distributions, common tags and pains."""
+    _run("persona", workspace, until, until, json_, png, html, Options(segment=segment))
+
+
+@report_app.command()
+def kol(
+    workspace: WorkspaceOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    limit: Annotated[int, typer.Option(min=1, max=500, help="Board size.")] = 20,
+    json_: JsonOpt = False,
+    png: PngOpt = None,
+    html: HtmlOpt = None,
+) -> None:
+    """KOL board 挖掘KOL: answers, replies and mentions received, consistency, tenure."""
+    _run("kol", workspace, since, until, json_, png, html, Options(limit=limit))
+
+
+def _plain_command(name: str, doc: str) -> None:
+    def command(
+        workspace: WorkspaceOpt = None,
+        since: SinceOpt = None,
+        until: UntilOpt = None,
+        json_: JsonOpt = False,
+        png: PngOpt = None,
+        html: HtmlOpt = None,
+    ) -> None:
+        _run(name, workspace, since, until, json_, png, html, Options())
+
+    command.__doc__ = doc
+    report_app.command(name)(command)
+
+
+for _name, _doc in (
+    ("roi", "Channel ROI 渠道ROI: cost and revenue of the members each channel brought."),
+    ("levels", "Orbit levels 成员等级 per month and movement up and down."),
+    ("gravity", "Community gravity 社群引力 per month (love × reach)."),
+    ("cohorts", "Preset cohorts: new and active; recently inactive top members."),
+    ("moderation", "Moderation figures 风控: violations by rule, reverted share."),
+    ("points", "Points economy 积分经济: issued vs spent by kind."),
+):
+    _plain_command(_name, _doc)
+
+
+def _bad(message: str) -> Any:
+    sys.stderr.write(f"error: {message}\n")
+    raise typer.Exit(2)

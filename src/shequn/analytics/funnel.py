@@ -1,0 +1,131 @@
+"""The AARRR funnel: joined → activated → retained → revenue → referral.
+
+Semantics as product-analytics tools define funnels:
+- step 1 is the member's first join into the workspace, with its local day in the range;
+- every later step must happen within the conversion window counted from step 1, and at or
+  after the step before it (ordered);
+- activated: a first message (a check-in is a message) within `activation_days` of joining;
+- retained: active again at least `retained_after_days` after joining ("a later week");
+- revenue: a paid order; referral: a valid invite — an invitee new to the workspace who stays
+  at least `invite_hold_hours` in the group;
+- conversion is given overall (of step 1) and step to step; breakdowns are by first touch.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from shequn.analytics.attribution import ensure_first_touch, ensure_valid_invites
+from shequn.analytics.config import AnalyticsSection
+from shequn.analytics.report import Chart, Column, Report, ratio
+from shequn.analytics.source import Frame, Period
+
+STEPS = ("joined", "activated", "retained", "revenue", "referral")
+Breakdown = Literal["channel", "campaign", "group", "cohort"]
+_DIMENSION = {
+    "channel": "source",
+    "campaign": "campaign",
+    "group": "grp",
+    "cohort": "CAST(cohort_week AS VARCHAR)",
+}
+
+
+def funnel_members_sql(cfg: AnalyticsSection) -> str:
+    """One row per member of the cohort with the time of each step reached (NULL if not).
+
+    Needs tables `ft` and `vi` (attribution). Parameters: the range's first and last local day.
+    """
+    window = f"INTERVAL {int(cfg.conversion_window_days)} DAY"
+    activation = f"INTERVAL {min(cfg.activation_days, cfg.conversion_window_days)} DAY"
+    later = f"INTERVAL {int(cfg.retained_after_days)} DAY"
+    return f"""
+    WITH c AS (
+        SELECT mid, ts AS t1 FROM ft WHERE lday BETWEEN ? AND ?
+    ), act AS (
+        SELECT mid, ts FROM ev WHERE type = 'message.posted'
+    ), s23 AS (
+        -- One pass over the cohort's messages. Every message here is at or after t1, so the
+        -- earliest one (t2) precedes all others: "at or after t2" needs no test of its own.
+        SELECT c.mid,
+               min(a.ts) FILTER (WHERE a.ts < c.t1 + {activation}) AS t2,
+               min(a.ts) FILTER (WHERE a.ts >= c.t1 + {later}) AS t3
+        FROM c JOIN act a USING (mid)
+        WHERE a.ts >= c.t1 AND a.ts < c.t1 + {window}
+        GROUP BY c.mid
+    ), s2 AS (
+        SELECT mid, t2 FROM s23 WHERE t2 IS NOT NULL
+    ), s3 AS (
+        SELECT mid, t3 FROM s23 WHERE t2 IS NOT NULL AND t3 IS NOT NULL
+    ), s4 AS (
+        SELECT c.mid, min(o.ts) AS t4
+        FROM c JOIN s3 USING (mid) JOIN ev o USING (mid)
+        WHERE o.type = 'order.paid' AND o.ts >= s3.t3 AND o.ts < c.t1 + {window}
+        GROUP BY c.mid
+    ), s5 AS (
+        SELECT c.mid, min(v.ts) AS t5
+        FROM c JOIN s4 USING (mid) JOIN vi v USING (mid)
+        WHERE v.ts >= s4.t4 AND v.ts < c.t1 + {window}
+        GROUP BY c.mid
+    )
+    SELECT c.mid, c.t1, s2.t2, s3.t3, s4.t4, s5.t5
+    FROM c
+    LEFT JOIN s2 USING (mid)
+    LEFT JOIN s3 USING (mid)
+    LEFT JOIN s4 USING (mid)
+    LEFT JOIN s5 USING (mid)
+    """
+
+
+def funnel(
+    frame: Frame, cfg: AnalyticsSection, period: Period, by: Breakdown | None = None
+) -> Report:
+    ensure_first_touch(frame, cfg)
+    ensure_valid_invites(frame, cfg)
+    dimension = _DIMENSION[by] if by else "'all'"
+    sql = f"""
+        WITH m AS ({funnel_members_sql(cfg)})
+        SELECT {dimension} AS breakdown, count(*) AS joined, count(m.t2) AS activated,
+               count(m.t3) AS retained, count(m.t4) AS revenue, count(m.t5) AS referral
+        FROM m JOIN ft USING (mid)
+        GROUP BY ALL ORDER BY joined DESC, breakdown
+    """
+    rows = []
+    for found in frame.rows(sql, [period.since, period.until]):
+        previous = None
+        for step in STEPS:
+            count = int(found[step])
+            rows.append(
+                {
+                    "breakdown": found["breakdown"] if found["breakdown"] is not None else "(none)",
+                    "step": step,
+                    "count": count,
+                    "overall_rate": ratio(count, found["joined"]),
+                    "step_rate": ratio(count, previous) if previous is not None else 1.0,
+                }
+            )
+            previous = count
+    if not rows:
+        rows = [
+            {"breakdown": "all", "step": s, "count": 0, "overall_rate": None, "step_rate": None}
+            for s in STEPS
+        ]
+    return Report(
+        name="funnel",
+        period=period,
+        columns=[
+            Column("breakdown", "text"),
+            Column("step", "text"),
+            Column("count"),
+            Column("overall_rate", "pct"),
+            Column("step_rate", "pct"),
+        ],
+        rows=rows,
+        chart=Chart("funnel", x="step", y=("count",), series="breakdown"),
+        meta={
+            "by": by,
+            "conversion_window_days": cfg.conversion_window_days,
+            "activation_days": cfg.activation_days,
+            "retained_after_days": cfg.retained_after_days,
+            "invite_hold_hours": cfg.invite_hold_hours,
+        },
+    )

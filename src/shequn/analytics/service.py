@@ -1,0 +1,109 @@
+"""Report operations shared by the API and the command line: parse a range, load the log
+into DuckDB once, run one analytic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+
+from shequn.analytics import funnel as funnel_mod
+from shequn.analytics import health as health_mod
+from shequn.analytics import kol as kol_mod
+from shequn.analytics import ledgers, orbit, persona, retention, roi
+from shequn.analytics.attribution import analytics_config
+from shequn.analytics.report import Report
+from shequn.analytics.source import Period, load_frame
+from shequn.engine.rules import WorkspaceInfo
+
+REPORTS = (
+    "funnel",
+    "retention",
+    "health",
+    "roi",
+    "levels",
+    "gravity",
+    "cohorts",
+    "persona",
+    "kol",
+    "moderation",
+    "points",
+)
+DEFAULT_DAYS = 28
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    by: funnel_mod.Breakdown | None = None
+    unit: retention.Unit = "week"
+    mode: retention.Mode = "first"
+    measure: retention.Measure = "on"
+    group: str | None = None
+    segment: str | None = None
+    limit: int = 20
+
+
+def check_report(name: str) -> str:
+    if name not in REPORTS:
+        raise ValueError(f"unknown report {name!r}; choose from {', '.join(REPORTS)}")
+    return name
+
+
+def parse_day(value: str, what: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{what}: not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def check_period(
+    ws: WorkspaceInfo, since: str | None, until: str | None, now: datetime | None = None
+) -> Period:
+    """The range in the workspace's time zone; by default the last 28 days up to today."""
+    today = (now or datetime.now(UTC)).astimezone(ws.tz).date()
+    last = parse_day(until, "until") if until else today
+    first = parse_day(since, "since") if since else last - timedelta(days=DEFAULT_DAYS - 1)
+    if last < first:
+        raise ValueError(f"the range ends ({last}) before it starts ({first})")
+    if (last - first).days > 3660:
+        raise ValueError("a range may span at most ten years")
+    return Period(first, last, ws.tz)
+
+
+def run_report(
+    engine: Engine, ws: WorkspaceInfo, name: str, period: Period, options: Options | None = None
+) -> Report:
+    check_report(name)
+    opts = options or Options()
+    cfg = analytics_config(ws.config)
+    if name in ("moderation", "points", "persona"):
+        with engine.connect() as conn:
+            if name == "moderation":
+                return ledgers.moderation(conn, ws, period)
+            if name == "points":
+                return ledgers.points(conn, ws, period)
+            return persona.persona(conn, ws, period, opts.segment)
+    # The funnel looks past the range's end, up to the conversion window of its last joiner.
+    until = period.end + timedelta(days=cfg.conversion_window_days if name == "funnel" else 0)
+    with load_frame(engine, ws, until=until) as frame:
+        result: Any
+        if name == "funnel":
+            result = funnel_mod.funnel(frame, cfg, period, opts.by)
+        elif name == "retention":
+            result = retention.retention(frame, cfg, period, opts.unit, opts.mode, opts.measure)
+        elif name == "health":
+            result = health_mod.health(frame, cfg, period, opts.group)
+        elif name == "roi":
+            result = roi.roi(frame, cfg, period)
+        elif name == "levels":
+            result = orbit.levels(frame, cfg, period)
+        elif name == "gravity":
+            result = orbit.gravity(frame, cfg, period)
+        elif name == "cohorts":
+            result = orbit.cohorts(frame, cfg, period)
+        else:
+            result = kol_mod.kol(frame, cfg, period, opts.limit)
+        assert isinstance(result, Report)
+        return result

@@ -1,0 +1,244 @@
+"""The event log as a DuckDB table (`ev`), and the date range a report covers.
+
+DuckDB's sqlite and postgres scanners are extensions downloaded at run time, which an offline
+install cannot do; so the log is read through SQLAlchemy in chunks of plain columns (the JSON
+`data` as text), handed to DuckDB as NumPy columns, and unpacked there by DuckDB's built-in
+JSON functions. Benchmarks and very large logs skip that step: they build `ev` in DuckDB
+directly or read it from Parquet (`frame_from_parquet`).
+
+Times in `ev` are UTC (`ts`, TIMESTAMP); `lday` is the local calendar day in the workspace's
+time zone, computed once here so every report counts days the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import duckdb
+import numpy as np
+from sqlalchemy import Connection, Engine
+
+from shequn.engine.rules import WorkspaceInfo
+from shequn.events import EVENT_TYPES
+
+CHUNK = 100_000
+
+EV_COLUMNS = (
+    "seq BIGINT",
+    "channel VARCHAR",
+    "type ev_type",
+    "grp VARCHAR",
+    "member VARCHAR",
+    "ts TIMESTAMP",
+    "lday DATE",
+    "kind VARCHAR",
+    "is_checkin BOOLEAN",
+    "msg_id VARCHAR",
+    "reply_to VARCHAR",
+    "mentions VARCHAR[]",
+    "inviter VARCHAR",
+    "scene VARCHAR",
+    "code VARCHAR",
+    "state VARCHAR",
+    "reason VARCHAR",
+    "amount_fen BIGINT",
+    "order_id VARCHAR",
+    "campaign VARCHAR",
+    "mid BIGINT",
+)
+"""The analytics schema of one event: the contract's fields plus the `data` fields reports use.
+
+`mid` numbers each (channel, member) once per frame: joins on one integer key are what keep
+the funnel and retention fast over tens of millions of events."""
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """Calendar days `since`..`until` (inclusive) in a time zone."""
+
+    since: date
+    until: date
+    tz: ZoneInfo
+
+    def __post_init__(self) -> None:
+        if self.until < self.since:
+            raise ValueError(f"the range ends ({self.until}) before it starts ({self.since})")
+
+    @property
+    def start(self) -> datetime:
+        """The first instant of the range, in UTC."""
+        return datetime.combine(self.since, time(), self.tz).astimezone(UTC)
+
+    @property
+    def end(self) -> datetime:
+        """The first instant after the range, in UTC."""
+        return datetime.combine(self.until + timedelta(days=1), time(), self.tz).astimezone(UTC)
+
+    @property
+    def days(self) -> int:
+        return (self.until - self.since).days + 1
+
+    def as_dict(self) -> dict[str, str]:
+        return {"since": self.since.isoformat(), "until": self.until.isoformat(), "tz": self.tz.key}
+
+
+def naive_utc(value: datetime) -> datetime:
+    """DuckDB's TIMESTAMP in `ev` is naive UTC."""
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+class Frame:
+    """A DuckDB connection holding `ev` for one workspace (and scratch tables of reports)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, tz: ZoneInfo) -> None:
+        self.con = con
+        self.tz = tz
+
+    def rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
+        cur = self.con.execute(sql, params)
+        names = [d[0] for d in cur.description or ()]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def scalar(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
+        row = self.con.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Frame:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+def new_connection() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    # Naive TIMESTAMPs are UTC; local days come from `lday` or an explicit time zone.
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
+def create_ev(con: duckdb.DuckDBPyConnection, table: str = "ev") -> None:
+    # An ENUM makes every `type = '…'` filter an integer compare over the whole log.
+    names = ", ".join(f"'{name}'" for name in EVENT_TYPES)
+    con.execute(f"CREATE TYPE ev_type AS ENUM ({names})")
+    con.execute(f"CREATE TABLE {table} ({', '.join(EV_COLUMNS)})")
+
+
+def _checkin_sql(keywords: Sequence[str]) -> str:
+    if not keywords:
+        return "FALSE"
+    # Keywords become literals (quotes doubled): they are the operator's own configuration.
+    tests = [
+        f"starts_with(trim(data->>'$.text'), '{k.replace(chr(39), chr(39) * 2)}')" for k in keywords
+    ]
+    return "coalesce(" + " OR ".join(tests) + ", FALSE)"
+
+
+def _unpack_sql(tz: ZoneInfo, keywords: Sequence[str]) -> str:
+    """From raw chunk columns (strings, JSON text) to the `ev` schema, all inside DuckDB."""
+    zone = tz.key.replace("'", "")
+    return f"""
+        SELECT seq, channel, type, grp, member, ts::TIMESTAMP,
+               CAST(timezone('{zone}', ts::TIMESTAMP::TIMESTAMPTZ) AS DATE),
+               data->>'$.kind',
+               CASE WHEN type = 'message.posted' THEN {_checkin_sql(keywords)} ELSE FALSE END,
+               data->>'$.message_id', data->>'$.reply_to',
+               CAST(json_extract(data, '$.mentions') AS VARCHAR[]),
+               data->>'$.inviter', data->>'$.scene', data->>'$.code', data->>'$.state',
+               data->>'$.reason', TRY_CAST(data->>'$.amount_fen' AS BIGINT),
+               data->>'$.order_id', data->>'$.campaign', NULL
+        FROM chunk
+    """
+
+
+def _select_sql(conn: Connection) -> str:
+    """The log's columns as plain text, so no driver or ORM conversion runs per row."""
+    if conn.dialect.name == "postgresql":
+        at = "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
+        data = "data::text"
+        mark = "%s"
+    else:
+        at, data, mark = "at", "CAST(data AS TEXT)", "?"
+    return (
+        f"SELECT seq, channel, type, group_ext, member_ext, {at}, {data} FROM events"
+        f" WHERE workspace_id = {mark} AND at < {mark} ORDER BY seq"
+    )
+
+
+def _at_param(conn: Connection, value: datetime) -> Any:
+    if conn.dialect.name == "sqlite":
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    return value
+
+
+_RAW = ("seq", "channel", "type", "grp", "member", "ts", "data")
+
+
+def load_frame(
+    source: Engine | Connection,
+    ws: WorkspaceInfo,
+    until: datetime | None = None,
+    checkin_keywords: Sequence[str] | None = None,
+) -> Frame:
+    """The workspace's events before `until` (default: all) as a Frame."""
+    if isinstance(source, Engine):
+        with source.connect() as conn:
+            return load_frame(conn, ws, until, checkin_keywords)
+    conn = source
+    tz = ws.tz
+    if checkin_keywords is None:
+        checkin = getattr(ws.config, "checkin", None)
+        checkin_keywords = list(getattr(checkin, "keywords", ["签到", "打卡"]))
+    con = new_connection()
+    create_ev(con)
+    bound = until or datetime(9999, 1, 1, tzinfo=UTC)
+    cursor = conn.exec_driver_sql(_select_sql(conn), (ws.id, _at_param(conn, bound)))
+    unpack = _unpack_sql(tz, checkin_keywords)
+    while batch := cursor.fetchmany(CHUNK):
+        columns = list(zip(*batch, strict=True))
+        chunk = {
+            name: np.array(col, dtype=np.int64 if name == "seq" else object)
+            for name, col in zip(_RAW, columns, strict=True)
+        }
+        con.register("chunk", chunk)
+        con.execute(f"INSERT INTO ev {unpack}")
+        con.unregister("chunk")
+    number_members(con)
+    return Frame(con, tz)
+
+
+def number_members(con: duckdb.DuckDBPyConnection) -> None:
+    """Fill `ev.mid`: one integer per (channel, member), in a stable order."""
+    con.execute(
+        """
+        CREATE TEMP TABLE mkeys AS
+        SELECT channel, member, row_number() OVER (ORDER BY channel, member) AS mid
+        FROM (SELECT DISTINCT channel, member FROM ev WHERE member IS NOT NULL)
+        """
+    )
+    con.execute(
+        "UPDATE ev SET mid = k.mid FROM mkeys k"
+        " WHERE ev.channel = k.channel AND ev.member = k.member"
+    )
+    con.execute("DROP TABLE mkeys")
+
+
+def frame_from_parquet(path: Path, tz: ZoneInfo) -> Frame:
+    """A Frame over a Parquet export of `ev` (see `export_parquet`)."""
+    con = new_connection()
+    con.execute("CREATE VIEW ev AS SELECT * FROM read_parquet(?)", [str(path)])
+    return Frame(con, tz)
+
+
+def export_parquet(frame: Frame, path: Path) -> None:
+    """Write `ev` to Parquet: large logs are then analysed without reading the database."""
+    frame.con.execute(f"COPY ev TO '{str(path).replace(chr(39), '')}' (FORMAT parquet)")

@@ -1,0 +1,1 @@
+"""Member CRM: profiles, custom fields, notes, tags, segments, import and export."""

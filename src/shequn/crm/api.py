@@ -1,0 +1,256 @@
+"""HTTP routes of the CRM: profiles, custom fields, notes, tags, segments, import and export."""
+
+from __future__ import annotations
+
+import io
+from pathlib import PurePath
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from shequn.crm import service
+from shequn.crm.exports import PhoneExportRefused, write_members
+from shequn.crm.importer import ImportRejected, do_import_members, read_csv, read_xlsx
+from shequn.crm.schemas import CustomFieldIn, MemberTagIn, NoteIn, ProfileIn, TagIn
+from shequn.platform.db import transaction
+from shequn.web.auth import EngineDep, Workspace
+from shequn.web.body import read_bounded
+from shequn.web.problems import Problem
+
+router = APIRouter(prefix="/api/v1/workspaces/{ws}/crm", tags=["crm"])
+Channel = Annotated[str, Query(min_length=1, max_length=32)]
+MAX_IMPORT_BYTES = 32 * 1024 * 1024
+
+
+def _bad_filter(exc: ValidationError) -> Problem:
+    errors = [
+        {"path": ".".join(str(p) for p in e["loc"]) or "(root)", "message": e["msg"]}
+        for e in exc.errors(include_url=False)
+    ]
+    return Problem(422, "Invalid filter", errors[0]["message"], errors=errors)
+
+
+@router.get("/members/{member}", summary="A member's profile")
+def get_profile(
+    member: str, workspace: Workspace, engine: EngineDep, channel: Channel = "sandbox"
+) -> dict[str, Any]:
+    with engine.connect() as conn:
+        return service.access_profile(conn, workspace, channel, member)
+
+
+@router.patch("/members/{member}", summary="Change a member's profile")
+def patch_profile(
+    member: str,
+    change: ProfileIn,
+    workspace: Workspace,
+    engine: EngineDep,
+    channel: Channel = "sandbox",
+) -> dict[str, Any]:
+    try:
+        with transaction(engine) as conn:
+            return service.do_upsert_profile(conn, workspace, channel, member, change)
+    except ValueError as exc:
+        raise Problem(422, "Invalid profile", str(exc)) from exc
+
+
+@router.get("/members/{member}/timeline", summary="Events, actions, notes and tags, newest first")
+def get_timeline(
+    member: str,
+    workspace: Workspace,
+    engine: EngineDep,
+    channel: Channel = "sandbox",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return service.timeline(conn, workspace, channel, member, limit)
+
+
+@router.get("/members/{member}/notes", summary="Interview notes")
+def get_notes(
+    member: str, workspace: Workspace, engine: EngineDep, channel: Channel = "sandbox"
+) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return service.list_notes(conn, workspace, channel, member)
+
+
+@router.post("/members/{member}/notes", status_code=201, summary="Add an interview note")
+def post_note(
+    member: str, note: NoteIn, workspace: Workspace, engine: EngineDep, channel: Channel = "sandbox"
+) -> dict[str, Any]:
+    with transaction(engine) as conn:
+        return service.do_add_note(conn, workspace, channel, member, note)
+
+
+@router.post("/members/{member}/tags", summary="Tag a member")
+def post_member_tag(
+    member: str,
+    body: MemberTagIn,
+    workspace: Workspace,
+    engine: EngineDep,
+    channel: Channel = "sandbox",
+) -> dict[str, Any]:
+    with transaction(engine) as conn:
+        added = service.do_tag_member(conn, workspace, channel, member, body.tag)
+    return {"tag": body.tag, "added": added}
+
+
+@router.delete("/members/{member}/tags/{tag}", summary="Untag a member")
+def delete_member_tag(
+    member: str, tag: str, workspace: Workspace, engine: EngineDep, channel: Channel = "sandbox"
+) -> dict[str, Any]:
+    with transaction(engine) as conn:
+        removed = service.do_untag_member(conn, workspace, channel, member, tag)
+    return {"tag": tag, "removed": removed}
+
+
+@router.get("/tags", summary="Tags with their groups and member counts")
+def get_tags(workspace: Workspace, engine: EngineDep) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return service.list_tags(conn, workspace)
+
+
+@router.post("/tags", status_code=201, summary="Create a tag (and its group)")
+def post_tag(body: TagIn, workspace: Workspace, engine: EngineDep) -> dict[str, Any]:
+    with transaction(engine) as conn:
+        return service.do_create_tag(conn, workspace, body.name, body.group)
+
+
+@router.get("/fields", summary="Custom profile fields")
+def get_fields(workspace: Workspace, engine: EngineDep) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return service.list_custom_fields(conn, workspace)
+
+
+@router.put("/fields", summary="Define or change a custom profile field")
+def put_field(body: CustomFieldIn, workspace: Workspace, engine: EngineDep) -> dict[str, Any]:
+    try:
+        with transaction(engine) as conn:
+            return service.do_define_custom_field(conn, workspace, body)
+    except ValueError as exc:
+        raise Problem(422, "Invalid field", str(exc)) from exc
+
+
+class SegmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    filter: dict[str, Any]
+    description: Annotated[str, Field(max_length=2000)] | None = None
+
+
+@router.get("/segments", summary="Saved segments with live counts")
+def get_segments(workspace: Workspace, engine: EngineDep) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return service.list_segments(conn, workspace)
+
+
+@router.post("/segments/count", summary="Live count of a filter (not saved)")
+def count_segment(body: SegmentIn, workspace: Workspace, engine: EngineDep) -> dict[str, Any]:
+    try:
+        with engine.connect() as conn:
+            return {"count": service.count_filter(conn, workspace, body.filter)}
+    except ValidationError as exc:
+        raise _bad_filter(exc) from exc
+
+
+@router.put("/segments/{name}", summary="Save a segment")
+def put_segment(
+    name: str, body: SegmentIn, workspace: Workspace, engine: EngineDep
+) -> dict[str, Any]:
+    try:
+        with transaction(engine) as conn:
+            saved = service.do_save_segment(conn, workspace, name, body.filter, body.description)
+            saved["count"] = service.count_filter(conn, workspace, saved["filter"])
+            return saved
+    except ValidationError as exc:
+        raise _bad_filter(exc) from exc
+
+
+@router.get("/segments/{name}/members", summary="Who is in a segment now")
+def get_segment_members(
+    name: str,
+    workspace: Workspace,
+    engine: EngineDep,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[dict[str, str]]:
+    with engine.connect() as conn:
+        keys = service.segment_members(conn, workspace, name)
+    return [{"channel": c, "member": m} for c, m in keys[offset : offset + limit]]
+
+
+@router.delete("/segments/{name}", status_code=204, summary="Delete a segment")
+def delete_segment(name: str, workspace: Workspace, engine: EngineDep) -> Response:
+    with transaction(engine) as conn:
+        service.do_delete_segment(conn, workspace, name)
+    return Response(status_code=204)
+
+
+@router.post("/import", summary="Import members from CSV or XLSX (the request body)")
+async def post_import(
+    request: Request,
+    workspace: Workspace,
+    engine: EngineDep,
+    filename: Annotated[str, Query(description="Its name: .csv or .xlsx decides the format")],
+    channel: Channel = "sandbox",
+    encoding: Annotated[str, Query(max_length=32)] = "utf-8",
+    skip_invalid: bool = False,
+    map: Annotated[list[str] | None, Query(description="Header=field, repeatable")] = None,
+) -> dict[str, Any]:
+    data = await read_bounded(request, MAX_IMPORT_BYTES)
+    mapping = _mapping(map or [])
+    suffix = PurePath(filename).suffix.lower()
+    try:
+        table = read_xlsx(data) if suffix in (".xlsx", ".xlsm") else read_csv(data, encoding)
+    except LookupError as exc:
+        raise Problem(400, "Unknown encoding", str(exc)) from exc
+
+    def run() -> dict[str, Any]:
+        with transaction(engine) as conn:
+            report = do_import_members(
+                conn, workspace, table, mapping, channel=channel, skip_invalid=skip_invalid
+            )
+        return report.summary()
+
+    from starlette.concurrency import run_in_threadpool
+
+    try:
+        return await run_in_threadpool(run)
+    except ImportRejected as exc:
+        problems = [{"row": p.row, "column": p.column, "message": p.message} for p in exc.problems]
+        raise Problem(422, "Import rejected, nothing stored", str(exc), problems=problems) from exc
+
+
+def _mapping(pairs: list[str]) -> dict[str, str]:
+    mapping = {}
+    for pair in pairs:
+        header, sep, target = pair.partition("=")
+        if not sep or not header.strip() or not target.strip():
+            raise Problem(400, "Bad mapping", f"{pair!r}: write Header=field")
+        mapping[header.strip()] = target.strip()
+    return mapping
+
+
+_MEDIA = {
+    "jsonl": "application/x-ndjson",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@router.get("/export", summary="Members with profiles and tags; phones masked by default")
+def get_export(
+    workspace: Workspace,
+    engine: EngineDep,
+    format: Annotated[Literal["csv", "xlsx", "jsonl"], Query()] = "csv",
+    reveal_phones: Annotated[bool, Query(description="Needs crm.allow_phone_export")] = False,
+) -> Response:
+    buffer = io.BytesIO()
+    try:
+        with engine.connect() as conn:
+            write_members(conn, workspace, format, buffer, reveal_phones)
+    except PhoneExportRefused as exc:
+        raise Problem(403, "Phone export not allowed", str(exc)) from exc
+    headers = {"Content-Disposition": f'attachment; filename="members.{format}"'}
+    return Response(buffer.getvalue(), media_type=_MEDIA[format], headers=headers)
