@@ -16,12 +16,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import duckdb
-import numpy as np
 from sqlalchemy import Connection, Engine
+
+if TYPE_CHECKING:  # imported where used: `shequn --help` should not pay for DuckDB
+    import duckdb
 
 from shequn.engine.rules import WorkspaceInfo
 from shequn.events import EVENT_TYPES
@@ -119,6 +120,8 @@ class Frame:
 
 
 def new_connection() -> duckdb.DuckDBPyConnection:
+    import duckdb
+
     con = duckdb.connect()
     # Naive TIMESTAMPs are UTC; local days come from `lday` or an explicit time zone.
     con.execute("SET TimeZone = 'UTC'")
@@ -193,6 +196,8 @@ def load_frame(
     if isinstance(source, Engine):
         with source.connect() as conn:
             return load_frame(conn, ws, until, checkin_keywords)
+    import numpy
+
     conn = source
     tz = ws.tz
     if checkin_keywords is None:
@@ -206,7 +211,7 @@ def load_frame(
     while batch := cursor.fetchmany(CHUNK):
         columns = list(zip(*batch, strict=True))
         chunk = {
-            name: np.array(col, dtype=np.int64 if name == "seq" else object)
+            name: numpy.array(col, dtype=numpy.int64 if name == "seq" else object)
             for name, col in zip(_RAW, columns, strict=True)
         }
         con.register("chunk", chunk)
