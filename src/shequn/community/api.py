@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import yaml
 from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
 
 from shequn.community.service import do_apply_config, effective_config_document
 from shequn.exports import EXPORTS
@@ -61,3 +62,26 @@ def _listing(kind: str):  # type: ignore[no-untyped-def]
 
 for _kind in ("groups", "members", "memberships"):
     router.add_api_route(f"/{_kind}", _listing(_kind), methods=["GET"], summary=f"List {_kind}")
+
+
+class AdmissionBody(BaseModel):
+    member: str = Field(min_length=1, max_length=128)
+    channel: str = Field(default="sandbox", max_length=32)
+    approve: bool = True
+
+
+@router.post("/groups/{group}/admissions", summary="Approve or reject a pending newcomer")
+def decide_admission(
+    group: str, body: AdmissionBody, workspace: Workspace, engine: EngineDep
+) -> dict[str, Any]:
+    from shequn.engagement.threshold import do_decide_admission
+
+    with transaction(engine) as conn:
+        return do_decide_admission(
+            conn,
+            workspace,
+            channel=body.channel,
+            group=group,
+            member=body.member,
+            approve=body.approve,
+        )

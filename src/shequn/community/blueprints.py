@@ -34,10 +34,16 @@ class GroupRules(Section):
 
 
 class Threshold(Section):
-    """进群门槛: who may stay in a group made from this blueprint."""
+    """进群门槛: who may stay in a group made from this blueprint.
+
+    approval: staff or a helper approve each newcomer; task: the newcomer completes a task
+    (shares a poster); paid: the newcomer has paid. Until then the newcomer is pending, and
+    removed at the deadline.
+    """
 
     kind: Literal["none", "paid", "approval", "task"] = "none"
     task: str | None = Field(default=None, max_length=200, description="e.g. 分享海报")
+    deadline_hours: int = Field(default=24, ge=1, le=720, description="Time to qualify.")
 
 
 class Value(Section):

@@ -27,6 +27,7 @@ RULE_MODULES = (
     "shequn.moderation.rules",
     "shequn.engagement.rules",
     "shequn.engagement.housekeeping",
+    "shequn.engagement.threshold",
     "shequn.crm.rules",
     "shequn.analytics.rules",
 )
