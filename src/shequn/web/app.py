@@ -59,11 +59,11 @@ def create_app(
     watch_actions(engine)
     load_export_modules()
 
+    from shequn.analytics.api import router as analytics_router
     from shequn.channels.sandbox.api import router as sandbox_router
     from shequn.community.api import router as community_router
-    from shequn.engine.api import router as engine_router
-    from shequn.analytics.api import router as analytics_router
     from shequn.crm.api import router as crm_router
+    from shequn.engine.api import router as engine_router
     from shequn.moderation.api import router as moderation_router
 
     app.include_router(community_router)
