@@ -309,18 +309,24 @@ def _day(stamp: str) -> date:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(ref.SH).date()
 
 
-def test_moderation_figures_match_the_action_log(stored: Any, period: Period) -> None:
+def test_moderation_figures_match_the_violations_log(stored: Any, period: Period) -> None:
+    from shequn.moderation.service import do_revert_violation
+    from shequn.platform.db import transaction
+
     engine, ws = stored
+    log = [v for v in export_rows(engine, ws, "violations") if SINCE <= _day(v["at"]) <= UNTIL]
+    assert log  # the world has ad accounts
+    with transaction(engine) as conn:
+        do_revert_violation(conn, ws, log[0]["id"], "staff")
     with engine.connect() as conn:
         report = ledgers.moderation(conn, ws, period)
-    actions = [
-        a
-        for a in export_rows(engine, ws, "actions")
-        if a["rule"].startswith("moderation.") and SINCE <= _day(a["decided_at"]) <= UNTIL
-    ]
-    assert {r["rule"]: r["violations"] for r in report.rows} == Counter(a["rule"] for a in actions)
-    assert report.meta["violations"] == len(actions) > 0  # the world has ad accounts
-    assert report.meta["reverted"] == sum(a["status"] == "reverted" for a in actions)
+    assert {r["rule"]: r["violations"] for r in report.rows} == Counter(v["detector"] for v in log)
+    assert report.meta["violations"] == len(log)
+    assert report.meta["reverted"] == 1
+    members = {v["detector"]: set() for v in log}
+    for v in log:
+        members[v["detector"]].add(v["member"])
+    assert {r["rule"]: r["members"] for r in report.rows} == {k: len(m) for k, m in members.items()}
 
 
 def test_points_economy_matches_the_ledger(stored: Any, period: Period) -> None:

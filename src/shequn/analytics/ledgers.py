@@ -1,10 +1,5 @@
-"""Figures read from other domains' records through public interfaces only: moderation
-decisions from the action log (rules named `moderation.*`), and the points economy from the
-`points` export that the engagement domain registers.
-
-A moderation action counts as reverted when staff reverted it: its status is `reverted`, or
-its data carries `reverted_at`.
-"""
+"""Figures read from other domains' records through their public exports only: moderation
+from the `violations` log, the points economy from the `points` ledger."""
 
 from __future__ import annotations
 
@@ -12,45 +7,40 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from shequn.analytics.report import Chart, Column, Report, ratio
 from shequn.analytics.source import Period
-from shequn.engine.models import actions
 from shequn.engine.rules import WorkspaceInfo
 from shequn.exports import EXPORTS, load_export_modules
 
 
-def _reverted(status: str, data: Any) -> bool:
-    return status == "reverted" or (isinstance(data, dict) and bool(data.get("reverted_at")))
-
-
 def moderation(conn: Connection, ws: WorkspaceInfo, period: Period) -> Report:
-    t = actions
-    stmt = (
-        select(t.c.rule, t.c.kind, t.c.member_ext, t.c.status, t.c.data)
-        .where(t.c.workspace_id == ws.id)
-        .where(t.c.rule.like("moderation.%"))
-        .where(t.c.decided_at >= period.start, t.c.decided_at < period.end)
-    )
+    """Violations by rule (detector) in the period, from the `violations` export: how many,
+    by how many members, how many enforced, and the share staff reverted."""
+    load_export_modules()
+    export = EXPORTS.get("violations")
     by_rule: dict[str, dict[str, Any]] = defaultdict(
-        lambda: {"violations": 0, "reverted": 0, "members": set(), "kinds": defaultdict(int)}
+        lambda: {"violations": 0, "reverted": 0, "enforced": 0, "members": set()}
     )
-    for rule, kind, member, status, data in conn.execute(stmt):
-        entry = by_rule[rule]
-        entry["violations"] += 1
-        entry["reverted"] += _reverted(status, data)
-        entry["kinds"][kind] += 1
-        if member:
-            entry["members"].add(member)
+    if export is not None:
+        for row in export.rows(conn, ws):
+            at = _instant(row["at"])
+            if not period.start <= at < period.end:
+                continue
+            entry = by_rule[row["detector"]]
+            entry["violations"] += 1
+            entry["reverted"] += row["reverted_at"] is not None
+            entry["enforced"] += row["mode"] == "enforce"
+            entry["members"].add((row["channel"], row["member"]))
     rows = [
         {
             "rule": rule,
             "violations": e["violations"],
             "members": len(e["members"]),
+            "enforced": e["enforced"],
             "reverted": e["reverted"],
             "reverted_share": ratio(e["reverted"], e["violations"]),
-            "kind": ", ".join(f"{k} {n}" for k, n in sorted(e["kinds"].items())),
         }
         for rule, e in sorted(by_rule.items(), key=lambda kv: (-kv[1]["violations"], kv[0]))
     ]
@@ -63,9 +53,9 @@ def moderation(conn: Connection, ws: WorkspaceInfo, period: Period) -> Report:
             Column("rule", "text"),
             Column("violations"),
             Column("members"),
+            Column("enforced"),
             Column("reverted"),
             Column("reverted_share", "pct"),
-            Column("kind", "text"),
         ],
         rows=rows,
         chart=Chart("bar", x="rule", y=("violations", "reverted")),
