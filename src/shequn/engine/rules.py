@@ -47,6 +47,8 @@ class WorkspaceInfo:
     def group_config(self, group: str, blueprint: str | None = None) -> Any:
         """The configuration a group works with: workspace, then its blueprint's settings,
         then its own overrides (validated when applied; merged once per group here)."""
+        if not self.config.blueprints and not self.config.groups.overrides:
+            return self.config  # the common case: one configuration for every group
         key = (group, blueprint)
         if key not in self._per_group:
             self._per_group[key] = self._merge_for(group, blueprint)

@@ -118,6 +118,15 @@ class Projection:
     def get(self, key: tuple[str, ...]) -> Any:
         return self.rows.get(key)
 
+    def fetch(self, conn: Connection, workspace_id: int, key: tuple[str, ...]) -> Any:
+        """The row of a key, loading it on first use (rules ask for rows often: keep the
+        common case, a row already at hand, to one dictionary lookup)."""
+        found = self.rows.get(key)
+        if found is None and key not in self.missing:
+            self.load(conn, workspace_id, [key])
+            found = self.rows.get(key)
+        return found
+
     def add(self, key: tuple[str, ...], obj: Any) -> Any:
         self.rows[key] = obj
         self.missing.discard(key)
@@ -196,20 +205,22 @@ class BatchState:
         self.memberships.load(self.conn, self.workspace_id, membership_keys)
 
     def group(self, channel: str, ext_id: str) -> GroupState | None:
-        self.groups.load(self.conn, self.workspace_id, [(channel, ext_id)])
-        obj: GroupState | None = self.groups.get((channel, ext_id))
-        return obj
+        found: GroupState | None = self.groups.fetch(
+            self.conn, self.workspace_id, (channel, ext_id)
+        )
+        return found
 
     def member(self, channel: str, ext_id: str) -> MemberState | None:
-        self.members.load(self.conn, self.workspace_id, [(channel, ext_id)])
-        obj: MemberState | None = self.members.get((channel, ext_id))
-        return obj
+        found: MemberState | None = self.members.fetch(
+            self.conn, self.workspace_id, (channel, ext_id)
+        )
+        return found
 
     def membership(self, channel: str, group: str, member: str) -> MembershipState | None:
-        key = (channel, group, member)
-        self.memberships.load(self.conn, self.workspace_id, [key])
-        obj: MembershipState | None = self.memberships.get(key)
-        return obj
+        found: MembershipState | None = self.memberships.fetch(
+            self.conn, self.workspace_id, (channel, group, member)
+        )
+        return found
 
     def flush(self) -> None:
         self.groups.flush(self.conn, self.workspace_id)

@@ -17,8 +17,9 @@ from shequn.events import Event
 from shequn.moderation.behaviour import DuplicateDetector, FloodDetector, SpamSamples
 from shequn.moderation.detectors import ScanConfig
 from shequn.moderation.models import banlist, spam_samples, violations
+from shequn.moderation.normalize import Normalized
 from shequn.moderation.wordlist import WordList, WordMatcher, builtin_lists
-from shequn.platform.db import insert_ignore
+from shequn.platform.db import chunks, insert_ignore
 
 JOIN_WINDOW = timedelta(minutes=10)
 
@@ -77,6 +78,34 @@ class ModerationBook(Book):
     def preload(self, events: Sequence[Event]) -> None:
         times = [ev.at for ev in events if ev.type in ("message.posted", "member.joined")]
         self._first_at = min(times) if times else None
+        joining = {(ev.channel, ev.member) for ev in events if ev.type == "member.joined"}
+        self._load_bans(joining)  # type: ignore[arg-type]
+
+    def _load_bans(self, keys: set[tuple[str, str]]) -> None:
+        """Whether each of these members is banned, in a few queries for the whole batch."""
+        wanted = sorted(k for k in keys if k not in self._banned)
+        if not wanted:
+            return
+        t = banlist
+        for key in wanted:
+            self._banned[key] = False
+        by_channel: dict[str, list[str]] = {}
+        for channel, member in wanted:
+            by_channel.setdefault(channel, []).append(member)
+        for channel, members in by_channel.items():
+            for part in chunks(members, 500):
+                rows = self.conn.execute(
+                    select(t.c.member_ext).where(
+                        and_(
+                            t.c.workspace_id == self.workspace_id,
+                            t.c.channel == channel,
+                            t.c.member_ext.in_(part),
+                            t.c.lifted_at.is_(None),
+                        )
+                    )
+                )
+                for (member,) in rows:
+                    self._banned[(channel, member)] = True
 
     def ready(self, ws: WorkspaceInfo) -> None:
         """Build the behavioural detectors and replay the log's recent window into them.
@@ -128,7 +157,9 @@ class ModerationBook(Book):
             samples.add(text, label=label, sample_id=str(sample_id))
         return samples
 
-    def observe(self, group: str, member: str, text: str | None, at: datetime) -> list[Any]:
+    def observe(
+        self, group: str, member: str, text: Normalized | str | None, at: datetime
+    ) -> list[Any]:
         """Feed one message to the behavioural detectors; returns their findings."""
         assert self.flood is not None and self.duplicates is not None
         ts = at.timestamp()
@@ -166,23 +197,9 @@ class ModerationBook(Book):
         return self._offences[key]
 
     def banned(self, channel: str, member: str) -> bool:
-        key = (channel, member)
-        if key not in self._banned:
-            t = banlist
-            self._banned[key] = (
-                self.conn.execute(
-                    select(t.c.id).where(
-                        and_(
-                            t.c.workspace_id == self.workspace_id,
-                            t.c.channel == channel,
-                            t.c.member_ext == member,
-                            t.c.lifted_at.is_(None),
-                        )
-                    )
-                ).first()
-                is not None
-            )
-        return self._banned[key]
+        if (channel, member) not in self._banned:
+            self._load_bans({(channel, member)})
+        return self._banned[(channel, member)]
 
     def record(self, row: dict[str, Any]) -> None:
         self.violation_rows.append(row)

@@ -392,16 +392,19 @@ def find_mentions(
     return [Finding("mentions", "ads", f"{count} mentions", "medium", str(count))]
 
 
-def scan(message: MessageLike, config: ScanConfig | None = None) -> list[Finding]:
+def scan(
+    message: MessageLike, config: ScanConfig | None = None, norm: Normalized | None = None
+) -> list[Finding]:
     """Every content detector over one message; an empty list means clean.
 
     The detectors' cheap tests are repeated here so that a clean message costs no calls.
+    `norm` is the text already normalised by `config.normalizer`, when the caller has it.
     """
     config = config or _default_config()
     findings: list[Finding] = []
     text = message.text
     if text:
-        norm = config.normalizer(text)
+        norm = norm or config.normalizer(text)
         compact = norm.text
         words = config.words
         if words is not None:

@@ -14,7 +14,9 @@ from shequn.engine.rules import Context, rule
 from shequn.events import Event, MemberJoinedData, MessagePostedData
 from shequn.moderation import config as _config  # noqa: F401  (registers the section)
 from shequn.moderation.book import ModerationBook, scan_config
+from shequn.moderation.detectors import scan
 from shequn.moderation.findings import Finding
+from shequn.moderation.normalize import Normalized
 from shequn.moderation.texts import say, why
 
 _RANK = {"dry_run": 0, "soft": 1, "enforce": 2}
@@ -45,16 +47,14 @@ def exempt_member(ctx: Context, channel: str, group: str | None, member: str) ->
     return found is not None and found.owner == member
 
 
-def _content_findings(ctx: Context, event: Event, data: MessagePostedData) -> list[Finding]:
-    settings = ctx.settings(event.channel, event.group)
-    cfg = settings.moderation
+def _content_findings(
+    ctx: Context, event: Event, data: MessagePostedData, cfg: Any, norm: Normalized | None
+) -> list[Finding]:
     if cfg.approve_after:
         member = ctx.state.member(event.channel, event.member or "")
         if member is not None and member.message_count > cfg.approve_after:
             return []  # approved: only behavioural checks keep running
-    from shequn.moderation.detectors import scan
-
-    return scan(data, scan_config(cfg))
+    return scan(data, scan_config(cfg), norm)
 
 
 @rule("moderation", "content", on=["message.posted"])
@@ -67,10 +67,12 @@ def moderate_message(event: Event, ctx: Context) -> Iterable[Decision]:
     book = ctx.book(ModerationBook)
     book.ready(ctx.workspace)
     data = event.data
-    findings = _content_findings(ctx, event, data)
-    findings += book.observe(event.group, event.member, data.text, event.at)
-    if book.samples is not None and data.text:
-        similar = book.samples.check(data.text)
+    # Normalised once for every detector that reads the text.
+    norm = scan_config(cfg).normalizer(data.text) if data.text else None
+    findings = _content_findings(ctx, event, data, cfg, norm)
+    findings += book.observe(event.group, event.member, norm, event.at)
+    if book.samples is not None and norm is not None:
+        similar = book.samples.check(norm)
         if similar is not None:
             findings.append(similar)
     punishing = [f for f in findings if f.punishing]
