@@ -36,12 +36,27 @@ app.add_typer(token_app, name="token")
 
 def _mount_domains() -> None:
     from shequn.analytics.cli import report_app
+    from shequn.commerce import cli as commerce
     from shequn.crm.cli import members_app
+    from shequn.growth import cli as growth
     from shequn.moderation.cli import moderation_app
 
     app.add_typer(moderation_app, name="moderation")
     app.add_typer(members_app, name="members")
+    # One `report` command: the analytics figures and the campaign review.
+    report_app.command("campaign")(growth.report_campaign)
     app.add_typer(report_app, name="report")
+    for sub, name in (
+        (growth.campaign_app, "campaign"),
+        (growth.livecode_app, "livecode"),
+        (growth.channel_app, "channel"),
+        (growth.reward_app, "reward"),
+        (commerce.order_app, "order"),
+        (commerce.coupon_app, "coupon"),
+        (commerce.commission_app, "commission"),
+        (commerce.shop_app, "shop"),
+    ):
+        app.add_typer(sub, name=name)
 
 
 _mount_domains()

@@ -39,6 +39,8 @@ EXPORT_MODULES = (
     "shequn.engagement.exports",
     "shequn.moderation.exports",
     "shequn.crm.exports",
+    "shequn.growth.exports",
+    "shequn.commerce.exports",
 )
 
 

@@ -8,6 +8,8 @@ from typing import Any
 
 from shequn.bench.analytics import bench_analytics
 from shequn.bench.ingest import bench_ingest
+from shequn.bench.livecode import bench_livecode
+from shequn.bench.poster import bench_poster
 from shequn.moderation.bench import bench_scan
 
 Workload = Callable[..., dict[str, Any] | list[dict[str, Any]]]
@@ -20,6 +22,8 @@ def bench_moderation(**_: Any) -> dict[str, Any]:
 WORKLOADS: dict[str, Workload] = {
     "ingest": bench_ingest,
     "moderation": bench_moderation,
+    "livecode": bench_livecode,
+    "poster": bench_poster,
     "analytics": bench_analytics,
 }
 

@@ -28,6 +28,8 @@ RULE_MODULES = (
     "shequn.engagement.rules",
     "shequn.engagement.housekeeping",
     "shequn.engagement.threshold",
+    "shequn.growth.rules",
+    "shequn.commerce.rules",
     "shequn.crm.rules",
     "shequn.analytics.rules",
 )

@@ -61,9 +61,13 @@ def create_app(
 
     from shequn.analytics.api import router as analytics_router
     from shequn.channels.sandbox.api import router as sandbox_router
+    from shequn.commerce.api import public as commerce_public
+    from shequn.commerce.api import router as commerce_router
     from shequn.community.api import router as community_router
     from shequn.crm.api import router as crm_router
     from shequn.engine.api import router as engine_router
+    from shequn.growth.api import public as growth_public
+    from shequn.growth.api import router as growth_router
     from shequn.moderation.api import router as moderation_router
 
     app.include_router(community_router)
@@ -72,6 +76,10 @@ def create_app(
     app.include_router(moderation_router)
     app.include_router(crm_router)
     app.include_router(analytics_router)
+    app.include_router(growth_router)
+    app.include_router(commerce_router)
+    app.include_router(growth_public)
+    app.include_router(commerce_public)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness")
     def healthz() -> dict[str, Any]:

@@ -1,0 +1,209 @@
+"""HTTP routes of commerce: orders (CSV import), commissions, promoters, coupons, paid
+memberships; and the shop webhook, authenticated by its HMAC signature alone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlalchemy import and_, select
+
+from shequn.commerce import coupons as coupon_ops
+from shequn.commerce import distribution
+from shequn.commerce.membership import public_membership
+from shequn.commerce.models import paid_memberships
+from shequn.commerce.orders import (
+    MAX_WEBHOOK_BYTES,
+    SIGNATURE_HEADER,
+    BadSignature,
+    do_create_shop,
+    do_shop_webhook,
+    list_orders,
+    orders_from_csv,
+)
+from shequn.community.service import access_workspace
+from shequn.engine.service import do_ingest_items
+from shequn.events import BatchRejected
+from shequn.growth.livecode import check_key
+from shequn.platform.db import transaction
+from shequn.web.auth import EngineDep, Workspace
+from shequn.web.body import read_bounded
+from shequn.web.problems import Problem
+
+router = APIRouter(prefix="/api/v1/workspaces/{ws}", tags=["commerce"])
+public = APIRouter(tags=["public"])
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ShopIn(_Body):
+    name: str | None = Field(default=None, max_length=100)
+    channel: str = Field(default="sandbox", max_length=32)
+
+
+class IssueIn(_Body):
+    template: str = Field(min_length=1, max_length=64)
+    member: str = Field(min_length=1, max_length=128)
+    channel: str = Field(default="sandbox", max_length=32)
+    key: str | None = Field(default=None, max_length=200, description="Idempotency key.")
+
+
+class RedeemIn(_Body):
+    member: str | None = Field(default=None, max_length=128)
+    at: AwareDatetime | None = None
+
+
+class PayIn(_Body):
+    ids: list[int] | None = Field(default=None, max_length=10_000)
+    promoter: str | None = Field(default=None, max_length=128)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@router.put(
+    "/shops/{key}", status_code=201, summary="Create a shop; answers its webhook secret once"
+)
+def put_shop(key: str, body: ShopIn, workspace: Workspace, engine: EngineDep) -> dict[str, Any]:
+    check_key(key, "shop")
+    with transaction(engine) as conn:
+        secret = do_create_shop(conn, workspace, key, body.name, body.channel, _now())
+    return {
+        "shop": key,
+        "secret": secret,
+        "webhook": f"/shop/{workspace.slug}/{key}/webhook",
+        "signature": f"{SIGNATURE_HEADER}: sha256=HMAC-SHA256(secret, body) in hex",
+    }
+
+
+@router.get("/orders", summary="Orders with their attribution")
+def get_orders(
+    workspace: Workspace, engine: EngineDep, limit: Annotated[int, Query(ge=1, le=10_000)] = 1000
+) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return list_orders(conn, workspace, limit)
+
+
+@router.post("/orders/import", summary="Import orders from CSV (all lines checked first)")
+async def post_orders_csv(
+    request: Request, workspace: Workspace, engine: EngineDep
+) -> dict[str, Any]:
+    body = await read_bounded(request, request.app.state.settings.max_body_bytes)
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise Problem(400, "Malformed CSV", "the file must be UTF-8") from exc
+    events, errors = orders_from_csv(text)
+    if errors:
+        raise BatchRejected(errors, unit="line")
+    from starlette.concurrency import run_in_threadpool
+
+    report = await run_in_threadpool(do_ingest_items, engine, workspace, events)
+    return {"accepted": report.accepted, "duplicates": report.duplicates}
+
+
+@router.get("/commissions", summary="Distribution commissions")
+def get_commissions(
+    workspace: Workspace, engine: EngineDep, status: str | None = None
+) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return distribution.list_commissions(conn, workspace, status)
+
+
+@router.post("/commissions/paid", summary="Record confirmed commissions as paid")
+def post_commissions_paid(body: PayIn, workspace: Workspace, engine: EngineDep) -> dict[str, int]:
+    with transaction(engine) as conn:
+        return {"paid": distribution.do_pay(conn, workspace, _now(), body.ids, body.promoter)}
+
+
+@router.post("/coupons", status_code=201, summary="Issue a coupon from a template")
+def post_coupon(body: IssueIn, workspace: Workspace, engine: EngineDep) -> dict[str, Any]:
+    now = _now()
+    with transaction(engine) as conn:
+        return coupon_ops.issue_coupon(
+            conn,
+            workspace,
+            template=body.template,
+            channel=body.channel,
+            member=body.member,
+            key=body.key or f"api:{body.template}:{body.member}:{now.isoformat()}",
+            reason="staff",
+            at=now,
+        )
+
+
+@router.get("/coupons/stats", summary="Issued, redeemed and redemption rate per template")
+def get_coupon_stats(workspace: Workspace, engine: EngineDep) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return coupon_ops.coupon_stats(conn, workspace)
+
+
+@router.get("/coupons/{code}", summary="A coupon")
+def get_coupon(code: str, workspace: Workspace, engine: EngineDep) -> dict[str, Any]:
+    with engine.connect() as conn:
+        return coupon_ops.access_coupon(conn, workspace, code)
+
+
+@router.post("/coupons/{code}/redeem", summary="Redeem 核销 a coupon")
+def post_redeem(
+    code: str, body: RedeemIn, workspace: Workspace, engine: EngineDep
+) -> dict[str, Any]:
+    with engine.connect() as conn:
+        coupon = coupon_ops.access_coupon(conn, workspace, code)
+    member = body.member or coupon["member"]
+    at = (body.at or _now()).isoformat()
+    raw = {
+        "id": f"coupon:{code}:redeem",
+        "type": "coupon.redeemed",
+        "channel": coupon["channel"],
+        "member": member,
+        "at": at,
+        "data": {"coupon_id": code},
+    }
+    do_ingest_items(engine, workspace, [raw])
+    with engine.connect() as conn:
+        after = coupon_ops.access_coupon(conn, workspace, code)
+    if after["status"] != "redeemed" or after["member"] != member:
+        raise Problem(
+            409, "Coupon not redeemed", f"coupon {code} is {after['status']}", coupon=after
+        )
+    return after
+
+
+@router.get("/memberships", summary="Paid memberships")
+def get_memberships(
+    workspace: Workspace, engine: EngineDep, member: str | None = None
+) -> list[dict[str, Any]]:
+    t = paid_memberships
+    stmt = select(t).where(t.c.workspace_id == workspace.id)
+    if member is not None:
+        stmt = stmt.where(and_(t.c.member_ext == member))
+    with engine.connect() as conn:
+        return [public_membership(r) for r in conn.execute(stmt.order_by(t.c.id)).mappings()]
+
+
+@public.post("/shop/{ws}/{shop}/webhook", summary="Shop webhook (HMAC-SHA256 signed)")
+async def shop_webhook(ws: str, shop: str, request: Request) -> dict[str, Any]:
+    """Orders, refunds and coupon redemptions from a shop. The signature is checked over the
+    raw body before anything in it is read; the same delivery twice is one order."""
+    engine = request.app.state.engine
+    body = await read_bounded(request, MAX_WEBHOOK_BYTES)
+    signature = request.headers.get(SIGNATURE_HEADER)
+
+    def run() -> dict[str, Any]:
+        with transaction(engine) as conn:
+            workspace = access_workspace(conn, ws)
+            result = do_shop_webhook(conn, workspace, shop, body, signature)
+        return {"accepted": result.accepted, "duplicates": result.duplicates}
+
+    from starlette.concurrency import run_in_threadpool
+
+    try:
+        return await run_in_threadpool(run)
+    except BadSignature as exc:
+        raise Problem(401, "Bad signature", str(exc)) from exc

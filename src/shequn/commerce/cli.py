@@ -1,0 +1,205 @@
+"""Command line of commerce: `shequn order import FILE.csv`, `shequn coupon …`,
+`shequn commission …`, `shequn shop create KEY`. Each command parses, then calls the
+services (the shared helpers of `shequn.cli` are imported inside the commands, which mounts
+these apps)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+
+WorkspaceOpt = Annotated[
+    str | None,
+    typer.Option("--workspace", "-w", envvar="SHEQUN_WORKSPACE", help="Workspace name."),
+]
+
+order_app = typer.Typer(help="Orders and refunds.", no_args_is_help=True)
+coupon_app = typer.Typer(help="Coupons 优惠券.", no_args_is_help=True)
+commission_app = typer.Typer(help="Distribution commissions 分销佣金.", no_args_is_help=True)
+shop_app = typer.Typer(help="Shops that call the order webhook.", no_args_is_help=True)
+
+out = Console()
+
+
+def _run(workspace: str | None, fn: Any, write: bool = False) -> Any:
+    from shequn.cli import _engine, _workspace, guarded
+    from shequn.platform.db import transaction
+
+    engine = _engine()
+
+    def call() -> Any:
+        ws = _workspace(engine, workspace)
+        if write:
+            with transaction(engine) as conn:
+                return fn(conn, ws)
+        with engine.connect() as conn:
+            return fn(conn, ws)
+
+    return guarded(call)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@order_app.command("import")
+def order_import(
+    file: Annotated[Path, typer.Argument(help="CSV: order_id, member, amount_fen, paid_at …")],
+    workspace: WorkspaceOpt = None,
+    channel: Annotated[str, typer.Option(help="Channel of members without one.")] = "sandbox",
+) -> None:
+    """Import orders (and refunds) from CSV; every line is checked before anything is stored."""
+    from shequn.cli import UserError, _engine, _workspace, guarded
+    from shequn.commerce.orders import orders_from_csv
+    from shequn.engine.service import do_ingest_items
+    from shequn.events import BatchRejected
+
+    engine = _engine()
+
+    def run() -> Any:
+        if not file.is_file():
+            raise UserError(f"no such file: {file}")
+        events, errors = orders_from_csv(file.read_text(encoding="utf-8-sig"), channel)
+        if errors:
+            raise BatchRejected(errors, unit="line")
+        return do_ingest_items(engine, _workspace(engine, workspace), events)
+
+    report = guarded(run)
+    sys.stdout.write(
+        orjson.dumps({"accepted": report.accepted, "duplicates": report.duplicates}).decode() + "\n"
+    )
+
+
+@order_app.command("list")
+def order_list(workspace: WorkspaceOpt = None) -> None:
+    """Orders with their attribution, as JSON lines."""
+    from shequn.commerce.orders import list_orders
+
+    for row in _run(workspace, list_orders):
+        sys.stdout.write(orjson.dumps(row).decode() + "\n")
+
+
+@coupon_app.command("issue")
+def coupon_issue(
+    template: str,
+    member: str,
+    workspace: WorkspaceOpt = None,
+    channel: Annotated[str, typer.Option()] = "sandbox",
+    key: Annotated[str | None, typer.Option(help="Idempotency key (default: a new one).")] = None,
+) -> None:
+    """Issue a coupon from a template; prints its code."""
+    from shequn.commerce.coupons import issue_coupon
+
+    now = _now()
+    coupon = _run(
+        workspace,
+        lambda conn, ws: issue_coupon(
+            conn,
+            ws,
+            template=template,
+            channel=channel,
+            member=member,
+            key=key or f"cli:{template}:{member}:{now.isoformat()}",
+            reason="staff",
+            at=now,
+        ),
+        write=True,
+    )
+    sys.stdout.write(coupon["code"] + "\n")
+
+
+@coupon_app.command("redeem")
+def coupon_redeem(code: str, workspace: WorkspaceOpt = None) -> None:
+    """Redeem 核销 a coupon (through the engine, as the API does)."""
+    from shequn.cli import UserError, _engine, _workspace, guarded
+    from shequn.commerce.coupons import access_coupon
+    from shequn.engine.service import do_ingest_items
+
+    engine = _engine()
+
+    def run() -> dict[str, Any]:
+        ws = _workspace(engine, workspace)
+        with engine.connect() as conn:
+            coupon = access_coupon(conn, ws, code)
+        raw = {
+            "id": f"coupon:{code}:redeem",
+            "type": "coupon.redeemed",
+            "channel": coupon["channel"],
+            "member": coupon["member"],
+            "at": _now().isoformat(),
+            "data": {"coupon_id": code},
+        }
+        do_ingest_items(engine, ws, [raw])
+        with engine.connect() as conn:
+            after = access_coupon(conn, ws, code)
+        if after["status"] != "redeemed":
+            raise UserError(f"coupon {code} is {after['status']}")
+        return after
+
+    sys.stdout.write(orjson.dumps(guarded(run)).decode() + "\n")
+
+
+@coupon_app.command("stats")
+def coupon_stats_cmd(workspace: WorkspaceOpt = None) -> None:
+    """Issued, redeemed, expired and redemption rate per template."""
+    from shequn.commerce.coupons import coupon_stats
+
+    table = Table("template", "issued", "redeemed", "expired", "redemption rate")
+    for s in _run(workspace, coupon_stats):
+        rate = "—" if s["redemption_rate"] is None else f"{s['redemption_rate']:.1%}"
+        table.add_row(s["template"], str(s["issued"]), str(s["redeemed"]), str(s["expired"]), rate)
+    out.print(table)
+
+
+@commission_app.command("list")
+def commission_list(
+    workspace: WorkspaceOpt = None,
+    status: Annotated[str | None, typer.Option(help="pending, confirmed, paid, reversed.")] = None,
+) -> None:
+    """Commissions as JSON lines."""
+    from shequn.commerce.distribution import list_commissions
+
+    for row in _run(workspace, lambda conn, ws: list_commissions(conn, ws, status)):
+        sys.stdout.write(orjson.dumps(row).decode() + "\n")
+
+
+@commission_app.command("pay")
+def commission_pay(
+    ids: Annotated[
+        list[int] | None, typer.Argument(help="Commission ids (default: all confirmed).")
+    ] = None,
+    workspace: WorkspaceOpt = None,
+    promoter: Annotated[str | None, typer.Option(help="Only this promoter's.")] = None,
+) -> None:
+    """Record confirmed commissions as paid."""
+    from shequn.commerce.distribution import do_pay
+
+    paid = _run(
+        workspace, lambda conn, ws: do_pay(conn, ws, _now(), ids or None, promoter), write=True
+    )
+    sys.stdout.write(f"{paid}\n")
+
+
+@shop_app.command("create")
+def shop_create(
+    key: str,
+    workspace: WorkspaceOpt = None,
+    name: Annotated[str | None, typer.Option()] = None,
+    channel: Annotated[str, typer.Option(help="Channel of the shop's buyers.")] = "sandbox",
+) -> None:
+    """Create a shop; prints its webhook secret (shown only once)."""
+    from shequn.commerce.orders import do_create_shop
+    from shequn.growth.livecode import check_key
+
+    def make(conn: Any, ws: Any) -> str:
+        check_key(key, "shop")
+        return do_create_shop(conn, ws, key, name, channel, _now())
+
+    sys.stdout.write(_run(workspace, make, write=True) + "\n")

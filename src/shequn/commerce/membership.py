@@ -1,0 +1,124 @@
+"""Paid membership 付费社群: an order for a plan's item starts or extends it; reminders go out
+before it ends; gated groups admit only members whose membership is active."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, select, update
+
+from shequn.commerce.config import Plan
+from shequn.commerce.models import paid_memberships
+
+REMIND_JOB = "commerce.renewal_reminder"
+EXPIRY_JOB = "commerce.membership_expiry"
+
+
+def current(
+    conn: Connection, workspace_id: int, channel: str, member: str, plan: str
+) -> dict[str, Any] | None:
+    t = paid_memberships
+    row = (
+        conn.execute(
+            select(t).where(
+                and_(
+                    t.c.workspace_id == workspace_id,
+                    t.c.channel == channel,
+                    t.c.member_ext == member,
+                    t.c.plan == plan,
+                )
+            )
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row is not None else None
+
+
+def extend(
+    conn: Connection,
+    workspace_id: int,
+    *,
+    channel: str,
+    member: str,
+    plan_key: str,
+    plan: Plan,
+    periods: int,
+    order_id: str,
+    at: datetime,
+) -> datetime:
+    """Start or extend a membership; answers the new end."""
+    row = current(conn, workspace_id, channel, member, plan_key)
+    length = timedelta(days=plan.period_days * periods)
+    if row is None:
+        expires = at + length
+        conn.execute(
+            paid_memberships.insert().values(
+                workspace_id=workspace_id,
+                channel=channel,
+                member_ext=member,
+                plan=plan_key,
+                started_at=at,
+                expires_at=expires,
+                last_order=order_id,
+                renewals=0,
+            )
+        )
+        return expires
+    active = row["expires_at"] > at
+    expires = (row["expires_at"] if active else at) + length
+    conn.execute(
+        update(paid_memberships)
+        .where(paid_memberships.c.id == row["id"])
+        .values(
+            expires_at=expires,
+            started_at=row["started_at"] if active else at,
+            last_order=order_id,
+            renewals=int(row["renewals"]) + 1,
+        )
+    )
+    return expires
+
+
+def revoke_for_refund(conn: Connection, workspace_id: int, order_id: str, at: datetime) -> None:
+    """A fully refunded membership order ends the membership it bought."""
+    t = paid_memberships
+    conn.execute(
+        update(t)
+        .where(
+            and_(t.c.workspace_id == workspace_id, t.c.last_order == order_id, t.c.expires_at > at)
+        )
+        .values(expires_at=at)
+    )
+
+
+def plans_gating(plans: dict[str, Plan], group: str) -> list[str]:
+    return [key for key, plan in plans.items() if group in plan.groups]
+
+
+def has_access(
+    conn: Connection,
+    workspace_id: int,
+    channel: str,
+    member: str,
+    plan_keys: list[str],
+    at: datetime,
+) -> bool:
+    for key in plan_keys:
+        row = current(conn, workspace_id, channel, member, key)
+        if row is not None and row["expires_at"] > at:
+            return True
+    return False
+
+
+def public_membership(row: Any) -> dict[str, Any]:
+    return {
+        "channel": row["channel"],
+        "member": row["member_ext"],
+        "plan": row["plan"],
+        "started_at": row["started_at"].isoformat().replace("+00:00", "Z"),
+        "expires_at": row["expires_at"].isoformat().replace("+00:00", "Z"),
+        "last_order": row["last_order"],
+        "renewals": row["renewals"],
+    }

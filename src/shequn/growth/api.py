@@ -1,0 +1,485 @@
+"""HTTP routes of growth: live codes and channels, campaigns and their fission models,
+rewards and review, the referral graph; and the public pages `/l/{token}` and `/p/…`."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import secrets
+import threading
+import time
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Annotated, Any
+
+import yaml
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy import Engine, select
+
+from shequn.community.models import workspaces
+from shequn.community.service import NotFound, access_workspace
+from shequn.engine.rules import WorkspaceInfo
+from shequn.growth import campaigns as campaign_ops
+from shequn.growth import fission, livecode
+from shequn.growth.ratelimit import RateLimiter
+from shequn.growth.referrals import referral_graph
+from shequn.growth.rewards import do_mark_paid, do_review, list_rewards
+from shequn.growth.schemas import (
+    AssistStartIn,
+    ChannelIn,
+    CodeIn,
+    GiftIn,
+    GroupBuyJoinIn,
+    GroupUrlIn,
+    HelpIn,
+    MemberIn,
+    PaidIn,
+    PoolGroupIn,
+    ReviewIn,
+    SandboxJoinIn,
+)
+from shequn.growth.texts import say
+from shequn.platform.db import transaction
+from shequn.web.auth import EngineDep, Workspace
+from shequn.web.body import read_bounded
+from shequn.web.problems import Problem
+
+router = APIRouter(prefix="/api/v1/workspaces/{ws}", tags=["growth"])
+public = APIRouter(tags=["public"])
+
+LIMITER = RateLimiter()
+VISITOR_COOKIE = "sq_v"
+
+
+def _now(at: datetime | None = None) -> datetime:
+    return (at or datetime.now(UTC)).astimezone(UTC)
+
+
+# --- Channels and live codes --------------------------------------------------------------
+
+
+@router.get("/growth/channels", summary="Acquisition channels with their figures")
+def get_channels(workspace: Workspace, engine: EngineDep) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return livecode.channel_stats(conn, workspace)
+
+
+@router.put("/growth/channels/{key}", summary="Create or update an acquisition channel")
+def put_channel(
+    key: str, body: ChannelIn, workspace: Workspace, engine: EngineDep
+) -> dict[str, Any]:
+    with transaction(engine) as conn:
+        return livecode.do_upsert_channel(conn, workspace, key, body.name, body.kind, body.cost_fen)
+
+
+@router.get("/livecodes", summary="Live codes with their pools")
+def get_codes(workspace: Workspace, engine: EngineDep) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return livecode.list_codes(conn, workspace)
+
+
+@router.post("/livecodes", status_code=201, summary="Create a live code")
+def post_code(body: CodeIn, workspace: Workspace, engine: EngineDep) -> dict[str, Any]:
+    with transaction(engine) as conn:
+        return livecode.do_create_code(
+            conn,
+            workspace,
+            body.code,
+            name=body.name,
+            channel=body.channel,
+            state=body.state,
+            source=body.source,
+            campaign=body.campaign,
+            blueprint=body.blueprint,
+            base_name=body.base_name,
+            groups_=body.groups,
+            admissions_cap=body.admissions_cap,
+            group_capacity=body.group_capacity,
+        )
+
+
+@router.get("/livecodes/stats", summary="Scans, unique scanners, joins and join rate per code")
+def get_code_stats(workspace: Workspace, engine: EngineDep) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return livecode.code_stats(conn, workspace)
+
+
+@router.get("/livecodes/{code}", summary="A live code and its pool")
+def get_code(code: str, workspace: Workspace, engine: EngineDep) -> dict[str, Any]:
+    with engine.connect() as conn:
+        return livecode.access_code(conn, workspace, code)
+
+
+@router.post("/livecodes/{code}/groups", status_code=201, summary="Add a group to the pool")
+def post_pool_group(
+    code: str, body: PoolGroupIn, workspace: Workspace, engine: EngineDep
+) -> dict[str, Any]:
+    with transaction(engine) as conn:
+        livecode.do_add_group(
+            conn, workspace, code, body.group, name=body.name, join_url=body.join_url
+        )
+        return livecode.access_code(conn, workspace, code)
+
+
+@router.put("/livecodes/{code}/groups/{group}/url", summary="Set a pool group's join link")
+def put_group_url(
+    code: str, group: str, body: GroupUrlIn, workspace: Workspace, engine: EngineDep
+) -> dict[str, Any]:
+    with transaction(engine) as conn:
+        livecode.do_set_group_url(conn, workspace, code, group, body.join_url)
+        return livecode.access_code(conn, workspace, code)
+
+
+@router.get("/members/{member}/attribution", summary="A member's first touch")
+def get_attribution(
+    member: str, workspace: Workspace, engine: EngineDep, channel: str = "sandbox"
+) -> dict[str, Any]:
+    from shequn.growth.attribution import member_attribution
+
+    with engine.connect() as conn:
+        return member_attribution(conn, workspace, channel, member).public()
+
+
+@router.post("/sandbox/livecode-joins", summary="On the sandbox, join the group a scan was sent to")
+def post_sandbox_join(
+    body: SandboxJoinIn, workspace: Workspace, engine: EngineDep
+) -> dict[str, Any]:
+    with transaction(engine) as conn:
+        group = livecode.do_sandbox_join(
+            conn, workspace, body.scan, body.member, body.nickname, _now(body.at)
+        )
+    return {"group": group, "member": body.member}
+
+
+# --- Public live-code page ----------------------------------------------------------------
+
+_WS_TTL = 5.0
+_ws_cache: dict[int, tuple[float, WorkspaceInfo]] = {}
+_token_cache: dict[str, tuple[int, str]] = {}
+_cache_lock = threading.Lock()
+
+
+def _resolve(engine: Engine, token: str) -> tuple[WorkspaceInfo, str]:
+    """The workspace and code of a token; workspaces are cached for a few seconds."""
+    with _cache_lock:
+        known = _token_cache.get(token)
+        cached = _ws_cache.get(known[0]) if known else None
+    now = time.monotonic()
+    if known is not None and cached is not None and cached[0] > now:
+        return cached[1], known[1]
+    with engine.connect() as conn:
+        found = livecode.code_by_token(conn, token)
+        if found is None:
+            raise NotFound("no such live code")
+        slug = conn.execute(
+            select(workspaces.c.slug).where(workspaces.c.id == found[0])
+        ).scalar_one()
+        ws = access_workspace(conn, slug)
+    with _cache_lock:
+        if len(_token_cache) > 10_000:
+            _token_cache.clear()
+        _token_cache[token] = found
+        _ws_cache[found[0]] = (now + _WS_TTL, ws)
+    return ws, found[1]
+
+
+@lru_cache(maxsize=1024)
+def qr_png(text: str, box: int = 8) -> bytes:
+    """A QR code of `text` as PNG bytes (cached: a group's link rarely changes)."""
+    import qrcode  # type: ignore[import-untyped]
+
+    qr = qrcode.QRCode(border=2, box_size=box)
+    qr.add_data(text)
+    qr.make(fit=True)
+    image = qr.make_image(fill_color="black", back_color="white")
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def _page(ws: WorkspaceInfo, answer: livecode.ScanAnswer) -> str:
+    locale = ws.locale
+    title = html.escape(say("livecode.page_title", locale))
+    if answer.status != "ok":
+        body = f"<p>{html.escape(say('livecode.preparing', locale))}</p>"
+    else:
+        name = html.escape(answer.name or answer.group or "")
+        hint = html.escape(say("livecode.page_hint", locale, name=answer.name or ""))
+        body = f"<h1>{name}</h1><p>{hint}</p>"
+        if answer.join_url:
+            png = base64.b64encode(qr_png(answer.join_url)).decode()
+            url = html.escape(answer.join_url, quote=True)
+            body += f'<p><a href="{url}"><img alt="QR" src="data:image/png;base64,{png}"></a></p>'
+        else:
+            body += f"<p><code>{html.escape(answer.group or '')}</code></p>"
+    return (
+        f'<!doctype html><html lang="{html.escape(locale)}"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width,initial-scale=1"><title>{title}</title>'
+        "<style>body{font-family:sans-serif;text-align:center;margin:2em}</style></head>"
+        f"<body>{body}</body></html>"
+    )
+
+
+@public.get("/l/{token}", summary="Live code: answers the group to join")
+def scan_live_code(
+    token: str,
+    request: Request,
+    u: Annotated[
+        str | None, Query(max_length=128, description="The channel's id of the scanner")
+    ] = None,
+    i: Annotated[str | None, Query(max_length=128, description="Inviter (personal codes)")] = None,
+    format: Annotated[str | None, Query(description="json for a JSON answer")] = None,
+    redirect: Annotated[bool, Query(description="Redirect to the group's link")] = False,
+) -> Response:
+    engine: Engine = request.app.state.engine
+    ws, code = _resolve(engine, token)
+    client = request.client.host if request.client else "unknown"
+    limit = int(ws.config.growth.live_codes.rate_per_minute)
+    if not LIMITER.allow(f"{client}|{token}", limit):
+        raise Problem(429, "Too many scans", f"at most {limit} scans per minute", retry_after=60)
+    device = request.cookies.get(VISITOR_COOKIE) or secrets.token_urlsafe(12)
+    with transaction(engine) as conn:
+        answer = livecode.do_scan(
+            conn, ws, code, at=_now(), scanner=u, inviter=i, address=client, device=device[:64]
+        )
+    response: Response
+    wants_json = format == "json" or "application/json" in request.headers.get("accept", "")
+    if redirect and answer.join_url:
+        response = RedirectResponse(answer.join_url, status_code=302)
+    elif wants_json:
+        response = JSONResponse(answer.public())
+    else:
+        response = HTMLResponse(_page(ws, answer))
+    if VISITOR_COOKIE not in request.cookies:
+        response.set_cookie(
+            VISITOR_COOKIE, device, max_age=365 * 86400, httponly=True, samesite="lax"
+        )
+    return response
+
+
+# --- Campaigns ------------------------------------------------------------------------------
+
+
+@router.get("/campaigns", summary="Campaigns with their participant-cost warnings")
+def get_campaigns(workspace: Workspace) -> list[dict[str, Any]]:
+    return campaign_ops.list_campaigns(workspace)
+
+
+@router.get("/campaigns/presets", summary="Presets: red-packet, stored-value, coupon, crowdfunding")
+def get_presets() -> dict[str, Any]:
+    return campaign_ops.PRESETS
+
+
+@router.get("/campaigns/{key}", summary="A campaign")
+def get_campaign(key: str, workspace: Workspace) -> dict[str, Any]:
+    return campaign_ops.describe(
+        key, campaign_ops.access_campaign(workspace, key), workspace.locale
+    )
+
+
+@router.put("/campaigns/{key}", summary="Create or replace a campaign (JSON or YAML body)")
+async def put_campaign(
+    key: str, request: Request, workspace: Workspace, engine: EngineDep
+) -> dict[str, Any]:
+    livecode.check_key(key, "campaign")
+    body = await read_bounded(request, 256 * 1024)
+    try:
+        document = yaml.safe_load(body.decode("utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise Problem(400, "Malformed campaign", str(exc).replace("\n", " ")) from exc
+    with transaction(engine) as conn:
+        _, described = campaign_ops.do_put_campaign(conn, workspace, key, document)
+    return described
+
+
+@router.delete("/campaigns/{key}", status_code=204, summary="Remove a campaign")
+def delete_campaign(key: str, workspace: Workspace, engine: EngineDep) -> Response:
+    with transaction(engine) as conn:
+        campaign_ops.do_delete_campaign(conn, workspace, key)
+    return Response(status_code=204)
+
+
+@router.get("/campaigns/{key}/referrals", summary="Referral tree, layers, K-factor, leaderboard")
+def get_referrals(key: str, workspace: Workspace, engine: EngineDep) -> dict[str, Any]:
+    with engine.connect() as conn:
+        return referral_graph(conn, workspace, key)
+
+
+@router.post(
+    "/campaigns/{key}/assists", summary="Start a bargain, red-packet collection or vote entry"
+)
+def post_assist(
+    key: str, body: AssistStartIn, workspace: Workspace, engine: EngineDep
+) -> dict[str, Any]:
+    with transaction(engine) as conn:
+        return fission.do_start_assist(
+            conn, workspace, key, body.channel, body.member, _now(body.at), body.target_fen
+        )
+
+
+@router.post("/campaigns/{key}/helps", summary="Help someone's bargain / red packet, or vote")
+def post_help(key: str, body: HelpIn, workspace: Workspace, engine: EngineDep) -> dict[str, Any]:
+    with transaction(engine) as conn:
+        return fission.do_help(
+            conn, workspace, key, body.channel, body.owner, body.helper, _now(body.at)
+        )
+
+
+@router.get("/campaigns/{key}/ranking", summary="Vote ranking")
+def get_ranking(key: str, workspace: Workspace, engine: EngineDep) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return fission.vote_ranking(conn, workspace, key)
+
+
+@router.post("/campaigns/{key}/close", summary="Close a vote and award the prizes")
+def post_close(key: str, workspace: Workspace, engine: EngineDep) -> list[dict[str, Any]]:
+    with transaction(engine) as conn:
+        return fission.do_close_vote(conn, workspace, key, _now())
+
+
+@router.post("/campaigns/{key}/gifts", summary="Give a card to someone")
+def post_gift(key: str, body: GiftIn, workspace: Workspace, engine: EngineDep) -> dict[str, int]:
+    with transaction(engine) as conn:
+        return fission.do_gift_card(
+            conn, workspace, key, body.channel, body.giver, body.receiver, body.card, _now(body.at)
+        )
+
+
+@router.get("/campaigns/{key}/cards/{member}", summary="A member's cards")
+def get_cards(
+    key: str, member: str, workspace: Workspace, engine: EngineDep, channel: str = "sandbox"
+) -> dict[str, int]:
+    with engine.connect() as conn:
+        return fission.holdings(conn, workspace.id, key, channel, member)
+
+
+@router.post("/campaigns/{key}/claims", summary="Buy in a flash sale or take a free gift")
+def post_claim(key: str, body: MemberIn, workspace: Workspace, engine: EngineDep) -> dict[str, Any]:
+    with transaction(engine) as conn:
+        return fission.do_claim(conn, workspace, key, body.channel, body.member, _now(body.at))
+
+
+@router.post("/campaigns/{key}/draws", summary="Use a lottery chance")
+def post_draw(key: str, body: MemberIn, workspace: Workspace, engine: EngineDep) -> dict[str, Any]:
+    with transaction(engine) as conn:
+        return fission.do_draw(conn, workspace, key, body.channel, body.member, _now(body.at))
+
+
+@router.post("/campaigns/{key}/group-buys", summary="Open a group buy as its leader")
+def post_group_buy(
+    key: str, body: MemberIn, workspace: Workspace, engine: EngineDep
+) -> dict[str, Any]:
+    with transaction(engine) as conn:
+        return fission.do_open_group_buy(
+            conn, workspace, key, body.channel, body.member, _now(body.at)
+        )
+
+
+@router.post("/campaigns/{key}/group-buys/join", summary="Join someone's group buy")
+def post_group_buy_join(
+    key: str, body: GroupBuyJoinIn, workspace: Workspace, engine: EngineDep
+) -> dict[str, Any]:
+    with transaction(engine) as conn:
+        return fission.do_join_group_buy(
+            conn, workspace, key, body.channel, body.leader, body.member, _now(body.at)
+        )
+
+
+# --- Rewards --------------------------------------------------------------------------------
+
+
+@router.get("/rewards", summary="The reward ledger")
+def get_rewards(
+    workspace: Workspace,
+    engine: EngineDep,
+    status: Annotated[
+        str | None, Query(description="issued, review, rejected, reversed, paid")
+    ] = None,
+    campaign: str | None = None,
+) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return list_rewards(conn, workspace, status, campaign)
+
+
+@router.post("/rewards/{reward_id}/review", summary="Approve or reject a reward waiting for review")
+def post_review(
+    reward_id: int, body: ReviewIn, workspace: Workspace, engine: EngineDep
+) -> dict[str, Any]:
+    with transaction(engine) as conn:
+        return do_review(
+            conn, workspace, reward_id, approve=body.approve, by=body.by, at=_now(), note=body.note
+        )
+
+
+@router.post("/rewards/paid", summary="Record cash / red-packet rewards as paid out")
+def post_paid(body: PaidIn, workspace: Workspace, engine: EngineDep) -> dict[str, int]:
+    with transaction(engine) as conn:
+        return {"paid": do_mark_paid(conn, workspace, body.ids, by=body.by, at=_now())}
+
+
+# --- Posters and the review -----------------------------------------------------------------
+
+
+@public.get("/p/{token}/{member}.png", summary="A participant's poster (PNG)")
+def get_poster(token: str, member: str, request: Request) -> Response:
+    """Drawn on first request and cached; the first fetch records the poster as received."""
+    from shequn.growth.posters import CACHE, do_record_poster, poster_spec
+
+    engine: Engine = request.app.state.engine
+    ws, _ = _resolve(engine, token)
+    client = request.client.host if request.client else "unknown"
+    limit = int(ws.config.growth.live_codes.rate_per_minute)
+    if not LIMITER.allow(f"{client}|p|{token}", limit):
+        raise Problem(429, "Too many requests", f"at most {limit} posters per minute")
+    if len(member) > 128:
+        raise Problem(400, "Bad member", "a member id has at most 128 characters")
+    with transaction(engine) as conn:
+        campaign, spec = poster_spec(conn, ws, token, member)
+        code = livecode.access_code(conn, ws, _code_of(conn, token))
+        do_record_poster(conn, ws, campaign, code["channel"], member, _now())
+    png = CACHE.get(spec)
+    return Response(png, media_type="image/png", headers={"Cache-Control": "public, max-age=300"})
+
+
+def _code_of(conn: Any, token: str) -> str:
+    found = livecode.code_by_token(conn, token)
+    if found is None:
+        raise NotFound("no such live code")
+    return found[1]
+
+
+@router.post("/campaigns/{key}/shares", summary="A participant shared their poster")
+def post_share(key: str, body: MemberIn, workspace: Workspace, engine: EngineDep) -> dict[str, Any]:
+    from shequn.engine.service import do_ingest_items
+
+    campaign_ops.access_campaign(workspace, key)
+    at = _now(body.at)
+    raw = {
+        "id": f"share:{key}:{body.member}:{at.isoformat()}",
+        "type": "poster.shared",
+        "channel": body.channel,
+        "member": body.member,
+        "at": at.isoformat(),
+        "data": {"campaign": key},
+    }
+    report = do_ingest_items(engine, workspace, [raw])
+    return {"accepted": report.accepted}
+
+
+@router.get("/campaigns/{key}/review", summary="Campaign review: every figure")
+def get_review(key: str, workspace: Workspace, engine: EngineDep) -> dict[str, Any]:
+    from shequn.growth.review import review
+
+    with engine.connect() as conn:
+        return review(conn, workspace, key)
+
+
+@router.get("/campaigns/{key}/review.html", summary="Campaign review as a page with charts")
+def get_review_html(key: str, workspace: Workspace, engine: EngineDep) -> HTMLResponse:
+    from shequn.growth.review import render_html, review
+
+    with engine.connect() as conn:
+        figures = review(conn, workspace, key)
+    return HTMLResponse(render_html(figures, workspace.locale))

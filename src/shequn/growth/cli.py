@@ -1,0 +1,356 @@
+"""Command line of growth: `shequn campaign …`, `shequn report campaign ID`, `shequn livecode
+…`, `shequn channel …`, `shequn reward …`. Each command parses, then calls the services.
+
+The shared helpers of `shequn.cli` (engine, workspace, error handling) are imported inside
+the commands: `shequn.cli` mounts these apps, so importing it at the top would be circular.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+WorkspaceOpt = Annotated[
+    str | None,
+    typer.Option("--workspace", "-w", envvar="SHEQUN_WORKSPACE", help="Workspace name."),
+]
+
+campaign_app = typer.Typer(help="Campaigns and their fission models.", no_args_is_help=True)
+report_app = typer.Typer(help="Reports.", no_args_is_help=True)
+livecode_app = typer.Typer(help="Live codes 活码.", no_args_is_help=True)
+channel_app = typer.Typer(help="Acquisition channels with their cost.", no_args_is_help=True)
+reward_app = typer.Typer(help="The reward ledger and staff review.", no_args_is_help=True)
+
+out = Console()
+
+
+def _run(workspace: str | None, fn: Any, write: bool = False) -> Any:
+    """Run fn(conn, ws) with the command's engine and workspace, errors as one line."""
+    from shequn.cli import _engine, _workspace, guarded
+    from shequn.platform.db import transaction
+
+    engine = _engine()
+
+    def call() -> Any:
+        ws = _workspace(engine, workspace)
+        if write:
+            with transaction(engine) as conn:
+                return fn(conn, ws)
+        with engine.connect() as conn:
+            return fn(conn, ws)
+
+    return guarded(call)
+
+
+def _json(value: Any) -> None:
+    sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- campaign ------------------------------------------------------------------------------
+
+
+@campaign_app.command("list")
+def campaign_list(workspace: WorkspaceOpt = None) -> None:
+    """Campaigns with their model and participant-cost warnings."""
+    from shequn.growth.campaigns import list_campaigns
+
+    listed = _run(workspace, lambda conn, ws: list_campaigns(ws))
+    table = Table("key", "model", "name", "reward value (¥)", "warnings")
+    for c in listed:
+        table.add_row(
+            c["key"],
+            c["model"],
+            c["spec"]["name"],
+            f"{c['reward_value_fen'] / 100:.2f}",
+            "; ".join(c["warnings"]),
+        )
+    out.print(table)
+
+
+@campaign_app.command("apply")
+def campaign_apply(
+    file: Annotated[Path, typer.Argument(help="YAML: a mapping of campaign key to campaign.")],
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Create or replace the campaigns in a YAML file (all are checked before any is kept)."""
+    from shequn.cli import UserError
+    from shequn.growth.campaigns import check_campaign, do_put_campaign
+    from shequn.growth.livecode import check_key
+
+    def apply(conn: Any, ws: Any) -> list[dict[str, Any]]:
+        try:
+            document = yaml.safe_load(file.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise UserError(f"{file}: not valid YAML: {exc}".replace("\n", " ")) from exc
+        if not isinstance(document, dict) or not document:
+            raise UserError(f"{file}: expected a mapping of campaign key to campaign")
+        for key, spec in document.items():
+            check_key(str(key), "campaign")
+            check_campaign(spec)
+        described = []
+        for key, spec in document.items():
+            ws, one = do_put_campaign(conn, ws, str(key), spec)
+            described.append(one)
+        return described
+
+    for c in _run(workspace, apply, write=True):
+        out.print(f"{c['key']}: {c['model']}")
+        for w in c["warnings"]:
+            out.print(f"  ! {w}", style="yellow")
+
+
+@campaign_app.command("show")
+def campaign_show(key: str, workspace: WorkspaceOpt = None) -> None:
+    """One campaign as YAML."""
+    from shequn.growth.campaigns import access_campaign
+
+    spec = _run(workspace, lambda conn, ws: access_campaign(ws, key))
+    sys.stdout.write(
+        yaml.safe_dump({key: spec.model_dump(mode="json", exclude_none=True)}, allow_unicode=True)
+    )
+
+
+@campaign_app.command("preset")
+def campaign_preset(
+    name: Annotated[str, typer.Argument(help="redpacket, stored_value, coupon or crowdfunding.")],
+    key: Annotated[str, typer.Argument(help="Key of the new campaign.")],
+) -> None:
+    """Print a campaign made from a preset, ready for `campaign apply`."""
+    from shequn.cli import guarded
+    from shequn.growth.campaigns import preset
+
+    document = guarded(lambda: preset(name))
+    sys.stdout.write(yaml.safe_dump({key: document}, allow_unicode=True, sort_keys=False))
+
+
+@campaign_app.command("referrals")
+def campaign_referrals(key: str, workspace: WorkspaceOpt = None) -> None:
+    """The referral tree's layers, K-factor and leaderboard."""
+    from shequn.growth.referrals import referral_graph
+
+    graph = _run(workspace, lambda conn, ws: referral_graph(conn, ws, key))
+    graph.pop("edges")
+    _json(graph)
+
+
+@campaign_app.command("close-vote")
+def campaign_close_vote(key: str, workspace: WorkspaceOpt = None) -> None:
+    """Close a vote: prizes by rank, claimed by adding the staff account."""
+    from shequn.growth.fission import do_close_vote
+
+    _json(_run(workspace, lambda conn, ws: do_close_vote(conn, ws, key, _now()), write=True))
+
+
+# --- report --------------------------------------------------------------------------------
+
+
+@report_app.command("campaign")
+def report_campaign(
+    key: Annotated[str, typer.Argument(help="Campaign key.")],
+    workspace: WorkspaceOpt = None,
+    html_: Annotated[
+        Path | None, typer.Option("--html", help="Also write a page with charts.")
+    ] = None,
+    json_: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
+) -> None:
+    """Campaign review 复盘: every figure, as a table (or JSON), optionally an HTML page."""
+    from shequn.growth.review import render_html, review, table_rows
+
+    figures, locale = _run(workspace, lambda conn, ws: (review(conn, ws, key), ws.locale))
+    if json_:
+        _json(figures)
+    else:
+        table = Table(title=f"{figures['name']} ({key})", show_header=False)
+        table.add_column(justify="left")
+        table.add_column(justify="right")
+        for name, value in table_rows(figures, locale):
+            table.add_row(name, value)
+        out.print(table)
+        for w in figures["warnings"]:
+            out.print(f"! {w}", style="yellow")
+    if html_ is not None:
+        html_.write_text(render_html(figures, locale), encoding="utf-8")
+
+
+# --- livecode and channel ------------------------------------------------------------------
+
+
+@livecode_app.command("create")
+def livecode_create(
+    code: str,
+    workspace: WorkspaceOpt = None,
+    group: Annotated[
+        list[str] | None, typer.Option("--group", "-g", help="Pool groups, in order.")
+    ] = None,
+    channel: Annotated[str, typer.Option(help="Chat channel of the groups.")] = "sandbox",
+    state: Annotated[str | None, typer.Option(help="Attribution tag carried by joins.")] = None,
+    source: Annotated[str | None, typer.Option(help="Acquisition channel key.")] = None,
+    campaign: Annotated[str | None, typer.Option(help="Campaign key.")] = None,
+    blueprint: Annotated[
+        str | None, typer.Option(help="Blueprint new groups are made from.")
+    ] = None,
+    base_name: Annotated[str | None, typer.Option(help="New groups: base name + number.")] = None,
+    admissions: Annotated[int | None, typer.Option(help="Scans per group (default 200).")] = None,
+) -> None:
+    """Create a live code with a pool of groups; prints its public URL path."""
+    from shequn.growth.livecode import do_create_code
+
+    made = _run(
+        workspace,
+        lambda conn, ws: do_create_code(
+            conn,
+            ws,
+            code,
+            channel=channel,
+            state=state,
+            source=source,
+            campaign=campaign,
+            blueprint=blueprint,
+            base_name=base_name,
+            groups_=list(group or []),
+            admissions_cap=admissions,
+        ),
+        write=True,
+    )
+    sys.stdout.write(made["url"] + "\n")
+
+
+@livecode_app.command("list")
+def livecode_list(workspace: WorkspaceOpt = None) -> None:
+    """Live codes with their pools."""
+    from shequn.growth.livecode import list_codes
+
+    _json(_run(workspace, list_codes))
+
+
+@livecode_app.command("add-group")
+def livecode_add_group(
+    code: str,
+    group: str,
+    workspace: WorkspaceOpt = None,
+    url: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Add a group at the end of a code's pool."""
+    from shequn.growth.livecode import do_add_group
+
+    _run(workspace, lambda conn, ws: do_add_group(conn, ws, code, group, join_url=url), write=True)
+
+
+@livecode_app.command("group-url")
+def livecode_group_url(code: str, group: str, url: str, workspace: WorkspaceOpt = None) -> None:
+    """Set a pool group's join link (opens a group staff have just made)."""
+    from shequn.growth.livecode import do_set_group_url
+
+    _run(workspace, lambda conn, ws: do_set_group_url(conn, ws, code, group, url), write=True)
+
+
+@livecode_app.command("stats")
+def livecode_stats(workspace: WorkspaceOpt = None) -> None:
+    """Scans, unique scanners, joins and join rate per code."""
+    from shequn.growth.livecode import code_stats
+
+    table = Table("code", "source", "scans", "scanners", "joins", "new", "join rate")
+    for s in _run(workspace, code_stats):
+        rate = "—" if s["join_rate"] is None else f"{s['join_rate']:.1%}"
+        table.add_row(
+            s["code"],
+            s["source"] or "",
+            *(str(s[k]) for k in ("scans", "scanners", "joins", "new")),
+            rate,
+        )
+    out.print(table)
+
+
+@channel_app.command("set")
+def channel_set(
+    key: str,
+    workspace: WorkspaceOpt = None,
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    kind: Annotated[str, typer.Option(help="poster, store, article, ads, partner …")] = "other",
+    cost_fen: Annotated[int, typer.Option(min=0, help="What the channel cost, in fen.")] = 0,
+) -> None:
+    """Create or update an acquisition channel and its cost."""
+    from shequn.growth.livecode import do_upsert_channel
+
+    _json(
+        _run(
+            workspace,
+            lambda conn, ws: do_upsert_channel(conn, ws, key, name, kind, cost_fen),
+            write=True,
+        )
+    )
+
+
+@channel_app.command("list")
+def channel_list(workspace: WorkspaceOpt = None) -> None:
+    """Channels with scans, joins, new members, cost and cost per new member."""
+    from shequn.growth.livecode import channel_stats
+
+    _json(_run(workspace, channel_stats))
+
+
+# --- reward --------------------------------------------------------------------------------
+
+
+@reward_app.command("list")
+def reward_list(
+    workspace: WorkspaceOpt = None,
+    status: Annotated[
+        str | None, typer.Option(help="issued, review, rejected, reversed, paid.")
+    ] = None,
+    campaign: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """The reward ledger."""
+    from shequn.growth.rewards import list_rewards
+
+    for row in _run(workspace, lambda conn, ws: list_rewards(conn, ws, status, campaign)):
+        sys.stdout.write(orjson.dumps(row).decode() + "\n")
+
+
+@reward_app.command("review")
+def reward_review(
+    reward_id: int,
+    approve: Annotated[bool, typer.Option("--approve/--reject", help="The decision.")],
+    workspace: WorkspaceOpt = None,
+    by: Annotated[str, typer.Option(help="Who decides.")] = "staff",
+    note: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Approve or reject a reward waiting for review."""
+    from shequn.growth.rewards import do_review
+
+    _json(
+        _run(
+            workspace,
+            lambda conn, ws: do_review(
+                conn, ws, reward_id, approve=approve, by=by, at=_now(), note=note
+            ),
+            write=True,
+        )
+    )
+
+
+@reward_app.command("paid")
+def reward_paid(
+    ids: Annotated[list[int], typer.Argument(help="Reward ids paid out.")],
+    workspace: WorkspaceOpt = None,
+    by: Annotated[str, typer.Option()] = "staff",
+) -> None:
+    """Record cash / red-packet rewards as paid (the money moves outside Shequn)."""
+    from shequn.growth.rewards import do_mark_paid
+
+    done = _run(
+        workspace, lambda conn, ws: do_mark_paid(conn, ws, ids, by=by, at=_now()), write=True
+    )
+    out.print(f"{done}")

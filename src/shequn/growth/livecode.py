@@ -1,0 +1,667 @@
+"""Live codes 活码 and acquisition channels: one stable QR / URL that sends each scan to the
+first group of its pool that is not full, and makes the next group when all are full.
+
+A scan holds the workspace's writer lock for its short transaction, the lock every ingest
+takes anyway: admission, group creation and the `code.scanned` event are therefore decided
+one at a time per workspace, from any number of processes, and no group is over-admitted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, case, func, or_, select, update
+
+from shequn.actions import ActionKind, Decision
+from shequn.community.models import groups
+from shequn.community.service import Conflict, NotFound
+from shequn.engine.ingest import ingest_batch
+from shequn.engine.outbox import OutboxWriter
+from shequn.engine.rules import WorkspaceInfo
+from shequn.events import BatchRejected, Event, parse_event
+from shequn.growth.models import code_scans, growth_channels, live_code_groups, live_codes
+from shequn.growth.texts import say
+from shequn.platform.db import insert_ignore, lock_workspace
+
+CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+CHANNEL = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+SELF_MADE = ("sandbox",)
+"""Channels whose groups Shequn makes itself; elsewhere a new group is a staff task."""
+
+
+def check_key(value: str, what: str = "code") -> str:
+    if not CODE.match(value):
+        raise ValueError(f"{what} {value!r}: use 1–64 letters, digits, '.', '_' or '-'")
+    return value
+
+
+# --- Acquisition channels ------------------------------------------------------------------
+
+
+def do_upsert_channel(
+    conn: Connection,
+    ws: WorkspaceInfo,
+    key: str,
+    name: str | None = None,
+    kind: str = "other",
+    cost_fen: int = 0,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """Create an acquisition channel or update its name, kind and cost."""
+    check_key(key, "channel")
+    if cost_fen < 0:
+        raise ValueError("cost_fen must be ≥ 0")
+    t = growth_channels
+    found = conn.execute(
+        select(t.c.id).where(and_(t.c.workspace_id == ws.id, t.c.key == key))
+    ).first()
+    values = {"name": name or key, "kind": kind, "cost_fen": cost_fen}
+    if found is None:
+        conn.execute(
+            t.insert().values(
+                workspace_id=ws.id, key=key, created_at=at or datetime.now(UTC), **values
+            )
+        )
+    else:
+        conn.execute(update(t).where(t.c.id == found[0]).values(**values))
+    return {"key": key, **values}
+
+
+def list_channels(conn: Connection, ws: WorkspaceInfo) -> list[dict[str, Any]]:
+    t = growth_channels
+    rows = conn.execute(
+        select(t.c.key, t.c.name, t.c.kind, t.c.cost_fen)
+        .where(t.c.workspace_id == ws.id)
+        .order_by(t.c.key)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+# --- Live codes ----------------------------------------------------------------------------
+
+
+def do_create_code(
+    conn: Connection,
+    ws: WorkspaceInfo,
+    code: str,
+    *,
+    name: str | None = None,
+    channel: str = "sandbox",
+    state: str | None = None,
+    source: str | None = None,
+    campaign: str | None = None,
+    blueprint: str | None = None,
+    base_name: str | None = None,
+    groups_: list[str] | None = None,
+    admissions_cap: int | None = None,
+    group_capacity: int | None = None,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """A live code with a pool of existing groups (possibly none yet)."""
+    check_key(code)
+    if not CHANNEL.match(channel):
+        raise ValueError(f"channel {channel!r}: lowercase letters, digits and '_'")
+    if source is not None:
+        check_key(source, "channel")
+    defaults = ws.config.growth.live_codes
+    cap = admissions_cap or defaults.admissions_per_group
+    capacity = group_capacity or defaults.group_capacity
+    if cap < 1 or capacity < 1:
+        raise ValueError("admissions_cap and group_capacity must be ≥ 1")
+    t = live_codes
+    exists = conn.execute(
+        select(t.c.id).where(and_(t.c.workspace_id == ws.id, t.c.code == code))
+    ).first()
+    if exists is not None:
+        raise Conflict(f"live code {code!r} already exists")
+    now = at or datetime.now(UTC)
+    token = secrets.token_urlsafe(9)
+    code_id = conn.execute(
+        t.insert().values(
+            workspace_id=ws.id,
+            code=code,
+            token=token,
+            name=name or code,
+            channel=channel,
+            state=state,
+            source=source,
+            campaign=campaign,
+            blueprint=blueprint,
+            base_name=base_name or blueprint or name or code,
+            admissions_cap=cap,
+            group_capacity=capacity,
+            next_number=len(groups_ or []) + 1,
+            status="active",
+            created_at=now,
+        )
+    ).inserted_primary_key
+    assert code_id is not None
+    for group in groups_ or []:
+        do_add_group(conn, ws, code, group, at=now)
+    return access_code(conn, ws, code)
+
+
+_CODE = select(live_codes).where(
+    and_(live_codes.c.workspace_id == bindparam("ws"), live_codes.c.code == bindparam("code"))
+)
+
+
+def _code_row(conn: Connection, ws: WorkspaceInfo, code: str) -> Any:
+    row = conn.execute(_CODE, {"ws": ws.id, "code": code}).mappings().first()
+    if row is None:
+        raise NotFound(f"no live code {code!r}")
+    return row
+
+
+def access_code(conn: Connection, ws: WorkspaceInfo, code: str) -> dict[str, Any]:
+    """The code with its pool, each group's admissions and members."""
+    row = _code_row(conn, ws, code)
+    p, g = live_code_groups, groups
+    pool = conn.execute(
+        select(
+            p.c.position,
+            p.c.group_ext,
+            p.c.name,
+            p.c.join_url,
+            p.c.admissions,
+            p.c.status,
+            g.c.member_count,
+            g.c.status.label("group_status"),
+        )
+        .select_from(
+            p.outerjoin(
+                g,
+                and_(
+                    g.c.workspace_id == p.c.workspace_id,
+                    g.c.channel == row["channel"],
+                    g.c.ext_id == p.c.group_ext,
+                ),
+            )
+        )
+        .where(p.c.code_id == row["id"])
+        .order_by(p.c.position)
+    ).mappings()
+    return {
+        "code": row["code"],
+        "token": row["token"],
+        "url": f"/l/{row['token']}",
+        "name": row["name"],
+        "channel": row["channel"],
+        "state": row["state"],
+        "source": row["source"],
+        "campaign": row["campaign"],
+        "blueprint": row["blueprint"],
+        "base_name": row["base_name"],
+        "admissions_cap": row["admissions_cap"],
+        "group_capacity": row["group_capacity"],
+        "pool": [
+            {
+                "position": r["position"],
+                "group": r["group_ext"],
+                "name": r["name"],
+                "join_url": r["join_url"],
+                "admissions": r["admissions"],
+                "status": r["status"],
+                "members": r["member_count"] or 0,
+            }
+            for r in pool
+        ],
+    }
+
+
+def list_codes(conn: Connection, ws: WorkspaceInfo) -> list[dict[str, Any]]:
+    t = live_codes
+    names = conn.execute(
+        select(t.c.code).where(t.c.workspace_id == ws.id).order_by(t.c.code)
+    ).scalars()
+    return [access_code(conn, ws, c) for c in names]
+
+
+def do_add_group(
+    conn: Connection,
+    ws: WorkspaceInfo,
+    code: str,
+    group: str,
+    *,
+    name: str | None = None,
+    join_url: str | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Put an existing group at the end of a code's pool."""
+    row = _code_row(conn, ws, code)
+    p = live_code_groups
+    if conn.execute(
+        select(p.c.id).where(and_(p.c.code_id == row["id"], p.c.group_ext == group))
+    ).first():
+        raise Conflict(f"group {group!r} is already in the pool of {code!r}")
+    position = (
+        conn.execute(
+            select(func.coalesce(func.max(p.c.position), 0)).where(p.c.code_id == row["id"])
+        ).scalar_one()
+        + 1
+    )
+    conn.execute(
+        p.insert().values(
+            code_id=row["id"],
+            workspace_id=ws.id,
+            position=position,
+            group_ext=group,
+            name=name or group,
+            join_url=join_url,
+            admissions=0,
+            status="open",
+            created_at=at or datetime.now(UTC),
+        )
+    )
+
+
+def do_set_group_url(conn: Connection, ws: WorkspaceInfo, code: str, group: str, url: str) -> None:
+    """Record a group's join link / QR content; a pending group opens with it."""
+    row = _code_row(conn, ws, code)
+    p = live_code_groups
+    done = conn.execute(
+        update(p)
+        .where(and_(p.c.code_id == row["id"], p.c.group_ext == group))
+        .values(join_url=url, status="open")
+    ).rowcount
+    if not done:
+        raise NotFound(f"group {group!r} is not in the pool of {code!r}")
+
+
+def code_by_token(conn: Connection, token: str) -> tuple[int, str] | None:
+    """(workspace id, code) of a public token."""
+    t = live_codes
+    row = conn.execute(select(t.c.workspace_id, t.c.code).where(t.c.token == token)).first()
+    return None if row is None else (int(row[0]), str(row[1]))
+
+
+# --- Scanning -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ScanAnswer:
+    scan: str
+    """The id of the `code.scanned` event (a ticket for the sandbox's join)."""
+    status: str
+    """ok, or preparing while staff still make the next group."""
+    group: str | None
+    name: str | None
+    join_url: str | None
+    created_group: str | None = None
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "scan": self.scan,
+            "status": self.status,
+            "group": self.group,
+            "name": self.name,
+            "join_url": self.join_url,
+        }
+
+
+def network_hash(address: str | None) -> str | None:
+    """A short hash of the client's /24 (IPv4) or /48 (IPv6): enough to compare, not to find."""
+    if not address:
+        return None
+    if ":" in address:
+        prefix = ":".join(address.split(":")[:3])
+    else:
+        prefix = ".".join(address.split(".")[:3])
+    return hashlib.blake2b(prefix.encode(), digest_size=8).hexdigest()
+
+
+# Built once with bound parameters: a scan is a hot path and building SQL per call showed up
+# as half of its cost.
+_p, _g = live_code_groups, groups
+_CANDIDATES = (
+    select(_p.c.id, _p.c.group_ext, _p.c.name, _p.c.join_url)
+    .select_from(
+        _p.outerjoin(
+            _g,
+            and_(
+                _g.c.workspace_id == bindparam("ws"),
+                _g.c.channel == bindparam("channel"),
+                _g.c.ext_id == _p.c.group_ext,
+            ),
+        )
+    )
+    .where(
+        and_(
+            _p.c.code_id == bindparam("code_id"),
+            _p.c.status == "open",
+            _p.c.admissions < bindparam("cap"),
+            or_(
+                _g.c.id.is_(None),
+                and_(_g.c.status == "active", _g.c.member_count < bindparam("capacity")),
+            ),
+        )
+    )
+    .order_by(_p.c.position)
+)
+# Conditional: even without the writer lock no group could pass its cap.
+_TAKE = (
+    update(_p)
+    .where(
+        and_(_p.c.id == bindparam("gid"), _p.c.status == "open", _p.c.admissions < bindparam("cap"))
+    )
+    .values(admissions=_p.c.admissions + 1)
+)
+
+
+def _admit(conn: Connection, ws: WorkspaceInfo, code: Any) -> Any:
+    """Count one admission in the first open group with room; None when all are full."""
+    candidates = conn.execute(
+        _CANDIDATES,
+        {
+            "ws": ws.id,
+            "channel": code["channel"],
+            "code_id": code["id"],
+            "cap": code["admissions_cap"],
+            "capacity": code["group_capacity"],
+        },
+    ).all()
+    for cand in candidates:
+        if conn.execute(_TAKE, {"gid": cand.id, "cap": code["admissions_cap"]}).rowcount:
+            return cand
+    return None
+
+
+def _ingest_one(conn: Connection, ws: WorkspaceInfo, raw: dict[str, Any]) -> Event:
+    parsed = parse_event(raw, 0)
+    if isinstance(parsed, list):
+        raise BatchRejected(parsed, unit="field")
+    ingest_batch(conn, ws, [parsed])
+    return parsed
+
+
+def _next_group(conn: Connection, ws: WorkspaceInfo, code: Any, at: datetime) -> Any:
+    """Make the next group of the pool from the blueprint (base name + number)."""
+    t, p = live_codes, live_code_groups
+    fresh = conn.execute(select(t.c.next_number).where(t.c.id == code["id"])).scalar_one()
+    number = int(fresh)
+    group_ext = f"{code['code']}-{number}"
+    name = f"{code['base_name']}{number}"
+    position = (
+        conn.execute(
+            select(func.coalesce(func.max(p.c.position), 0)).where(p.c.code_id == code["id"])
+        ).scalar_one()
+        + 1
+    )
+    self_made = code["channel"] in SELF_MADE
+    conn.execute(
+        p.insert().values(
+            code_id=code["id"],
+            workspace_id=ws.id,
+            position=position,
+            group_ext=group_ext,
+            name=name,
+            join_url=None,
+            admissions=0,
+            status="open" if self_made else "pending",
+            created_at=at,
+        )
+    )
+    conn.execute(update(t).where(t.c.id == code["id"]).values(next_number=number + 1))
+    if self_made:
+        data: dict[str, Any] = {"name": name, "capacity": code["group_capacity"]}
+        if code["blueprint"]:
+            data["blueprint"] = code["blueprint"]
+        _ingest_one(
+            conn,
+            ws,
+            {
+                "id": f"livecode:{code['code']}:{number}",
+                "type": "group.created",
+                "channel": code["channel"],
+                "group": group_ext,
+                "at": at.isoformat(),
+                "data": data,
+            },
+        )
+    else:
+        writer = OutboxWriter(ws.id, ws.locale)
+        text = say(
+            "livecode.new_group_task",
+            ws.locale,
+            code=code["code"],
+            blueprint=code["blueprint"] or code["base_name"],
+            name=name,
+            group=group_ext,
+        )
+        writer.add(
+            "growth.livecode",
+            Decision(
+                kind=ActionKind.STAFF_TASK,
+                reason=text,
+                group=group_ext,
+                data={"code": code["code"], "name": name},
+                key=f"growth.livecode:new_group:{code['code']}:{number}",
+            ),
+            channel=code["channel"],
+            caused_by=None,
+            cause_key=f"livecode:{code['code']}:{number}",
+            at=at,
+        )
+        writer.flush(conn)
+    return group_ext
+
+
+def do_scan(
+    conn: Connection,
+    ws: WorkspaceInfo,
+    code: str,
+    *,
+    at: datetime,
+    scanner: str | None = None,
+    inviter: str | None = None,
+    address: str | None = None,
+    device: str | None = None,
+) -> ScanAnswer:
+    """Answer one scan with a group, record it as `code.scanned`, and grow the pool if full."""
+    lock_workspace(conn, ws.id)
+    row = _code_row(conn, ws, code)
+    if row["status"] != "active":
+        raise NotFound(f"live code {code!r} is not active")
+    created: str | None = None
+    admitted = _admit(conn, ws, row)
+    if admitted is None:
+        pending = conn.execute(
+            select(live_code_groups.c.id).where(
+                and_(
+                    live_code_groups.c.code_id == row["id"],
+                    live_code_groups.c.status == "pending",
+                )
+            )
+        ).first()
+        if pending is None:
+            created = _next_group(conn, ws, row, at)
+            admitted = _admit(conn, ws, row)
+    scan_id = f"scan-{uuid.uuid4().hex}"
+    group = admitted.group_ext if admitted is not None else None
+    insert_ignore(
+        conn,
+        code_scans,
+        [
+            {
+                "workspace_id": ws.id,
+                "channel": row["channel"],
+                "event_ext": scan_id,
+                "code": row["code"],
+                "state": row["state"],
+                "scanner": scanner,
+                "inviter": inviter,
+                "group_ext": group,
+                "network": network_hash(address),
+                "device": device,
+                "at": at,
+            }
+        ],
+    )
+    if inviter and row["campaign"]:
+        # Someone scanned a personal code: its owner has shared their poster.
+        from shequn.growth.referrals import mark_shared
+
+        mark_shared(conn, ws.id, row["campaign"], row["channel"], inviter, at)
+    data: dict[str, Any] = {"code": row["code"]}
+    if row["state"]:
+        data["state"] = row["state"]
+    if scanner:
+        data["scanner"] = scanner
+    _ingest_one(
+        conn,
+        ws,
+        {
+            "id": scan_id,
+            "type": "code.scanned",
+            "channel": row["channel"],
+            "group": group,
+            "at": at.isoformat(),
+            "data": data,
+        },
+    )
+    if admitted is None:
+        return ScanAnswer(scan_id, "preparing", None, None, None, created)
+    return ScanAnswer(scan_id, "ok", group, admitted.name, admitted.join_url, created)
+
+
+def do_sandbox_join(
+    conn: Connection,
+    ws: WorkspaceInfo,
+    scan: str,
+    member: str,
+    nickname: str,
+    at: datetime,
+) -> str:
+    """On the sandbox, the scanner joins the group their scan was sent to."""
+    s, t = code_scans, live_codes
+    row = (
+        conn.execute(
+            select(s.c.channel, s.c.code, s.c.state, s.c.group_ext, s.c.inviter).where(
+                and_(s.c.workspace_id == ws.id, s.c.event_ext == scan)
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None or row["group_ext"] is None:
+        raise NotFound(f"no scan {scan!r} with a group to join")
+    if row["channel"] != "sandbox":
+        raise Conflict("only sandbox groups can be joined through Shequn")
+    exists = conn.execute(
+        select(t.c.id).where(and_(t.c.workspace_id == ws.id, t.c.code == row["code"]))
+    ).first()
+    assert exists is not None
+    data: dict[str, Any] = {"nickname": nickname, "scene": "qr", "code": row["code"]}
+    if row["state"]:
+        data["state"] = row["state"]
+    if row["inviter"] and row["inviter"] != member:
+        data["inviter"] = row["inviter"]
+    _ingest_one(
+        conn,
+        ws,
+        {
+            "id": f"{scan}-join",
+            "type": "member.joined",
+            "channel": "sandbox",
+            "group": row["group_ext"],
+            "member": member,
+            "at": at.isoformat(),
+            "data": data,
+        },
+    )
+    return str(row["group_ext"])
+
+
+# --- Figures -------------------------------------------------------------------------------
+
+
+def _ratio(num: int, den: int) -> float | None:
+    return round(num / den, 4) if den else None
+
+
+def code_stats(conn: Connection, ws: WorkspaceInfo) -> list[dict[str, Any]]:
+    """Scans, unique scanners, joins, new members and join rate of every code seen."""
+    from shequn.community.models import members, memberships
+
+    s, ms, m, t = code_scans, memberships, members, live_codes
+    figures: dict[str, dict[str, Any]] = {}
+
+    def entry(code: str) -> dict[str, Any]:
+        return figures.setdefault(
+            code,
+            {"code": code, "source": None, "scans": 0, "scanners": 0, "joins": 0, "new": 0},
+        )
+
+    for code, source in conn.execute(select(t.c.code, t.c.source).where(t.c.workspace_id == ws.id)):
+        entry(code)["source"] = source
+    # A scan without a scanner id cannot be matched to another: each counts as one person.
+    anonymous = func.sum(case((s.c.scanner.is_(None), 1), else_=0))
+    for code, scans, named, anon in conn.execute(
+        select(s.c.code, func.count(), func.count(s.c.scanner.distinct()), anonymous)
+        .where(s.c.workspace_id == ws.id)
+        .group_by(s.c.code)
+    ):
+        e = entry(code)
+        e["scans"] = int(scans)
+        e["scanners"] = int(named) + int(anon or 0)
+    for code, joins in conn.execute(
+        select(ms.c.code, func.count(ms.c.member_ext.distinct()))
+        .where(and_(ms.c.workspace_id == ws.id, ms.c.code.is_not(None)))
+        .group_by(ms.c.code)
+    ):
+        entry(code)["joins"] = int(joins)
+    for code, new in conn.execute(
+        select(m.c.first_code, func.count())
+        .where(and_(m.c.workspace_id == ws.id, m.c.first_code.is_not(None)))
+        .group_by(m.c.first_code)
+    ):
+        entry(code)["new"] = int(new)
+    out = []
+    for code in sorted(figures):
+        e = figures[code]
+        e["join_rate"] = _ratio(e["joins"], e["scanners"])
+        out.append(e)
+    return out
+
+
+def channel_stats(conn: Connection, ws: WorkspaceInfo) -> list[dict[str, Any]]:
+    """The code figures summed per acquisition channel, with cost, cost per new member, the
+    revenue of its members and ROI."""
+    from shequn.commerce.orders import revenue_by_first_code
+
+    channels = {c["key"]: c for c in list_channels(conn, ws)}
+    revenue = revenue_by_first_code(conn, ws.id)
+    sums: dict[str, dict[str, Any]] = {}
+
+    def blank(key: str) -> dict[str, Any]:
+        zero = dict.fromkeys(("codes", "scans", "scanners", "joins", "new", "revenue_fen"), 0)
+        return {"channel": key, **zero}
+
+    for e in code_stats(conn, ws):
+        key = e["source"] or "(none)"
+        agg = sums.setdefault(key, blank(key))
+        agg["codes"] += 1
+        for k in ("scans", "scanners", "joins", "new"):
+            agg[k] += e[k]
+        agg["revenue_fen"] += revenue.get(e["code"], 0)
+    for key in channels:
+        sums.setdefault(key, blank(key))
+    out = []
+    for key in sorted(sums):
+        agg = sums[key]
+        info = channels.get(key)
+        agg["name"] = info["name"] if info else key
+        agg["kind"] = info["kind"] if info else None
+        agg["cost_fen"] = int(info["cost_fen"]) if info else 0
+        agg["join_rate"] = _ratio(agg["joins"], agg["scanners"])
+        agg["cost_per_new_fen"] = agg["cost_fen"] // agg["new"] if agg["new"] else None
+        # ROI: what the channel's members paid for each fen it cost.
+        agg["roi"] = _ratio(agg["revenue_fen"], agg["cost_fen"])
+        out.append(agg)
+    return out

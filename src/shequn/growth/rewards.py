@@ -1,0 +1,482 @@
+"""The reward ledger: coupons, points, identities and cash / red-packet liabilities.
+
+Every reward has a key that names its reason (campaign, kind of reason, beneficiary,
+subject); the table's unique key makes issuing idempotent, so replays and duplicated events
+never issue twice. Issuing happens under the workspace's writer lock (rules run inside the
+ingest transaction; staff decisions take the lock), so the budget check and the insert are
+one step and a campaign's budget cap holds under any concurrency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, select, update
+
+from shequn.actions import ActionKind, Decision
+from shequn.community.service import Conflict, NotFound
+from shequn.engine.books import Book, register_book
+from shequn.engine.outbox import OutboxWriter
+from shequn.engine.rules import Context, WorkspaceInfo
+from shequn.growth.config import Reward, campaign_of
+from shequn.growth.fraud import Verdict
+from shequn.growth.models import rewards
+from shequn.growth.texts import say
+from shequn.platform.db import lock_workspace
+
+HOLDS_BUDGET = ("issued", "review", "paid")
+"""Statuses whose cost counts against the budget: a reward in review keeps its place."""
+
+
+@dataclass(frozen=True, slots=True)
+class Issued:
+    id: int
+    key: str
+    status: str
+    reward: Reward
+    member: str
+    channel: str
+
+
+def spent_fen(conn: Connection, workspace_id: int, campaign: str) -> int:
+    t = rewards
+    total = conn.execute(
+        select(func.coalesce(func.sum(t.c.cost_fen), 0)).where(
+            and_(
+                t.c.workspace_id == workspace_id,
+                t.c.campaign == campaign,
+                t.c.status.in_(HOLDS_BUDGET),
+            )
+        )
+    ).scalar_one()
+    return int(total)
+
+
+def _budget_allows(
+    conn: Connection, ws: WorkspaceInfo, campaign: str | None, cost: int, extra: int = 0
+) -> bool:
+    spec = campaign_of(ws.config, campaign)
+    if spec is None or spec.budget_fen is None or cost == 0 or campaign is None:
+        return True
+    return spent_fen(conn, ws.id, campaign) + extra + cost <= spec.budget_fen
+
+
+def insert_reward(
+    conn: Connection,
+    ws: WorkspaceInfo,
+    *,
+    key: str,
+    campaign: str | None,
+    channel: str,
+    member: str,
+    reward: Reward,
+    reason: str,
+    rule: str,
+    at: datetime,
+    caused_by: str | None = None,
+    subject: str | None = None,
+    review: bool = False,
+    fraud_score: int = 0,
+    fraud_reasons: Iterable[str] = (),
+    note: str | None = None,
+) -> Issued | None:
+    """Record a reward once per key; None when the key was already used.
+
+    The caller holds the workspace's writer lock. A reward the budget cannot pay is recorded
+    as rejected (so it is visible and never retried by a replay).
+    """
+    t = rewards
+    if conn.execute(select(t.c.id).where(and_(t.c.workspace_id == ws.id, t.c.key == key))).first():
+        return None
+    cost = reward.cost_fen
+    status = "review" if review else "issued"
+    if not _budget_allows(conn, ws, campaign, cost):
+        status, note = "rejected", "budget"
+    row_id = conn.execute(
+        t.insert().values(
+            workspace_id=ws.id,
+            key=key,
+            campaign=campaign,
+            channel=channel,
+            member_ext=member,
+            kind=reward.kind,
+            amount_fen=reward.amount_fen,
+            points=reward.points,
+            coupon=reward.coupon,
+            identity=reward.identity,
+            cost_fen=cost,
+            status=status,
+            reason=reason,
+            note=note,
+            subject=subject,
+            rule=rule,
+            caused_by=caused_by,
+            fraud_score=fraud_score,
+            fraud_reasons=list(fraud_reasons),
+            created_at=at,
+            decided_at=at if status != "review" else None,
+            decided_by="rule" if status != "review" else None,
+        )
+    ).inserted_primary_key
+    assert row_id is not None
+    return Issued(int(row_id[0]), key, status, reward, member, channel)
+
+
+@register_book
+class RewardBook(Book):
+    """Rules reach the ledger through this book; it writes at once (rewards are few)."""
+
+    def issue(self, ws: WorkspaceInfo, **kwargs: Any) -> Issued | None:
+        return insert_reward(self.conn, ws, **kwargs)
+
+    def for_subject(self, campaign: str | None, subject: str) -> list[Any]:
+        t = rewards
+        cond = [t.c.workspace_id == self.workspace_id, t.c.subject == subject]
+        if campaign is not None:
+            cond.append(t.c.campaign == campaign)
+        return list(self.conn.execute(select(t).where(and_(*cond))).mappings())
+
+    def reverse(self, reward_id: int, note: str, at: datetime) -> bool:
+        t = rewards
+        done = self.conn.execute(
+            update(t)
+            .where(and_(t.c.id == reward_id, t.c.status.in_(("issued", "review"))))
+            .values(status="reversed", note=note, decided_at=at, decided_by="rule")
+        ).rowcount
+        return bool(done)
+
+    def count_today(self, channel: str, member: str, reason: str, since: datetime) -> int:
+        t = rewards
+        return int(
+            self.conn.execute(
+                select(func.count()).where(
+                    and_(
+                        t.c.workspace_id == self.workspace_id,
+                        t.c.channel == channel,
+                        t.c.member_ext == member,
+                        t.c.reason == reason,
+                        t.c.created_at >= since,
+                        t.c.status.in_(HOLDS_BUDGET),
+                    )
+                )
+            ).scalar_one()
+        )
+
+
+# --- Staff decisions ------------------------------------------------------------------------
+
+
+def _reward_row(conn: Connection, ws: WorkspaceInfo, reward_id: int) -> Any:
+    row = (
+        conn.execute(
+            select(rewards).where(and_(rewards.c.workspace_id == ws.id, rewards.c.id == reward_id))
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"no reward {reward_id}")
+    return row
+
+
+def as_reward(row: Any) -> Reward:
+    return Reward(
+        kind=row["kind"],
+        amount_fen=row["amount_fen"],
+        points=row["points"],
+        coupon=row["coupon"],
+        identity=row["identity"],
+        value_fen=row["cost_fen"] if row["kind"] not in ("cash", "redpacket", "discount") else None,
+    )
+
+
+def do_review(
+    conn: Connection,
+    ws: WorkspaceInfo,
+    reward_id: int,
+    *,
+    approve: bool,
+    by: str,
+    at: datetime,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """Approve or reject a reward waiting for review. Approval respects the budget."""
+    lock_workspace(conn, ws.id)
+    row = _reward_row(conn, ws, reward_id)
+    if row["status"] != "review":
+        raise Conflict(f"reward {reward_id} is {row['status']}, not waiting for review")
+    status = "issued" if approve else "rejected"
+    if approve:
+        spent = spent_fen(conn, ws.id, row["campaign"]) if row["campaign"] else 0
+        spec = campaign_of(ws.config, row["campaign"])
+        # Its own cost is already counted in `spent` (review holds its place).
+        if spec is not None and spec.budget_fen is not None and spent > spec.budget_fen:
+            status, note = "rejected", "budget"
+    conn.execute(
+        update(rewards)
+        .where(rewards.c.id == reward_id)
+        .values(status=status, decided_at=at, decided_by=by, note=note or row["note"])
+    )
+    if status == "issued":
+        apply_effects(conn, ws, {**row, "status": status}, at)
+    return public_reward({**row, "status": status, "decided_by": by, "decided_at": at})
+
+
+def do_mark_paid(
+    conn: Connection, ws: WorkspaceInfo, reward_ids: Iterable[int], *, by: str, at: datetime
+) -> int:
+    """Record that issued cash / red-packet liabilities were paid out (outside Shequn)."""
+    t = rewards
+    return int(
+        conn.execute(
+            update(t)
+            .where(
+                and_(
+                    t.c.workspace_id == ws.id,
+                    t.c.id.in_(list(reward_ids)),
+                    t.c.status == "issued",
+                    t.c.kind.in_(("cash", "redpacket")),
+                )
+            )
+            .values(status="paid", decided_at=at, decided_by=by)
+        ).rowcount
+    )
+
+
+def apply_effects(
+    conn: Connection, ws: WorkspaceInfo, row: Any, at: datetime, points_book: Any = None
+) -> None:
+    """What an issued reward changes besides its ledger row: points, coupons.
+
+    Inside the engine, pass the run's own points book so the member's standing is changed in
+    one place; outside it, a book of its own is made and flushed here.
+    """
+    if row["kind"] == "points" and row["points"]:
+        from shequn.engagement.points import PointsBook
+
+        book = points_book or PointsBook(conn, ws.id)
+        levels = ws.config.levels
+        standing = book.standing(row["channel"], row["member_ext"], levels.level_for(0))
+        book.post(
+            standing,
+            delta=int(row["points"]),
+            kind="reward",
+            key=f"reward:{row['key']}",
+            reason=str(row["reason"]),
+            rule=str(row["rule"]),
+            at=at,
+            level_for=levels.level_for,
+            caused_by=row["caused_by"],
+        )
+        if points_book is None:
+            book.flush()
+    elif row["kind"] == "coupon" and row["coupon"]:
+        from shequn.commerce.coupons import issue_coupon
+
+        issue_coupon(
+            conn,
+            ws,
+            template=str(row["coupon"]),
+            channel=str(row["channel"]),
+            member=str(row["member_ext"]),
+            key=f"reward:{row['key']}",
+            reason="reward",
+            at=at,
+        )
+
+
+def public_reward(row: Any) -> dict[str, Any]:
+    def iso(v: Any) -> Any:
+        return v.isoformat().replace("+00:00", "Z") if isinstance(v, datetime) else v
+
+    return {
+        "id": row["id"],
+        "key": row["key"],
+        "campaign": row["campaign"],
+        "channel": row["channel"],
+        "member": row["member_ext"],
+        "kind": row["kind"],
+        "amount_fen": row["amount_fen"],
+        "points": row["points"],
+        "coupon": row["coupon"],
+        "identity": row["identity"],
+        "cost_fen": row["cost_fen"],
+        "status": row["status"],
+        "reason": row["reason"],
+        "note": row["note"],
+        "subject": row["subject"],
+        "rule": row["rule"],
+        "caused_by": row["caused_by"],
+        "fraud_score": row["fraud_score"],
+        "fraud_reasons": row["fraud_reasons"],
+        "created_at": iso(row["created_at"]),
+        "decided_at": iso(row["decided_at"]),
+        "decided_by": row["decided_by"],
+    }
+
+
+def list_rewards(
+    conn: Connection,
+    ws: WorkspaceInfo,
+    status: str | None = None,
+    campaign: str | None = None,
+) -> list[dict[str, Any]]:
+    t = rewards
+    stmt = select(t).where(t.c.workspace_id == ws.id)
+    if status is not None:
+        stmt = stmt.where(t.c.status == status)
+    if campaign is not None:
+        stmt = stmt.where(t.c.campaign == campaign)
+    return [public_reward(r) for r in conn.execute(stmt.order_by(t.c.id)).mappings()]
+
+
+def give(
+    ctx: Context,
+    *,
+    campaign: str | None,
+    channel: str,
+    member: str,
+    reward: Reward,
+    reason: str,
+    key: str,
+    group: str | None = None,
+    subject: str | None = None,
+    caused_by: str | None = None,
+    verdict: Verdict | None = None,
+    rate_limited: bool = False,
+    rule_name: str = "growth.rewards",
+) -> list[Decision]:
+    """Issue a reward once per key; a suspicious one waits for staff review."""
+    if reward.kind == "none":
+        return []
+    cfg = ctx.config.growth.validity
+    verdict = verdict or Verdict(0, ())
+    reasons = list(verdict.reasons) + (["rate_limit"] if rate_limited else [])
+    review = verdict.score >= cfg.review_score or rate_limited
+    issued = ctx.book(RewardBook).issue(
+        ctx.workspace,
+        key=key,
+        campaign=campaign,
+        channel=channel,
+        member=member,
+        reward=reward,
+        reason=reason,
+        rule=rule_name,
+        at=ctx.now,
+        caused_by=caused_by,
+        subject=subject,
+        review=review,
+        fraud_score=verdict.score,
+        fraud_reasons=reasons,
+    )
+    if issued is None:
+        return []
+    if issued.status == "issued":
+        from shequn.engagement.points import PointsBook
+
+        row = {
+            "kind": reward.kind,
+            "points": reward.points,
+            "coupon": reward.coupon,
+            "channel": channel,
+            "member_ext": member,
+            "key": key,
+            "reason": reason,
+            "rule": rule_name,
+            "caused_by": caused_by,
+        }
+        apply_effects(ctx.book(RewardBook).conn, ctx.workspace, row, ctx.now, ctx.book(PointsBook))
+        return []
+    if issued.status != "review":
+        return []
+    return [review_task(ctx.workspace.locale, issued, reason, verdict.score, reasons, group)]
+
+
+def review_task(
+    locale: str, issued: Issued, reason: str, score: int, reasons: list[str], group: str | None
+) -> Decision:
+    """The staff task that tells someone a reward waits for their review."""
+    text = say(
+        "reward.review_task",
+        locale,
+        member=issued.member,
+        reason=reason,
+        score=score,
+        reasons="、".join(say(f"fraud.{r}", locale) for r in reasons) or "-",
+    )
+    return Decision(
+        kind=ActionKind.STAFF_TASK,
+        reason=text,
+        group=group,
+        member=issued.member,
+        data={"reward": issued.id, "key": issued.key},
+        key=f"growth.review:{issued.key}",
+    )
+
+
+def give_now(
+    conn: Connection,
+    ws: WorkspaceInfo,
+    *,
+    at: datetime,
+    channel: str,
+    member: str,
+    reward: Reward,
+    reason: str,
+    key: str,
+    campaign: str | None,
+    rule: str,
+    group: str | None = None,
+    subject: str | None = None,
+    review: bool = False,
+) -> Issued | None:
+    """Issue a reward outside the engine (a helper's help, a gift, a vote's close).
+
+    The caller holds the workspace's writer lock; a reward for review gets its staff task.
+    """
+    if reward.kind == "none":
+        return None
+    issued = insert_reward(
+        conn,
+        ws,
+        key=key,
+        campaign=campaign,
+        channel=channel,
+        member=member,
+        reward=reward,
+        reason=reason,
+        rule=rule,
+        at=at,
+        subject=subject,
+        review=review,
+    )
+    if issued is None:
+        return None
+    if issued.status == "issued":
+        row = {
+            "kind": reward.kind,
+            "points": reward.points,
+            "coupon": reward.coupon,
+            "channel": channel,
+            "member_ext": member,
+            "key": key,
+            "reason": reason,
+            "rule": rule,
+            "caused_by": None,
+        }
+        apply_effects(conn, ws, row, at)
+    elif issued.status == "review":
+        writer = OutboxWriter(ws.id, ws.locale)
+        writer.add(
+            rule,
+            review_task(ws.locale, issued, reason, 0, [], group),
+            channel=channel,
+            caused_by=None,
+            cause_key=f"reward:{key}",
+            at=at,
+        )
+        writer.flush(conn)
+    return issued

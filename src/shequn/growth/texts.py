@@ -1,0 +1,84 @@
+"""Texts people read in growth, zh-CN first and English."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_TEXTS: dict[str, dict[str, str]] = {
+    "livecode.new_group_task": {
+        "zh-CN": "活码「{code}」的群已满：请按方案「{blueprint}」新建群「{name}」，"
+        "并上传它的进群二维码/链接（shequn livecode group-url {code} {group} URL）",
+        "en": "Live code {code} is full: please create group {name} from blueprint "
+        "{blueprint} and upload its join QR/link (shequn livecode group-url {code} {group} URL)",
+    },
+    "livecode.new_group_reason": {
+        "zh-CN": "活码群已满，新建下一个群",
+        "en": "live-code pool full: next group",
+    },
+    "livecode.page_title": {"zh-CN": "扫码进群", "en": "Join the group"},
+    "livecode.page_hint": {
+        "zh-CN": "长按识别二维码，加入「{name}」",
+        "en": "Scan or tap to join {name}",
+    },
+    "livecode.preparing": {
+        "zh-CN": "新群正在准备中，请稍后再扫",
+        "en": "A new group is being prepared; please scan again shortly",
+    },
+    "reward.reason.invite": {"zh-CN": "邀请好友入群", "en": "invited a friend"},
+    "reward.reason.milestone": {
+        "zh-CN": "好友里程碑：{on}",
+        "en": "friend's milestone: {on}",
+    },
+    "reward.reason.task": {
+        "zh-CN": "任务完成：邀请 {n} 位好友",
+        "en": "task done: {n} friends invited",
+    },
+    "reward.review_task": {
+        "zh-CN": "奖励待审核：{member} 的「{reason}」，风险分 {score}（{reasons}）",
+        "en": "Reward awaiting review: {member} for {reason}, fraud score {score} ({reasons})",
+    },
+    "reward.notice": {
+        "zh-CN": "@{nickname} 邀请成功，获得奖励：{what}",
+        "en": "@{nickname} invite counted, reward: {what}",
+    },
+    "fraud.same_device": {"zh-CN": "与邀请人同一设备", "en": "same device as the inviter"},
+    "fraud.same_network": {"zh-CN": "与邀请人同一网络", "en": "same network as the inviter"},
+    "fraud.burst": {"zh-CN": "邀请人短时间内集中拉人", "en": "join burst from one inviter"},
+    "fraud.ring": {"zh-CN": "互邀/环形邀请", "en": "invite ring"},
+    "fraud.instant_leavers": {
+        "zh-CN": "邀请人的好友多数秒退",
+        "en": "inviter's invitees mostly leave at once",
+    },
+    "fraud.look_alike": {"zh-CN": "昵称雷同", "en": "look-alike names"},
+    "fraud.left_early": {
+        "zh-CN": "邀请人曾有好友领奖后即退群",
+        "en": "inviter's invitees left right after a reward",
+    },
+    "fraud.rate_limit": {"zh-CN": "超出每日邀请奖励上限", "en": "over the daily invite limit"},
+    "invalid.not_new": {"zh-CN": "非新用户", "en": "not new to the workspace"},
+    "invalid.self": {"zh-CN": "自己邀请自己", "en": "invited themselves"},
+    "invalid.left": {"zh-CN": "考核期内退群", "en": "left during the hold"},
+    "invalid.not_qualified": {"zh-CN": "未完成指定动作", "en": "qualifying action not taken"},
+    "invalid.blacklisted": {"zh-CN": "黑名单用户", "en": "blacklisted"},
+    "reward.budget": {"zh-CN": "活动预算已用完", "en": "campaign budget exhausted"},
+    "reward.reversed_left": {
+        "zh-CN": "领奖后 {days} 天内退群，奖励撤回",
+        "en": "left within {days} days of the reward: reversed",
+    },
+    "cost.warning": {
+        "zh-CN": "奖励价值低（{value} 元）却要求参与者提供 {asks}：参与成本过高，请调整",
+        "en": "a low-value reward (¥{value}) asks participants for {asks}: "
+        "too costly for them, please reconsider",
+    },
+    "vote.claim": {
+        "zh-CN": "恭喜获得第 {rank} 名！请添加工作人员 {staff} 领取奖品",
+        "en": "You ranked #{rank}! Add staff account {staff} to claim your prize",
+    },
+    "report.title": {"zh-CN": "活动复盘", "en": "Campaign review"},
+    "poster.hint": {"zh-CN": "长按识别二维码 加入社群", "en": "Scan the code to join"},
+}
+
+
+def say(key: str, locale: str = "zh-CN", **values: Any) -> str:
+    texts = _TEXTS[key]
+    return texts.get(locale, texts["zh-CN"]).format(**values)

@@ -1,0 +1,54 @@
+"""Helpers shared by the growth and commerce tests."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import orjson
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from shequn.community.service import do_apply_config, do_create_token
+from shequn.engine.rules import WorkspaceInfo
+from shequn.exports import write_export
+from shequn.platform.db import transaction
+from shequn.settings import Settings
+
+
+def load_domains() -> None:
+    """Import the rules (with books, job handlers and configuration sections) and exports."""
+    import shequn.commerce.exports
+    import shequn.commerce.rules
+    import shequn.growth.exports
+    import shequn.growth.rules  # noqa: F401
+
+
+def app_with_domains(settings: Settings, engine: Engine) -> FastAPI:
+    from shequn.commerce.api import public as commerce_public
+    from shequn.commerce.api import router as commerce_router
+    from shequn.growth.api import public as growth_public
+    from shequn.growth.api import router as growth_router
+    from shequn.web.app import create_app
+
+    app = create_app(settings, engine)
+    for r in (growth_router, growth_public, commerce_router, commerce_public):
+        app.include_router(r)
+    return app
+
+
+def configure(engine: Engine, ws: WorkspaceInfo, document: dict[str, Any]) -> WorkspaceInfo:
+    with transaction(engine) as conn:
+        return do_apply_config(conn, ws.slug, document)
+
+
+def token(engine: Engine, ws: WorkspaceInfo) -> dict[str, str]:
+    with transaction(engine) as conn:
+        return {"Authorization": f"Bearer {do_create_token(conn, ws.slug)}"}
+
+
+def rows(engine: Engine, ws: WorkspaceInfo, kind: str) -> list[dict[str, Any]]:
+    buf = io.BytesIO()
+    with engine.connect() as conn:
+        write_export(conn, ws, kind, "jsonl", buf)
+    return [orjson.loads(x) for x in buf.getvalue().splitlines()]
