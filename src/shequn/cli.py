@@ -14,6 +14,7 @@ import yaml
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+from shequn.cli_support import WorkspaceOpt
 from shequn.community.config import ConfigRejected
 from shequn.community.service import Conflict, NotFound
 from shequn.events import BatchRejected
@@ -64,15 +65,6 @@ _mount_domains()
 err = Console(stderr=True)
 out = Console()
 
-WorkspaceOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--workspace",
-        "-w",
-        envvar="SHEQUN_WORKSPACE",
-        help="Workspace name (default: the only workspace, if there is just one).",
-    ),
-]
 
 T = TypeVar("T")
 

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from shequn.analytics.report import Report, cell, label
 from shequn.analytics.service import Options, check_period, run_report
+from shequn.cli_support import WorkspaceOpt
 
 report_app = typer.Typer(
     help="Reports 数据报表: funnel, retention, health, ROI, levels, persona, KOL …",
@@ -24,9 +25,6 @@ report_app = typer.Typer(
 )
 out = Console()
 
-WorkspaceOpt = Annotated[
-    str | None, typer.Option("--workspace", "-w", envvar="SHEQUN_WORKSPACE", help="Workspace.")
-]
 SinceOpt = Annotated[
     str | None, typer.Option(help="First day, YYYY-MM-DD in the workspace's time zone.")
 ]

@@ -15,10 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-WorkspaceOpt = Annotated[
-    str | None,
-    typer.Option("--workspace", "-w", envvar="SHEQUN_WORKSPACE", help="Workspace name."),
-]
+from shequn.cli_support import WorkspaceOpt, in_workspace
 
 order_app = typer.Typer(help="Orders and refunds.", no_args_is_help=True)
 coupon_app = typer.Typer(help="Coupons 优惠券.", no_args_is_help=True)
@@ -26,23 +23,6 @@ commission_app = typer.Typer(help="Distribution commissions 分销佣金.", no_a
 shop_app = typer.Typer(help="Shops that call the order webhook.", no_args_is_help=True)
 
 out = Console()
-
-
-def _run(workspace: str | None, fn: Any, write: bool = False) -> Any:
-    from shequn.cli import _engine, _workspace, guarded
-    from shequn.platform.db import transaction
-
-    engine = _engine()
-
-    def call() -> Any:
-        ws = _workspace(engine, workspace)
-        if write:
-            with transaction(engine) as conn:
-                return fn(conn, ws)
-        with engine.connect() as conn:
-            return fn(conn, ws)
-
-    return guarded(call)
 
 
 def _now() -> datetime:
@@ -82,7 +62,7 @@ def order_list(workspace: WorkspaceOpt = None) -> None:
     """Orders with their attribution, as JSON lines."""
     from shequn.commerce.orders import list_orders
 
-    for row in _run(workspace, list_orders):
+    for row in in_workspace(workspace, list_orders):
         sys.stdout.write(orjson.dumps(row).decode() + "\n")
 
 
@@ -98,7 +78,7 @@ def coupon_issue(
     from shequn.commerce.coupons import issue_coupon
 
     now = _now()
-    coupon = _run(
+    coupon = in_workspace(
         workspace,
         lambda conn, ws: issue_coupon(
             conn,
@@ -152,7 +132,7 @@ def coupon_stats_cmd(workspace: WorkspaceOpt = None) -> None:
     from shequn.commerce.coupons import coupon_stats
 
     table = Table("template", "issued", "redeemed", "expired", "redemption rate")
-    for s in _run(workspace, coupon_stats):
+    for s in in_workspace(workspace, coupon_stats):
         rate = "—" if s["redemption_rate"] is None else f"{s['redemption_rate']:.1%}"
         table.add_row(s["template"], str(s["issued"]), str(s["redeemed"]), str(s["expired"]), rate)
     out.print(table)
@@ -166,7 +146,7 @@ def commission_list(
     """Commissions as JSON lines."""
     from shequn.commerce.distribution import list_commissions
 
-    for row in _run(workspace, lambda conn, ws: list_commissions(conn, ws, status)):
+    for row in in_workspace(workspace, lambda conn, ws: list_commissions(conn, ws, status)):
         sys.stdout.write(orjson.dumps(row).decode() + "\n")
 
 
@@ -181,7 +161,7 @@ def commission_pay(
     """Record confirmed commissions as paid."""
     from shequn.commerce.distribution import do_pay
 
-    paid = _run(
+    paid = in_workspace(
         workspace, lambda conn, ws: do_pay(conn, ws, _now(), ids or None, promoter), write=True
     )
     sys.stdout.write(f"{paid}\n")
@@ -202,4 +182,4 @@ def shop_create(
         check_key(key, "shop")
         return do_create_shop(conn, ws, key, name, channel, _now())
 
-    sys.stdout.write(_run(workspace, make, write=True) + "\n")
+    sys.stdout.write(in_workspace(workspace, make, write=True) + "\n")

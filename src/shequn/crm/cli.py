@@ -16,15 +16,14 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
+from shequn.cli_support import WorkspaceOpt
+
 members_app = typer.Typer(
     help="Members 客户: profiles, tags, segments, import, export.", no_args_is_help=True
 )
 out = Console()
 err = Console(stderr=True)
 
-WorkspaceOpt = Annotated[
-    str | None, typer.Option("--workspace", "-w", envvar="SHEQUN_WORKSPACE", help="Workspace.")
-]
 ChannelOpt = Annotated[str, typer.Option(help="The members' channel (sandbox, wecom, telegram …).")]
 
 

@@ -18,10 +18,7 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-WorkspaceOpt = Annotated[
-    str | None,
-    typer.Option("--workspace", "-w", envvar="SHEQUN_WORKSPACE", help="Workspace name."),
-]
+from shequn.cli_support import WorkspaceOpt, in_workspace
 
 campaign_app = typer.Typer(help="Campaigns and their fission models.", no_args_is_help=True)
 report_app = typer.Typer(help="Reports.", no_args_is_help=True)
@@ -30,24 +27,6 @@ channel_app = typer.Typer(help="Acquisition channels with their cost.", no_args_
 reward_app = typer.Typer(help="The reward ledger and staff review.", no_args_is_help=True)
 
 out = Console()
-
-
-def _run(workspace: str | None, fn: Any, write: bool = False) -> Any:
-    """Run fn(conn, ws) with the command's engine and workspace, errors as one line."""
-    from shequn.cli import _engine, _workspace, guarded
-    from shequn.platform.db import transaction
-
-    engine = _engine()
-
-    def call() -> Any:
-        ws = _workspace(engine, workspace)
-        if write:
-            with transaction(engine) as conn:
-                return fn(conn, ws)
-        with engine.connect() as conn:
-            return fn(conn, ws)
-
-    return guarded(call)
 
 
 def _json(value: Any) -> None:
@@ -66,7 +45,7 @@ def campaign_list(workspace: WorkspaceOpt = None) -> None:
     """Campaigns with their model and participant-cost warnings."""
     from shequn.growth.campaigns import list_campaigns
 
-    listed = _run(workspace, lambda conn, ws: list_campaigns(ws))
+    listed = in_workspace(workspace, lambda conn, ws: list_campaigns(ws))
     table = Table("key", "model", "name", "reward value (¥)", "warnings")
     for c in listed:
         table.add_row(
@@ -105,7 +84,7 @@ def campaign_apply(
             described.append(one)
         return described
 
-    for c in _run(workspace, apply, write=True):
+    for c in in_workspace(workspace, apply, write=True):
         out.print(f"{c['key']}: {c['model']}")
         for w in c["warnings"]:
             out.print(f"  ! {w}", style="yellow")
@@ -116,7 +95,7 @@ def campaign_show(key: str, workspace: WorkspaceOpt = None) -> None:
     """One campaign as YAML."""
     from shequn.growth.campaigns import access_campaign
 
-    spec = _run(workspace, lambda conn, ws: access_campaign(ws, key))
+    spec = in_workspace(workspace, lambda conn, ws: access_campaign(ws, key))
     sys.stdout.write(
         yaml.safe_dump({key: spec.model_dump(mode="json", exclude_none=True)}, allow_unicode=True)
     )
@@ -140,7 +119,7 @@ def campaign_referrals(key: str, workspace: WorkspaceOpt = None) -> None:
     """The referral tree's layers, K-factor and leaderboard."""
     from shequn.growth.referrals import referral_graph
 
-    graph = _run(workspace, lambda conn, ws: referral_graph(conn, ws, key))
+    graph = in_workspace(workspace, lambda conn, ws: referral_graph(conn, ws, key))
     graph.pop("edges")
     _json(graph)
 
@@ -150,7 +129,9 @@ def campaign_close_vote(key: str, workspace: WorkspaceOpt = None) -> None:
     """Close a vote: prizes by rank, claimed by adding the staff account."""
     from shequn.growth.fission import do_close_vote
 
-    _json(_run(workspace, lambda conn, ws: do_close_vote(conn, ws, key, _now()), write=True))
+    _json(
+        in_workspace(workspace, lambda conn, ws: do_close_vote(conn, ws, key, _now()), write=True)
+    )
 
 
 # --- report --------------------------------------------------------------------------------
@@ -168,7 +149,7 @@ def report_campaign(
     """Campaign review 复盘: every figure, as a table (or JSON), optionally an HTML page."""
     from shequn.growth.review import render_html, review, table_rows
 
-    figures, locale = _run(workspace, lambda conn, ws: (review(conn, ws, key), ws.locale))
+    figures, locale = in_workspace(workspace, lambda conn, ws: (review(conn, ws, key), ws.locale))
     if json_:
         _json(figures)
     else:
@@ -207,7 +188,7 @@ def livecode_create(
     """Create a live code with a pool of groups; prints its public URL path."""
     from shequn.growth.livecode import do_create_code
 
-    made = _run(
+    made = in_workspace(
         workspace,
         lambda conn, ws: do_create_code(
             conn,
@@ -232,7 +213,7 @@ def livecode_list(workspace: WorkspaceOpt = None) -> None:
     """Live codes with their pools."""
     from shequn.growth.livecode import list_codes
 
-    _json(_run(workspace, list_codes))
+    _json(in_workspace(workspace, list_codes))
 
 
 @livecode_app.command("add-group")
@@ -245,7 +226,9 @@ def livecode_add_group(
     """Add a group at the end of a code's pool."""
     from shequn.growth.livecode import do_add_group
 
-    _run(workspace, lambda conn, ws: do_add_group(conn, ws, code, group, join_url=url), write=True)
+    in_workspace(
+        workspace, lambda conn, ws: do_add_group(conn, ws, code, group, join_url=url), write=True
+    )
 
 
 @livecode_app.command("group-url")
@@ -253,7 +236,9 @@ def livecode_group_url(code: str, group: str, url: str, workspace: WorkspaceOpt 
     """Set a pool group's join link (opens a group staff have just made)."""
     from shequn.growth.livecode import do_set_group_url
 
-    _run(workspace, lambda conn, ws: do_set_group_url(conn, ws, code, group, url), write=True)
+    in_workspace(
+        workspace, lambda conn, ws: do_set_group_url(conn, ws, code, group, url), write=True
+    )
 
 
 @livecode_app.command("stats")
@@ -262,7 +247,7 @@ def livecode_stats(workspace: WorkspaceOpt = None) -> None:
     from shequn.growth.livecode import code_stats
 
     table = Table("code", "source", "scans", "scanners", "joins", "new", "join rate")
-    for s in _run(workspace, code_stats):
+    for s in in_workspace(workspace, code_stats):
         rate = "—" if s["join_rate"] is None else f"{s['join_rate']:.1%}"
         table.add_row(
             s["code"],
@@ -285,7 +270,7 @@ def channel_set(
     from shequn.growth.livecode import do_upsert_channel
 
     _json(
-        _run(
+        in_workspace(
             workspace,
             lambda conn, ws: do_upsert_channel(conn, ws, key, name, kind, cost_fen),
             write=True,
@@ -298,7 +283,7 @@ def channel_list(workspace: WorkspaceOpt = None) -> None:
     """Channels with scans, joins, new members, cost and cost per new member."""
     from shequn.growth.livecode import channel_stats
 
-    _json(_run(workspace, channel_stats))
+    _json(in_workspace(workspace, channel_stats))
 
 
 # --- reward --------------------------------------------------------------------------------
@@ -315,7 +300,7 @@ def reward_list(
     """The reward ledger."""
     from shequn.growth.rewards import list_rewards
 
-    for row in _run(workspace, lambda conn, ws: list_rewards(conn, ws, status, campaign)):
+    for row in in_workspace(workspace, lambda conn, ws: list_rewards(conn, ws, status, campaign)):
         sys.stdout.write(orjson.dumps(row).decode() + "\n")
 
 
@@ -331,7 +316,7 @@ def reward_review(
     from shequn.growth.rewards import do_review
 
     _json(
-        _run(
+        in_workspace(
             workspace,
             lambda conn, ws: do_review(
                 conn, ws, reward_id, approve=approve, by=by, at=_now(), note=note
@@ -350,7 +335,7 @@ def reward_paid(
     """Record cash / red-packet rewards as paid (the money moves outside Shequn)."""
     from shequn.growth.rewards import do_mark_paid
 
-    done = _run(
+    done = in_workspace(
         workspace, lambda conn, ws: do_mark_paid(conn, ws, ids, by=by, at=_now()), write=True
     )
     out.print(f"{done}")

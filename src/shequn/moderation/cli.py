@@ -3,46 +3,20 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import orjson
 import typer
 from sqlalchemy import Connection
 
+from shequn.cli_support import WorkspaceOpt, in_workspace
 from shequn.engine.rules import WorkspaceInfo
 
 moderation_app = typer.Typer(
     help="Moderation 群风控: violations, ban list, spam samples, word lists.",
     no_args_is_help=True,
 )
-
-WorkspaceOpt = Annotated[
-    str | None,
-    typer.Option("--workspace", "-w", envvar="SHEQUN_WORKSPACE", help="Workspace name."),
-]
-
-
-T = TypeVar("T")
-
-
-def _run(fn: Callable[[Connection, WorkspaceInfo], T]) -> Callable[[str | None], T]:
-    """Run a service operation in one transaction, with the CLI's error handling."""
-    from shequn.cli import _engine, _workspace, guarded
-    from shequn.platform.db import transaction
-
-    def call(workspace: str | None) -> T:
-        engine = _engine()
-
-        def inner() -> T:
-            ws = _workspace(engine, workspace)
-            with transaction(engine) as conn:
-                return fn(conn, ws)
-
-        return guarded(inner)
-
-    return call
 
 
 def _print(value: object) -> None:
@@ -58,7 +32,11 @@ def revert(
     """Revert a false positive: restore the member, refund points, learn a clean sample."""
     from shequn.moderation.service import do_revert_violation
 
-    _print(_run(lambda conn, ws: do_revert_violation(conn, ws, violation, by))(workspace))
+    _print(
+        in_workspace(
+            workspace, lambda conn, ws: do_revert_violation(conn, ws, violation, by), write=True
+        )
+    )
 
 
 @moderation_app.command("spam")
@@ -71,7 +49,9 @@ def mark_spam(
     from shequn.moderation.service import do_add_sample
 
     label = "clean" if clean else "spam"
-    sample = _run(lambda conn, ws: do_add_sample(conn, ws, text, label, by="cli"))(workspace)
+    sample = in_workspace(
+        workspace, lambda conn, ws: do_add_sample(conn, ws, text, label, by="cli"), write=True
+    )
     _print({"id": sample, "label": label})
 
 
@@ -85,7 +65,9 @@ def ban(
     """Ban a member from every group of the workspace."""
     from shequn.moderation.service import do_ban
 
-    _run(lambda conn, ws: do_ban(conn, ws, channel, member, reason, "cli"))(workspace)
+    in_workspace(
+        workspace, lambda conn, ws: do_ban(conn, ws, channel, member, reason, "cli"), write=True
+    )
     _print({"banned": member})
 
 
@@ -98,7 +80,7 @@ def unban(
     """Lift a ban."""
     from shequn.moderation.service import do_lift_ban
 
-    _run(lambda conn, ws: do_lift_ban(conn, ws, channel, member))(workspace)
+    in_workspace(workspace, lambda conn, ws: do_lift_ban(conn, ws, channel, member), write=True)
     _print({"lifted": member})
 
 
@@ -114,7 +96,9 @@ def words_export(
     """Print a category's words (built-in and the workspace's own)."""
     from shequn.moderation.service import export_words
 
-    sys.stdout.write(_run(lambda conn, ws: export_words(ws, category))(workspace))
+    sys.stdout.write(
+        in_workspace(workspace, lambda conn, ws: export_words(ws, category))
+    )
 
 
 @words_app.command("import")
@@ -134,4 +118,4 @@ def words_import(
             raise UserError(f"{file}: {exc}") from exc
         return do_import_words(conn, ws, category, text)
 
-    _print({"added": _run(load)(workspace), "category": category})
+    _print({"added": in_workspace(workspace, load, write=True), "category": category})
