@@ -96,9 +96,7 @@ def words_export(
     """Print a category's words (built-in and the workspace's own)."""
     from shequn.moderation.service import export_words
 
-    sys.stdout.write(
-        in_workspace(workspace, lambda conn, ws: export_words(ws, category))
-    )
+    sys.stdout.write(in_workspace(workspace, lambda conn, ws: export_words(ws, category)))
 
 
 @words_app.command("import")
