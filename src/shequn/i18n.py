@@ -75,15 +75,30 @@ _TEXTS: dict[str, dict[str, str]] = {
 }
 
 
-def template(key: str, locale: str = "zh-CN") -> str:
-    """The raw text for key in locale (falling back to zh-CN), placeholders kept."""
-    texts = _TEXTS[key]
-    return texts.get(locale, texts["zh-CN"])
+class Texts:
+    """A domain's own table of texts people read: {key: {"zh-CN": …, "en": …}}.
+
+    Each domain keeps its texts beside its code; this is the one way they are looked up,
+    falling back to zh-CN, the language users read first.
+    """
+
+    def __init__(self, table: dict[str, dict[str, str]]) -> None:
+        self.table = table
+
+    def raw(self, key: str, locale: str = "zh-CN") -> str:
+        texts = self.table[key]
+        return texts.get(locale, texts["zh-CN"])
+
+    def __call__(self, key: str, locale: str = "zh-CN", **values: Any) -> str:
+        return self.raw(key, locale).format(**values)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.table
 
 
-def t(key: str, locale: str = "zh-CN", **values: Any) -> str:
-    """The text for key in locale, with values filled in."""
-    return template(key, locale).format(**values)
+t = Texts(_TEXTS)
+"""The core's texts: t(key, locale, **values)."""
+template = t.raw
 
 
 def fill(text: str, allowed: frozenset[str], **values: Any) -> str:

@@ -15,6 +15,7 @@ from shequn.engine.ingest import Run
 from shequn.engine.jobs import Job
 from shequn.engine.rules import Context, WorkspaceInfo, job_handler, rule
 from shequn.events import Event, MemberJoinedData
+from shequn.i18n import Texts
 from shequn.platform.db import lock_workspace
 
 DEADLINE_JOB = "engagement.threshold_deadline"
@@ -41,8 +42,7 @@ _TEXTS = {
 }
 
 
-def _say(key: str, locale: str, **values: Any) -> str:
-    return _TEXTS[key].get(locale, _TEXTS[key]["zh-CN"]).format(**values)
+_say = Texts(_TEXTS)
 
 
 def _slot(channel: str, group: str, member: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from shequn.i18n import Texts
 
 _TEXTS: dict[str, dict[str, str]] = {
     "livecode.new_group_task": {
@@ -79,6 +79,4 @@ _TEXTS: dict[str, dict[str, str]] = {
 }
 
 
-def say(key: str, locale: str = "zh-CN", **values: Any) -> str:
-    texts = _TEXTS[key]
-    return texts.get(locale, texts["zh-CN"]).format(**values)
+say = Texts(_TEXTS)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from shequn.i18n import Texts
 
 _TEXTS: dict[str, dict[str, str]] = {
     "warn": {
@@ -56,11 +56,9 @@ _TEXTS: dict[str, dict[str, str]] = {
 }
 
 
-def say(key: str, locale: str, **values: Any) -> str:
-    texts = _TEXTS[key]
-    return texts.get(locale, texts["zh-CN"]).format(**values)
+say = Texts(_TEXTS)
 
 
 def why(detector: str, value: str | None, locale: str) -> str:
     key = f"why.{detector}"
-    return say(key, locale, value=value or "") if key in _TEXTS else detector
+    return say(key, locale, value=value or "") if key in say else detector
