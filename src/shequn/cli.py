@@ -39,11 +39,13 @@ def _mount_domains() -> None:
     from shequn.analytics.cli import report_app
     from shequn.commerce import cli as commerce
     from shequn.crm.cli import members_app
+    from shequn.engagement.cli import points_app
     from shequn.growth import cli as growth
     from shequn.moderation.cli import moderation_app
 
     app.add_typer(moderation_app, name="moderation")
     app.add_typer(members_app, name="members")
+    app.add_typer(points_app, name="points")
     # One `report` command: the analytics figures and the campaign review.
     report_app.command("campaign")(growth.report_campaign)
     app.add_typer(report_app, name="report")

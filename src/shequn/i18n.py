@@ -49,6 +49,16 @@ _TEXTS: dict[str, dict[str, str]] = {
         "zh-CN": "签到（连续 {streak} 天）",
         "en": "check-in ({streak}-day streak)",
     },
+    "challenge.reason": {"zh-CN": "完成打卡挑战「{name}」", "en": "challenge {name} completed"},
+    "challenge.done": {
+        "zh-CN": "🎉 恭喜 @{nickname} 完成打卡挑战「{name}」！奖励 {points} 积分",
+        "en": "🎉 Well done @{nickname}: challenge {name} completed! +{points} points",
+    },
+    "challenge.task": {
+        "zh-CN": "成员 {member} 完成了打卡挑战「{name}」：请{task}",
+        "en": "{member} completed challenge {name}: please {task}",
+    },
+    "points.spend_reason": {"zh-CN": "积分兑换：{reason}", "en": "points spent: {reason}"},
     "points.message_reason": {"zh-CN": "发言积分", "en": "points for speaking"},
     "levels.up": {
         "zh-CN": "恭喜 @{nickname} 升级为「{level}」！累计积分 {earned}",

@@ -51,8 +51,27 @@ class PointsSection(Section):
     )
 
 
+class Challenge(Section):
+    """打卡挑战: check in `checkins` times within `within_days` days → a reward, once."""
+
+    name: str = Field(min_length=1, max_length=100)
+    checkins: int = Field(ge=1, le=366)
+    within_days: int = Field(ge=1, le=366)
+    reward_points: int = Field(default=0, ge=0, le=1_000_000)
+    staff_task: str | None = Field(
+        default=None, max_length=500, description="Also ask staff, e.g. 退还课程费用."
+    )
+
+    @model_validator(mode="after")
+    def _possible(self) -> Challenge:
+        if self.checkins > self.within_days:
+            raise ValueError("cannot check in more often than once a day")
+        return self
+
+
 class CheckinSection(Section):
     enabled: bool = True
+    challenges: list[Challenge] = Field(default_factory=list)
     keywords: list[str] = Field(
         default_factory=lambda: ["签到", "打卡"],
         min_length=1,

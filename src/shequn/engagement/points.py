@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection, and_, func, select
 
 from shequn.engagement.models import checkins, member_standing, points_ledger
 from shequn.engine.books import Book, register_book
@@ -150,6 +150,26 @@ class PointsBook(Book):
                 "caused_by": caused_by,
             }
         )
+
+    def checkins_since(self, channel: str, member: str, since: date) -> int:
+        """Check-ins of a member on or after a local day, this transaction's included."""
+        t = checkins
+        stored = self.conn.execute(
+            select(func.count()).where(
+                and_(
+                    t.c.workspace_id == self.workspace_id,
+                    t.c.channel == channel,
+                    t.c.member_ext == member,
+                    t.c.day >= since,
+                )
+            )
+        ).scalar_one()
+        pending = sum(
+            1
+            for r in self.checkin_rows
+            if r["channel"] == channel and r["member_ext"] == member and r["day"] >= since
+        )
+        return int(stored) + pending
 
     def entry_delta(self, key: str) -> int | None:
         """The delta of a stored ledger entry, by its key."""

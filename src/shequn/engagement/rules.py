@@ -166,7 +166,7 @@ def check_in(event: Event, ctx: Context) -> Iterable[Decision]:
         caused_by=event.id,
         group=event.group,
     )
-    decisions: list[Decision] = []
+    decisions: list[Decision] = _challenges(ctx, event, cfg, book, standing, day)
     if cfg.reply:
         text = fill(
             cfg.reply_template or template("checkin.reply", locale),
@@ -187,6 +187,62 @@ def check_in(event: Event, ctx: Context) -> Iterable[Decision]:
             )
         )
     return decisions + _level_up(ctx, event, change)
+
+
+def _challenges(
+    ctx: Context, event: Event, cfg: Any, book: PointsBook, standing: Any, day: Any
+) -> list[Decision]:
+    """Challenges this check-in completes: points, a message, and a task for staff."""
+    decisions: list[Decision] = []
+    assert event.member is not None
+    locale = ctx.workspace.locale
+    levels = ctx.config.levels
+    for challenge in cfg.challenges:
+        since = day - timedelta(days=challenge.within_days - 1)
+        if book.checkins_since(event.channel, event.member, since) < challenge.checkins:
+            continue
+        key = f"challenge:{challenge.name}:{event.channel}:{event.member}"
+        change = book.post(
+            standing,
+            delta=challenge.reward_points,
+            kind="challenge",
+            key=key,
+            reason=t("challenge.reason", locale, name=challenge.name),
+            rule="engagement.checkin",
+            at=event.at,
+            level_for=levels.level_for,
+            caused_by=event.id,
+            group=event.group,
+        )
+        if change is None and challenge.reward_points:
+            continue  # completed before: one reward per member per challenge
+        nickname = _nickname(ctx, event)
+        decisions.append(
+            Decision(
+                ActionKind.MESSAGE_SEND,
+                t("challenge.reason", locale, name=challenge.name),
+                group=event.group,
+                member=event.member,
+                data={
+                    "text": t("challenge.done", locale, nickname=nickname, name=challenge.name,
+                              points=challenge.reward_points),
+                    "mentions": [event.member],
+                },
+                key=f"{key}:message",
+            )
+        )  # fmt: skip
+        if challenge.staff_task:
+            decisions.append(
+                Decision(
+                    ActionKind.STAFF_TASK,
+                    t("challenge.task", locale, member=event.member, name=challenge.name,
+                      task=challenge.staff_task),
+                    group=event.group,
+                    member=event.member,
+                    key=f"{key}:task",
+                )
+            )  # fmt: skip
+    return decisions
 
 
 @rule("engagement", "message_points", on=["message.posted"])

@@ -73,6 +73,7 @@ class ModerationBook(Book):
         self._joins: dict[tuple[str, str], list[tuple[datetime, str]]] = {}
         self._first_at: datetime | None = None
         self.violation_rows: list[dict[str, Any]] = []
+        self.judged: set[str] = set()  # events already found in violation
         self.ban_rows: list[dict[str, Any]] = []
 
     def preload(self, events: Sequence[Event]) -> None:
@@ -203,6 +204,7 @@ class ModerationBook(Book):
 
     def record(self, row: dict[str, Any]) -> None:
         self.violation_rows.append(row)
+        self.judged.add(row["caused_by"])
         if row["mode"] == "enforce":
             key = (row["channel"], row["member_ext"])
             self._offences[key] = self._offences.get(key, 0) + 1

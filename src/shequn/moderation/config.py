@@ -78,6 +78,13 @@ class ModerationSection(Section):
         default=True, description="Flag suspicious newcomers (ad nicknames, join bursts)."
     )
     reports: ReportsSection = Field(default_factory=ReportsSection)
+    newcomer_hours: int = Field(
+        default=24, ge=0, le=720, description="Newcomers may not post links or media this long."
+    )
+    newcomer_blocked: list[str] = Field(
+        default_factory=lambda: ["link", "card", "miniprogram", "image", "video", "file"],
+        description="Message kinds held back from newcomers (0 hours: off).",
+    )
     join_burst: int = Field(
         default=3, ge=2, le=100, description="Groups joined within 10 minutes to be flagged."
     )

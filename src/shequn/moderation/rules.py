@@ -207,6 +207,43 @@ def _finding_json(f: Finding) -> dict[str, Any]:
     }
 
 
+@rule("moderation", "newcomers", on=["message.posted"])
+def hold_newcomer_media(event: Event, ctx: Context) -> Iterable[Decision]:
+    """Links and media from a member in their first hours are taken down with a kind word."""
+    cfg = ctx.settings(event.channel, event.group).moderation
+    assert isinstance(event.data, MessagePostedData)
+    if not cfg.enabled or not cfg.newcomer_hours or event.data.kind not in cfg.newcomer_blocked:
+        return ()
+    if is_exempt(ctx, event) or event.id in ctx.book(ModerationBook).judged:
+        return ()  # exempt, or already handled as a violation
+    ms = ctx.state.membership(event.channel, event.group or "", event.member or "")
+    joined = ms.joined_at if ms is not None else None
+    if joined is None or event.at - joined >= timedelta(hours=cfg.newcomer_hours):
+        return ()
+    locale = ctx.workspace.locale
+    nickname = (ms.nickname if ms else None) or event.member
+    reason = say("newcomer_media.reason", locale, hours=cfg.newcomer_hours, kind=event.data.kind)
+    return [
+        Decision(
+            ActionKind.MESSAGE_DELETE,
+            reason,
+            group=event.group,
+            member=event.member,
+            data={"message_id": event.data.message_id},
+        ),
+        Decision(
+            ActionKind.MESSAGE_SEND,
+            reason,
+            group=event.group,
+            member=event.member,
+            data={
+                "text": say("newcomer_media", locale, nickname=nickname, hours=cfg.newcomer_hours),
+                "mentions": [event.member],
+            },
+        ),
+    ]
+
+
 @rule("moderation", "banlist", on=["member.joined"])
 def enforce_ban_list(event: Event, ctx: Context) -> Iterable[Decision]:
     """A member on the workspace's ban list is removed from any group they join."""

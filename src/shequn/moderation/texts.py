@@ -34,6 +34,17 @@ _TEXTS: dict[str, dict[str, str]] = {
         "zh-CN": "@{member} 你的消息被多名群友举报，已撤回。请遵守群规。",
         "en": "@{member} your message was reported by several members and removed.",
     },
+    "newcomer_media": {
+        "zh-CN": (
+            "@{nickname} 新成员入群 {hours} 小时内暂不能发送链接、图片或文件，请先文字交流哦～"
+        ),
+        "en": "@{nickname} newcomers cannot post links, images or files in their first "
+        "{hours} hours; please use text for now.",
+    },
+    "newcomer_media.reason": {
+        "zh-CN": "新成员 {hours} 小时内发送了{kind}",
+        "en": "a {kind} from a newcomer within {hours} hours",
+    },
     "banned": {"zh-CN": "黑名单成员再次入群", "en": "a banned member joined again"},
     "suspicious": {
         "zh-CN": "可疑新成员 {member} 加入群「{group}」：{why}，请核实",

@@ -65,6 +65,7 @@ def create_app(
     from shequn.commerce.api import router as commerce_router
     from shequn.community.api import router as community_router
     from shequn.crm.api import router as crm_router
+    from shequn.engagement.api import router as engagement_router
     from shequn.engine.api import router as engine_router
     from shequn.growth.api import public as growth_public
     from shequn.growth.api import router as growth_router
@@ -74,6 +75,7 @@ def create_app(
     app.include_router(engine_router)
     app.include_router(sandbox_router)
     app.include_router(moderation_router)
+    app.include_router(engagement_router)
     app.include_router(crm_router)
     app.include_router(analytics_router)
     app.include_router(growth_router)
