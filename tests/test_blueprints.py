@@ -93,3 +93,26 @@ def test_per_group_errors_are_reported_with_their_path(
         "blueprints.x.settings.checkin.points",
         "groups.overrides.g-1.settings.welcome.window_seconds",
     }
+
+
+def test_blueprints_over_http_with_the_fit_check(
+    engine: Engine, workspace: WorkspaceInfo, settings
+) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from shequn.community.service import do_create_token
+    from shequn.web.app import create_app
+
+    with transaction(engine) as conn:
+        do_apply_config(conn, workspace.slug, {**CONFIG, "blueprints": {
+            **CONFIG["blueprints"], "闲聊": {"type": "friends"}}})  # fmt: skip
+        token = do_create_token(conn, workspace.slug)
+    with TestClient(create_app(settings, engine)) as client:
+        r = client.get(
+            f"/api/v1/workspaces/{workspace.slug}/blueprints",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    assert r.status_code == 200
+    plans = {p["name"]: p for p in r.json()}
+    assert plans["烘焙会员"]["fits"] is True and plans["闲聊"]["fits"] is False
+    assert plans["烘焙会员"]["rules_text"].startswith("【主题】烘焙交流")

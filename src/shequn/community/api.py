@@ -85,3 +85,18 @@ def decide_admission(
             member=body.member,
             approve=body.approve,
         )
+
+
+@router.get("/blueprints", summary="Blueprints with their rules text and the fit check")
+def list_blueprints(workspace: Workspace) -> list[dict[str, Any]]:
+    """Each blueprint as configured, with its four-part rules as members see them and
+    whether the business fits community selling (high margin, frequency or decision cost)."""
+    return [
+        {
+            "name": name,
+            **plan.model_dump(mode="json"),
+            "rules_text": plan.rules.text(),
+            "fits": plan.fit.fits,
+        }
+        for name, plan in sorted(workspace.config.blueprints.items())
+    ]
