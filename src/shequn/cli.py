@@ -342,7 +342,9 @@ def export(
     kind: Annotated[
         str,
         typer.Argument(
-            help="members, memberships, groups, actions, events, points, checkins or levels."
+            help="members, memberships, groups, actions, events, points, checkins, levels, "
+            "violations, banlist, profiles, member_tags, orders, coupons, commissions, "
+            "rewards, referrals, scans … (an unknown kind lists them all)."
         ),
     ],
     workspace: WorkspaceOpt = None,

@@ -65,6 +65,11 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "Congratulations @{nickname}, you are now {level}! {earned} points earned",
     },
     "levels.reason": {"zh-CN": "等级提升：{level}", "en": "level up: {level}"},
+    "job.failed": {
+        "zh-CN": "定时任务 {kind} 执行失败，已暂停：{error}。请检查配置。",
+        "en": "Scheduled work {kind} failed and was set aside: {error}. Please check the "
+        "configuration.",
+    },
     "cli.error": {"zh-CN": "错误", "en": "error"},
     "cli.nothing_stored": {"zh-CN": "未存储任何数据：{detail}", "en": "nothing stored: {detail}"},
     "cli.config_rejected": {

@@ -287,3 +287,31 @@ def test_jobs_and_events_are_stored(engine: Engine, workspace: WorkspaceInfo) ->
             select(jobs.c.kind, jobs.c.status).where(jobs.c.workspace_id == workspace.id)
         ).all()
     assert ("engagement.welcome", "pending") in [tuple(j) for j in found]
+
+
+def test_a_failing_job_is_set_aside_and_ingest_goes_on(
+    engine: Engine, workspace: WorkspaceInfo
+) -> None:
+    from shequn.engine.rules import job_handler
+
+    @job_handler("test", "broken", kind="test.broken")
+    def broken(job, ctx):  # type: ignore[no-untyped-def]
+        raise LookupError("no coupon template 'gone'")
+
+    from shequn.engine.ingest import Run
+
+    with transaction(engine) as conn:
+        run = Run(conn, workspace)
+        run.jobs.schedule("test.broken", "broken:1", T0 + minutes(1), {"group": "g-1"}, None)
+        run.flush()
+    report = do_ingest_events(engine, workspace, [posted("u-1", "hi", at=T0 + minutes(2))])
+    assert report.accepted == 1
+    with engine.connect() as conn:
+        status, payload = conn.execute(
+            select(jobs.c.status, jobs.c.payload).where(
+                jobs.c.workspace_id == workspace.id, jobs.c.kind == "test.broken"
+            )
+        ).one()
+    assert status == "failed" and "no coupon template" in payload["error"]
+    task = next(a for a in export(engine, workspace, "actions") if a["rule"] == "test.broken")
+    assert task["kind"] == "staff.task" and "test.broken" in task["reason"]

@@ -175,7 +175,7 @@ def post_redeem(
     return after
 
 
-@router.get("/memberships", summary="Paid memberships")
+@router.get("/paid-memberships", summary="Paid memberships")
 def get_memberships(
     workspace: Workspace, engine: EngineDep, member: str | None = None
 ) -> list[dict[str, Any]]:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine, and_, select
 
+from shequn.actions import ActionKind, Decision
 from shequn.engine.books import Books
-from shequn.engine.jobs import JobBook
+from shequn.engine.jobs import Job, JobBook
 from shequn.engine.models import events as events_table
 from shequn.engine.outbox import DecidedAction, OutboxWriter
 from shequn.engine.projector import project
@@ -22,6 +24,7 @@ from shequn.engine.rules import (
 )
 from shequn.engine.state import BatchState
 from shequn.events import Event, MemberJoinedData
+from shequn.i18n import t
 from shequn.platform.db import (
     chunks,
     db_datetime,
@@ -31,6 +34,7 @@ from shequn.platform.db import (
 )
 
 DEFAULT_BATCH = 5000
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -139,7 +143,14 @@ class Run:
             )
             if handler is not None:
                 channel = str(job.payload.get("channel", "sandbox"))
-                for decision in handler.fn(job, ctx):
+                try:
+                    decisions = list(handler.fn(job, ctx))
+                except Exception as exc:
+                    # A job that cannot run must not block the workspace's ingest forever:
+                    # it is set aside as failed, with the reason, and staff are told.
+                    self._job_failed(job, handler.qualname, exc, channel)
+                    decisions = []
+                for decision in decisions:
                     self.outbox.add(
                         handler.qualname,
                         decision,
@@ -150,6 +161,24 @@ class Run:
                     )
             count += 1
         return count
+
+    def _job_failed(self, job: Job, rule: str, exc: Exception, channel: str) -> None:
+        log.warning("job %s (%s) failed: %s", job.key, job.kind, exc)
+        job.status = "failed"
+        job.payload = {**job.payload, "error": f"{type(exc).__name__}: {exc}"[:500]}
+        self.outbox.add(
+            rule,
+            Decision(
+                ActionKind.STAFF_TASK,
+                t("job.failed", self.workspace.locale, kind=job.kind, error=exc),
+                group=job.payload.get("group"),
+                member=job.payload.get("member"),
+            ),
+            channel=channel,
+            caused_by=job.payload.get("caused_by"),
+            cause_key=f"job-failed:{job.key}",
+            at=job.due_at,
+        )
 
     def apply(self, ev: Event) -> None:
         self.run_jobs_until(ev.at)

@@ -118,7 +118,8 @@ class JobBook:
         return None
 
     def finish(self, job: Job, at: datetime) -> None:
-        job.status = "done"
+        if job.status == "pending":
+            job.status = "done"
         job.done_at = at
         job.dirty = True
         if self._by_slot.get(job.slot) is job:
