@@ -94,8 +94,10 @@ def guarded(fn: Callable[[], T]) -> T:
         _fail(_say("cli.nothing_stored", detail=exc), [str(e) for e in exc.errors[:50]])
     except ConfigRejected as exc:
         _fail(_say("cli.config_rejected", count=len(exc.errors)), [str(e) for e in exc.errors])
-    except (NotFound, Conflict, UserError, ValueError, FileNotFoundError) as exc:
+    except (NotFound, Conflict, UserError, ValueError) as exc:
         _fail(str(exc))
+    except OSError as exc:
+        _fail(f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc))
     raise AssertionError("unreachable")
 
 
@@ -363,11 +365,33 @@ def export(
         _fail("xlsx is binary: give --output FILE")
     with engine.connect() as conn:
         if output is not None:
-            with output.open("wb") as fh:
-                write_export(conn, ws, kind, format_, fh)
+            guarded(lambda: _export_to_file(conn, ws, kind, format_, output))
         else:
             write_export(conn, ws, kind, format_, sys.stdout.buffer)
             sys.stdout.buffer.flush()
+
+
+def _export_to_file(conn: Any, ws: Any, kind: str, fmt: str, output: Path) -> None:
+    """Write to a temporary file beside the target, then rename: never half a file."""
+    import os
+    import tempfile
+
+    from shequn.exports import write_export
+
+    try:
+        fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".part")
+    except OSError as exc:
+        raise UserError(f"{output}: {exc.strerror}") from exc
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write_export(conn, ws, kind, fmt, fh)
+        os.replace(tmp, output)
+    except OSError as exc:
+        os.unlink(tmp)
+        raise UserError(f"{output}: {exc.strerror}") from exc
+    except BaseException:
+        os.unlink(tmp)
+        raise
 
 
 @app.command()

@@ -37,6 +37,12 @@ EXPORTS: dict[str, ExportKind] = {}
 # Domains whose exports module registers more kinds on import.
 EXPORT_MODULES = (
     "shequn.engagement.exports",
+    "shequn.engagement.sop",
+    "shequn.engagement.activities",
+    "shequn.engagement.health",
+    "shequn.engagement.kol",
+    "shequn.engagement.elimination",
+    "shequn.engagement.flash",
     "shequn.moderation.exports",
     "shequn.crm.exports",
     "shequn.growth.exports",
@@ -194,10 +200,34 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_FORMULA_START = ("=", "+", "-", "@")
+
+
 def _cell(value: Any) -> Any:
     if isinstance(value, dict | list):
         return orjson.dumps(value).decode()
     return value
+
+
+def _csv_cell(value: Any) -> Any:
+    """A member's text never becomes a spreadsheet formula when the CSV is opened."""
+    value = _cell(value)
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _xlsx_cell(sheet: Any, value: Any) -> Any:
+    """Text stays text (never a formula), without the control characters xlsx forbids."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    value = _cell(value)
+    if not isinstance(value, str):
+        return value
+    cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
+    cell.data_type = "s"
+    return cell
 
 
 def load_export_modules() -> None:
@@ -228,7 +258,7 @@ def write_export(conn: Connection, ws: WorkspaceInfo, kind: str, fmt: str, out: 
         writer = csv.DictWriter(text, fieldnames=list(export.columns))
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: _cell(v) for k, v in row.items()})
+            writer.writerow({k: _csv_cell(v) for k, v in row.items()})
             count += 1
         text.detach()
     else:
@@ -238,7 +268,7 @@ def write_export(conn: Connection, ws: WorkspaceInfo, kind: str, fmt: str, out: 
         sheet = book.create_sheet(kind)
         sheet.append(list(export.columns))
         for row in rows:
-            sheet.append([_cell(row.get(c)) for c in export.columns])
+            sheet.append([_xlsx_cell(sheet, row.get(c)) for c in export.columns])
             count += 1
         book.save(out)
     return count

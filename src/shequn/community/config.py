@@ -47,8 +47,11 @@ class WorkspaceSection(Section):
 
 
 GROUP_SCOPED = frozenset(
-    {"welcome", "moderation", "checkin", "keywords", "milestones", "intro", "cleanup"}
-)
+    {
+        "welcome", "moderation", "checkin", "keywords", "milestones", "intro", "cleanup",
+        "sop", "health", "elimination", "flash",
+    }
+)  # fmt: skip
 """Sections a blueprint or a single group may set differently from the workspace."""
 
 

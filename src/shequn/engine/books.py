@@ -16,6 +16,9 @@ from shequn.events import Event
 
 
 class Book:
+    log_before: int = 0
+    """The log's last sequence number before this batch: what came before it, exactly."""
+
     def __init__(self, conn: Connection, workspace_id: int) -> None:
         self.conn = conn
         self.workspace_id = workspace_id
@@ -46,8 +49,9 @@ class Books:
         assert isinstance(book, cls)
         return book
 
-    def preload(self, events: Sequence[Event]) -> None:
+    def preload(self, events: Sequence[Event], log_before: int = 0) -> None:
         for book in self._books.values():
+            book.log_before = log_before
             book.preload(events)
 
     def flush(self) -> None:

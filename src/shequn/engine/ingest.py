@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, and_, select
+from sqlalchemy import Connection, Engine, and_, func, select
 
 from shequn.actions import ActionKind, Decision
 from shequn.engine.books import Books
@@ -213,10 +213,12 @@ def ingest_batch(
     result = IngestResult(accepted=len(fresh), duplicates=len(batch) - len(fresh))
     if not fresh:
         return result
+    # Everything already in the log comes before this batch (the workspace is locked).
+    log_before = conn.execute(select(func.max(events_table.c.seq))).scalar() or 0
     _append(conn, workspace.id, fresh)
     run = Run(conn, workspace)
     _preload(run.state, fresh)
-    run.books.preload(fresh)
+    run.books.preload(fresh, log_before)
     run.jobs.load_due(max(ev.at for ev in fresh))
     for ev in fresh:
         run.apply(ev)

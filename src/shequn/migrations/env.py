@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 
 from shequn.platform.schema import all_tables
 
@@ -15,6 +15,10 @@ def run_migrations() -> None:
     assert url is not None
     engine = create_engine(url)
     with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            # Several processes may start at once: one migrates, the others wait for it.
+            connection.execute(text("SELECT pg_advisory_lock(8260301)"))
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=target_metadata,

@@ -135,7 +135,9 @@ class ModerationBook(Book):
             .where(t.c.workspace_id == self.workspace_id)
             .where(t.c.type.in_(("message.posted", "member.joined")))
             .where(t.c.at >= self._first_at - window)
-            .where(t.c.at < self._first_at)
+            .where(t.c.at <= self._first_at)
+            # What the log held before this batch, whatever the batch size was.
+            .where(t.c.seq <= self.log_before)
             .order_by(t.c.at, t.c.seq)
         )
         for etype, channel, group, member, at, data in rows:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 from shequn.settings import Settings, get_settings
 
@@ -21,11 +26,42 @@ def alembic_config(settings: Settings | None = None) -> Config:
 
 
 def upgrade(settings: Settings | None = None) -> None:
+    """Bring the database to the newest schema; safe when several commands start at once."""
     settings = settings or get_settings()
+    cfg = alembic_config(settings)
     path = settings.sqlite_path()
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    command.upgrade(alembic_config(settings), "head")
+    if path is None:
+        command.upgrade(cfg, "head")  # migrations/env.py serialises on PostgreSQL
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Every command on the embedded setup migrates on start: one at a time, and not at all
+    # when the file is already current (most starts).
+    with _locked(path.with_name(path.name + ".migrate.lock")):
+        if _sqlite_revision(path) != ScriptDirectory.from_config(cfg).get_current_head():
+            command.upgrade(cfg, "head")
+
+
+@contextmanager
+def _locked(lock_path: Path) -> Iterator[None]:
+    with lock_path.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _sqlite_revision(path: Path) -> str | None:
+    if not path.exists():
+        return None
+    conn = sqlite3.connect(path)
+    try:
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.OperationalError:
+        return None  # no schema yet
+    finally:
+        conn.close()
+    return None if row is None else str(row[0])
 
 
 def check(settings: Settings | None = None) -> None:

@@ -1,0 +1,406 @@
+"""Group SOPs 群SOP: content from the library posted on a calendar (days of the week or dates at
+a local time, to all groups or some) and along each newcomer's first days (day 0, 1, 3, 7 …),
+never inside quiet hours. A channel that cannot post gets a staff task from the outbox.
+
+A calendar schedule is a chain of jobs: the first is armed by a rule when the workspace has
+traffic, and each occurrence schedules the next. A schedule whose timing changes gets a new
+chain (its slot carries a fingerprint); the old one finds itself stale and stops.
+
+Calendars are the workspace's; a blueprint or a group (`groups.overrides.<g>.settings.sop`)
+may switch SOPs off, set its own quiet hours, library and journeys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import Field, model_validator
+from sqlalchemy import Connection
+
+from shequn.actions import ActionKind, Decision
+from shequn.community.config import Section, register_section
+from shequn.engagement.content import ContentItem, Theme, render
+from shequn.engagement.robot import (
+    Calendar,
+    LocalTime,
+    QuietHours,
+    at_local,
+    first_in_run,
+    group_section,
+    is_exempt,
+    live_groups,
+    section,
+)
+from shequn.engine.jobs import Job
+from shequn.engine.rules import Context, WorkspaceInfo, job_handler, rule
+from shequn.events import Event
+from shequn.exports import register_export
+from shequn.i18n import Texts
+
+CALENDAR_JOB = "engagement.sop.calendar"
+SEND_JOB = "engagement.sop.send"
+JOURNEY_JOB = "engagement.sop.journey"
+NAME = r"^[A-Za-z0-9_.-]+$"
+
+_TEXTS: dict[str, dict[str, str]] = {
+    "calendar.reason": {
+        "zh-CN": "群SOP「{name}」定时推送（{theme}）",
+        "en": "SOP {name}: scheduled post ({theme})",
+    },
+    "journey.reason": {
+        "zh-CN": "群SOP「{name}」入群第 {day} 天推送",
+        "en": "SOP {name}: day {day} after joining",
+    },
+}
+_say = Texts(_TEXTS)
+
+
+class CalendarSchedule(Calendar):
+    """Post library content on a calendar, to every live group or to the ones named."""
+
+    name: str = Field(min_length=1, max_length=64, pattern=NAME)
+    enabled: bool = True
+    content: list[str] = Field(
+        default_factory=list, description="Item ids, posted in turn, one per occurrence."
+    )
+    theme: Theme | None = Field(default=None, description="Or: the items of a theme, in turn.")
+    groups: list[str] = Field(default_factory=list, description="Only these groups (or all).")
+    blueprints: list[str] = Field(
+        default_factory=list, description="Only groups made from these blueprints."
+    )
+
+    @model_validator(mode="after")
+    def _has_content(self) -> CalendarSchedule:
+        if not self.content and self.theme is None:
+            raise ValueError("name content items or a theme")
+        return self
+
+
+class JourneyStep(Section):
+    day: int = Field(ge=0, le=365, description="Days after joining (0: the join day).")
+    time: LocalTime | None = Field(
+        default=None, description="Local time on that day; none: the time of the join."
+    )
+    delay_minutes: int = Field(default=0, ge=0, le=1440, description="Added when no time.")
+    content: str = Field(min_length=1, max_length=64)
+
+
+class Journey(Section):
+    """Content for each newcomer along their first days, @mentioning them in the group."""
+
+    name: str = Field(min_length=1, max_length=64, pattern=NAME)
+    enabled: bool = True
+    steps: list[JourneyStep] = Field(min_length=1)
+    groups: list[str] = Field(default_factory=list)
+    blueprints: list[str] = Field(default_factory=list)
+
+
+class SopSection(Section):
+    enabled: bool = True
+    library: list[ContentItem] = Field(default_factory=list, description="The content library.")
+    quiet_hours: QuietHours = Field(
+        default_factory=QuietHours, description="No posts inside; they wait for the end."
+    )
+    calendar: list[CalendarSchedule] = Field(default_factory=list)
+    journeys: list[Journey] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SopSection:
+        ids = [item.id for item in self.library]
+        if len(ids) != len(set(ids)):
+            raise ValueError("library item ids must be unique")
+        for kind, names in (
+            ("calendar", [s.name for s in self.calendar]),
+            ("journeys", [j.name for j in self.journeys]),
+        ):
+            if len(names) != len(set(names)):
+                raise ValueError(f"{kind} names must be unique")
+        known = set(ids)
+        for s in self.calendar:
+            missing = [c for c in s.content if c not in known]
+            if missing:
+                raise ValueError(f"calendar {s.name}: unknown content {missing}")
+            if s.theme is not None and not self.themed(s.theme):
+                raise ValueError(f"calendar {s.name}: no library item has theme {s.theme}")
+        for j in self.journeys:
+            missing = [st.content for st in j.steps if st.content not in known]
+            if missing:
+                raise ValueError(f"journey {j.name}: unknown content {missing}")
+        return self
+
+    def item(self, item_id: str) -> ContentItem | None:
+        return next((i for i in self.library if i.id == item_id), None)
+
+    def themed(self, theme: str) -> list[ContentItem]:
+        return [i for i in self.library if i.theme == theme]
+
+    def schedule(self, name: str) -> CalendarSchedule | None:
+        return next((s for s in self.calendar if s.name == name), None)
+
+    def journey(self, name: str) -> Journey | None:
+        return next((j for j in self.journeys if j.name == name), None)
+
+
+register_section("sop", SopSection)
+
+
+def _sop(ctx: Context) -> SopSection:
+    return section(ctx.config, "sop", SopSection)
+
+
+def _sop_of(ctx: Context, group: str, blueprint: str | None) -> SopSection:
+    """The group's view: enabled, quiet hours, library and journeys may differ per group."""
+    return group_section(ctx, group, blueprint, "sop", SopSection)
+
+
+def _targets(spec: CalendarSchedule | Journey, group: str, blueprint: str | None) -> bool:
+    if spec.groups and group not in spec.groups:
+        return False
+    return not spec.blueprints or blueprint in spec.blueprints
+
+
+# --- Calendar ---------------------------------------------------------------------------------
+
+
+def _calendar_slot(s: CalendarSchedule) -> str:
+    return f"sop:calendar:{s.name}:{s.timing()}"
+
+
+def _arm(ctx: Context, s: CalendarSchedule, after: datetime, n: int) -> None:
+    due = s.next_after(after, ctx.workspace.tz)
+    if due is not None:
+        payload = {"name": s.name, "timing": s.timing(), "n": n}
+        ctx.schedule(CALENDAR_JOB, _calendar_slot(s), due, payload)
+
+
+@rule("engagement", "sop_calendar", on=["message.posted", "member.joined", "group.created"])
+def arm_calendar(event: Event, ctx: Context) -> Iterable[Decision]:
+    """Keep the next occurrence of every calendar schedule pending while there is traffic."""
+    if not first_in_run(ctx, "sop:calendar"):
+        return ()
+    cfg = _sop(ctx)
+    if not cfg.enabled or not cfg.calendar:
+        return ()
+    for s in cfg.calendar:
+        if s.enabled and ctx.jobs.pending_in_slot(_calendar_slot(s)) is None:
+            _arm(ctx, s, ctx.now, 0)
+    return ()
+
+
+def _post(
+    ctx: Context,
+    item: ContentItem,
+    *,
+    channel: str,
+    group: str,
+    group_name: str,
+    reason: str,
+    key: str,
+    member: str | None = None,
+    nickname: str | None = None,
+) -> Decision:
+    data = render(item, ctx.workspace.locale, nickname=nickname or "", group=group_name)
+    if member is not None:
+        data["mentions"] = [member]
+    return Decision(
+        ActionKind.MESSAGE_SEND,
+        reason,
+        group=group,
+        member=member,
+        data=data,
+        key=key,
+        channel=channel,
+    )
+
+
+@job_handler("engagement", "sop_calendar", kind=CALENDAR_JOB)
+def run_calendar(job: Job, ctx: Context) -> Iterable[Decision]:
+    """One occurrence: post to each target group now, or at the end of its quiet hours."""
+    cfg = _sop(ctx)
+    p: dict[str, Any] = job.payload
+    s = cfg.schedule(p["name"])
+    if not cfg.enabled or s is None or not s.enabled or s.timing() != p["timing"]:
+        return ()  # removed, switched off or re-timed: a new chain took over
+    n = int(p["n"])
+    _arm(ctx, s, job.due_at, n + 1)
+    found = [cfg.item(c) for c in s.content] if s.content else cfg.themed(s.theme or "")
+    items = [i for i in found if i is not None]
+    if not items:
+        return ()
+    item = items[n % len(items)]  # in turn: occurrence n posts the n-th item
+    occurrence = job.due_at.isoformat()
+    tz = ctx.workspace.tz
+    decisions: list[Decision] = []
+    for g in live_groups(ctx):
+        if not _targets(s, g.group, g.blueprint):
+            continue
+        eff = _sop_of(ctx, g.group, g.blueprint)
+        if not eff.enabled:
+            continue
+        key = f"sop:calendar:{s.name}:{g.channel}:{g.group}:{occurrence}"
+        due = eff.quiet_hours.shift(job.due_at, tz)
+        if due > job.due_at:
+            ctx.schedule(
+                SEND_JOB,
+                key,
+                due,
+                {
+                    "channel": g.channel,
+                    "group": g.group,
+                    "name": s.name,
+                    "content": item.id,
+                    "key": key,
+                },
+            )
+            continue
+        reason = _say("calendar.reason", ctx.workspace.locale, name=s.name, theme=item.theme)
+        decisions.append(
+            _post(
+                ctx,
+                item,
+                channel=g.channel,
+                group=g.group,
+                group_name=g.name,
+                reason=reason,
+                key=key,
+            )
+        )
+    return decisions
+
+
+@job_handler("engagement", "sop_calendar", kind=SEND_JOB)
+def send_after_quiet_hours(job: Job, ctx: Context) -> Iterable[Decision]:
+    p: dict[str, Any] = job.payload
+    group = ctx.state.group(p["channel"], p["group"])
+    if group is None or group.status not in ("active", "full"):
+        return ()
+    cfg = _sop_of(ctx, p["group"], group.blueprint)
+    item = cfg.item(p["content"])
+    if not cfg.enabled or item is None:
+        return ()
+    reason = _say("calendar.reason", ctx.workspace.locale, name=p["name"], theme=item.theme)
+    return [
+        _post(
+            ctx,
+            item,
+            channel=p["channel"],
+            group=p["group"],
+            group_name=group.name,
+            reason=reason,
+            key=p["key"],
+        )
+    ]
+
+
+# --- Relative to join --------------------------------------------------------------------------
+
+
+def _step_due(joined_at: datetime, step: JourneyStep, ctx: Context) -> datetime:
+    if step.time is None:
+        return joined_at + timedelta(days=step.day, minutes=step.delay_minutes)
+    at = at_local(ctx.local_date(joined_at) + timedelta(days=step.day), step.time, ctx.workspace.tz)
+    # Day 0 at a time already past: right after the join instead of never.
+    return at if at > joined_at else joined_at + timedelta(minutes=step.delay_minutes)
+
+
+@rule("engagement", "sop_journey", on=["member.joined"])
+def start_journey(event: Event, ctx: Context) -> Iterable[Decision]:
+    """Schedule each journey step for the newcomer; steps check they are still there."""
+    assert event.group is not None and event.member is not None
+    group = ctx.state.group(event.channel, event.group)
+    if group is None:
+        return ()
+    # A blueprint or a group may have journeys of its own.
+    eff = _sop_of(ctx, event.group, group.blueprint)
+    if not eff.enabled or not eff.journeys or is_exempt(ctx, event.member, group.owner):
+        return ()
+    joined = event.at.isoformat()
+    for j in eff.journeys:
+        if not j.enabled or not _targets(j, event.group, group.blueprint):
+            continue
+        for index, step in enumerate(j.steps):
+            due = eff.quiet_hours.shift(_step_due(event.at, step, ctx), ctx.workspace.tz)
+            slot = f"sop:journey:{j.name}:{index}:{event.channel}:{event.group}:{event.member}"
+            ctx.schedule(
+                JOURNEY_JOB,
+                f"{slot}:{joined}",
+                due,
+                {
+                    "channel": event.channel,
+                    "group": event.group,
+                    "member": event.member,
+                    "name": j.name,
+                    "step": index,
+                    "day": step.day,
+                    "content": step.content,
+                    "joined_at": joined,
+                    "caused_by": event.id,
+                },
+            )
+    return ()
+
+
+@job_handler("engagement", "sop_journey", kind=JOURNEY_JOB)
+def run_journey_step(job: Job, ctx: Context) -> Iterable[Decision]:
+    p: dict[str, Any] = job.payload
+    channel, group_id, member = p["channel"], p["group"], p["member"]
+    group = ctx.state.group(channel, group_id)
+    if group is None:
+        return ()
+    cfg = _sop_of(ctx, group_id, group.blueprint)
+    j = cfg.journey(p["name"])
+    item = cfg.item(p["content"])
+    ms = ctx.state.membership(channel, group_id, member)
+    if not cfg.enabled or j is None or not j.enabled or item is None:
+        return ()
+    # Gone, or left and came back (the new join has its own journey).
+    if ms is None or not ms.active or ms.joined_at != datetime.fromisoformat(p["joined_at"]):
+        return ()
+    reason = _say("journey.reason", ctx.workspace.locale, name=j.name, day=p["day"])
+    return [
+        _post(
+            ctx,
+            item,
+            channel=channel,
+            group=group_id,
+            group_name=group.name,
+            reason=reason,
+            key=f"sop:journey:{j.name}:{p['step']}:{channel}:{group_id}:{member}:{p['joined_at']}",
+            member=member,
+            nickname=ms.nickname or member,
+        )
+    ]
+
+
+# --- Export -----------------------------------------------------------------------------------
+
+
+@register_export(
+    "content", ("id", "kind", "theme", "title", "text", "url", "appid", "path", "used_by")
+)
+def _content(conn: Connection, ws: WorkspaceInfo) -> Iterator[dict[str, Any]]:
+    """The library as configured, with the schedules and journeys that use each item."""
+    cfg = section(ws.config, "sop", SopSection)
+    for item in sorted(cfg.library, key=lambda i: i.id):
+        used = [
+            f"calendar:{s.name}"
+            for s in cfg.calendar
+            if item.id in s.content or (s.theme is not None and s.theme == item.theme)
+        ] + [
+            f"journey:{j.name}"
+            for j in cfg.journeys
+            if any(st.content == item.id for st in j.steps)
+        ]
+        yield {
+            "id": item.id,
+            "kind": item.kind,
+            "theme": item.theme,
+            "title": item.title,
+            "text": item.text,
+            "url": item.url,
+            "appid": item.appid,
+            "path": item.path,
+            "used_by": used,
+        }
