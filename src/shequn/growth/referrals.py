@@ -4,6 +4,7 @@ figures read from it (tree, depth, per-layer stats, K-factor, leaderboard)."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy import Connection, and_, func, select, update
 
 from shequn.engine.books import Book, register_book
 from shequn.engine.rules import WorkspaceInfo
+from shequn.events import Event
 from shequn.growth.maths import k_factor
 from shequn.growth.models import code_scans, live_codes, participants, referrals
 
@@ -26,24 +28,42 @@ class ReferralBook(Book):
     def __init__(self, conn: Connection, workspace_id: int) -> None:
         super().__init__(conn, workspace_id)
         self._code_campaign: dict[str, str | None] = {}
+        # Each member's referral as an invitee (None: not invited), for this transaction.
+        self._refs: dict[tuple[str, str], dict[str, Any] | None] = {}
+
+    def preload(self, events: Sequence[Event]) -> None:
+        """Every message would otherwise ask the database whether its author was invited."""
+        self._load({(ev.channel, ev.member) for ev in events if ev.member is not None})
+
+    def _load(self, keys: set[tuple[str, str]]) -> None:
+        wanted = sorted(k for k in keys if k not in self._refs)
+        by_channel: dict[str, list[str]] = defaultdict(list)
+        for channel, invitee in wanted:
+            self._refs[(channel, invitee)] = None
+            by_channel[channel].append(invitee)
+        t = referrals
+        for channel, invitees in by_channel.items():
+            for start in range(0, len(invitees), 500):
+                rows = self.conn.execute(
+                    select(t)
+                    .where(
+                        and_(
+                            t.c.workspace_id == self.workspace_id,
+                            t.c.channel == channel,
+                            t.c.invitee.in_(invitees[start : start + 500]),
+                        )
+                    )
+                    .order_by(t.c.id.desc())  # the first referral wins, as it always did
+                ).mappings()
+                for row in rows:
+                    self._refs[(channel, row["invitee"])] = dict(row)
 
     # referrals
     def get(self, channel: str, invitee: str) -> dict[str, Any] | None:
-        t = referrals
-        row = (
-            self.conn.execute(
-                select(t).where(
-                    and_(
-                        t.c.workspace_id == self.workspace_id,
-                        t.c.channel == channel,
-                        t.c.invitee == invitee,
-                    )
-                )
-            )
-            .mappings()
-            .first()
-        )
-        return dict(row) if row is not None else None
+        key = (channel, invitee)
+        if key not in self._refs:
+            self._load({key})
+        return self._refs[key]
 
     def add(self, **values: Any) -> dict[str, Any]:
         row = {
@@ -56,10 +76,16 @@ class ReferralBook(Book):
         inserted = self.conn.execute(referrals.insert().values(**row)).inserted_primary_key
         assert inserted is not None
         row["id"] = int(inserted[0])
+        key = (row["channel"], row["invitee"])
+        if self._refs.get(key) is None:
+            self._refs[key] = row
         return row
 
     def change(self, referral: dict[str, Any], **values: Any) -> None:
         referral.update(values)
+        cached = self._refs.get((referral["channel"], referral["invitee"]))
+        if cached is not None and cached is not referral and cached["id"] == referral["id"]:
+            cached.update(values)  # the same row reached another way: keep one truth
         self.conn.execute(
             update(referrals).where(referrals.c.id == referral["id"]).values(**values)
         )
