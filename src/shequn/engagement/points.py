@@ -61,8 +61,7 @@ class PointsBook(Book):
 
     def standing(self, channel: str, member: str, first_level: str) -> Standing:
         key = (channel, member)
-        self.standings.load(self.conn, self.workspace_id, [key])
-        found: Standing | None = self.standings.get(key)
+        found: Standing | None = self.standings.fetch(self.conn, self.workspace_id, key)
         if found is None:
             found = self.standings.add(key, Standing(channel, member, level=first_level))
         return found
