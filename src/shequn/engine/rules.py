@@ -214,7 +214,8 @@ def load_rule_modules() -> None:
 
 
 def rules_for(event_type: str) -> list[Rule]:
-    load_rule_modules()
+    if not _loaded:
+        load_rule_modules()
     return _RULES_BY_TYPE.get(event_type, [])
 
 

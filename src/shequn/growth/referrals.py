@@ -30,6 +30,7 @@ class ReferralBook(Book):
         self._code_campaign: dict[str, str | None] = {}
         # Each member's referral as an invitee (None: not invited), for this transaction.
         self._refs: dict[tuple[str, str], dict[str, Any] | None] = {}
+        self._personal_scans: bool | None = None
 
     def preload(self, events: Sequence[Event]) -> None:
         """Every message would otherwise ask the database whether its author was invited."""
@@ -136,6 +137,18 @@ class ReferralBook(Book):
     def scan_inviter(self, channel: str, member: str, at: datetime) -> tuple[str, str] | None:
         """(inviter, code) of the member's latest scan of someone's personal code."""
         s = code_scans
+        if self._personal_scans is None:
+            # Most workspaces have no personal-code scans at all: one look per transaction.
+            self._personal_scans = (
+                self.conn.execute(
+                    select(s.c.id)
+                    .where(s.c.workspace_id == self.workspace_id, s.c.inviter.is_not(None))
+                    .limit(1)
+                ).first()
+                is not None
+            )
+        if not self._personal_scans:
+            return None
         row = self.conn.execute(
             select(s.c.inviter, s.c.code)
             .where(
