@@ -77,9 +77,8 @@ class ReferralBook(Book):
         inserted = self.conn.execute(referrals.insert().values(**row)).inserted_primary_key
         assert inserted is not None
         row["id"] = int(inserted[0])
-        key = (row["channel"], row["invitee"])
-        if self._refs.get(key) is None:
-            self._refs[key] = row
+        # Read back on next use: the stored row has columns this dict has not (defaults).
+        self._refs.pop((row["channel"], row["invitee"]), None)
         return row
 
     def change(self, referral: dict[str, Any], **values: Any) -> None:
