@@ -213,7 +213,8 @@ def ingest_batch(
     result = IngestResult(accepted=len(fresh), duplicates=len(batch) - len(fresh))
     if not fresh:
         return result
-    # Everything already in the log comes before this batch (the workspace is locked).
+    # Every event of this workspace already in the log has a smaller sequence number: the
+    # workspace is locked, so none of its events can be appended meanwhile.
     log_before = conn.execute(select(func.max(events_table.c.seq))).scalar() or 0
     _append(conn, workspace.id, fresh)
     run = Run(conn, workspace)

@@ -754,7 +754,13 @@ def group_buy_deadline(job: Job, ctx: Context) -> Iterable[Decision]:
     configured) or fails, to be refunded."""
     conn = ctx.book(ReferralBook).conn
     g = group_buys
-    row = conn.execute(select(g).where(g.c.id == job.payload["buy"])).mappings().first()
+    row = (
+        conn.execute(
+            select(g).where(g.c.workspace_id == ctx.workspace.id, g.c.id == job.payload["buy"])
+        )
+        .mappings()
+        .first()
+    )
     if row is None or row["status"] != "open":
         return ()
     spec = campaign_of(ctx.config, row["campaign"])
