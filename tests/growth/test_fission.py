@@ -318,3 +318,30 @@ def test_fission_over_the_api(settings: Settings, engine: Engine, workspace: Wor
         assert paid.json() == {"paid": 0}  # discounts are not cash liabilities
         who = client.get(f"{base}/members/me/attribution", headers=auth).json()
         assert who["member"] == "me" and who["campaign"] is None
+
+
+def test_a_group_buy_short_at_the_deadline_asks_staff_to_refund(
+    engine: Engine, workspace: WorkspaceInfo
+) -> None:
+    ws = campaign(
+        engine,
+        workspace,
+        "pin2",
+        model="group_buy",
+        size=3,
+        price_fen=9900,
+        time_limit_hours=24,
+    )
+    do_ingest_events(engine, ws, [joined("leader", at=T0 - DAY)])
+    with transaction(engine) as conn:
+        fission.do_open_group_buy(conn, ws, "pin2", "sandbox", "leader", T0)
+    tick(engine, ws, T0 + DAY + timedelta(minutes=1))
+    with transaction(engine) as conn:
+        buy = fission.public_buy(fission._buy(conn, ws, "pin2", "sandbox", "leader"))
+    assert buy["status"] == "failed"
+    tasks = [
+        a
+        for a in rows(engine, ws, "actions")
+        if a["kind"] == "staff.task" and a["member"] == "leader"
+    ]
+    assert len(tasks) == 1 and "退款" in tasks[0]["reason"]

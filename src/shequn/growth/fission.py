@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, select, update
 
-from shequn.actions import Decision
+from shequn.actions import ActionKind, Decision
 from shequn.community.service import Conflict, NotFound
 from shequn.engine.jobs import Job, JobBook
 from shequn.engine.rules import Context, WorkspaceInfo, job_handler
@@ -47,6 +47,7 @@ from shequn.growth.models import (
 )
 from shequn.growth.referrals import ReferralBook
 from shequn.growth.rewards import give, give_now
+from shequn.growth.texts import say
 from shequn.platform.db import insert_ignore, lock_workspace
 
 GROUP_BUY_JOB = "growth.group_buy_deadline"
@@ -791,4 +792,21 @@ def group_buy_deadline(job: Job, ctx: Context) -> Iterable[Decision]:
             done_at=ctx.now,
         )
     )
-    return ()
+    if robots:
+        return ()
+    # Short at the deadline and no robot to complete it: whoever paid is refunded by staff.
+    return [
+        Decision(
+            ActionKind.STAFF_TASK,
+            say(
+                "group_buy.failed",
+                ctx.workspace.locale,
+                campaign=row["campaign"],
+                leader=row["leader"],
+                joined=row["joined"],
+            ),
+            member=row["leader"],
+            channel=row["channel"],
+            data={"campaign": row["campaign"], "refund": True},
+        )
+    ]

@@ -75,6 +75,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "You ranked #{rank}! Add staff account {staff} to claim your prize",
     },
     "report.title": {"zh-CN": "活动复盘", "en": "Campaign review"},
+    "group_buy.failed": {
+        "zh-CN": "拼团「{campaign}」到期未成团：请为团长 {leader} 的团（{joined} 人）办理退款",
+        "en": "Group buy {campaign} of {leader} ended short ({joined} joined): please refund",
+    },
     "poster.hint": {"zh-CN": "长按识别二维码 加入社群", "en": "Scan the code to join"},
 }
 
