@@ -182,3 +182,31 @@ def test_join_through_a_personal_code_credits_the_inviter(
     assert members["u-2"]["first_inviter"] == "u-1"
     (ref,) = rows(engine, workspace, "referrals")
     assert (ref["inviter"], ref["invitee"], ref["status"]) == ("u-1", "u-2", "held")
+
+
+def test_a_code_can_be_paused_and_a_group_taken_out_of_its_pool(
+    engine: Engine, workspace: WorkspaceInfo
+) -> None:
+    import pytest
+
+    from shequn.community.service import NotFound
+
+    do_ingest_events(
+        engine,
+        workspace,
+        [event("group.created", g, name=g) for g in ("g-1", "g-2")],
+    )
+    make_code(engine, workspace, groups_=["g-1", "g-2"])
+    assert scan(engine, workspace).group == "g-1"
+    with transaction(engine) as conn:
+        livecode.do_close_group(conn, workspace, "lc-1", "g-1")
+    assert scan(engine, workspace, n=1).group == "g-2"
+    with transaction(engine) as conn:
+        livecode.do_set_code_active(conn, workspace, "lc-1", False)
+    with pytest.raises(NotFound, match="not active"):
+        scan(engine, workspace, n=2)
+    with transaction(engine) as conn:
+        livecode.do_set_code_active(conn, workspace, "lc-1", True)
+    assert scan(engine, workspace, n=3).group == "g-2"
+    with transaction(engine) as conn, pytest.raises(NotFound):
+        livecode.do_close_group(conn, workspace, "lc-1", "g-9")

@@ -241,6 +241,33 @@ def livecode_group_url(code: str, group: str, url: str, workspace: WorkspaceOpt 
     )
 
 
+@livecode_app.command("pause")
+def livecode_pause(code: str, workspace: WorkspaceOpt = None) -> None:
+    """Pause a live code: scans are refused until it is resumed."""
+    from shequn.growth.livecode import do_set_code_active
+
+    in_workspace(workspace, lambda conn, ws: do_set_code_active(conn, ws, code, False), write=True)
+    _json({"code": code, "status": "paused"})
+
+
+@livecode_app.command("resume")
+def livecode_resume(code: str, workspace: WorkspaceOpt = None) -> None:
+    """Resume a paused live code."""
+    from shequn.growth.livecode import do_set_code_active
+
+    in_workspace(workspace, lambda conn, ws: do_set_code_active(conn, ws, code, True), write=True)
+    _json({"code": code, "status": "active"})
+
+
+@livecode_app.command("close-group")
+def livecode_close_group(code: str, group: str, workspace: WorkspaceOpt = None) -> None:
+    """Take a group out of a code's pool; later scans go to the other groups."""
+    from shequn.growth.livecode import do_close_group
+
+    in_workspace(workspace, lambda conn, ws: do_close_group(conn, ws, code, group), write=True)
+    _json({"code": code, "group": group, "status": "closed"})
+
+
 @livecode_app.command("stats")
 def livecode_stats(workspace: WorkspaceOpt = None) -> None:
     """Scans, unique scanners, joins and join rate per code."""

@@ -159,6 +159,29 @@ def _code_row(conn: Connection, ws: WorkspaceInfo, code: str) -> Any:
     return row
 
 
+def do_set_code_active(conn: Connection, ws: WorkspaceInfo, code: str, active: bool) -> None:
+    """Pause a live code (scans are refused, nothing is admitted) or resume it."""
+    row = _code_row(conn, ws, code)
+    conn.execute(
+        update(live_codes)
+        .where(and_(live_codes.c.workspace_id == ws.id, live_codes.c.id == row["id"]))
+        .values(status="active" if active else "paused")
+    )
+
+
+def do_close_group(conn: Connection, ws: WorkspaceInfo, code: str, group: str) -> None:
+    """Take a group out of a code's pool: later scans go to the others."""
+    row = _code_row(conn, ws, code)
+    p = live_code_groups
+    done = conn.execute(
+        update(p)
+        .where(and_(p.c.code_id == row["id"], p.c.group_ext == group))
+        .values(status="closed")
+    )
+    if done.rowcount == 0:
+        raise NotFound(f"group {group!r} is not in the pool of {code!r}")
+
+
 def access_code(conn: Connection, ws: WorkspaceInfo, code: str) -> dict[str, Any]:
     """The code with its pool, each group's admissions and members."""
     row = _code_row(conn, ws, code)
