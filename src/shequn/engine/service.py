@@ -103,8 +103,22 @@ def _ingest_lines(
     kept, errors = check_lines(lines(), keep=KEEP_PARSED)
     if errors and not skip_invalid:
         raise BatchRejected(errors, unit="line")
-    report = IngestReport(skipped=errors)
     bad = {e.position for e in errors}
+    events = kept if kept is not None else _reparse(lines, bad)
+    return _commit_all(engine, ws, events, batch_size, progress, keep_actions, errors)
+
+
+def _commit_all(
+    engine: Engine,
+    ws: WorkspaceInfo,
+    events: Iterable[Event],
+    batch_size: int,
+    progress: Callable[[int], Any] | None,
+    keep_actions: bool,
+    skipped: list[EventError] | None = None,
+) -> IngestReport:
+    """The one batching loop of every ingest path: commit each batch, add up the counts."""
+    report = IngestReport(skipped=skipped or [])
     batch: list[Event] = []
 
     def flush() -> None:
@@ -117,8 +131,8 @@ def _ingest_lines(
             progress(len(batch))
         batch.clear()
 
-    for parsed in kept if kept is not None else _reparse(lines, bad):
-        batch.append(parsed)
+    for ev in events:
+        batch.append(ev)
         if len(batch) >= batch_size:
             flush()
     if batch:
@@ -154,13 +168,7 @@ def do_ingest_items(
             errors.extend(parsed)
     if errors and not skip_invalid:
         raise BatchRejected(errors, unit="item")
-    report = IngestReport(skipped=errors)
-    for start in range(0, len(events), batch_size):
-        result = _commit_batch(engine, ws, events[start : start + batch_size])
-        report.accepted += result.accepted
-        report.duplicates += result.duplicates
-        report.result.actions.extend(result.actions)
-    return report
+    return _commit_all(engine, ws, events, batch_size, None, True, errors)
 
 
 def do_ingest_events(
@@ -172,31 +180,4 @@ def do_ingest_events(
 ) -> IngestReport:
     """Already-validated events (the simulator), through the same batches."""
     with gc_paused():
-        return _ingest_events(engine, ws, events, batch_size, progress)
-
-
-def _ingest_events(
-    engine: Engine,
-    ws: WorkspaceInfo,
-    events: Iterable[Event],
-    batch_size: int,
-    progress: Callable[[int], Any] | None,
-) -> IngestReport:
-    report = IngestReport()
-    batch: list[Event] = []
-    for ev in events:
-        batch.append(ev)
-        if len(batch) >= batch_size:
-            result = _commit_batch(engine, ws, batch)
-            report.accepted += result.accepted
-            report.duplicates += result.duplicates
-            if progress is not None:
-                progress(len(batch))
-            batch = []
-    if batch:
-        result = _commit_batch(engine, ws, batch)
-        report.accepted += result.accepted
-        report.duplicates += result.duplicates
-        if progress is not None:
-            progress(len(batch))
-    return report
+        return _commit_all(engine, ws, events, batch_size, progress, keep_actions=False)
