@@ -38,13 +38,6 @@ def _nickname(ctx: Context, channel: str, group: str, member: str) -> str:
     return (ms.nickname if ms and ms.nickname else None) or member
 
 
-def _exempt(ctx: Context, channel: str, group: str, member: str) -> bool:
-    if ctx.config.roles.exempt(member):
-        return True
-    found = ctx.state.group(channel, group)
-    return found is not None and found.owner == member
-
-
 # --- Inactivity cleanup ---------------------------------------------------------------------
 
 
@@ -79,7 +72,7 @@ def run_cleanup(job: Job, ctx: Context) -> Iterable[Decision]:
         if len(decisions) >= cfg.batch_size:
             break
         slot = f"cleanup:warned:{channel}:{group}:{member}"
-        if ctx.pending(slot) is not None or _exempt(ctx, channel, group, member):
+        if ctx.pending(slot) is not None or ctx.exempt(channel, group, member):
             continue
         if not ctx.settings(channel, group).cleanup.enabled:
             continue  # switched off for this group

@@ -109,6 +109,14 @@ class Context:
         self.now = now
         self.cause = cause  # the event or job being handled
 
+    def exempt(self, channel: str, group: str | None, member: str) -> bool:
+        """Staff, helpers, bots, the whitelist and the group's owner: no robot acts against
+        them (punishing, warning for silence, removing)."""
+        if self.config.roles.exempt(member):
+            return True
+        found = self.state.group(channel, group) if group else None
+        return found is not None and found.owner == member
+
     def book(self, cls: type[B]) -> B:
         """The transaction's instance of a domain's book (points, check-ins …)."""
         return self.books.get(cls)

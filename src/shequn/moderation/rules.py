@@ -37,14 +37,7 @@ def violation_id(workspace_id: int, channel: str, event_id: str) -> str:
 
 def is_exempt(ctx: Context, event: Event) -> bool:
     """Staff, helpers, bots, the whitelist and the group's owner are never punished."""
-    return exempt_member(ctx, event.channel, event.group, event.member or "")
-
-
-def exempt_member(ctx: Context, channel: str, group: str | None, member: str) -> bool:
-    if ctx.config.roles.exempt(member):
-        return True
-    found = ctx.state.group(channel, group) if group else None
-    return found is not None and found.owner == member
+    return ctx.exempt(event.channel, event.group, event.member or "")
 
 
 def _content_findings(
