@@ -236,10 +236,16 @@ def test_config_roundtrip_and_errors(
 def test_ops_endpoints(client: TestClient, workspace: WorkspaceInfo, auth: dict[str, str]) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     client.post(url(workspace, "/events"), json=batch(), headers=auth)
+    # A check-in decides a reply: the outbox then has a pending action to count.
+    client.post(
+        url(workspace, "/sandbox/messages"),
+        json={"group": "g-1", "member": "u-1", "text": "签到"},
+        headers=auth,
+    )
     metrics = client.get("/metrics").text
     assert "shequn_events_ingested_total" in metrics
     assert "shequn_ingest_batch_seconds_bucket" in metrics
-    assert "shequn_actions{status=" in metrics or "shequn_actions" in metrics
+    assert 'shequn_actions{status="pending"}' in metrics
     spec = client.get("/openapi.json").json()
     assert "/api/v1/workspaces/{ws}/events" in spec["paths"]
     assert client.get("/docs").status_code == 200
