@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -15,9 +16,12 @@ from shequn.engine.rules import WorkspaceInfo
 from shequn.settings import Settings
 from tests.growth.helpers import configure, rows
 
-CSV = """order_id,member,amount_fen,paid_at,promoter
-o-1,buyer,5000,2026-11-22T10:00:00+08:00,promoter
-o-2,buyer,8000,2026-11-23T10:00:00+08:00,
+# Paid yesterday: the commands below run on the wall clock, and a commission stays pending
+# for the refund window after its order.
+_YESTERDAY = (datetime.now(UTC) - timedelta(days=1)).replace(microsecond=0)
+CSV = f"""order_id,member,amount_fen,paid_at,promoter
+o-1,buyer,5000,{_YESTERDAY.isoformat()},promoter
+o-2,buyer,8000,{(_YESTERDAY + timedelta(hours=1)).isoformat()},
 """
 
 

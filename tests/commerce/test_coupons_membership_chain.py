@@ -56,9 +56,16 @@ def test_coupons_issue_redeem_and_expire(
             f"{base}/{code['u-0']}/redeem", json={"at": (T0 + DAY).isoformat()}, headers=auth
         )
         assert r.status_code == 200 and r.json()["status"] == "redeemed"
-        again = client.post(f"{base}/{code['u-0']}/redeem", json={}, headers=auth)
+        # (At a given time: a redemption at the wall clock would run the expiries due by then.)
+        again = client.post(
+            f"{base}/{code['u-0']}/redeem", json={"at": (T0 + DAY).isoformat()}, headers=auth
+        )
         assert again.status_code == 200  # the same redemption: idempotent
-        wrong = client.post(f"{base}/{code['u-1']}/redeem", json={"member": "u-2"}, headers=auth)
+        wrong = client.post(
+            f"{base}/{code['u-1']}/redeem",
+            json={"member": "u-2", "at": (T0 + DAY).isoformat()},
+            headers=auth,
+        )
         assert wrong.status_code == 409
         made = client.post(
             base, json={"template": "vip-90", "member": "u-3", "key": "k1"}, headers=auth

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import and_, select
 
+from shequn.commerce import chain_orders, distribution
 from shequn.commerce import coupons as coupon_ops
-from shequn.commerce import distribution
 from shequn.commerce.membership import public_membership
 from shequn.commerce.models import paid_memberships
 from shequn.commerce.orders import (
@@ -23,7 +23,7 @@ from shequn.commerce.orders import (
     list_orders,
     orders_from_csv,
 )
-from shequn.community.service import access_workspace
+from shequn.community.service import Conflict, access_workspace
 from shequn.engine.service import do_ingest_items
 from shequn.events import BatchRejected
 from shequn.growth.livecode import check_key
@@ -62,8 +62,24 @@ class PayIn(_Body):
     promoter: str | None = Field(default=None, max_length=128)
 
 
+class ChainIdsIn(_Body):
+    ids: list[str] = Field(min_length=1, max_length=1000, description="Entry or chain ids.")
+
+
+class ChainConfirmIn(ChainIdsIn):
+    amount_fen: int | None = Field(default=None, ge=0, description="For one unpriced entry.")
+    at: AwareDatetime | None = Field(default=None, description="When it was paid (now).")
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _refused(title: str, exc: ValueError) -> Problem:
+    """A bad request's ValueError as a 422 (Conflict and NotFound have their own handlers)."""
+    if isinstance(exc, Conflict):
+        raise exc
+    return Problem(422, title, str(exc))
 
 
 @router.put(
@@ -105,6 +121,41 @@ async def post_orders_csv(
 
     report = await run_in_threadpool(do_ingest_items, engine, workspace, events)
     return {"accepted": report.accepted, "duplicates": report.duplicates}
+
+
+@router.get("/chain-entries", summary="Order-chain 接龙 entries with their status")
+def get_chain_entries(
+    workspace: Workspace,
+    engine: EngineDep,
+    status: str | None = None,
+    group: str | None = None,
+) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return chain_orders.list_entries(conn, workspace, status, group)
+
+
+@router.post("/chain-entries/confirm", summary="Confirm chain entries as paid: real orders")
+def post_chain_confirm(
+    body: ChainConfirmIn, workspace: Workspace, engine: EngineDep
+) -> list[dict[str, Any]]:
+    try:
+        with transaction(engine) as conn:
+            return chain_orders.do_confirm_entries(
+                conn, workspace, body.ids, (body.at or _now()).astimezone(UTC), body.amount_fen
+            )
+    except ValueError as exc:
+        raise _refused("Chain entries not confirmed", exc) from exc
+
+
+@router.post("/chain-entries/cancel", summary="Cancel claimed chain entries")
+def post_chain_cancel(
+    body: ChainIdsIn, workspace: Workspace, engine: EngineDep
+) -> list[dict[str, Any]]:
+    try:
+        with transaction(engine) as conn:
+            return chain_orders.do_cancel_entries(conn, workspace, body.ids)
+    except ValueError as exc:
+        raise _refused("Chain entries not cancelled", exc) from exc
 
 
 @router.get("/commissions", summary="Distribution commissions")

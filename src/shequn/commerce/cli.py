@@ -1,4 +1,5 @@
-"""Command line of commerce: `shequn order import FILE.csv`, `shequn coupon …`,
+"""Command line of commerce: `shequn order import FILE.csv`, `shequn order chain …`,
+`shequn coupon …`,
 `shequn commission …`, `shequn shop create KEY`. Each command parses, then calls the
 services (the shared helpers of `shequn.cli` are imported inside the commands, which mounts
 these apps)."""
@@ -21,6 +22,10 @@ order_app = typer.Typer(help="Orders and refunds.", no_args_is_help=True)
 coupon_app = typer.Typer(help="Coupons 优惠券.", no_args_is_help=True)
 commission_app = typer.Typer(help="Distribution commissions 分销佣金.", no_args_is_help=True)
 shop_app = typer.Typer(help="Shops that call the order webhook.", no_args_is_help=True)
+chain_app = typer.Typer(
+    help="Order chains 接龙: confirm entries as paid, or cancel.", no_args_is_help=True
+)
+order_app.add_typer(chain_app, name="chain")
 
 out = Console()
 
@@ -63,6 +68,52 @@ def order_list(workspace: WorkspaceOpt = None) -> None:
     from shequn.commerce.orders import list_orders
 
     for row in in_workspace(workspace, list_orders):
+        sys.stdout.write(orjson.dumps(row).decode() + "\n")
+
+
+@chain_app.command("list")
+def chain_list(
+    workspace: WorkspaceOpt = None,
+    status: Annotated[str | None, typer.Option(help="claimed, paid, cancelled …")] = None,
+    group: Annotated[str | None, typer.Option(help="Only this group's chains.")] = None,
+) -> None:
+    """Chain entries with their status, as JSON lines."""
+    from shequn.commerce.chain_orders import list_entries
+
+    for row in in_workspace(workspace, lambda conn, ws: list_entries(conn, ws, status, group)):
+        sys.stdout.write(orjson.dumps(row).decode() + "\n")
+
+
+@chain_app.command("confirm")
+def chain_confirm(
+    ids: Annotated[list[str], typer.Argument(help="Entry ids (chain:…:N) or chain ids.")],
+    workspace: WorkspaceOpt = None,
+    amount_fen: Annotated[
+        int | None, typer.Option(min=0, help="What was paid, for one unpriced entry.")
+    ] = None,
+) -> None:
+    """Confirm entries as paid: each becomes an order like a shop's (twice is one order)."""
+    from shequn.commerce.chain_orders import do_confirm_entries
+
+    done = in_workspace(
+        workspace,
+        lambda conn, ws: do_confirm_entries(conn, ws, ids, _now(), amount_fen),
+        write=True,
+    )
+    for row in done:
+        sys.stdout.write(orjson.dumps(row).decode() + "\n")
+
+
+@chain_app.command("cancel")
+def chain_cancel(
+    ids: Annotated[list[str], typer.Argument(help="Entry ids (chain:…:N) or chain ids.")],
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Cancel claimed entries (a paid one is refunded instead, as any order)."""
+    from shequn.commerce.chain_orders import do_cancel_entries
+
+    done = in_workspace(workspace, lambda conn, ws: do_cancel_entries(conn, ws, ids), write=True)
+    for row in done:
         sys.stdout.write(orjson.dumps(row).decode() + "\n")
 
 

@@ -65,30 +65,33 @@ def order_paid(event: Event, ctx: Context) -> Iterable[Decision]:
     assert isinstance(event.data, OrderPaidData) and event.member is not None
     data = event.data
     book = ctx.book(CommerceBook)
-    if book.order(data.order_id) is not None:
+    known = book.order(data.order_id)
+    if known is not None and known["status"] != "claimed":
         return ()  # the same order under another delivery id: first one wins
     attr = attribution_in_run(ctx, event.channel, event.member)
     promoter = data.promoter or attr.inviter
     conn = book.conn
-    conn.execute(
-        orders.insert().values(
-            workspace_id=ctx.workspace.id,
-            order_id=data.order_id,
-            channel=event.channel,
-            member_ext=event.member,
-            group_ext=event.group or attr.group,
-            campaign=attr.campaign,
-            promoter=promoter,
-            source=_source(event),
-            amount_fen=data.amount_fen,
-            refunded_fen=0,
-            coupon=data.coupon,
-            items=list(data.items or []),
-            status="paid",
-            paid_at=event.at,
-            caused_by=event.id,
+    values = {
+        "channel": event.channel,
+        "member_ext": event.member,
+        "group_ext": event.group or attr.group,
+        "campaign": attr.campaign,
+        "promoter": promoter,
+        "source": _source(event),
+        "amount_fen": data.amount_fen,
+        "refunded_fen": 0,
+        "coupon": data.coupon,
+        "items": list(data.items or []),
+        "status": "paid",
+        "paid_at": event.at,
+        "caused_by": event.id,
+    }
+    if known is None:
+        conn.execute(
+            orders.insert().values(workspace_id=ctx.workspace.id, order_id=data.order_id, **values)
         )
-    )
+    else:  # a chain entry staff confirmed as paid: from now on an order like any other
+        conn.execute(update(orders).where(orders.c.id == known["id"]).values(**values))
     if data.coupon:
         coupon_ops.redeem(
             conn,
