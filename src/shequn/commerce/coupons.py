@@ -1,5 +1,6 @@
 """Coupons 优惠券: issued from templates (on joining, as rewards, by staff), redeemed 核销
-through the API, the shop webhook or an order, and expired by the scheduler."""
+through the API, the shop webhook or an order, expired by the scheduler, and voided when the
+reward that issued them is reversed."""
 
 from __future__ import annotations
 
@@ -99,6 +100,8 @@ def redeem(
         return "not_theirs"
     if row["status"] == "redeemed":
         return "used"
+    if row["status"] == "voided":
+        return "voided"
     if row["status"] == "expired" or at >= row["expires_at"]:
         return "expired"
     conn.execute(
@@ -107,6 +110,23 @@ def redeem(
         .values(status="redeemed", redeemed_at=at, order_id=order_id)
     )
     return "redeemed"
+
+
+def void_coupon(conn: Connection, workspace_id: int, code: str) -> str:
+    """Void a coupon not yet used (its reward was reversed); answers its status after:
+    voided, or redeemed / expired when it was too late, unknown when there is none."""
+    t = coupons
+    voided = conn.execute(
+        update(t)
+        .where(and_(t.c.workspace_id == workspace_id, t.c.code == code, t.c.status == "issued"))
+        .values(status="voided")
+    ).rowcount
+    if voided:
+        return "voided"
+    found = conn.execute(
+        select(t.c.status).where(and_(t.c.workspace_id == workspace_id, t.c.code == code))
+    ).scalar_one_or_none()
+    return "unknown" if found is None else str(found)
 
 
 def expire(conn: Connection, workspace_id: int, code: str, at: datetime) -> None:

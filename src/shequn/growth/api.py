@@ -25,7 +25,7 @@ from shequn.growth import campaigns as campaign_ops
 from shequn.growth import fission, livecode
 from shequn.growth.ratelimit import RateLimiter
 from shequn.growth.referrals import referral_graph
-from shequn.growth.rewards import do_mark_paid, do_review, list_rewards
+from shequn.growth.rewards import do_mark_paid, do_reverse, do_review, list_rewards
 from shequn.growth.schemas import (
     AssistStartIn,
     ChannelIn,
@@ -37,6 +37,7 @@ from shequn.growth.schemas import (
     MemberIn,
     PaidIn,
     PoolGroupIn,
+    ReverseIn,
     ReviewIn,
     SandboxJoinIn,
 )
@@ -411,6 +412,16 @@ def post_review(
         return do_review(
             conn, workspace, reward_id, approve=body.approve, by=body.by, at=_now(), note=body.note
         )
+
+
+@router.post(
+    "/rewards/{reward_id}/reverse", summary="Reverse a reward: points taken back, coupon voided"
+)
+def post_reverse(
+    reward_id: int, body: ReverseIn, workspace: Workspace, engine: EngineDep
+) -> dict[str, Any]:
+    with transaction(engine) as conn:
+        return do_reverse(conn, workspace, reward_id, by=body.by, at=_now(), note=body.note)
 
 
 @router.post("/rewards/paid", summary="Record cash / red-packet rewards as paid out")

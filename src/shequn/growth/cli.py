@@ -353,6 +353,25 @@ def reward_review(
     )
 
 
+@reward_app.command("reverse")
+def reward_reverse(
+    reward_id: int,
+    workspace: WorkspaceOpt = None,
+    by: Annotated[str, typer.Option(help="Who reverses it.")] = "staff",
+    note: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Reverse an issued or in-review reward: points are taken back, a coupon voided."""
+    from shequn.growth.rewards import do_reverse
+
+    _json(
+        in_workspace(
+            workspace,
+            lambda conn, ws: do_reverse(conn, ws, reward_id, by=by, at=_now(), note=note),
+            write=True,
+        )
+    )
+
+
 @reward_app.command("paid")
 def reward_paid(
     ids: Annotated[list[int], typer.Argument(help="Reward ids paid out.")],

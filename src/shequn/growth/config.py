@@ -142,6 +142,12 @@ class CampaignBase(Section):
     groups: list[str] = Field(default_factory=list, description="Groups (default: any).")
     participant_cost: ParticipantCost = Field(default_factory=ParticipantCost)
     copy_text: str = Field(default="", max_length=200, description="Poster copy.")
+    staff_account: str | None = Field(
+        default=None, max_length=128, description="Whom winners add to claim cash and prizes."
+    )
+    notify_rewards: bool = Field(
+        default=True, description="Tell members of their rewards in the group (@mention)."
+    )
     preset: str | None = Field(default=None, max_length=32, description="The preset it came from.")
 
     @model_validator(mode="after")
@@ -239,7 +245,6 @@ class VoteCampaign(CampaignBase):
 
     model: Literal["vote"]
     prizes: list[Prize] = Field(default_factory=list)
-    staff_account: str | None = Field(default=None, max_length=128)
     votes_per_voter: int = Field(default=1, ge=1, le=100)
 
 

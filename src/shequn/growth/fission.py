@@ -152,6 +152,7 @@ def drop_cards(
         reward=spec.reward,
         reason="full_set",
         key=f"{campaign}:full_set:{channel}:{member}",
+        group=event.group if event is not None else None,
         subject=member,
         caused_by=event.id if event is not None else None,
     )

@@ -21,14 +21,19 @@ from shequn.community.service import Conflict, NotFound
 from shequn.engine.books import Book, register_book
 from shequn.engine.outbox import OutboxWriter
 from shequn.engine.rules import Context, WorkspaceInfo
+from shequn.engine.state import BatchState
 from shequn.growth.config import Reward, campaign_of
 from shequn.growth.fraud import Verdict
 from shequn.growth.models import rewards
+from shequn.growth.notices import reward_notice
+from shequn.growth.referrals import ReferralBook
 from shequn.growth.texts import say
 from shequn.platform.db import lock_workspace
 
 HOLDS_BUDGET = ("issued", "review", "paid")
 """Statuses whose cost counts against the budget: a reward in review keeps its place."""
+REVERSIBLE = ("issued", "review")
+"""A paid reward has left Shequn: it can no longer be reversed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +44,7 @@ class Issued:
     reward: Reward
     member: str
     channel: str
+    campaign: str | None = None
 
 
 def spent_fen(conn: Connection, workspace_id: int, campaign: str) -> int:
@@ -122,7 +128,7 @@ def insert_reward(
         )
     ).inserted_primary_key
     assert row_id is not None
-    return Issued(int(row_id[0]), key, status, reward, member, channel)
+    return Issued(int(row_id[0]), key, status, reward, member, channel, campaign)
 
 
 @register_book
@@ -139,14 +145,18 @@ class RewardBook(Book):
             cond.append(t.c.campaign == campaign)
         return list(self.conn.execute(select(t).where(and_(*cond))).mappings())
 
-    def reverse(self, reward_id: int, note: str, at: datetime) -> bool:
-        t = rewards
-        done = self.conn.execute(
-            update(t)
-            .where(and_(t.c.id == reward_id, t.c.status.in_(("issued", "review"))))
-            .values(status="reversed", note=note, decided_at=at, decided_by="rule")
-        ).rowcount
-        return bool(done)
+    def reverse(
+        self,
+        ws: WorkspaceInfo,
+        row: Any,
+        note: str,
+        at: datetime,
+        points_book: Any,
+        caused_by: str | None = None,
+    ) -> bool:
+        return reverse_reward(
+            self.conn, ws, row, note, at, by="rule", points_book=points_book, caused_by=caused_by
+        )
 
     def count_today(self, channel: str, member: str, reason: str, since: datetime) -> int:
         t = rewards
@@ -222,7 +232,109 @@ def do_review(
     )
     if status == "issued":
         apply_effects(conn, ws, {**row, "status": status}, at)
+        issued = Issued(
+            row["id"],
+            row["key"],
+            status,
+            as_reward(row),
+            row["member_ext"],
+            row["channel"],
+            row["campaign"],
+        )
+        writer = OutboxWriter(ws.id, ws.locale)
+        _tell(conn, ws, writer, issued, "growth.review", at, subject=row["subject"])
+        writer.flush(conn)
     return public_reward({**row, "status": status, "decided_by": by, "decided_at": at})
+
+
+def do_reverse(
+    conn: Connection,
+    ws: WorkspaceInfo,
+    reward_id: int,
+    *,
+    by: str,
+    at: datetime,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """Staff reverse an issued or in-review reward; what it changed is taken back."""
+    lock_workspace(conn, ws.id)
+    row = _reward_row(conn, ws, reward_id)
+    if row["status"] not in REVERSIBLE:
+        raise Conflict(f"reward {reward_id} is {row['status']}: only issued or in-review rewards")
+    reverse_reward(conn, ws, row, note or say("reward.reversal.staff", ws.locale), at, by=by)
+    return public_reward(_reward_row(conn, ws, reward_id))
+
+
+def reverse_reward(
+    conn: Connection,
+    ws: WorkspaceInfo,
+    row: Any,
+    note: str,
+    at: datetime,
+    *,
+    by: str,
+    points_book: Any = None,
+    caused_by: str | None = None,
+) -> bool:
+    """Reverse a reward once; an issued one gives back what it changed. What could not be
+    undone (points already spent, a coupon already used) is added to the note."""
+    t = rewards
+    done = conn.execute(
+        update(t)
+        .where(and_(t.c.id == row["id"], t.c.status == row["status"], t.c.status.in_(REVERSIBLE)))
+        .values(status="reversed", note=note, decided_at=at, decided_by=by)
+    ).rowcount
+    if not done:
+        return False
+    if row["status"] == "issued":
+        left = undo_effects(conn, ws, row, at, points_book, caused_by)
+        if left:
+            sep = "；" if ws.locale == "zh-CN" else "; "
+            conn.execute(update(t).where(t.c.id == row["id"]).values(note=sep.join([note, *left])))
+    return True
+
+
+def undo_effects(
+    conn: Connection,
+    ws: WorkspaceInfo,
+    row: Any,
+    at: datetime,
+    points_book: Any = None,
+    caused_by: str | None = None,
+) -> list[str]:
+    """Take back what an issued reward changed; answers what could not be taken back."""
+    key = f"reward-reversal:{row['key']}"
+    if row["kind"] == "points" and row["points"]:
+        from shequn.engagement.points import PointsBook
+
+        book = points_book or PointsBook(conn, ws.id)
+        levels = ws.config.levels
+        owed = int(row["points"])
+        change = book.post(
+            book.standing(row["channel"], row["member_ext"], levels.level_for(0)),
+            delta=-owed,
+            kind="reward_reversal",
+            key=key,
+            reason=str(row["reason"]),
+            rule=str(row["rule"]),
+            at=at,
+            level_for=levels.level_for,
+            caused_by=caused_by,
+            allow_negative=ws.config.points.allow_negative,
+            earns=False,
+        )
+        if points_book is None:
+            book.flush()
+        taken = -change.delta if change is not None else 0
+        if taken < owed:
+            return [say("reward.reversal.shortfall", ws.locale, points=owed - taken)]
+    elif row["kind"] == "coupon" and row["coupon"]:
+        from shequn.commerce.coupons import coupon_code, void_coupon
+
+        code = coupon_code(ws.id, f"reward:{row['key']}")
+        if void_coupon(conn, ws.id, code) == "redeemed":
+            return [say("reward.reversal.coupon_used", ws.locale, code=code)]
+    return []
 
 
 def do_mark_paid(
@@ -389,7 +501,10 @@ def give(
             "caused_by": caused_by,
         }
         apply_effects(ctx.book(RewardBook).conn, ctx.workspace, row, ctx.now, ctx.book(PointsBook))
-        return []
+        notice = reward_notice(
+            ctx.workspace, ctx.state, ctx.book(ReferralBook), issued, subject=subject, hint=group
+        )
+        return [notice] if notice is not None else []
     if issued.status != "review":
         return []
     return [review_task(ctx.workspace.locale, issued, reason, verdict.score, reasons, group)]
@@ -455,6 +570,7 @@ def give_now(
     )
     if issued is None:
         return None
+    writer = OutboxWriter(ws.id, ws.locale)
     if issued.status == "issued":
         row = {
             "kind": reward.kind,
@@ -468,8 +584,8 @@ def give_now(
             "caused_by": None,
         }
         apply_effects(conn, ws, row, at)
+        _tell(conn, ws, writer, issued, rule, at, subject=subject, group=group)
     elif issued.status == "review":
-        writer = OutboxWriter(ws.id, ws.locale)
         writer.add(
             rule,
             review_task(ws.locale, issued, reason, 0, [], group),
@@ -478,5 +594,36 @@ def give_now(
             cause_key=f"reward:{key}",
             at=at,
         )
-        writer.flush(conn)
+    writer.flush(conn)
     return issued
+
+
+def _tell(
+    conn: Connection,
+    ws: WorkspaceInfo,
+    writer: OutboxWriter,
+    issued: Issued,
+    rule: str,
+    at: datetime,
+    *,
+    subject: str | None = None,
+    group: str | None = None,
+) -> None:
+    """Outside the engine: the reward's notice goes through the outbox like a rule's."""
+    notice = reward_notice(
+        ws,
+        BatchState(conn, ws.id),
+        ReferralBook(conn, ws.id),
+        issued,
+        subject=subject,
+        hint=group,
+    )
+    if notice is not None:
+        writer.add(
+            rule,
+            notice,
+            channel=issued.channel,
+            caused_by=None,
+            cause_key=f"reward:{issued.key}",
+            at=at,
+        )

@@ -419,8 +419,9 @@ def invitee_left(event: Event, ctx: Context) -> Iterable[Decision]:
         return ()
     rewards = ctx.book(RewardBook)
     note = say("reward.reversed_left", ctx.workspace.locale, days=days)
+    points = ctx.book(PointsBook)
     for row in rewards.for_subject(ref["campaign"], ref["invitee"]):
-        rewards.reverse(int(row["id"]), note, event.at)
+        rewards.reverse(ctx.workspace, row, note, event.at, points, caused_by=event.id)
     return ()
 
 

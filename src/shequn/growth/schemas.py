@@ -54,6 +54,11 @@ class ReviewIn(_Body):
     note: str | None = Field(default=None, max_length=500)
 
 
+class ReverseIn(_Body):
+    by: str = Field(default="staff", min_length=1, max_length=100)
+    note: str | None = Field(default=None, max_length=500)
+
+
 class PaidIn(_Body):
     ids: list[int] = Field(min_length=1, max_length=10_000)
     by: str = Field(default="staff", min_length=1, max_length=100)

@@ -38,9 +38,33 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "Reward awaiting review: {member} for {reason}, fraud score {score} ({reasons})",
     },
     "reward.notice": {
-        "zh-CN": "@{nickname} 邀请成功，获得奖励：{what}",
-        "en": "@{nickname} invite counted, reward: {what}",
+        "zh-CN": "@{nickname} 恭喜！你在「{campaign}」获得{what}。{claim}",
+        "en": "@{nickname} Congratulations! You got {what} in {campaign}. {claim}",
     },
+    "reward.notice_reason": {"zh-CN": "奖励到账通知", "en": "reward notice"},
+    "reward.what.cash": {"zh-CN": "现金 {yuan}", "en": "{yuan} in cash"},
+    "reward.what.redpacket": {"zh-CN": "红包 {yuan}", "en": "a {yuan} red packet"},
+    "reward.what.discount": {"zh-CN": "优惠 {yuan}", "en": "{yuan} off"},
+    "reward.what.points": {"zh-CN": "{points} 积分", "en": "{points} points"},
+    "reward.what.coupon": {"zh-CN": "优惠券「{name}」", "en": "the coupon {name}"},
+    "reward.what.identity": {"zh-CN": "身份「{identity}」", "en": "the title {identity}"},
+    "reward.claim.staff": {
+        "zh-CN": "请添加工作人员「{staff}」领取。",
+        "en": "Add staff account {staff} to claim it.",
+    },
+    "reward.claim.wait": {
+        "zh-CN": "工作人员会尽快联系你发放。",
+        "en": "Staff will contact you to pay it out.",
+    },
+    "reward.reversal.shortfall": {
+        "zh-CN": "积分余额不足，少扣 {points} 分",
+        "en": "balance too low: {points} points not taken back",
+    },
+    "reward.reversal.coupon_used": {
+        "zh-CN": "优惠券 {code} 已核销，无法作废",
+        "en": "coupon {code} was already redeemed and could not be voided",
+    },
+    "reward.reversal.staff": {"zh-CN": "工作人员撤回", "en": "reversed by staff"},
     "fraud.same_device": {"zh-CN": "与邀请人同一设备", "en": "same device as the inviter"},
     "fraud.same_network": {"zh-CN": "与邀请人同一网络", "en": "same network as the inviter"},
     "fraud.burst": {"zh-CN": "邀请人短时间内集中拉人", "en": "join burst from one inviter"},
@@ -69,10 +93,6 @@ _TEXTS: dict[str, dict[str, str]] = {
         "zh-CN": "奖励价值低（{value} 元）却要求参与者提供 {asks}：参与成本过高，请调整",
         "en": "a low-value reward (¥{value}) asks participants for {asks}: "
         "too costly for them, please reconsider",
-    },
-    "vote.claim": {
-        "zh-CN": "恭喜获得第 {rank} 名！请添加工作人员 {staff} 领取奖品",
-        "en": "You ranked #{rank}! Add staff account {staff} to claim your prize",
     },
     "report.title": {"zh-CN": "活动复盘", "en": "Campaign review"},
     "group_buy.failed": {

@@ -1,0 +1,216 @@
+"""Reversing a reward undoes what it changed: points taken back in the ledger (as far as
+the balance allows, unless the points configuration lets it go negative), a coupon voided
+unless already used; by the leave-after-reward rule, by staff over the API and the CLI."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import orjson
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from shequn.commerce.coupons import access_coupon, coupon_code, redeem
+from shequn.community.service import Conflict
+from shequn.engagement.service import do_spend_points
+from shequn.engine.ingest import tick
+from shequn.engine.rules import WorkspaceInfo
+from shequn.engine.service import do_ingest_events
+from shequn.growth.rewards import do_mark_paid, do_reverse, list_rewards
+from shequn.platform.db import transaction
+from shequn.settings import Settings
+from tests.factories import T0, joined, left
+from tests.growth.helpers import app_with_domains, configure, rows, token
+
+DAY = timedelta(days=1)
+QUIET_POINTS = {"per_message": 0}
+
+
+def mutual(engine: Engine, ws: WorkspaceInfo, **doc: Any) -> WorkspaceInfo:
+    """The sharer gets 100 points, the invitee 20, for each valid invite."""
+    spec = {
+        "model": "mutual",
+        "name": "好友同享",
+        "sharer_reward": {"kind": "points", "points": 100},
+        "helper_reward": {"kind": "points", "points": 20},
+    }
+    ws = configure(engine, ws, {"campaigns": {"mutual": spec}, "points": QUIET_POINTS, **doc})
+    do_ingest_events(engine, ws, [joined("boss", at=T0 - DAY)])
+    do_ingest_events(engine, ws, [joined("u-1", at=T0, inviter="boss", scene="invite")])
+    tick(engine, ws, T0 + DAY + timedelta(minutes=1))
+    return ws
+
+
+def balances(engine: Engine, ws: WorkspaceInfo) -> dict[str, int]:
+    return {r["member"]: r["balance"] for r in rows(engine, ws, "levels")}
+
+
+def reversals(engine: Engine, ws: WorkspaceInfo) -> list[tuple[str, int]]:
+    return sorted(
+        (r["member"], r["delta"])
+        for r in rows(engine, ws, "points")
+        if r["kind"] == "reward_reversal"
+    )
+
+
+def ledger(engine: Engine, ws: WorkspaceInfo) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return list_rewards(conn, ws)
+
+
+def test_leaving_after_a_points_reward_takes_the_points_back(
+    engine: Engine, workspace: WorkspaceInfo
+) -> None:
+    ws = mutual(engine, workspace)
+    assert balances(engine, ws) == {"boss": 100, "u-1": 20}
+    leave = [left("u-1", at=T0 + 2 * DAY)]
+    do_ingest_events(engine, ws, leave)
+    assert {r["status"] for r in ledger(engine, ws)} == {"reversed"}
+    assert reversals(engine, ws) == [("boss", -100), ("u-1", -20)]
+    assert balances(engine, ws) == {"boss": 0, "u-1": 0}
+    keys = {r["key"] for r in rows(engine, ws, "points") if r["kind"] == "reward_reversal"}
+    assert {k.split(":")[0] for k in keys} == {"reward-reversal"}
+    do_ingest_events(engine, ws, leave)  # the same leave again takes nothing more
+    assert reversals(engine, ws) == [("boss", -100), ("u-1", -20)]
+
+
+def test_spent_points_leave_a_shortfall_in_the_note(
+    engine: Engine, workspace: WorkspaceInfo
+) -> None:
+    ws = mutual(engine, workspace)
+    with transaction(engine) as conn:
+        do_spend_points(
+            conn, ws, channel="sandbox", member="boss", amount=80, reason="兑换", key="gift-1"
+        )
+    do_ingest_events(engine, ws, [left("u-1", at=T0 + 2 * DAY)])
+    assert ("boss", -20) in reversals(engine, ws)
+    boss = next(r for r in ledger(engine, ws) if r["member"] == "boss")
+    assert boss["status"] == "reversed" and "少扣 80 分" in boss["note"]
+    assert balances(engine, ws)["boss"] == 0
+
+
+def test_a_negative_balance_when_the_points_allow_it(
+    engine: Engine, workspace: WorkspaceInfo
+) -> None:
+    ws = mutual(engine, workspace, points={**QUIET_POINTS, "allow_negative": True})
+    with transaction(engine) as conn:
+        do_spend_points(
+            conn, ws, channel="sandbox", member="boss", amount=80, reason="兑换", key="gift-1"
+        )
+    do_ingest_events(engine, ws, [left("u-1", at=T0 + 2 * DAY)])
+    assert balances(engine, ws)["boss"] == -80
+    boss = next(r for r in ledger(engine, ws) if r["member"] == "boss")
+    assert "少扣" not in boss["note"]
+
+
+def coupon_task(engine: Engine, ws: WorkspaceInfo) -> WorkspaceInfo:
+    """Two valid invites earn a coupon each time the task is done (once here)."""
+    ws = configure(
+        engine,
+        ws,
+        {
+            "coupons": {"templates": {"ten-off": {"name": "满100减10", "amount_fen": 1000}}},
+            "campaigns": {
+                "camp": {
+                    "model": "invitation",
+                    "name": "老带新",
+                    "task": {"invites": 1, "reward": {"kind": "coupon", "coupon": "ten-off"}},
+                }
+            },
+        },
+    )
+    do_ingest_events(engine, ws, [joined("boss", at=T0 - DAY)])
+    do_ingest_events(engine, ws, [joined("u-1", at=T0, inviter="boss", scene="invite")])
+    tick(engine, ws, T0 + 2 * DAY)
+    return ws
+
+
+def test_staff_reversal_voids_an_unused_coupon(
+    settings: Settings, engine: Engine, workspace: WorkspaceInfo
+) -> None:
+    ws = coupon_task(engine, workspace)
+    (reward,) = ledger(engine, ws)
+    code = coupon_code(ws.id, f"reward:{reward['key']}")
+    auth, base = token(engine, ws), f"/api/v1/workspaces/{ws.slug}"
+    with TestClient(app_with_domains(settings, engine)) as client:
+        done = client.post(
+            f"{base}/rewards/{reward['id']}/reverse", json={"by": "小王"}, headers=auth
+        )
+        assert done.status_code == 200, done.text
+        assert (done.json()["status"], done.json()["decided_by"]) == ("reversed", "小王")
+        again = client.post(f"{base}/rewards/{reward['id']}/reverse", json={}, headers=auth)
+        assert again.status_code == 409 and again.headers["content-type"].startswith(
+            "application/problem+json"
+        )
+        used = client.post(f"{base}/coupons/{code}/redeem", json={}, headers=auth)
+        assert used.status_code == 409
+    with engine.connect() as conn:
+        assert access_coupon(conn, ws, code)["status"] == "voided"
+        assert redeem(conn, ws.id, code, member="boss", at=T0 + 3 * DAY) == "voided"
+
+
+def test_a_used_coupon_cannot_be_voided(engine: Engine, workspace: WorkspaceInfo) -> None:
+    ws = coupon_task(engine, workspace)
+    (reward,) = ledger(engine, ws)
+    code = coupon_code(ws.id, f"reward:{reward['key']}")
+    with transaction(engine) as conn:
+        assert redeem(conn, ws.id, code, member="boss", at=T0 + 2 * DAY) == "redeemed"
+        after = do_reverse(conn, ws, reward["id"], by="staff", at=T0 + 3 * DAY, note="误发")
+        assert access_coupon(conn, ws, code)["status"] == "redeemed"
+    assert after["status"] == "reversed"
+    assert after["note"].startswith("误发") and f"优惠券 {code} 已核销" in after["note"]
+
+
+def test_a_paid_reward_cannot_be_reversed(engine: Engine, workspace: WorkspaceInfo) -> None:
+    ws = configure(
+        engine,
+        workspace,
+        {
+            "campaigns": {
+                "camp": {
+                    "model": "invitation",
+                    "name": "老带新",
+                    "ladder": [{"min_invites": 1, "per_invite_fen": 1000}],
+                }
+            }
+        },
+    )
+    do_ingest_events(engine, ws, [joined("boss", at=T0 - DAY)])
+    do_ingest_events(engine, ws, [joined("u-1", at=T0, inviter="boss", scene="invite")])
+    tick(engine, ws, T0 + 2 * DAY)
+    (reward,) = ledger(engine, ws)
+    with transaction(engine) as conn:
+        assert do_mark_paid(conn, ws, [reward["id"]], by="staff", at=T0 + 2 * DAY) == 1
+        with pytest.raises(Conflict, match="paid"):
+            do_reverse(conn, ws, reward["id"], by="staff", at=T0 + 3 * DAY)
+
+
+def test_reverse_from_the_command_line(
+    settings: Settings,
+    engine: Engine,
+    workspace: WorkspaceInfo,
+    tmp_path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from shequn.cli import app
+
+    ws = mutual(engine, workspace)
+    monkeypatch.setattr("shequn.cli.get_settings", lambda: settings)
+    runner = CliRunner()
+    listed = runner.invoke(app, ["reward", "list", "-w", ws.slug, "--status", "issued"])
+    assert listed.exit_code == 0, listed.output
+    boss = next(r for r in map(orjson.loads, listed.output.splitlines()) if r["member"] == "boss")
+    done = runner.invoke(app, ["reward", "reverse", str(boss["id"]), "-w", ws.slug, "--by", "小王"])
+    assert done.exit_code == 0, done.output
+    assert orjson.loads(done.output)["status"] == "reversed"
+    assert balances(engine, ws)["boss"] == 0
+    twice = runner.invoke(app, ["reward", "reverse", str(boss["id"]), "-w", ws.slug])
+    assert twice.exit_code != 0 and "reversed" in twice.output
+    missing = runner.invoke(app, ["reward", "reverse", "999999", "-w", ws.slug])
+    assert missing.exit_code != 0 and "999999" in missing.output
+    shown = runner.invoke(app, ["config", "show", "-w", ws.slug])
+    assert yaml.safe_load(shown.output)["campaigns"]["mutual"]["notify_rewards"] is True
