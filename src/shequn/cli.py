@@ -57,6 +57,7 @@ def _mount_domains() -> None:
         (commerce.order_app, "order"),
         (commerce.coupon_app, "coupon"),
         (commerce.commission_app, "commission"),
+        (commerce.promoter_app, "promoter"),
         (commerce.shop_app, "shop"),
     ):
         app.add_typer(sub, name=name)

@@ -71,6 +71,15 @@ class ChainConfirmIn(ChainIdsIn):
     at: AwareDatetime | None = Field(default=None, description="When it was paid (now).")
 
 
+class PromoterIn(_Body):
+    channel: str = Field(default="sandbox", max_length=32)
+    tier: str | None = Field(default=None, max_length=32, description="Fixed tier (else by sales).")
+
+
+class PromoterRef(_Body):
+    channel: str = Field(default="sandbox", max_length=32)
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -156,6 +165,42 @@ def post_chain_cancel(
             return chain_orders.do_cancel_entries(conn, workspace, body.ids)
     except ValueError as exc:
         raise _refused("Chain entries not cancelled", exc) from exc
+
+
+@router.get("/promoters", summary="Promoters 分销员 with tier, status and sales")
+def get_promoters(workspace: Workspace, engine: EngineDep) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return distribution.list_promoters(conn, workspace)
+
+
+@router.put("/promoters/{member}", summary="Enrol a member as a promoter (or re-activate)")
+def put_promoter(
+    member: str, body: PromoterIn, workspace: Workspace, engine: EngineDep
+) -> dict[str, Any]:
+    try:
+        with transaction(engine) as conn:
+            return distribution.do_enrol(conn, workspace, body.channel, member, _now(), body.tier)
+    except ValueError as exc:
+        raise _refused("Promoter not enrolled", exc) from exc
+
+
+@router.put("/promoters/{member}/tier", summary="Fix a promoter's tier (null: follow sales)")
+def put_promoter_tier(
+    member: str, body: PromoterIn, workspace: Workspace, engine: EngineDep
+) -> dict[str, Any]:
+    try:
+        with transaction(engine) as conn:
+            return distribution.do_set_tier(conn, workspace, body.channel, member, body.tier)
+    except ValueError as exc:
+        raise _refused("Tier not set", exc) from exc
+
+
+@router.post("/promoters/{member}/disable", summary="Disable a promoter: no new commissions")
+def post_promoter_disable(
+    member: str, body: PromoterRef, workspace: Workspace, engine: EngineDep
+) -> dict[str, Any]:
+    with transaction(engine) as conn:
+        return distribution.do_disable(conn, workspace, body.channel, member, _now())
 
 
 @router.get("/commissions", summary="Distribution commissions")

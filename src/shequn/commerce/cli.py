@@ -1,5 +1,5 @@
 """Command line of commerce: `shequn order import FILE.csv`, `shequn order chain …`,
-`shequn coupon …`,
+`shequn coupon …`, `shequn promoter …`,
 `shequn commission …`, `shequn shop create KEY`. Each command parses, then calls the
 services (the shared helpers of `shequn.cli` are imported inside the commands, which mounts
 these apps)."""
@@ -22,6 +22,7 @@ order_app = typer.Typer(help="Orders and refunds.", no_args_is_help=True)
 coupon_app = typer.Typer(help="Coupons 优惠券.", no_args_is_help=True)
 commission_app = typer.Typer(help="Distribution commissions 分销佣金.", no_args_is_help=True)
 shop_app = typer.Typer(help="Shops that call the order webhook.", no_args_is_help=True)
+promoter_app = typer.Typer(help="Promoters 分销员: enrol, tier, disable.", no_args_is_help=True)
 chain_app = typer.Typer(
     help="Order chains 接龙: confirm entries as paid, or cancel.", no_args_is_help=True
 )
@@ -216,6 +217,64 @@ def commission_pay(
         workspace, lambda conn, ws: do_pay(conn, ws, _now(), ids or None, promoter), write=True
     )
     sys.stdout.write(f"{paid}\n")
+
+
+ChannelOpt = Annotated[str, typer.Option(help="Chat channel of the member.")]
+
+
+@promoter_app.command("list")
+def promoter_list(workspace: WorkspaceOpt = None) -> None:
+    """Promoters with tier, status, sales and orders, as JSON lines."""
+    from shequn.commerce.distribution import list_promoters
+
+    for row in in_workspace(workspace, list_promoters):
+        sys.stdout.write(orjson.dumps(row).decode() + "\n")
+
+
+@promoter_app.command("enrol")
+def promoter_enrol(
+    member: str,
+    workspace: WorkspaceOpt = None,
+    channel: ChannelOpt = "sandbox",
+    tier: Annotated[str | None, typer.Option(help="Fix this tier (default: by sales).")] = None,
+) -> None:
+    """Enrol a member as a promoter (a disabled one is active again)."""
+    from shequn.commerce.distribution import do_enrol
+
+    row = in_workspace(
+        workspace, lambda conn, ws: do_enrol(conn, ws, channel, member, _now(), tier), write=True
+    )
+    sys.stdout.write(orjson.dumps(row).decode() + "\n")
+
+
+@promoter_app.command("tier")
+def promoter_tier(
+    member: str,
+    tier: Annotated[str, typer.Argument(help="A tier's name, or 'auto' to follow sales.")],
+    workspace: WorkspaceOpt = None,
+    channel: ChannelOpt = "sandbox",
+) -> None:
+    """Set or change a promoter's tier."""
+    from shequn.commerce.distribution import do_set_tier
+
+    fixed = None if tier == "auto" else tier
+    row = in_workspace(
+        workspace, lambda conn, ws: do_set_tier(conn, ws, channel, member, fixed), write=True
+    )
+    sys.stdout.write(orjson.dumps(row).decode() + "\n")
+
+
+@promoter_app.command("disable")
+def promoter_disable(
+    member: str, workspace: WorkspaceOpt = None, channel: ChannelOpt = "sandbox"
+) -> None:
+    """Disable a promoter: no new commissions (those made are kept)."""
+    from shequn.commerce.distribution import do_disable
+
+    row = in_workspace(
+        workspace, lambda conn, ws: do_disable(conn, ws, channel, member, _now()), write=True
+    )
+    sys.stdout.write(orjson.dumps(row).decode() + "\n")
 
 
 @shop_app.command("create")

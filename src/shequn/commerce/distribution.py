@@ -10,8 +10,9 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, select, update
 
-from shequn.commerce.config import DistributionSection
+from shequn.commerce.config import DistributionSection, Tier
 from shequn.commerce.models import commissions, promoters
+from shequn.community.service import NotFound
 from shequn.engine.rules import WorkspaceInfo
 from shequn.platform.db import insert_ignore
 
@@ -45,22 +46,151 @@ def promoter(
         "sales_fen": 0,
         "orders": 0,
         "joined_at": at,
+        "status": "active",
+        "tier_fixed": False,
+        "disabled_at": None,
     }
     inserted = conn.execute(t.insert().values(**values)).inserted_primary_key
     assert inserted is not None
     return {**values, "id": int(inserted[0])}
 
 
-def do_enrol(
-    conn: Connection, ws: WorkspaceInfo, channel: str, member: str, at: datetime
+def _promoter_row(conn: Connection, ws: WorkspaceInfo, channel: str, member: str) -> Any:
+    t = promoters
+    return (
+        conn.execute(
+            select(t).where(
+                and_(t.c.workspace_id == ws.id, t.c.channel == channel, t.c.member_ext == member)
+            )
+        )
+        .mappings()
+        .first()
+    )
+
+
+def access_promoter(
+    conn: Connection, ws: WorkspaceInfo, channel: str, member: str
 ) -> dict[str, Any]:
+    row = _promoter_row(conn, ws, channel, member)
+    if row is None:
+        raise NotFound(f"{member!r} is not a promoter")
+    return public_promoter(row)
+
+
+def check_tier(cfg: DistributionSection, name: str) -> Tier:
+    for tier in cfg.tiers:
+        if tier.name == name:
+            return tier
+    raise ValueError(f"unknown tier {name!r}; choose from {', '.join(t.name for t in cfg.tiers)}")
+
+
+def _check_member(conn: Connection, ws: WorkspaceInfo, channel: str, member: str) -> None:
+    from shequn.community.models import members
+
+    m = members
+    found = conn.execute(
+        select(m.c.ext_id).where(
+            and_(m.c.workspace_id == ws.id, m.c.channel == channel, m.c.ext_id == member)
+        )
+    ).first()
+    if found is None:
+        raise NotFound(f"no member {member!r} on channel {channel!r}")
+
+
+def _current_tier(cfg: DistributionSection, row: Any) -> Tier:
+    """The tier staff fixed (while it still exists), else the one sales and orders reach."""
+    if row["tier_fixed"]:
+        for tier in cfg.tiers:
+            if tier.name == row["tier"]:
+                return tier
+    return cfg.tier_for(int(row["sales_fen"]), int(row["orders"]))
+
+
+def do_enrol(
+    conn: Connection,
+    ws: WorkspaceInfo,
+    channel: str,
+    member: str,
+    at: datetime,
+    tier: str | None = None,
+) -> dict[str, Any]:
+    """Enrol a member as a promoter by hand (or re-activate a disabled one); `tier` fixes
+    their tier, otherwise it follows their sales."""
+    cfg: DistributionSection = ws.config.distribution
+    if tier is not None:
+        check_tier(cfg, tier)
+    _check_member(conn, ws, channel, member)
     row = promoter(conn, ws.id, channel, member, at, enrol=True)
     assert row is not None
+    values: dict[str, Any] = {"status": "active", "disabled_at": None}
+    if tier is not None:
+        values.update(tier=tier, tier_fixed=True)
+    elif not row["tier_fixed"]:
+        values["tier"] = cfg.tier_for(int(row["sales_fen"]), int(row["orders"])).name
+    conn.execute(update(promoters).where(promoters.c.id == row["id"]).values(**values))
+    return access_promoter(conn, ws, channel, member)
+
+
+def do_set_tier(
+    conn: Connection, ws: WorkspaceInfo, channel: str, member: str, tier: str | None
+) -> dict[str, Any]:
+    """Fix a promoter's tier, or (None) let it follow their sales and orders again."""
     cfg: DistributionSection = ws.config.distribution
-    tier = cfg.tier_for(int(row["sales_fen"]), int(row["orders"])).name
-    if row["tier"] != tier:
-        conn.execute(update(promoters).where(promoters.c.id == row["id"]).values(tier=tier))
-    return {"channel": channel, "member": member, "tier": tier, "sales_fen": row["sales_fen"]}
+    if tier is not None:
+        check_tier(cfg, tier)
+    row = _promoter_row(conn, ws, channel, member)
+    if row is None:
+        raise NotFound(f"{member!r} is not a promoter")
+    if tier is None:
+        values: dict[str, Any] = {
+            "tier": cfg.tier_for(int(row["sales_fen"]), int(row["orders"])).name,
+            "tier_fixed": False,
+        }
+    else:
+        values = {"tier": tier, "tier_fixed": True}
+    conn.execute(update(promoters).where(promoters.c.id == row["id"]).values(**values))
+    return access_promoter(conn, ws, channel, member)
+
+
+def do_disable(
+    conn: Connection, ws: WorkspaceInfo, channel: str, member: str, at: datetime
+) -> dict[str, Any]:
+    """A disabled promoter earns no new commissions; those already made are kept."""
+    row = _promoter_row(conn, ws, channel, member)
+    if row is None:
+        raise NotFound(f"{member!r} is not a promoter")
+    if row["status"] != "disabled":
+        conn.execute(
+            update(promoters)
+            .where(promoters.c.id == row["id"])
+            .values(status="disabled", disabled_at=at)
+        )
+    return access_promoter(conn, ws, channel, member)
+
+
+def public_promoter(row: Any) -> dict[str, Any]:
+    def iso(v: Any) -> Any:
+        return v.isoformat().replace("+00:00", "Z") if isinstance(v, datetime) else v
+
+    return {
+        "channel": row["channel"],
+        "member": row["member_ext"],
+        "tier": row["tier"],
+        "tier_fixed": bool(row["tier_fixed"]),
+        "status": row["status"],
+        "sales_fen": row["sales_fen"],
+        "orders": row["orders"],
+        "joined_at": iso(row["joined_at"]),
+        "disabled_at": iso(row["disabled_at"]),
+    }
+
+
+def list_promoters(conn: Connection, ws: WorkspaceInfo) -> list[dict[str, Any]]:
+    t = promoters
+    rows = conn.execute(
+        select(t).where(t.c.workspace_id == ws.id).order_by(t.c.channel, t.c.member_ext)
+    ).mappings()
+    return [public_promoter(r) for r in rows]
 
 
 def add_commissions(
@@ -85,9 +215,9 @@ def add_commissions(
             break  # nobody earns on their own purchase, nor twice on one order
         seen.add(who)
         row = promoter(conn, ws.id, channel, who, at, enrol=cfg.auto_enrol)
-        if row is None:
-            break
-        tier = cfg.tier_for(int(row["sales_fen"]), int(row["orders"]))
+        if row is None or row["status"] == "disabled":
+            break  # a disabled promoter counts as none: nobody earns through them
+        tier = _current_tier(cfg, row)
         percent = tier.level1_percent if level == 1 else tier.level2_percent
         rate_bps = round(percent * 100)
         values = {
@@ -116,8 +246,13 @@ def add_commissions(
                 .values(
                     sales_fen=int(row["sales_fen"]) + base_fen,
                     orders=int(row["orders"]) + 1,
-                    tier=cfg.tier_for(
-                        int(row["sales_fen"]) + base_fen, int(row["orders"]) + 1
+                    tier=_current_tier(
+                        cfg,
+                        {
+                            **row,
+                            "sales_fen": int(row["sales_fen"]) + base_fen,
+                            "orders": int(row["orders"]) + 1,
+                        },
                     ).name,
                 )
             )

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, select
 
 from shequn.commerce.coupons import public_coupon
-from shequn.commerce.distribution import public_commission
+from shequn.commerce.distribution import public_commission, public_promoter
 from shequn.commerce.membership import public_membership
 from shequn.commerce.models import (
     chain_entries,
@@ -108,20 +108,20 @@ register_export(
 )(_rows(paid_memberships, ("channel", "member_ext", "plan"), public_membership))
 
 
-def _promoter(r: Any) -> dict[str, Any]:
-    return {
-        "channel": r["channel"],
-        "member": r["member_ext"],
-        "tier": r["tier"],
-        "sales_fen": r["sales_fen"],
-        "orders": r["orders"],
-        "joined_at": iso(r["joined_at"]),
-    }
-
-
-register_export("promoters", ("channel", "member", "tier", "sales_fen", "orders", "joined_at"))(
-    _rows(promoters, ("channel", "member_ext"), _promoter)
-)
+register_export(
+    "promoters",
+    (
+        "channel",
+        "member",
+        "tier",
+        "sales_fen",
+        "orders",
+        "joined_at",
+        "tier_fixed",
+        "status",
+        "disabled_at",
+    ),
+)(_rows(promoters, ("channel", "member_ext"), public_promoter))
 
 
 def _entry(r: Any) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from shequn.community.models import Id
@@ -76,6 +78,11 @@ promoters = Table(
     Column("sales_fen", Id, nullable=False),
     Column("orders", Integer, nullable=False),
     Column("joined_at", UTCDateTime, nullable=False),
+    # active, or disabled by staff (earns no new commissions)
+    Column("status", String(16), nullable=False, server_default="active"),
+    # A tier staff set holds; otherwise tiers follow sales and orders.
+    Column("tier_fixed", Boolean, nullable=False, server_default=false()),
+    Column("disabled_at", UTCDateTime),
     UniqueConstraint("workspace_id", "channel", "member_ext"),
 )
 
