@@ -1,5 +1,6 @@
-"""Paid membership 付费社群: an order for a plan's item starts or extends it; reminders go out
-before it ends; gated groups admit only members whose membership is active."""
+"""Paid membership 付费社群: an order for a plan's item starts or extends it — when it paid the
+fee, or a coupon explains the difference; reminders go out before it ends; gated groups admit
+only members whose membership is active."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, select, update
 
-from shequn.commerce.config import Plan
+from shequn.commerce.config import CouponTemplate, Plan
 from shequn.commerce.models import paid_memberships
 
 REMIND_JOB = "commerce.renewal_reminder"
@@ -79,6 +80,21 @@ def extend(
         )
     )
     return expires
+
+
+def coupon_discount_fen(coupon: dict[str, Any] | None, order_id: str, list_fen: int) -> int:
+    """What the order's coupon took off the list price: nothing unless it was redeemed by
+    this very order (someone else's or an expired coupon explains no difference)."""
+    if coupon is None or coupon["status"] != "redeemed" or coupon["order_id"] != order_id:
+        return 0
+    terms = CouponTemplate.model_construct(
+        name=coupon["template"],
+        kind=coupon["kind"],
+        amount_fen=int(coupon["amount_fen"]),
+        percent=int(coupon["percent"]),
+        threshold_fen=int(coupon["threshold_fen"]),
+    )
+    return terms.discount(list_fen)
 
 
 def revoke_for_refund(conn: Connection, workspace_id: int, order_id: str, at: datetime) -> None:

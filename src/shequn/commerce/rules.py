@@ -17,6 +17,7 @@ from shequn.commerce import distribution, membership
 from shequn.commerce.chain import parse_chain
 from shequn.commerce.models import chain_entries, orders
 from shequn.commerce.texts import say
+from shequn.community.service import NotFound
 from shequn.engine.books import Book, register_book
 from shequn.engine.jobs import Job
 from shequn.engine.rules import Context, job_handler, rule
@@ -138,10 +139,19 @@ def _memberships_bought(ctx: Context, event: Event, data: OrderPaidData) -> list
     if not plans or not data.items:
         return []
     assert event.member is not None
-    for key, plan in plans.items():
-        qty = sum(int(item.get("qty", 1)) for item in data.items if item.get("sku") == plan.sku)
-        if qty <= 0:
-            continue
+    items = data.items
+    bought = {
+        key: qty
+        for key, plan in plans.items()
+        if (qty := sum(int(i.get("qty", 1)) for i in items if i.get("sku") == plan.sku)) > 0
+    }
+    if not bought:
+        return []
+    underpaid = _underpaid(ctx, event, data, bought)
+    if underpaid is not None:
+        return [underpaid]
+    for key, qty in bought.items():
+        plan = plans[key]
         expires = membership.extend(
             ctx.book(CommerceBook).conn,
             ctx.workspace.id,
@@ -171,6 +181,50 @@ def _memberships_bought(ctx: Context, event: Event, data: OrderPaidData) -> list
             payload=base,
         )
     return []
+
+
+def _underpaid(
+    ctx: Context, event: Event, data: OrderPaidData, bought: dict[str, int]
+) -> Decision | None:
+    """A staff task when the order paid less than the plans' fees and its coupon does not
+    explain the difference; the membership is then not granted."""
+    plans = ctx.config.membership.plans
+    fee = sum(plans[key].fee_fen * qty for key, qty in bought.items())
+    coupon = None
+    if data.coupon:
+        try:
+            coupon = coupon_ops.access_coupon(
+                ctx.book(CommerceBook).conn, ctx.workspace, data.coupon
+            )
+        except NotFound:
+            coupon = None
+    off = membership.coupon_discount_fen(coupon, data.order_id, fee)
+    if data.amount_fen + off >= fee:
+        return None
+    text = say(
+        "membership.underpaid",
+        ctx.workspace.locale,
+        plan="、".join(plans[key].name for key in bought),
+        order=data.order_id,
+        paid=f"{data.amount_fen / 100:.2f}",
+        coupon=f"{off / 100:.2f}",
+        fee=f"{fee / 100:.2f}",
+    )
+    return Decision(
+        kind=ActionKind.STAFF_TASK,
+        reason=text,
+        group=event.group,
+        member=event.member,
+        data={
+            "text": text,
+            "order_id": data.order_id,
+            "plans": sorted(bought),
+            "paid_fen": data.amount_fen,
+            "coupon_fen": off,
+            "fee_fen": fee,
+        },
+        key=f"commerce.underpaid:{data.order_id}",
+    )
 
 
 @rule("commerce", "refunds", on=["order.refunded"])

@@ -21,6 +21,12 @@ _TEXTS: dict[str, dict[str, str]] = {
         "zh-CN": "「{plan}」会员已到期",
         "en": "{plan} membership expired",
     },
+    "membership.underpaid": {
+        "zh-CN": "未开通「{plan}」会员：订单 {order} 实付 ¥{paid}（优惠券抵扣 ¥{coupon}），"
+        "低于会费 ¥{fee}，请核实后处理",
+        "en": "{plan} membership not granted: order {order} paid ¥{paid} (coupon ¥{coupon}), "
+        "less than the fee of ¥{fee}; please check",
+    },
     "coupon.join_reason": {"zh-CN": "进群领券", "en": "coupon for joining"},
 }
 
