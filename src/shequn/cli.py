@@ -212,7 +212,7 @@ def config_apply(
             raise UserError(f"{file}: not valid YAML: {exc}".replace("\n", " ")) from exc
         ws = _workspace(engine, workspace)
         with transaction(engine) as conn:
-            do_apply_config(conn, ws.slug, document)
+            do_apply_config(conn, ws.slug, document, check_references=True)
 
     guarded(run)
     out.print(_say("cli.config_applied"))

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import io
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
+import pytest
+import yaml
 from sqlalchemy import Engine
 
 import shequn.engagement.activities  # noqa: F401  (registers the section, rules and exports)
+from shequn.community.config import ConfigRejected
 from shequn.community.service import do_apply_config
 from shequn.engagement.activities import draw, split_packets
 from shequn.engine.ingest import tick
@@ -21,6 +25,7 @@ from shequn.events import Event
 from shequn.exports import write_export
 from shequn.platform.db import transaction
 from tests.conftest import create_workspace
+from tests.engagement.conftest import Shequn, write_events
 from tests.factories import event, joined, posted
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -254,3 +259,176 @@ def test_texts_follow_the_workspace_locale(engine: Engine, workspace: WorkspaceI
     texts = [a["data"].get("text", "") for a in activity_actions(engine, ws)]
     assert texts[0].startswith("🎁 Lottery") and "Send “lucky” to enter" in texts[0]
     assert texts[1].startswith("🎉 “en” results: @成员0")
+
+
+# --- Price hunt 比省钱 --------------------------------------------------------------------------
+
+PRICE_HUNT = {
+    "id": "cheap",
+    "type": "price_hunt",
+    "title": "比省钱",
+    "product": "马克杯",
+    "winners": 2,
+    "min_price_fen": 500,
+    "max_price_fen": 20000,
+    "proof": True,
+    "prize": "免单",
+    "points": 30,
+}
+
+
+def price_hunt_history() -> list[Event]:
+    evs = community(7, ("g-1", "g-2"))
+    evs += [
+        say_at(1, "u-0", "到手价 39.9元", "g-1"),
+        say_at(2, "u-0", "", "g-1", kind="image"),
+        say_at(3, "u-1", "", "g-2", kind="image"),  # the screenshot first, then the price
+        say_at(4, "u-1", "我买到 ¥35", "g-2"),
+        say_at(5, "u-2", "35元", "g-1"),  # the same price, posted later
+        say_at(6, "u-2", "", "g-1", kind="image"),
+        say_at(7, "u-3", "¥1", "g-2"),  # below the believable range: not an entry
+        say_at(8, "u-4", "30元", "g-1"),  # no screenshot: does not count
+        say_at(9, "u-5", "订单号 2023112212345678", "g-2"),
+        say_at(10, "u-5", "", "g-2", kind="image"),  # proof, but no price
+        say_at(11, "u-0", "到手价 45", "g-1"),  # higher than before: the lower one stays
+        say_at(12, "u-0", "刚又买了一个，花了32块5", "g-1"),  # lower: this is the entry now
+        say_at(13, "owner-g-1", "到手价 6元", "g-1"),  # the house does not play
+        posted("u-6", "到手价 8元", "g-1", at=END + timedelta(minutes=1)),  # too late
+    ]
+    return evs
+
+
+def test_price_hunt_lowest_prices_win_and_are_told(
+    engine: Engine, workspace: WorkspaceInfo
+) -> None:
+    ws = configure(engine, workspace, PRICE_HUNT)
+    do_ingest_events(engine, ws, price_hunt_history())
+    tick(engine, ws, END + timedelta(minutes=5))
+
+    entries = {e["member"]: e for e in rows(engine, ws, "activity_entries")}
+    assert sorted(entries) == ["u-0", "u-1", "u-2", "u-4", "u-5"]
+    assert entries["u-0"]["text"] == "刚又买了一个，花了32块5"
+    assert [entries[m]["correct"] for m in ("u-0", "u-1", "u-4")] == [True, True, False]
+    winners = rows(engine, ws, "activity_winners")
+    assert [(w["rank"], w["member"], w["seed"], w["entrants"]) for w in winners] == [
+        (1, "u-0", "lowest-price", 3),
+        (2, "u-1", "lowest-price", 3),  # ¥35 like u-2, but posted first
+    ]
+
+    acts = activity_actions(engine, ws)
+    (start,) = [a for a in acts if "开始" in a["reason"] and a["group"] == "g-1"]
+    assert "比省钱「比省钱」开始啦" in start["data"]["text"] and "马克杯" in start["data"]["text"]
+    assert "并附订单截图" in start["data"]["text"]
+    results = {a["group"]: a["data"] for a in acts if "结果" in a["reason"]}
+    assert set(results) == {"g-1", "g-2"}
+    assert "@成员0（¥32.50）、@成员1（¥35.00）" in results["g-1"]["text"]
+    assert "共 3 人参与" in results["g-1"]["text"]
+    assert results["g-1"]["mentions"] == ["u-0"]  # each group @mentions its own winners
+    assert results["g-2"]["mentions"] == ["u-1"]
+    (payout,) = [a for a in acts if a["kind"] == "staff.task"]
+    assert "免单" in payout["data"]["task"]
+    rewards = [
+        (p["member"], p["delta"]) for p in rows(engine, ws, "points") if p["kind"] == "activity"
+    ]
+    assert sorted(rewards) == [("u-0", 30), ("u-1", 30)]
+
+
+def test_price_hunt_replays_the_same_in_any_batches(engine: Engine) -> None:
+    history, outcomes = price_hunt_history(), []
+    for batch_size in (5000, 1):  # one by one, a lower price updates a stored entry
+        ws = configure(engine, create_workspace(engine), {**PRICE_HUNT, "confirm": True})
+        do_ingest_events(engine, ws, history, batch_size=batch_size)
+        tick(engine, ws, END + timedelta(minutes=5))
+        outcomes.append(
+            (
+                [
+                    (a["group"], a["member"], a["data"], a["decided_at"])
+                    for a in activity_actions(engine, ws)
+                ],
+                [
+                    (e["member"], e["text"], e["correct"], e["at"])
+                    for e in rows(engine, ws, "activity_entries")
+                ],
+                [
+                    (w["rank"], w["member"], w["entrants"])
+                    for w in rows(engine, ws, "activity_winners")
+                ],
+            )
+        )
+    assert outcomes[0] == outcomes[1]
+    priced = [d["text"] for _, m, d, _ in outcomes[0][0] if m == "u-0" and "已记录" in d["text"]]
+    assert priced == [
+        "@成员0 已记录你的到手价 ¥39.90（还差一张订单截图才算数），11-22 20:00 公布结果",
+        "@成员0 已记录你的到手价 ¥32.50，11-22 20:00 公布结果",
+    ]
+
+
+def test_price_hunt_configuration_is_checked(engine: Engine, workspace: WorkspaceInfo) -> None:
+    for broken, why in (
+        ({"max_price_fen": None}, "max_price_fen"),
+        ({"product": None}, "product"),
+        ({"min_price_fen": 30000}, "min_price_fen"),
+        ({"type": "lottery"}, "for a price hunt"),
+    ):
+        with pytest.raises(ConfigRejected) as caught:
+            configure(engine, workspace, {**PRICE_HUNT, **broken})
+        assert caught.value.errors[0].path == "activities.items.0"
+        assert why in caught.value.errors[0].message
+
+
+def test_every_activity_tells_its_winners_once(engine: Engine, workspace: WorkspaceInfo) -> None:
+    ws = configure(
+        engine,
+        workspace,
+        {"id": "lot", "type": "lottery", "winners": 1},
+        {"id": "rain", "type": "redpacket_rain", "winners": 1, "amount_fen": 100},
+        {"id": "quiz", "type": "qa", "question": "1+1?", "answers": ["2"], "winners": 1},
+        {"id": "show", "type": "show_order", "winners": 1},
+        {**PRICE_HUNT, "proof": False, "winners": 1},
+    )
+    evs = community(2, ("g-1",))
+    evs += [
+        say_at(1, "u-0", "抽奖", "g-1"),
+        say_at(2, "u-0", "抢红包", "g-1"),
+        say_at(3, "u-0", "2", "g-1"),
+        say_at(4, "u-0", "晒单", "g-1"),
+        say_at(5, "u-0", "到手价 20元", "g-1"),
+    ]
+    do_ingest_events(engine, ws, evs)
+    for _ in range(2):  # ticking again tells no one twice
+        tick(engine, ws, END + timedelta(minutes=5))
+    results = [a for a in activity_actions(engine, ws) if "结果" in a["reason"]]
+    assert sorted(a["data"]["activity"] for a in results) == [
+        "cheap",
+        "lot",
+        "quiz",
+        "rain",
+        "show",
+    ]
+    assert all(a["data"]["mentions"] == ["u-0"] and "@成员0" in a["data"]["text"] for a in results)
+
+
+def test_price_hunt_through_the_command(engine: Engine, shequn: Shequn, tmp_path: Path) -> None:
+    ws = create_workspace(engine)
+    config = tmp_path / "config.yaml"
+    window = {"starts_at": START.isoformat(), "ends_at": END.isoformat()}
+    broken = {**PRICE_HUNT, **window, "max_price_fen": None}
+    config.write_text(yaml.safe_dump({"activities": {"items": [broken]}}), encoding="utf-8")
+    refused = shequn("config", "apply", str(config), "-w", ws.slug)
+    assert refused.exit_code != 0 and "activities.items.0" in refused.output
+    config.write_text(
+        yaml.safe_dump({"activities": {"items": [{**PRICE_HUNT, **window}]}}), encoding="utf-8"
+    )
+    assert shequn("config", "apply", str(config), "-w", ws.slug).exit_code == 0
+    during = price_hunt_history()[:-1]  # up to the last entry: the end comes with the clock
+    history = write_events(tmp_path / "events.jsonl", during)
+    ingested = shequn("ingest", str(history), "-w", ws.slug)
+    assert ingested.exit_code == 0, ingested.output
+    assert shequn("export", "activity_winners", "-w", ws.slug).output == ""  # not over yet
+    until = (END + timedelta(minutes=5)).isoformat()
+    assert shequn("tick", "--until", until, "-w", ws.slug).exit_code == 0
+    exported = shequn("export", "activity_winners", "-w", ws.slug).output.splitlines()
+    assert [orjson.loads(x)["member"] for x in exported] == ["u-0", "u-1"]
+    # The results were delivered to the sandbox groups, the winners mentioned.
+    sent = [a for a in activity_actions(engine, ws) if "结果" in a["reason"]]
+    assert {(a["group"], a["status"]) for a in sent} == {("g-1", "done"), ("g-2", "done")}

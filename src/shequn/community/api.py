@@ -42,7 +42,7 @@ async def put_config(request: Request, workspace: Workspace, engine: EngineDep) 
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise Problem(400, "Malformed configuration", str(exc).replace("\n", " ")) from exc
     with transaction(engine) as conn:
-        ws = do_apply_config(conn, workspace.slug, document)
+        ws = do_apply_config(conn, workspace.slug, document, check_references=True)
     return effective_config_document(ws)
 
 

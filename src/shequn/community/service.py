@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -117,10 +118,35 @@ def stored_config(conn: Connection, slug: str) -> dict[str, Any]:
     return dict(row[0] or {})
 
 
-def do_apply_config(conn: Connection, slug: str, document: Any) -> WorkspaceInfo:
-    """Validate the whole document first (every error by path), then store it."""
+ReferenceCheck = Callable[[Connection, WorkspaceInfo, dict[str, Any]], list[ConfigError]]
+_REFERENCE_CHECKS: list[ReferenceCheck] = []
+
+
+def register_reference_check(check: ReferenceCheck) -> None:
+    """A domain whose configuration names stored things (a CRM segment) checks they exist."""
+    if check not in _REFERENCE_CHECKS:
+        _REFERENCE_CHECKS.append(check)
+
+
+def check_config_references(conn: Connection, ws: WorkspaceInfo, document: Any) -> None:
+    errors = [e for check in _REFERENCE_CHECKS for e in check(conn, ws, document or {})]
+    if errors:
+        raise ConfigRejected(errors)
+
+
+def do_apply_config(
+    conn: Connection, slug: str, document: Any, *, check_references: bool = False
+) -> WorkspaceInfo:
+    """Validate the whole document first (every error by path), then store it.
+
+    An operator's apply also checks that what the document names exists in the workspace
+    (`check_references`); programmatic rewrites and replays into a scratch database do not,
+    so a segment deleted later never blocks them.
+    """
     check_config_document(document)
     ws = access_workspace(conn, slug)
+    if check_references:
+        check_config_references(conn, ws, document)
     conn.execute(
         update(workspaces)
         .where(workspaces.c.id == ws.id)

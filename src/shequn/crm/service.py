@@ -5,11 +5,11 @@ Services never commit: the request or the command owns the transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, select, update
+from sqlalchemy import Connection, and_, delete, func, select, tuple_, update
 
 from shequn.community.models import members
 from shequn.community.service import NotFound
@@ -416,14 +416,23 @@ def count_filter(
 
 
 def filter_members(
-    conn: Connection, ws: WorkspaceInfo, document: Any, now: datetime | None = None
+    conn: Connection,
+    ws: WorkspaceInfo,
+    document: Any,
+    now: datetime | None = None,
+    among: Sequence[tuple[str, str]] | None = None,
 ) -> list[tuple[str, str]]:
-    """(channel, member) of everyone a filter tree selects, in a stable order."""
+    """(channel, member) of everyone a filter tree selects, in a stable order; with `among`,
+    only those of these members (one newcomer, say) are looked at."""
     node = check_filter(document)
     query, u = base_query(ws.id)
     query = query.add_columns(u.c.channel, u.c.member)
     clause = compile_filter(node, ws.id, u, now or _now(), _checkin_keywords(ws))
     stmt = query.where(clause).order_by(u.c.channel, u.c.member)
+    if among is not None:
+        if not among:
+            return []
+        stmt = stmt.where(tuple_(u.c.channel, u.c.member).in_(list(among)))
     return [(str(r[0]), str(r[1])) for r in conn.execute(stmt)]
 
 
@@ -499,6 +508,16 @@ def segment_members(
 ) -> list[tuple[str, str]]:
     """The members of a saved segment now: what pushes, SOPs and campaigns target."""
     return filter_members(conn, ws, access_segment(conn, ws, name)["filter"], now)
+
+
+def find_segment(conn: Connection, ws: WorkspaceInfo, ref: str | int) -> dict[str, Any] | None:
+    """A saved segment by name, or by id when `ref` is a number; None if there is none."""
+    t = segments
+    by = t.c.id == ref if isinstance(ref, int) else t.c.name == ref
+    row = conn.execute(
+        select(t.c.id, t.c.name, t.c.filter).where(t.c.workspace_id == ws.id, by)
+    ).first()
+    return None if row is None else {"id": row[0], "name": row[1], "filter": row[2]}
 
 
 def do_delete_segment(conn: Connection, ws: WorkspaceInfo, name: str) -> None:

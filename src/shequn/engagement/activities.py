@@ -1,11 +1,12 @@
 """Group activities: lottery 抽奖, red-packet rain 红包雨, Q&A red packet 问答红包 (the first right
-answers win) and show-your-order day 晒单日.
+answers win), show-your-order day 晒单日 and price hunt 比省钱 (the lowest prices paid win).
 
 Each activity has a window, target groups and entry rules (a keyword, a minimum level or
-balance). Entries and winners are logged; draws use a generator seeded from the activity id
-and the sorted entrants, so the same entries always draw the same winners, whoever replays
-them. Results are announced in the groups; prizes are liabilities for staff to pay out (Shequn
-moves no money), so a staff task lists them.
+balance, a CRM segment). Entries and winners are logged; draws use a generator seeded from the
+activity id and the sorted entrants, so the same entries always draw the same winners, whoever
+replays them; a price hunt ranks by price, earlier post first on a tie. Results are announced
+in the groups, @mentioning the winners, once per group; prizes are liabilities for staff to pay
+out (Shequn moves no money), so a staff task lists them.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field, model_validator
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection, and_, select, update
 
 from shequn.actions import ActionKind, Decision
 from shequn.community.config import Section, register_section
 from shequn.engagement.points import PointsBook
+from shequn.engagement.prices import parse_price
 from shequn.engagement.robot import (
     GroupRow,
     MarksBook,
@@ -32,10 +34,12 @@ from shequn.engagement.robot import (
     first_in_run,
     is_exempt,
     live_groups,
+    members_of,
     nickname,
     section,
 )
 from shequn.engagement.robot_models import activity_entries, activity_winners
+from shequn.engagement.segments import SegmentRef, in_segment
 from shequn.engine.books import Book, register_book
 from shequn.engine.jobs import Job
 from shequn.engine.rules import Context, WorkspaceInfo, job_handler, rule
@@ -46,13 +50,16 @@ from shequn.platform.db import insert_ignore
 
 START_JOB = "engagement.activity.start"
 END_JOB = "engagement.activity.end"
-ActivityType = Literal["lottery", "redpacket_rain", "qa", "show_order"]
+ActivityType = Literal["lottery", "redpacket_rain", "qa", "show_order", "price_hunt"]
 DEFAULT_KEYWORD: dict[str, str] = {
     "lottery": "抽奖",
     "redpacket_rain": "抢红包",
     "show_order": "晒单",
     "qa": "",
+    "price_hunt": "",
 }
+LOWEST_PRICE = "lowest-price"  # the "seed" of a price hunt: no chance, the lowest prices win
+ENTRY_TEXT_MAX = 2000  # what is kept of an entry's message, and read back for its price
 
 _TEXTS: dict[str, dict[str, str]] = {
     "start.lottery": {
@@ -78,6 +85,13 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "📸 Show-your-order day “{title}”! Post your order screenshot or “{keyword}”. "
         "{winners} lucky one(s) drawn at {end}, prize: {prize}",
     },
+    "start.price_hunt": {
+        "zh-CN": "🏷️ 比省钱「{title}」开始啦！晒出你买「{product}」的到手价（如「到手价 39.9元」）"
+        "{proof}，{end} 截止，价格最低的 {winners} 位获得：{prize}",
+        "en": "🏷️ Price hunt “{title}”: post what you paid for {product} (e.g. “到手价 39.9元”)"
+        "{proof}. Until {end}; the {winners} lowest price(s) win {prize}",
+    },
+    "proof": {"zh-CN": "并附订单截图", "en": " with an order screenshot"},
     "start.reason": {"zh-CN": "活动「{title}」开始", "en": "activity {title} starts"},
     "results": {
         "zh-CN": "🎉 「{title}」结果：{winners}。恭喜！共 {entrants} 人参与",
@@ -108,6 +122,14 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "@{nickname} you are in “{title}”; draw at {end}",
     },
     "entered.reason": {"zh-CN": "参与活动「{title}」", "en": "entered {title}"},
+    "priced": {
+        "zh-CN": "@{nickname} 已记录你的到手价 {price}{proof}，{end} 公布结果",
+        "en": "@{nickname} your price {price} is in{proof}; results at {end}",
+    },
+    "priced.proof": {
+        "zh-CN": "（还差一张订单截图才算数）",
+        "en": " (it counts once you post an order screenshot)",
+    },
     "ineligible": {
         "zh-CN": "@{nickname} 暂不满足「{title}」的参与条件：{why}",
         "en": "@{nickname} you cannot enter “{title}” yet: {why}",
@@ -115,6 +137,10 @@ _TEXTS: dict[str, dict[str, str]] = {
     "ineligible.reason": {"zh-CN": "活动「{title}」参与条件不满足", "en": "{title}: not eligible"},
     "why.level": {"zh-CN": "等级需达到「{level}」", "en": "level {level} needed"},
     "why.points": {"zh-CN": "积分需达到 {points}", "en": "{points} points needed"},
+    "why.segment": {
+        "zh-CN": "本活动仅限指定会员参与",
+        "en": "this activity is for selected members",
+    },
     "points.reason": {"zh-CN": "活动「{title}」奖励", "en": "activity {title} reward"},
     "prize.points": {"zh-CN": "{points} 积分", "en": "{points} points"},
     "prize.none": {"zh-CN": "神秘奖品", "en": "a surprise"},
@@ -145,6 +171,21 @@ class Activity(Section):
     entry_points: int = Field(default=0, ge=0, le=100_000, description="Points per entry.")
     question: str | None = Field(default=None, max_length=1000)
     answers: list[str] = Field(default_factory=list, description="Accepted answers (Q&A).")
+    product: str | None = Field(
+        default=None, max_length=100, description="What a price hunt is about (比省钱)."
+    )
+    min_price_fen: int = Field(
+        default=1, ge=1, description="Price hunt: lower prices are not believed (fen)."
+    )
+    max_price_fen: int | None = Field(
+        default=None, ge=1, description="Price hunt: higher prices are not entries (fen)."
+    )
+    proof: bool = Field(
+        default=False, description="Price hunt: an entry needs an image (order screenshot)."
+    )
+    segment: SegmentRef | None = Field(
+        default=None, description="Only members of this CRM segment (name or id) may enter."
+    )
     announce: bool = Field(default=True, description="Announce the start in the groups.")
     confirm: bool = Field(default=False, description="Reply to each entry (lottery, show).")
 
@@ -156,7 +197,23 @@ class Activity(Section):
             raise ValueError("a Q&A red packet needs question and answers")
         if self.type == "redpacket_rain" and self.amount_fen < self.winners:
             raise ValueError("a red-packet rain needs amount_fen ≥ winners (1 fen a packet)")
+        if self.type == "price_hunt":
+            if not self.product:
+                raise ValueError("a price hunt needs product")
+            if self.max_price_fen is None:
+                raise ValueError("a price hunt needs max_price_fen (the highest believable price)")
+            if self.min_price_fen > self.max_price_fen:
+                raise ValueError("min_price_fen must not be above max_price_fen")
+        elif self.proof or self.product or self.max_price_fen is not None:
+            raise ValueError("product, max_price_fen and proof are for a price hunt")
         return self
+
+    def price_of(self, text: str | None) -> int | None:
+        """The believable price a price-hunt message states, or None."""
+        price = parse_price((text or "")[:ENTRY_TEXT_MAX])
+        if price is None or self.max_price_fen is None:
+            return None
+        return price if self.min_price_fen <= price <= self.max_price_fen else None
 
     @property
     def entry_keyword(self) -> str:
@@ -201,7 +258,8 @@ class Entry:
     group: str
     member: str
     at: datetime
-    correct: bool | None
+    correct: bool | None  # Q&A: a right answer; price hunt: proof (a screenshot) was posted
+    text: str | None = None
 
 
 @dataclass(slots=True)
@@ -222,7 +280,9 @@ class ActivityBook(Book):
         super().__init__(conn, workspace_id)
         self._entries: dict[str, dict[tuple[str, str], Entry]] = {}
         self._winners: dict[str, list[Winner]] = {}
-        self._new_entries: list[dict[str, Any]] = []
+        # Keyed by (activity, channel, member): a price hunt may better an entry of this batch.
+        self._new_entries: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self._changed_entries: dict[tuple[str, str, str], dict[str, Any]] = {}
         self._new_winners: list[dict[str, Any]] = []
 
     def _load(self, activity: str) -> None:
@@ -230,9 +290,11 @@ class ActivityBook(Book):
             return
         e, w = activity_entries, activity_winners
         self._entries[activity] = {
-            (r.channel, r.member_ext): Entry(r.channel, r.group_ext, r.member_ext, r.at, r.correct)
+            (r.channel, r.member_ext): Entry(
+                r.channel, r.group_ext, r.member_ext, r.at, r.correct, r.text
+            )
             for r in self.conn.execute(
-                select(e.c.channel, e.c.group_ext, e.c.member_ext, e.c.at, e.c.correct)
+                select(e.c.channel, e.c.group_ext, e.c.member_ext, e.c.at, e.c.correct, e.c.text)
                 .where(and_(e.c.workspace_id == self.workspace_id, e.c.activity == activity))
                 .order_by(e.c.at, e.c.id)
             )
@@ -258,22 +320,39 @@ class ActivityBook(Book):
 
     def enter(self, activity: str, ev: Event, text: str | None, correct: bool | None) -> Entry:
         assert ev.group is not None and ev.member is not None
-        entry = Entry(ev.channel, ev.group, ev.member, ev.at, correct)
+        kept = (text or "")[:ENTRY_TEXT_MAX] or None
+        entry = Entry(ev.channel, ev.group, ev.member, ev.at, correct, kept)
         self.entries(activity)[(ev.channel, ev.member)] = entry
-        self._new_entries.append(
-            {
-                "workspace_id": self.workspace_id,
-                "activity": activity,
-                "channel": ev.channel,
-                "group_ext": ev.group,
-                "member_ext": ev.member,
-                "at": ev.at,
-                "text": (text or "")[:2000] or None,
-                "correct": correct,
-                "caused_by": ev.id,
-            }
-        )
+        self._new_entries[(activity, ev.channel, ev.member)] = {
+            "workspace_id": self.workspace_id,
+            "activity": activity,
+            "channel": ev.channel,
+            "group_ext": ev.group,
+            "member_ext": ev.member,
+            "at": ev.at,
+            "text": kept,
+            "correct": correct,
+            "caused_by": ev.id,
+        }
         return entry
+
+    def better(self, activity: str, entry: Entry, ev: Event | None, proof: bool) -> None:
+        """A price hunt's entry takes a lower price (the post `ev`) or its proof."""
+        changes: dict[str, Any] = {}
+        if ev is not None and isinstance(ev.data, MessagePostedData):
+            assert ev.group is not None
+            entry.group, entry.at = ev.group, ev.at
+            entry.text = (ev.data.text or "")[:ENTRY_TEXT_MAX] or None
+            changes.update(group_ext=ev.group, at=ev.at, text=entry.text, caused_by=ev.id)
+        if proof:
+            entry.correct = True
+            changes["correct"] = True
+        key = (activity, entry.channel, entry.member)
+        pending = self._new_entries.get(key)
+        if pending is not None:
+            pending.update(changes)
+        else:
+            self._changed_entries.setdefault(key, {}).update(changes)
 
     def win(
         self, activity: str, winner: Winner, prize: str, seed: str, entrants: int, at: datetime
@@ -297,9 +376,17 @@ class ActivityBook(Book):
         )
 
     def flush(self) -> None:
-        insert_ignore(self.conn, activity_entries, self._new_entries)
+        e = activity_entries
+        insert_ignore(self.conn, e, list(self._new_entries.values()))
+        for (activity, channel, member), changes in self._changed_entries.items():
+            self.conn.execute(
+                update(e)
+                .where(e.c.workspace_id == self.workspace_id, e.c.activity == activity)
+                .where(e.c.channel == channel, e.c.member_ext == member)
+                .values(**changes)
+            )
         insert_ignore(self.conn, activity_winners, self._new_winners)
-        self._new_entries, self._new_winners = [], []
+        self._new_entries, self._changed_entries, self._new_winners = {}, {}, []
 
 
 # --- Draws -------------------------------------------------------------------------------------
@@ -377,13 +464,16 @@ def _qualifies(act: Activity, data: MessagePostedData) -> tuple[bool, bool | Non
 
 
 def _ineligible(act: Activity, ctx: Context, channel: str, member: str) -> str | None:
+    locale = ctx.workspace.locale
+    # Evaluated at the entry's time; a segment deleted since the apply admits no one.
+    if act.segment is not None and not in_segment(ctx, act.segment, channel, member):
+        return _say("why.segment", locale)
     if act.min_level is None and not act.min_points:
         return None
     book = ctx.book(PointsBook)
     book.standings.load(book.conn, book.workspace_id, [(channel, member)])
     standing = book.standings.get((channel, member))
     balance = standing.balance if standing is not None else 0
-    locale = ctx.workspace.locale
     if act.min_points and balance < act.min_points:
         return _say("why.points", locale, points=act.min_points)
     if act.min_level is not None:
@@ -516,6 +606,56 @@ def _enter(act: Activity, ev: Event, data: MessagePostedData, ctx: Context) -> l
     return []
 
 
+def _enter_price_hunt(
+    act: Activity, ev: Event, data: MessagePostedData, ctx: Context
+) -> list[Decision]:
+    """A member's entry is their lowest believable price; an image is their proof."""
+    assert ev.group is not None and ev.member is not None
+    on_topic = act.keyword is None or act.keyword in (data.text or "")
+    price = act.price_of(data.text) if on_topic else None
+    proof = act.proof and data.kind == "image"
+    if price is None and not proof:
+        return []  # neither a price nor a screenshot: just chat
+    group = ctx.state.group(ev.channel, ev.group)
+    if is_exempt(ctx, ev.member, group.owner if group is not None else None):
+        return []
+    book = ctx.book(ActivityBook)
+    entry = book.entries(act.id).get((ev.channel, ev.member))
+    if entry is None:
+        why = _ineligible(act, ctx, ev.channel, ev.member)
+        if why is not None:
+            key = f"activity:{act.id}:ineligible:{ev.channel}:{ev.member}"
+            return [_reply(ctx, ev, key, "ineligible", "ineligible.reason", act, why=why)]
+        text = data.text if price is not None else None
+        entry = book.enter(act.id, ev, text, True if proof else (False if act.proof else None))
+    else:
+        before = act.price_of(entry.text)
+        # Only a strictly lower price replaces: the same price posted again keeps the earlier.
+        lower = price is not None and (before is None or price < before)
+        if not lower and not (proof and not entry.correct):
+            return []
+        book.better(act.id, entry, ev if lower else None, proof)
+        if not lower:
+            return []  # the proof arrived: nothing to say
+    if not act.confirm or price is None:
+        return []
+    locale = ctx.workspace.locale
+    missing = _say("priced.proof", locale) if act.proof and not entry.correct else ""
+    return [
+        _reply(
+            ctx,
+            ev,
+            f"activity:{act.id}:priced:{ev.id}",
+            "priced",
+            "entered.reason",
+            act,
+            price=yuan(price),
+            proof=missing,
+            end=_end_text(act, ctx),
+        )
+    ]
+
+
 def _arm(ctx: Context, cfg: ActivitiesSection) -> None:
     """Schedule each activity's start and end once (per timing), while it is still ahead."""
     marks = ctx.book(MarksBook)
@@ -546,7 +686,8 @@ def take_part(event: Event, ctx: Context) -> Iterable[Decision]:
         if act.starts_at <= event.at < act.ends_at and (
             not act.groups or event.group in act.groups
         ):
-            decisions += _enter(act, event, event.data, ctx)
+            enter = _enter_price_hunt if act.type == "price_hunt" else _enter
+            decisions += enter(act, event, event.data, ctx)
     return decisions
 
 
@@ -580,6 +721,8 @@ def announce_start(job: Job, ctx: Context) -> Iterable[Decision]:
         winners=act.winners,
         prize=_prize(act, locale),
         question=act.question or "",
+        product=act.product or "",
+        proof=_say("proof", locale) if act.proof else "",
     )
     return [
         Decision(
@@ -596,13 +739,16 @@ def announce_start(job: Job, ctx: Context) -> Iterable[Decision]:
 
 @job_handler("engagement", "activities", kind=END_JOB)
 def close_activity(job: Job, ctx: Context) -> Iterable[Decision]:
-    """Draw (lottery, show-your-order day), announce the results, ask staff to pay out."""
+    """Draw (lottery, show-your-order day) or rank (price hunt), announce the results with the
+    winners @mentioned, ask staff to pay out."""
     act = _current(ctx, job)
     if act is None:
         return ()
     book = ctx.book(ActivityBook)
     entries = book.entries(act.id)
     locale = ctx.workspace.locale
+    if act.type == "price_hunt" and not book.winners(act.id):
+        _rank_prices(act, ctx, book, job.due_at)
     if act.type in ("lottery", "show_order") and not book.winners(act.id):
         entrants = sorted(entries)
         seed, picked = draw(act.id, entrants, act.winners)
@@ -630,35 +776,29 @@ def close_activity(job: Job, ctx: Context) -> Iterable[Decision]:
             )
     winners = book.winners(act.id)
     names = [
-        f"@{nickname(ctx, w.channel, w.group, w.member)}"
-        + (f"（{yuan(w.amount_fen)}）" if act.type == "redpacket_rain" else "")
-        for w in winners
+        f"@{nickname(ctx, w.channel, w.group, w.member)}{_shown(act, w, entries)}" for w in winners
     ]
+    took_part = len(_valid_prices(act, entries)) if act.type == "price_hunt" else len(entries)
     if winners:
         text = _say(
             "results",
             locale,
             title=act.name,
             winners="、".join(names),
-            entrants=len(entries),
+            entrants=took_part,
         )
     else:
-        text = _say("results.none", locale, title=act.name, entrants=len(entries))
-    targets = _targets(ctx, act)
+        text = _say("results.none", locale, title=act.name, entrants=took_part)
     decisions = [
         Decision(
             ActionKind.MESSAGE_SEND,
             _say("results.reason", locale, title=act.name),
             group=g.group,
-            data={
-                "text": text,
-                "activity": act.id,
-                "mentions": [w.member for w in winners if w.channel == g.channel],
-            },
+            data={"text": text, "activity": act.id, "mentions": _present(ctx, g, winners)},
             key=f"activity:{act.id}:results:{g.channel}:{g.group}",
             channel=g.channel,
         )
-        for g in targets
+        for g in _targets(ctx, act)
     ]
     if winners and (act.amount_fen or act.prize):
         lines = "；".join(
@@ -678,6 +818,62 @@ def close_activity(job: Job, ctx: Context) -> Iterable[Decision]:
             )
         )
     return decisions
+
+
+def _valid_prices(act: Activity, entries: dict[tuple[str, str], Entry]) -> list[tuple[int, Entry]]:
+    """(price, entry) of the entries that count: a believable price, and proof if required."""
+    found = []
+    for entry in entries.values():
+        price = act.price_of(entry.text)
+        if price is not None and (not act.proof or entry.correct):
+            found.append((price, entry))
+    return found
+
+
+def _rank_prices(act: Activity, ctx: Context, book: ActivityBook, at: datetime) -> None:
+    """The lowest prices win; a tie goes to the earlier post (then a stable member order)."""
+    valid = _valid_prices(act, book.entries(act.id))
+    valid.sort(key=lambda pe: (pe[0], pe[1].at, pe[1].channel, pe[1].member))
+    prize = _prize(act, ctx.workspace.locale)
+    for rank, (_price, e) in enumerate(valid[: act.winners], start=1):
+        book.win(
+            act.id,
+            Winner(rank, e.channel, e.group, e.member, act.amount_fen, act.points),
+            prize,
+            LOWEST_PRICE,
+            len(valid),
+            at,
+        )
+        _award_points(
+            ctx,
+            act,
+            e.channel,
+            e.member,
+            e.group,
+            act.points,
+            f"activity:{act.id}:win:{e.channel}:{e.member}",
+            at,
+            None,
+        )
+
+
+def _present(ctx: Context, g: GroupRow, winners: list[Winner]) -> list[str]:
+    """The winners in this group, in rank order: only they can be @mentioned there."""
+    here = members_of(
+        ctx, g.channel, g.group, [w.member for w in winners if w.channel == g.channel]
+    )
+    return [w.member for w in winners if w.channel == g.channel and w.member in here]
+
+
+def _shown(act: Activity, w: Winner, entries: dict[tuple[str, str], Entry]) -> str:
+    """What a winner's name is shown with: the packet grabbed, or the price paid."""
+    if act.type == "redpacket_rain":
+        return f"（{yuan(w.amount_fen)}）"
+    if act.type == "price_hunt":
+        entry = entries.get((w.channel, w.member))
+        price = act.price_of(entry.text) if entry is not None else None
+        return f"（{yuan(price)}）" if price is not None else ""
+    return ""
 
 
 # --- Exports -----------------------------------------------------------------------------------

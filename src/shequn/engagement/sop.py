@@ -8,6 +8,10 @@ chain (its slot carries a fingerprint); the old one finds itself stale and stops
 
 Calendars are the workspace's; a blueprint or a group (`groups.overrides.<g>.settings.sop`)
 may switch SOPs off, set its own quiet hours, library and journeys.
+
+A schedule or journey may name a CRM segment: a calendar post then goes only to the groups
+where members of the segment are, @mentioning them; a journey step only to a newcomer who is in
+the segment when the step is due. Segments are evaluated at the job's due time.
 """
 
 from __future__ import annotations
@@ -31,8 +35,11 @@ from shequn.engagement.robot import (
     group_section,
     is_exempt,
     live_groups,
+    mentions_text,
     section,
 )
+from shequn.engagement.robot import nickname as member_name
+from shequn.engagement.segments import SegmentRef, in_segment, present_by_group, segment_members
 from shequn.engine.jobs import Job
 from shequn.engine.rules import Context, WorkspaceInfo, job_handler, rule
 from shequn.events import Event
@@ -53,6 +60,11 @@ _TEXTS: dict[str, dict[str, str]] = {
         "zh-CN": "群SOP「{name}」入群第 {day} 天推送",
         "en": "SOP {name}: day {day} after joining",
     },
+    "segment.gone": {
+        "zh-CN": "群SOP「{name}」的目标人群「{segment}」已不存在，本次未推送，请修改配置",
+        "en": "SOP {name}: segment {segment} no longer exists, nothing was posted; please fix "
+        "the configuration",
+    },
 }
 _say = Texts(_TEXTS)
 
@@ -69,6 +81,11 @@ class CalendarSchedule(Calendar):
     groups: list[str] = Field(default_factory=list, description="Only these groups (or all).")
     blueprints: list[str] = Field(
         default_factory=list, description="Only groups made from these blueprints."
+    )
+    segment: SegmentRef | None = Field(
+        default=None,
+        description="A CRM segment (name or id): only groups where its members are, "
+        "@mentioning them.",
     )
 
     @model_validator(mode="after")
@@ -95,6 +112,10 @@ class Journey(Section):
     steps: list[JourneyStep] = Field(min_length=1)
     groups: list[str] = Field(default_factory=list)
     blueprints: list[str] = Field(default_factory=list)
+    segment: SegmentRef | None = Field(
+        default=None,
+        description="A CRM segment (name or id): only newcomers in it when a step is due.",
+    )
 
 
 class SopSection(Section):
@@ -200,10 +221,16 @@ def _post(
     key: str,
     member: str | None = None,
     nickname: str | None = None,
+    mentions: list[str] | None = None,
 ) -> Decision:
     data = render(item, ctx.workspace.locale, nickname=nickname or "", group=group_name)
     if member is not None:
         data["mentions"] = [member]
+    elif mentions:
+        # A segment's members in this group: named in the text too, as a person would.
+        names = [member_name(ctx, channel, group, m) for m in mentions]
+        data["text"] = f"{mentions_text(names)} {data['text']}"
+        data["mentions"] = mentions
     return Decision(
         ActionKind.MESSAGE_SEND,
         reason,
@@ -233,9 +260,20 @@ def run_calendar(job: Job, ctx: Context) -> Iterable[Decision]:
     occurrence = job.due_at.isoformat()
     tz = ctx.workspace.tz
     decisions: list[Decision] = []
+    audience: dict[tuple[str, str], list[str]] | None = None
+    if s.segment is not None:
+        people = segment_members(ctx, s.segment)
+        if people is None:
+            return [_segment_gone(ctx, s.name, s.segment, occurrence)]
+        audience = present_by_group(ctx, people)
     for g in live_groups(ctx):
         if not _targets(s, g.group, g.blueprint):
             continue
+        mentions = None
+        if audience is not None:
+            mentions = audience.get((g.channel, g.group))
+            if not mentions:
+                continue  # none of the segment is in this group
         eff = _sop_of(ctx, g.group, g.blueprint)
         if not eff.enabled:
             continue
@@ -252,6 +290,7 @@ def run_calendar(job: Job, ctx: Context) -> Iterable[Decision]:
                     "name": s.name,
                     "content": item.id,
                     "key": key,
+                    "mentions": mentions,
                 },
             )
             continue
@@ -265,9 +304,19 @@ def run_calendar(job: Job, ctx: Context) -> Iterable[Decision]:
                 group_name=g.name,
                 reason=reason,
                 key=key,
+                mentions=mentions,
             )
         )
     return decisions
+
+
+def _segment_gone(ctx: Context, name: str, segment: SegmentRef, occurrence: str) -> Decision:
+    return Decision(
+        ActionKind.STAFF_TASK,
+        _say("segment.gone", ctx.workspace.locale, name=name, segment=segment),
+        data={"sop": name, "segment": segment},
+        key=f"sop:calendar:{name}:segment-gone:{occurrence}",
+    )
 
 
 @job_handler("engagement", "sop_calendar", kind=SEND_JOB)
@@ -290,6 +339,7 @@ def send_after_quiet_hours(job: Job, ctx: Context) -> Iterable[Decision]:
             group_name=group.name,
             reason=reason,
             key=p["key"],
+            mentions=p.get("mentions"),
         )
     ]
 
@@ -358,6 +408,8 @@ def run_journey_step(job: Job, ctx: Context) -> Iterable[Decision]:
     # Gone, or left and came back (the new join has its own journey).
     if ms is None or not ms.active or ms.joined_at != datetime.fromisoformat(p["joined_at"]):
         return ()
+    if j.segment is not None and not in_segment(ctx, j.segment, channel, member):
+        return ()  # not in the segment (or it is gone) when the step is due
     reason = _say("journey.reason", ctx.workspace.locale, name=j.name, day=p["day"])
     return [
         _post(
