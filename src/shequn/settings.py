@@ -40,6 +40,9 @@ class Settings(BaseSettings):
         default=6, description="Delivery attempts of an action before it is marked failed."
     )
     locale: str = Field(default="zh-CN", description="Language of messages: zh-CN or en.")
+    cache_dir: str = Field(
+        default="./var/cache", description="Files Shequn may fetch again: posters' avatars."
+    )
 
     def sqlite_path(self) -> Path | None:
         prefix = "sqlite:///"

@@ -9,6 +9,7 @@ import io
 import secrets
 import threading
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Annotated, Any
@@ -28,6 +29,7 @@ from shequn.growth.referrals import referral_graph
 from shequn.growth.rewards import do_mark_paid, do_reverse, do_review, list_rewards
 from shequn.growth.schemas import (
     AssistStartIn,
+    AvatarIn,
     ChannelIn,
     CodeIn,
     GiftIn,
@@ -436,6 +438,7 @@ def post_paid(body: PaidIn, workspace: Workspace, engine: EngineDep) -> dict[str
 @public.get("/p/{token}/{member}.png", summary="A participant's poster (PNG)")
 def get_poster(token: str, member: str, request: Request) -> Response:
     """Drawn on first request and cached; the first fetch records the poster as received."""
+    from shequn.growth.avatars import avatar_store
     from shequn.growth.posters import CACHE, do_record_poster, poster_spec
 
     engine: Engine = request.app.state.engine
@@ -447,10 +450,12 @@ def get_poster(token: str, member: str, request: Request) -> Response:
     if len(member) > 128:
         raise Problem(400, "Bad member", "a member id has at most 128 characters")
     with transaction(engine) as conn:
-        campaign, spec = poster_spec(conn, ws, token, member)
+        campaign, spec, avatar_url = poster_spec(conn, ws, token, member)
         code = livecode.access_code(conn, ws, _code_of(conn, token))
         do_record_poster(conn, ws, campaign, code["channel"], member, _now())
-    png = CACHE.get(spec)
+    # Fetched after commit: a slow avatar server never holds the workspace's transaction.
+    avatars = avatar_store(request.app.state.settings.cache_dir)
+    png = CACHE.get(replace(spec, avatar=avatars.get(avatar_url)))
     return Response(png, media_type="image/png", headers={"Cache-Control": "public, max-age=300"})
 
 
@@ -459,6 +464,19 @@ def _code_of(conn: Any, token: str) -> str:
     if found is None:
         raise NotFound("no such live code")
     return found[1]
+
+
+@router.put(
+    "/campaigns/{key}/participants/{member}/avatar",
+    summary="The avatar a participant's poster draws (makes them a participant)",
+)
+def put_avatar(
+    key: str, member: str, body: AvatarIn, workspace: Workspace, engine: EngineDep
+) -> dict[str, Any]:
+    from shequn.growth.posters import do_set_avatar
+
+    with transaction(engine) as conn:
+        return do_set_avatar(conn, workspace, key, body.channel, member, body.avatar_url, _now())
 
 
 @router.post("/campaigns/{key}/shares", summary="A participant shared their poster")

@@ -124,6 +124,27 @@ def campaign_referrals(key: str, workspace: WorkspaceOpt = None) -> None:
     _json(graph)
 
 
+@campaign_app.command("avatar")
+def campaign_avatar(
+    key: Annotated[str, typer.Argument(help="Campaign key.")],
+    member: Annotated[str, typer.Argument(help="The participant.")],
+    url: Annotated[str, typer.Argument(help="http(s) URL of the picture; '-' clears it.")],
+    workspace: WorkspaceOpt = None,
+    channel: Annotated[str, typer.Option(help="Chat channel of the member.")] = "sandbox",
+) -> None:
+    """Set the avatar a participant's poster draws (else the nickname's initial)."""
+    from shequn.growth.posters import do_set_avatar
+
+    avatar = None if url == "-" else url
+    _json(
+        in_workspace(
+            workspace,
+            lambda conn, ws: do_set_avatar(conn, ws, key, channel, member, avatar, _now()),
+            write=True,
+        )
+    )
+
+
 @campaign_app.command("close-vote")
 def campaign_close_vote(key: str, workspace: WorkspaceOpt = None) -> None:
     """Close a vote: prizes by rank, claimed by adding the staff account."""

@@ -159,6 +159,7 @@ _simple(
         "shares",
         "chances",
         "chances_used",
+        "avatar_url",
     ),
     ("campaign", "channel", "member_ext"),
     {"member": "member_ext"},

@@ -122,6 +122,8 @@ participants = Table(
     Column("shares", Integer, nullable=False),
     Column("chances", Integer, nullable=False),
     Column("chances_used", Integer, nullable=False),
+    # Drawn on the poster (fetched once, cached on disk); None: the nickname's initial.
+    Column("avatar_url", String(2048)),
     UniqueConstraint("workspace_id", "campaign", "channel", "member_ext"),
 )
 

@@ -1,6 +1,7 @@
-"""Posters 海报: a personal PNG per participant — background, avatar, nickname, personal QR
-pointing at their live-code URL, campaign copy — drawn with Pillow and a CJK font, cached by
-content. Posters received and shared are recorded on the campaign's participants."""
+"""Posters 海报: a personal PNG per participant — background, avatar (else the nickname's
+initial), nickname, personal QR pointing at their live-code URL, campaign copy — drawn with
+Pillow and a CJK font, cached by content. Posters received and shared are recorded on the
+campaign's participants."""
 
 from __future__ import annotations
 
@@ -21,7 +22,9 @@ from sqlalchemy import Connection, and_, select
 from shequn.community.models import members
 from shequn.community.service import NotFound
 from shequn.engine.rules import WorkspaceInfo
-from shequn.growth.models import live_codes
+from shequn.growth.avatars import check_avatar_url
+from shequn.growth.config import campaign_of
+from shequn.growth.models import live_codes, participants
 from shequn.growth.referrals import ReferralBook
 from shequn.growth.texts import say
 
@@ -106,7 +109,8 @@ def _avatar(spec: PosterSpec, size: int, font_path: str | None) -> Image.Image:
     mask = Image.new("L", (size, size), 0)
     ImageDraw.Draw(mask).ellipse((0, 0, size - 1, size - 1), fill=255)
     if spec.avatar:
-        picture = Image.open(io.BytesIO(spec.avatar)).convert("RGB").resize((size, size))
+        picture = Image.open(io.BytesIO(spec.avatar)).convert("RGB")
+        picture = picture.resize((size, size), Image.Resampling.LANCZOS)
     else:
         pick = hashlib.blake2b(spec.nickname.encode(), digest_size=2).digest()
         colour = _PALETTE[int.from_bytes(pick, "big") % len(_PALETTE)]
@@ -229,8 +233,9 @@ CACHE = PosterCache()
 
 def poster_spec(
     conn: Connection, ws: WorkspaceInfo, token: str, member: str
-) -> tuple[str, PosterSpec]:
-    """The campaign and the poster of one participant, from the campaign's live code."""
+) -> tuple[str, PosterSpec, str | None]:
+    """The campaign, the poster of one participant (from the campaign's live code) and the
+    participant's avatar URL: it is fetched outside the transaction, then drawn."""
     t = live_codes
     code = (
         conn.execute(select(t).where(and_(t.c.workspace_id == ws.id, t.c.token == token)))
@@ -248,19 +253,54 @@ def poster_spec(
             and_(m.c.workspace_id == ws.id, m.c.channel == code["channel"], m.c.ext_id == member)
         )
     ).scalar()
+    p = participants
+    avatar_url = conn.execute(
+        select(p.c.avatar_url).where(
+            and_(
+                p.c.workspace_id == ws.id,
+                p.c.campaign == code["campaign"],
+                p.c.channel == code["channel"],
+                p.c.member_ext == member,
+            )
+        )
+    ).scalar()
     cfg = ws.config.growth.posters
-    return str(code["campaign"]), PosterSpec(
-        title=spec.name,
-        copy_text=spec.copy_text,
-        nickname=nickname or member,
-        qr_text=f"{cfg.base_url.rstrip('/')}/l/{token}?i={member}",
-        width=cfg.width,
-        height=cfg.height,
-        background=cfg.background,
-        background_image=cfg.background_image,
-        font=cfg.font,
-        hint=say("poster.hint", ws.locale),
+    return (
+        str(code["campaign"]),
+        PosterSpec(
+            title=spec.name,
+            copy_text=spec.copy_text,
+            nickname=nickname or member,
+            qr_text=f"{cfg.base_url.rstrip('/')}/l/{token}?i={member}",
+            width=cfg.width,
+            height=cfg.height,
+            background=cfg.background,
+            background_image=cfg.background_image,
+            font=cfg.font,
+            hint=say("poster.hint", ws.locale),
+        ),
+        avatar_url,
     )
+
+
+def do_set_avatar(
+    conn: Connection,
+    ws: WorkspaceInfo,
+    campaign: str,
+    channel: str,
+    member: str,
+    avatar_url: str | None,
+    at: datetime,
+) -> dict[str, Any]:
+    """Give a participant (made one if need be) the picture their poster draws; None
+    clears it."""
+    if campaign_of(ws.config, campaign) is None:
+        raise NotFound(f"no campaign {campaign!r}")
+    url = check_avatar_url(avatar_url) if avatar_url is not None else None
+    book = ReferralBook(conn, ws.id)
+    row = book.participant(campaign, channel, member, at)
+    book.set_participant(row, avatar_url=url)
+    return {"campaign": campaign, "channel": channel, "member": member, "avatar_url": url}
 
 
 def do_record_poster(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from shequn.growth.avatars import check_avatar_url
 
 Ext = Field(min_length=1, max_length=128)
 
@@ -52,6 +54,16 @@ class ReviewIn(_Body):
     approve: bool
     by: str = Field(default="staff", min_length=1, max_length=100)
     note: str | None = Field(default=None, max_length=500)
+
+
+class AvatarIn(_Body):
+    avatar_url: str | None = Field(description="http(s) URL of the picture; null clears it.")
+    channel: str = Field(default="sandbox", max_length=32)
+
+    @field_validator("avatar_url")
+    @classmethod
+    def _http(cls, value: str | None) -> str | None:
+        return None if value is None else check_avatar_url(value)
 
 
 class ReverseIn(_Body):
