@@ -9,6 +9,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from shequn.community.service import access_workspace
 from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
 from shequn.growth import livecode
@@ -97,6 +98,7 @@ def test_figures_per_code_and_channel(engine: Engine, workspace: WorkspaceInfo) 
         livecode.do_upsert_channel(
             conn, workspace, "store", "门店二维码", "offline", cost_fen=10_000
         )
+        workspace = access_workspace(conn, workspace.slug)  # channels live in its configuration
     make_code(engine, workspace, source="store", state="store-qr")
     tickets = [scan(engine, workspace, n=i, scanner=f"u-{i % 3}") for i in range(6)]
     tickets.append(scan(engine, workspace, n=7))  # anonymous: one more person
@@ -135,7 +137,7 @@ def test_figures_per_code_and_channel(engine: Engine, workspace: WorkspaceInfo) 
     )
     with engine.connect() as conn:
         store = {c["channel"]: c for c in livecode.channel_stats(conn, workspace)}["store"]
-    assert (store["revenue_fen"], store["roi"]) == (25_000, 2.5)
+    assert (store["revenue_fen"], store["roi"]) == (25_000, 1.5)  # (revenue − cost) ÷ cost
     members = {m["member"]: m for m in rows(engine, workspace, "members")}
     assert (members["u-0"]["first_code"], members["u-0"]["first_state"]) == ("lc-1", "store-qr")
 

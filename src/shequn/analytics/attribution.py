@@ -1,9 +1,9 @@
 """First touch: each member's first join, and the channel and campaign it is credited to.
 
-A join's live-code `state` (or `code`) names the channel when the configuration maps it, and
-is the channel's name itself otherwise; a join with an inviter is a referral; the rest came
-directly. A referral's campaign is the campaign of the inviter's latest poster share before
-the join.
+A join's live-code `state` (or `code`) names the channel when the configuration maps it, else
+the live code's own `source` channel, else the state or code itself; a join with an inviter
+is a referral; the rest came directly. A referral's campaign is the campaign of the
+inviter's latest poster share before the join.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ def ensure_first_touch(frame: Frame, cfg: AnalyticsSection) -> None:
     con.execute("CREATE TEMP TABLE camp_map (kind VARCHAR, key VARCHAR, name VARCHAR)")
     chan_rows = [("state", s, c.name) for c in cfg.channels for s in c.states]
     chan_rows += [("code", s, c.name) for c in cfg.channels for s in c.codes]
+    chan_rows += [("source", code, name) for code, name in frame.code_sources.items()]
     camp_rows = [("state", s, c.name) for c in cfg.campaigns for s in c.states]
     camp_rows += [("code", s, c.name) for c in cfg.campaigns for s in c.codes]
     if chan_rows:
@@ -54,7 +55,7 @@ def ensure_first_touch(frame: Frame, cfg: AnalyticsSection) -> None:
             GROUP BY f.channel, f.member
         )
         SELECT f.*,
-               coalesce(ms.name, mc.name, f.state, f.code,
+               coalesce(ms.name, mc.name, sc.name, f.state, f.code,
                         CASE WHEN f.inviter IS NOT NULL THEN 'referral' ELSE 'direct' END)
                    AS source,
                coalesce(cs.name, cc.name, po.campaign, '(none)') AS campaign,
@@ -64,6 +65,7 @@ def ensure_first_touch(frame: Frame, cfg: AnalyticsSection) -> None:
         LEFT JOIN first iv ON iv.channel = f.channel AND iv.member = f.inviter
         LEFT JOIN chan_map ms ON ms.kind = 'state' AND ms.key = f.state
         LEFT JOIN chan_map mc ON mc.kind = 'code' AND mc.key = f.code
+        LEFT JOIN chan_map sc ON sc.kind = 'source' AND sc.key = f.code
         LEFT JOIN camp_map cs ON cs.kind = 'state' AND cs.key = f.state
         LEFT JOIN camp_map cc ON cc.kind = 'code' AND cc.key = f.code
         LEFT JOIN posters po ON po.channel = f.channel AND po.member = f.member

@@ -27,12 +27,15 @@ class ChannelCost(Section):
 
 
 class ChannelSpec(Section):
-    """An acquisition channel: which live-code states or codes mean it, and what it costs."""
+    """An acquisition channel: which live-code states or codes mean it (besides the live codes
+    made with it as their `source`), and what it costs. The one place channel costs live."""
 
-    name: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=64, description="Its key (`channel set KEY`).")
     label: str | None = Field(default=None, max_length=100)
+    kind: str | None = Field(default=None, max_length=32, description="poster, store, ads …")
     states: list[str] = Field(default_factory=list)
     codes: list[str] = Field(default_factory=list)
+    cost_fen: int = Field(default=0, ge=0, description="A lump sum, undated: counted whole.")
     cost_per_member_fen: int = Field(default=0, ge=0, description="Cost of each member it brings.")
     costs: list[ChannelCost] = Field(default_factory=list)
 

@@ -1,9 +1,12 @@
-"""Channel ROI: what each first-touch channel cost and what the members it brought paid.
+"""Channel ROI: what each first-touch channel cost and what the members it brought paid. The
+one definition of a channel's cost and ROI: `shequn report roi`, `shequn channel list` and the
+campaign review all read it.
 
 Members count for the channel of their first join when that join falls in the range. Cost is
-the channel's cost per member times those members, plus its fixed costs prorated by the days
-they share with the range. Revenue is their paid orders less refunds, up to the range's end.
-ROI = (revenue − cost) / cost.
+the channel's lump `cost_fen` (undated: counted whole), plus its cost per member times those
+members, plus its dated costs prorated by the days they share with the range. Revenue is their
+paid orders less refunds, up to the range's end: each order once (its first `order.paid`),
+refunds at most what it paid. ROI = (revenue − cost) / cost.
 """
 
 from __future__ import annotations
@@ -17,11 +20,22 @@ from shequn.analytics.source import Frame, Period
 
 ROI_SQL = """
     WITH c AS (SELECT channel, member, source FROM ft WHERE lday BETWEEN $since AND $until),
+    paid AS (
+        SELECT order_id, arg_min(channel, seq) AS channel, arg_min(member, seq) AS member,
+               arg_min(amount_fen, seq) AS amount_fen
+        FROM ev WHERE type = 'order.paid' AND lday <= $until
+        GROUP BY order_id
+    ),
+    refunded AS (
+        SELECT order_id, sum(amount_fen) AS fen
+        FROM ev WHERE type = 'order.refunded' AND lday <= $until
+        GROUP BY order_id
+    ),
     money AS (
-        SELECT channel, member,
-               sum(CASE WHEN type = 'order.paid' THEN amount_fen ELSE -amount_fen END) AS net,
-               count(*) FILTER (WHERE type = 'order.paid') AS orders
-        FROM ev WHERE type IN ('order.paid', 'order.refunded') AND lday <= $until
+        SELECT p.channel, p.member,
+               sum(p.amount_fen - least(coalesce(r.fen, 0), p.amount_fen)) AS net,
+               count(*) AS orders
+        FROM paid p LEFT JOIN refunded r USING (order_id)
         GROUP BY ALL
     )
     SELECT c.source, count(*) AS members, coalesce(sum(m.net), 0) AS revenue_fen,
@@ -32,7 +46,7 @@ ROI_SQL = """
 
 
 def channel_cost(spec: ChannelSpec, members: int, period: Period) -> int:
-    cost = spec.cost_per_member_fen * members
+    cost = spec.cost_fen + spec.cost_per_member_fen * members
     for fixed in spec.costs:
         first, last = max(fixed.since, period.since), min(fixed.until, period.until)
         if last >= first:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from shequn.analytics import funnel as funnel_mod
 from shequn.analytics import health as health_mod
@@ -15,7 +15,7 @@ from shequn.analytics import kol as kol_mod
 from shequn.analytics import ledgers, orbit, persona, retention, roi
 from shequn.analytics.attribution import analytics_config
 from shequn.analytics.report import Report
-from shequn.analytics.source import Period, load_frame
+from shequn.analytics.source import Frame, Period, load_frame
 from shequn.engine.rules import WorkspaceInfo
 
 REPORTS = (
@@ -87,7 +87,7 @@ def run_report(
             return persona.persona(conn, ws, period, opts.segment)
     # The funnel looks past the range's end, up to the conversion window of its last joiner.
     until = period.end + timedelta(days=cfg.conversion_window_days if name == "funnel" else 0)
-    with load_frame(engine, ws, until=until) as frame:
+    with frame_of(engine, ws, until=until) as frame:
         result: Any
         if name == "funnel":
             result = funnel_mod.funnel(frame, cfg, period, opts.by)
@@ -107,3 +107,34 @@ def run_report(
             result = kol_mod.kol(frame, cfg, period, opts.limit)
         assert isinstance(result, Report)
         return result
+
+
+def frame_of(
+    source: Engine | Connection, ws: WorkspaceInfo, until: datetime | None = None
+) -> Frame:
+    """The log as a Frame, with the live codes' channels (first touch needs them)."""
+    from shequn.growth.livecode import code_sources
+
+    if isinstance(source, Engine):
+        with source.connect() as conn:
+            return frame_of(conn, ws, until)
+    frame = load_frame(source, ws, until=until)
+    frame.code_sources = code_sources(source, ws)
+    return frame
+
+
+def channel_roi(
+    conn: Connection, ws: WorkspaceInfo, period: Period | None = None, now: datetime | None = None
+) -> tuple[Period, list[dict[str, Any]]]:
+    """Every channel's members, cost, revenue and ROI (the `roi` report's rows). Without a
+    period: all history to date — from the first event or dated cost to today or the last
+    dated cost, so every cost counts whole. Answers the period used, and the rows."""
+    cfg = analytics_config(ws.config)
+    with frame_of(conn, ws) as frame:
+        if period is None:
+            today = (now or datetime.now(UTC)).astimezone(ws.tz).date()
+            first = frame.scalar("SELECT min(lday) FROM ev") or today
+            since = min([first, today] + [c.since for s in cfg.channels for c in s.costs])
+            until = max([today] + [c.until for s in cfg.channels for c in s.costs])
+            period = Period(since, until, ws.tz)
+        return period, roi.roi(frame, cfg, period).rows

@@ -25,7 +25,7 @@ from shequn.engine.ingest import ingest_batch
 from shequn.engine.outbox import OutboxWriter
 from shequn.engine.rules import WorkspaceInfo
 from shequn.events import BatchRejected, Event, parse_event
-from shequn.growth.models import code_scans, growth_channels, live_code_groups, live_codes
+from shequn.growth.models import code_scans, live_code_groups, live_codes
 from shequn.growth.texts import say
 from shequn.platform.db import insert_ignore, lock_workspace
 
@@ -51,36 +51,45 @@ def do_upsert_channel(
     name: str | None = None,
     kind: str = "other",
     cost_fen: int = 0,
-    at: datetime | None = None,
 ) -> dict[str, Any]:
-    """Create an acquisition channel or update its name, kind and cost."""
+    """Create an acquisition channel or update its name, kind and lump cost — in the
+    workspace configuration (`analytics.channels`), the one place channel costs live; its
+    states, codes, per-member and dated costs are kept."""
+    from shequn.community.service import do_apply_config, stored_config
+
     check_key(key, "channel")
     if cost_fen < 0:
         raise ValueError("cost_fen must be ≥ 0")
-    t = growth_channels
-    found = conn.execute(
-        select(t.c.id).where(and_(t.c.workspace_id == ws.id, t.c.key == key))
-    ).first()
-    values = {"name": name or key, "kind": kind, "cost_fen": cost_fen}
-    if found is None:
-        conn.execute(
-            t.insert().values(
-                workspace_id=ws.id, key=key, created_at=at or datetime.now(UTC), **values
-            )
-        )
-    else:
-        conn.execute(update(t).where(t.c.id == found[0]).values(**values))
-    return {"key": key, **values}
+    stored = stored_config(conn, ws.slug)
+    section = dict(stored.get("analytics") or {})
+    channels = [dict(c) for c in section.get("channels") or []]
+    entry = next((c for c in channels if c.get("name") == key), None)
+    if entry is None:
+        entry = {"name": key}
+        channels.append(entry)
+    entry.update(label=name or entry.get("label") or key, kind=kind, cost_fen=cost_fen)
+    section["channels"] = channels
+    stored["analytics"] = section
+    do_apply_config(conn, ws.slug, stored)
+    return {"key": key, "name": entry["label"], "kind": kind, "cost_fen": cost_fen}
 
 
-def list_channels(conn: Connection, ws: WorkspaceInfo) -> list[dict[str, Any]]:
-    t = growth_channels
+def list_channels(ws: WorkspaceInfo) -> list[dict[str, Any]]:
+    """The configured channels: key, name, kind and lump cost."""
+    cfg = ws.config.analytics.channels
+    return [
+        {"key": c.name, "name": c.label or c.name, "kind": c.kind, "cost_fen": c.cost_fen}
+        for c in sorted(cfg, key=lambda c: c.name)
+    ]
+
+
+def code_sources(conn: Connection, ws: WorkspaceInfo) -> dict[str, str]:
+    """Each live code made for an acquisition channel (`--source`), with that channel."""
+    t = live_codes
     rows = conn.execute(
-        select(t.c.key, t.c.name, t.c.kind, t.c.cost_fen)
-        .where(t.c.workspace_id == ws.id)
-        .order_by(t.c.key)
-    ).mappings()
-    return [dict(r) for r in rows]
+        select(t.c.code, t.c.source).where(and_(t.c.workspace_id == ws.id, t.c.source.is_not(None)))
+    )
+    return {str(code): str(source) for code, source in rows}
 
 
 # --- Live codes ----------------------------------------------------------------------------
@@ -653,38 +662,44 @@ def code_stats(conn: Connection, ws: WorkspaceInfo) -> list[dict[str, Any]]:
     return out
 
 
-def channel_stats(conn: Connection, ws: WorkspaceInfo) -> list[dict[str, Any]]:
-    """The code figures summed per acquisition channel, with cost, cost per new member, the
-    revenue of its members and ROI."""
-    from shequn.commerce.orders import revenue_by_first_code
+def channel_stats(
+    conn: Connection, ws: WorkspaceInfo, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Every channel over all history to date: its codes' scans, scanners and joins, and from
+    the ROI figures (`shequn report roi`, the one definition) its new members, cost, revenue,
+    cost per new member and ROI = (revenue − cost) ÷ cost."""
+    from shequn.analytics.service import channel_roi
 
-    channels = {c["key"]: c for c in list_channels(conn, ws)}
-    revenue = revenue_by_first_code(conn, ws.id)
+    _, figures = channel_roi(conn, ws, now=now)
+    configured = {c.name: c for c in ws.config.analytics.channels}
     sums: dict[str, dict[str, Any]] = {}
 
     def blank(key: str) -> dict[str, Any]:
-        zero = dict.fromkeys(("codes", "scans", "scanners", "joins", "new", "revenue_fen"), 0)
+        zero = dict.fromkeys(("codes", "scans", "scanners", "joins"), 0)
         return {"channel": key, **zero}
 
+    # A code counts for the channel whose `codes` list it, else for its own source.
+    listed = {code: c.name for c in configured.values() for code in c.codes}
     for e in code_stats(conn, ws):
-        key = e["source"] or "(none)"
+        key = listed.get(e["code"]) or e["source"] or "(none)"
         agg = sums.setdefault(key, blank(key))
         agg["codes"] += 1
-        for k in ("scans", "scanners", "joins", "new"):
+        for k in ("scans", "scanners", "joins"):
             agg[k] += e[k]
-        agg["revenue_fen"] += revenue.get(e["code"], 0)
-    for key in channels:
-        sums.setdefault(key, blank(key))
+    money = {r["channel"]: r for r in figures}
     out = []
-    for key in sorted(sums):
-        agg = sums[key]
-        info = channels.get(key)
-        agg["name"] = info["name"] if info else key
-        agg["kind"] = info["kind"] if info else None
-        agg["cost_fen"] = int(info["cost_fen"]) if info else 0
+    for key in sorted(set(sums) | set(money)):
+        agg = sums.get(key) or blank(key)
+        r = money.get(key, {})
+        spec = configured.get(key)
+        agg["name"] = (spec.label if spec else None) or key
+        agg["kind"] = spec.kind if spec else None
+        agg["new"] = r.get("members", 0)
+        agg["paying"] = r.get("paying", 0)
+        agg["cost_fen"] = r.get("cost_fen", 0)
+        agg["revenue_fen"] = r.get("revenue_fen", 0)
         agg["join_rate"] = _ratio(agg["joins"], agg["scanners"])
-        agg["cost_per_new_fen"] = agg["cost_fen"] // agg["new"] if agg["new"] else None
-        # ROI: what the channel's members paid for each fen it cost.
-        agg["roi"] = _ratio(agg["revenue_fen"], agg["cost_fen"])
+        agg["cost_per_new_fen"] = r.get("cost_per_member_fen")
+        agg["roi"] = r.get("roi")
         out.append(agg)
     return out

@@ -1,4 +1,4 @@
-"""Tables of growth: acquisition channels, live codes and their group pools, scans, campaign
+"""Tables of growth: live codes and their group pools, scans, campaign
 participants, referrals, the reward ledger and the state of the fission models.
 
 Members and groups are named by the channel's own ids (`member_ext`, `group_ext`), as in the
@@ -29,20 +29,6 @@ def _ws() -> Column[int]:
         "workspace_id", Id, ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False
     )
 
-
-growth_channels = Table(
-    "growth_channels",
-    metadata,
-    # An acquisition source (poster, store QR, article, ads …) and what it cost.
-    Column("id", Id, primary_key=True, autoincrement=True),
-    _ws(),
-    Column("key", String(64), nullable=False),
-    Column("name", String(100), nullable=False),
-    Column("kind", String(32), nullable=False),
-    Column("cost_fen", Id, nullable=False),
-    Column("created_at", UTCDateTime, nullable=False),
-    UniqueConstraint("workspace_id", "key"),
-)
 
 live_codes = Table(
     "live_codes",

@@ -1,0 +1,160 @@
+"""One definition of channel cost and ROI: `shequn channel list` and `shequn report roi` give
+the same figures, and both agree with a plain computation from the events."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import orjson
+import pytest
+from sqlalchemy import Engine
+from typer import Typer
+from typer.testing import CliRunner
+
+from shequn.analytics.cli import report_app
+from shequn.engine.rules import WorkspaceInfo
+from shequn.engine.service import do_ingest_events
+from shequn.events import Event
+from shequn.growth import livecode
+from shequn.growth.cli import channel_app
+from shequn.platform.db import transaction
+from shequn.settings import Settings
+from tests.analytics.reference import SH
+from tests.factories import event, joined
+from tests.growth.helpers import configure
+
+T = datetime(2026, 11, 3, 10, 0, tzinfo=SH)
+ADS = {
+    "name": "ads",
+    "label": "信息流广告",
+    "codes": ["ads-feed"],
+    "cost_per_member_fen": 500,
+    "costs": [{"since": "2026-11-01", "until": "2026-11-30", "cost_fen": 30_000}],
+}
+
+
+def world() -> list[Event]:
+    h = timedelta(hours=1)
+    paid = "order.paid"
+    return [
+        joined("u-1", at=T, code="lc-store", state="store-q4"),
+        joined("u-2", at=T + h, code="lc-store", state="store-q4"),
+        joined("u-3", at=T + 2 * h, code="ads-feed"),
+        joined("u-4", at=T + 3 * h, inviter="u-1", scene="invite"),
+        joined("u-5", at=T + 4 * h, scene="direct"),
+        event(paid, "g-1", "u-1", T + 5 * h, order_id="o-1", amount_fen=5_000),
+        # The same order from a second source: one order.
+        event(paid, "g-1", "u-1", T + 6 * h, order_id="o-1", amount_fen=5_000),
+        event(paid, "g-1", "u-3", T + 7 * h, order_id="o-3", amount_fen=20_000),
+        event("order.refunded", "g-1", "u-3", T + 8 * h, order_id="o-3", amount_fen=5_000),
+        event(paid, "g-1", "u-4", T + 9 * h, order_id="o-4", amount_fen=3_000),
+    ]
+
+
+def plain_roi(events: list[Event], costs: dict[str, dict[str, int]]) -> dict[str, dict[str, Any]]:
+    """By hand: first join → channel; each order once, less refunds; cost and ROI."""
+    sources = {"lc-store": "store"}
+    channel: dict[str, str] = {}
+    for e in events:
+        if e.type == "member.joined" and e.member not in channel:
+            d = e.data
+            code = getattr(d, "code", None)
+            inviter = getattr(d, "inviter", None)
+            by_code = {"ads-feed": "ads"}.get(code or "") or sources.get(code or "")
+            channel[str(e.member)] = by_code or ("referral" if inviter else "direct")
+    orders: dict[str, tuple[str, int]] = {}
+    refunds: dict[str, int] = {}
+    for e in events:
+        if e.type == "order.paid":
+            orders.setdefault(e.data.order_id, (str(e.member), e.data.amount_fen))  # type: ignore[union-attr]
+        elif e.type == "order.refunded":
+            oid = e.data.order_id  # type: ignore[union-attr]
+            refunds[oid] = refunds.get(oid, 0) + e.data.amount_fen  # type: ignore[union-attr]
+    out: dict[str, dict[str, Any]] = {}
+    for name in sorted(set(channel.values()) | set(costs)):
+        members = [m for m, c in channel.items() if c == name]
+        revenue = sum(
+            fen - min(refunds.get(oid, 0), fen) for oid, (m, fen) in orders.items() if m in members
+        )
+        spec = costs.get(name, {})
+        cost = spec.get("lump", 0) + spec.get("per_member", 0) * len(members) + spec.get("fixed", 0)
+        out[name] = {
+            "members": len(members),
+            "cost_fen": cost,
+            "revenue_fen": revenue,
+            "roi": round((revenue - cost) / cost, 4) if cost else None,
+        }
+    return out
+
+
+def rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+@pytest.fixture
+def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Typer:
+    monkeypatch.setattr("shequn.cli.get_settings", lambda: settings)
+    app = Typer()
+    app.add_typer(channel_app, name="channel")
+    app.add_typer(report_app, name="report")
+    return app
+
+
+def test_channel_list_and_report_roi_agree_with_the_events(
+    cli: Typer, engine: Engine, workspace: WorkspaceInfo
+) -> None:
+    ws = configure(engine, workspace, {"analytics": {"channels": [ADS]}})
+    runner = CliRunner()
+    store_cost = ["--name", "门店", "--kind", "store", "--cost-fen", "10000"]
+    done = runner.invoke(cli, ["channel", "set", "store", *store_cost, "-w", ws.slug])
+    assert done.exit_code == 0, done.output
+    with transaction(engine) as conn:
+        livecode.do_create_code(conn, ws, "lc-store", source="store", groups_=["g-1"])
+    events = world()
+    do_ingest_events(engine, ws, events)
+    expected = plain_roi(
+        events, {"store": {"lump": 10_000}, "ads": {"per_member": 500, "fixed": 30_000}}
+    )
+    assert expected["store"] == {
+        "members": 2,
+        "cost_fen": 10_000,
+        "revenue_fen": 5_000,
+        "roi": -0.5,
+    }
+
+    listed = runner.invoke(cli, ["channel", "list", "-w", ws.slug])
+    assert listed.exit_code == 0, listed.output
+    by_list = {
+        c["channel"]: {
+            "members": c["new"],
+            "cost_fen": c["cost_fen"],
+            "revenue_fen": c["revenue_fen"],
+            "roi": rounded(c["roi"]),
+        }
+        for c in orjson.loads(listed.output)
+    }
+    today = datetime.now(UTC).astimezone(SH).date()
+    since = date(2026, 11, 1)
+    report = runner.invoke(
+        cli,
+        ["report", "roi", "--since", str(since), "--until", str(today), "--json", "-w", ws.slug],
+    )
+    assert report.exit_code == 0, report.output
+    by_report = {
+        r["channel"]: {
+            "members": r["members"],
+            "cost_fen": r["cost_fen"],
+            "revenue_fen": r["revenue_fen"],
+            "roi": rounded(r["roi"]),
+        }
+        for r in orjson.loads(report.output)["rows"]
+    }
+    assert by_list == by_report == expected
+    names = {c["channel"]: (c["name"], c["kind"]) for c in orjson.loads(listed.output)}
+    assert names["store"] == ("门店", "store") and names["ads"] == ("信息流广告", None)
+    # The store's code figures are still there, and the cost was stored in the configuration.
+    store = next(c for c in orjson.loads(listed.output) if c["channel"] == "store")
+    assert (store["codes"], store["joins"]) == (1, 2)
+    shown = runner.invoke(cli, ["channel", "set", "store", "--cost-fen", "-1", "-w", ws.slug])
+    assert shown.exit_code == 2
