@@ -155,7 +155,6 @@ def tag_spent(event: Event, ctx: Context) -> Iterable[Decision]:
 @rule("crm", "tag_checkin_streak", on=["message.posted"])
 def tag_checkin_streak(event: Event, ctx: Context) -> Iterable[Decision]:
     """'Checked in N days running': kept once earned."""
-    specs = [s for s in crm_config(ctx.config).auto_tags if isinstance(s, CheckinStreak)]
     checkin = getattr(ctx.config, "checkin", None)
     if checkin is None or not checkin.enabled:
         return ()
@@ -163,6 +162,7 @@ def tag_checkin_streak(event: Event, ctx: Context) -> Iterable[Decision]:
     text = (event.data.text or "").strip()
     if not text or not any(text.startswith(k) for k in checkin.keywords):
         return ()
+    specs = [s for s in crm_config(ctx.config).auto_tags if isinstance(s, CheckinStreak)]
     book = ctx.book(TagBook)
     counter = book.counter(event.channel, event.member)
     day = ctx.local_date()

@@ -25,7 +25,6 @@ from shequn.engagement.robot import (
     Calendar,
     MemberRow,
     active_members,
-    first_in_run,
     group_section,
     is_exempt,
     live_groups,
@@ -152,11 +151,9 @@ def _set_baselines(
 # --- The period's end ----------------------------------------------------------------------------
 
 
-@rule("engagement", "elimination", on=["message.posted", "member.joined"])
+@rule("engagement", "elimination", on=["message.posted", "member.joined"], once_per_channel=True)
 def keep_period_pending(event: Event, ctx: Context) -> Iterable[Decision]:
     """Keep the end of the current period pending per channel while there is traffic."""
-    if not first_in_run(ctx, f"elimination:{event.channel}"):
-        return ()
     cfg = _cfg(ctx)
     if cfg.enabled and ctx.jobs.pending_in_slot(_slot(cfg, event.channel)) is None:
         _arm(ctx, cfg, event.channel, ctx.now)

@@ -25,7 +25,6 @@ from shequn.engagement.counters import CountersBook
 from shequn.engagement.robot import (
     LocalTime,
     fingerprint,
-    first_in_run,
     group_section,
     live_groups,
     next_daily,
@@ -109,11 +108,11 @@ def _slot(cfg: HealthSection, channel: str) -> str:
     return f"health:daily:{channel}:{fingerprint(cfg.run_at)}"
 
 
-@rule("engagement", "health_schedule", on=["message.posted", "member.joined"])
+@rule(
+    "engagement", "health_schedule", on=["message.posted", "member.joined"], once_per_channel=True
+)
 def keep_daily_run(event: Event, ctx: Context) -> Iterable[Decision]:
     """Keep one daily health run pending per channel while it has traffic."""
-    if not first_in_run(ctx, f"health:{event.channel}"):
-        return ()
     cfg = _cfg(ctx)
     if cfg.enabled:
         slot = _slot(cfg, event.channel)

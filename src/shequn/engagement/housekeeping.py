@@ -41,7 +41,9 @@ def _nickname(ctx: Context, channel: str, group: str, member: str) -> str:
 # --- Inactivity cleanup ---------------------------------------------------------------------
 
 
-@rule("engagement", "cleanup_schedule", on=["member.joined", "message.posted"])
+@rule(
+    "engagement", "cleanup_schedule", on=["member.joined", "message.posted"], once_per_channel=True
+)
 def schedule_cleanup(event: Event, ctx: Context) -> Iterable[Decision]:
     """Keep one daily cleanup run pending for the workspace while it has traffic."""
     cfg = ctx.config.cleanup
@@ -162,7 +164,12 @@ def announce_milestone(event: Event, ctx: Context) -> Iterable[Decision]:
 # --- Keyword replies --------------------------------------------------------------------------
 
 
-@rule("engagement", "keywords", on=["message.posted"])
+@rule(
+    "engagement",
+    "keywords",
+    on=["message.posted"],
+    when=lambda config: config.keywords.enabled and bool(config.keywords.replies),
+)
 def reply_to_keyword(event: Event, ctx: Context) -> Iterable[Decision]:
     cfg = ctx.settings(event.channel, event.group).keywords
     assert isinstance(event.data, MessagePostedData)
@@ -203,7 +210,12 @@ def end_hold(job: Job, ctx: Context) -> Iterable[Decision]:
 # --- Nickname and self-introduction reminders -------------------------------------------------
 
 
-@rule("engagement", "intro", on=["member.joined", "message.posted"])
+@rule(
+    "engagement",
+    "intro",
+    on=["member.joined", "message.posted"],
+    when=lambda config: config.intro.enabled,
+)
 def track_introductions(event: Event, ctx: Context) -> Iterable[Decision]:
     cfg = ctx.settings(event.channel, event.group).intro
     if not cfg.enabled or event.group is None or event.member is None:

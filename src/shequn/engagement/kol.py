@@ -19,7 +19,7 @@ from sqlalchemy import Connection, and_, func, select
 from shequn.actions import ActionKind, Decision
 from shequn.community.config import Section, register_section
 from shequn.engagement.counters import REPLY_WINDOW, CountersBook
-from shequn.engagement.robot import Calendar, MarksBook, first_in_run, nickname, section
+from shequn.engagement.robot import Calendar, MarksBook, nickname, section
 from shequn.engagement.robot_models import kol_scores, member_day_activity
 from shequn.engine.jobs import Job
 from shequn.engine.rules import Context, WorkspaceInfo, job_handler, rule
@@ -118,11 +118,9 @@ def _schedule_next(ctx: Context, cfg: KolSection, channel: str, after: datetime)
         ctx.schedule(WEEKLY_JOB, _slot(cfg, channel), due, {"channel": channel})
 
 
-@rule("engagement", "kol_schedule", on=["message.posted"])
+@rule("engagement", "kol_schedule", on=["message.posted"], once_per_channel=True)
 def keep_weekly_run(event: Event, ctx: Context) -> Iterable[Decision]:
     """Keep the next board run pending per channel while it has traffic."""
-    if not first_in_run(ctx, f"kol:{event.channel}"):
-        return ()
     cfg = _cfg(ctx)
     if cfg.enabled and ctx.jobs.pending_in_slot(_slot(cfg, event.channel)) is None:
         _schedule_next(ctx, cfg, event.channel, ctx.now)

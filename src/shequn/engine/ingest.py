@@ -17,6 +17,7 @@ from shequn.engine.outbox import DecidedAction, OutboxWriter
 from shequn.engine.projector import project
 from shequn.engine.rules import (
     Context,
+    Rule,
     WorkspaceInfo,
     handler_for,
     load_rule_modules,
@@ -129,6 +130,13 @@ class Run:
         load_rule_modules()  # registers the domains' books before they are made
         self.books = Books(conn, workspace.id)
         self.capacity = int(workspace.config.groups.default_capacity)
+        # One context for the whole transaction, moved on from event to event.
+        self.ctx = Context(workspace, self.state, self.jobs, self.books, datetime.min)
+        # The rules that can act, per (event type, channel, group configuration): rules the
+        # configuration leaves idle are never called, once-per-channel rules drop out after
+        # their first run.
+        self._plans: dict[tuple[str, str, int], list[Rule]] = {}
+        self._ran_once: set[tuple[str, str]] = set()
 
     def run_jobs_until(self, until: datetime) -> int:
         """Run every job due by `until`, each at its own due time."""
@@ -138,9 +146,7 @@ class Run:
             # Done before it runs: a handler may schedule new work into its own slot.
             self.jobs.finish(job, job.due_at)
             handler = handler_for(job.kind)
-            ctx = Context(
-                self.workspace, self.state, self.jobs, self.books, job.due_at, f"job:{job.key}"
-            )
+            ctx = self.ctx.handle(job.due_at, f"job:{job.key}")
             if handler is not None:
                 channel = str(job.payload.get("channel", "sandbox"))
                 try:
@@ -183,10 +189,12 @@ class Run:
     def apply(self, ev: Event) -> None:
         self.run_jobs_until(ev.at)
         project(self.state, ev, self.capacity)
-        ctx = Context(
-            self.workspace, self.state, self.jobs, self.books, ev.at, f"{ev.channel}:{ev.id}"
-        )
-        for r in rules_for(ev.type):
+        ctx = self.ctx.handle(ev.at, f"{ev.channel}:{ev.id}")
+        plan = self._plan(ev)
+        once: list[Rule] = []
+        for r in plan:
+            if r.once_per_channel:
+                once.append(r)
             for decision in r.fn(ev, ctx):
                 self.outbox.add(
                     r.qualname,
@@ -196,6 +204,32 @@ class Run:
                     cause_key=f"event:{ev.channel}:{ev.id}",
                     at=ev.at,
                 )
+        for r in once:
+            self._ran(r, ev.channel)
+
+    def _plan(self, ev: Event) -> list[Rule]:
+        ws = self.workspace
+        if ev.group is None:
+            config = ws.config
+        else:
+            group = self.state.group(ev.channel, ev.group)
+            config = ws.group_config(ev.group, group.blueprint if group else None)
+        key = (ev.type, ev.channel, id(config))
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = [
+                r
+                for r in rules_for(ev.type)
+                if (r.when is None or r.when(config))
+                and (r.qualname, ev.channel) not in self._ran_once
+            ]
+        return plan
+
+    def _ran(self, r: Rule, channel: str) -> None:
+        self._ran_once.add((r.qualname, channel))
+        for (_, plan_channel, _), plan in self._plans.items():
+            if plan_channel == channel and r in plan:
+                plan.remove(r)
 
     def flush(self) -> None:
         self.state.flush()

@@ -83,7 +83,7 @@ class WorkspaceInfo:
 
     @property
     def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.config.workspace.timezone)
+        return ZoneInfo(self.config.workspace.timezone)  # cached by zoneinfo itself
 
     @property
     def locale(self) -> str:
@@ -108,6 +108,13 @@ class Context:
         self.books = books
         self.now = now
         self.cause = cause  # the event or job being handled
+        self._day: tuple[datetime, date] | None = None
+
+    def handle(self, now: datetime, cause: str) -> Context:
+        """The same context, moved on to the next event or job (one per transaction)."""
+        self.now = now
+        self.cause = cause
+        return self
 
     def exempt(self, channel: str, group: str | None, member: str) -> bool:
         """Staff, helpers, bots, the whitelist and the group's owner: no robot acts against
@@ -134,7 +141,11 @@ class Context:
 
     def local_date(self, at: datetime | None = None) -> date:
         """The calendar day of `at` (default: now) in the workspace's time zone."""
-        return (at or self.now).astimezone(self.workspace.tz).date()
+        at = at or self.now
+        day = self._day
+        if day is None or day[0] is not at:  # several rules ask for the same event's day
+            day = self._day = (at, at.astimezone(self.workspace.tz).date())
+        return day[1]
 
     def schedule(
         self,
@@ -170,6 +181,12 @@ class Rule:
     name: str
     on: frozenset[str]
     fn: RuleFn
+    when: Callable[[Any], bool] | None = None
+    """Whether a configuration can make this rule act at all (None: always). Given the
+    configuration of the event's group; it must read what the rule itself reads."""
+    once_per_channel: bool = False
+    """Runs for the first event of each channel in a transaction only (keeping a job chain
+    pending: within one transaction the configuration is fixed and a chain re-arms itself)."""
 
     @property
     def qualname(self) -> str:
@@ -193,9 +210,16 @@ _JOB_HANDLERS: dict[str, JobHandler] = {}
 _loaded = False
 
 
-def rule(domain: str, name: str, on: Iterable[str]) -> Callable[[RuleFn], RuleFn]:
+def rule(
+    domain: str,
+    name: str,
+    on: Iterable[str],
+    *,
+    when: Callable[[Any], bool] | None = None,
+    once_per_channel: bool = False,
+) -> Callable[[RuleFn], RuleFn]:
     def register(fn: RuleFn) -> RuleFn:
-        r = Rule(domain, name, frozenset(on), fn)
+        r = Rule(domain, name, frozenset(on), fn, when, once_per_channel)
         for etype in r.on:
             bucket = _RULES_BY_TYPE.setdefault(etype, [])
             if all(x.qualname != r.qualname for x in bucket):

@@ -93,6 +93,9 @@ class Projection:
         self.rows: dict[tuple[str, ...], Any] = {}
         self.missing: set[tuple[str, ...]] = set()
         self.dirty: set[tuple[str, ...]] = set()
+        # The values each stored row had when loaded or last written: an update writes only
+        # the columns that differ (a message changes 3 of a member's 18 columns).
+        self.stored: dict[tuple[str, ...], tuple[Any, ...]] = {}
 
     def load(self, conn: Connection, workspace_id: int, keys: Iterable[tuple[str, ...]]) -> None:
         wanted = [k for k in set(keys) if k not in self.rows and k not in self.missing]
@@ -113,6 +116,7 @@ class Projection:
                 for row in conn.execute(select(*cols).where(and_(*cond))).mappings():
                     key = tuple(row[c] for c in self.key_cols)
                     self.rows[key] = self.cls(**row)
+                    self.stored[key] = tuple(row[c] for c in self.cols)
         self.missing.update(k for k in wanted if k not in self.rows)
 
     def get(self, key: tuple[str, ...]) -> Any:
@@ -140,18 +144,27 @@ class Projection:
         if not self.dirty:
             return
         inserts: list[dict[str, Any]] = []
-        updates: list[dict[str, Any]] = []
+        # Updates grouped by the columns they change: one executemany per shape.
+        updates: dict[tuple[int, ...], list[dict[str, Any]]] = {}
+        cols = self.cols
         for key in self.dirty:
             obj = self.rows[key]
-            values = {c: getattr(obj, c) for c in self.cols}
+            now = tuple(getattr(obj, c) for c in cols)
             if obj.id is None:
+                values = dict(zip(cols, now, strict=True))
                 values["workspace_id"] = workspace_id
                 inserts.append(values)
             else:
-                values["id"] = obj.id
-                updates.append(values)
+                before = self.stored.get(key)
+                changed = tuple(i for i, v in enumerate(now) if before is None or v != before[i])
+                if changed:
+                    values = {cols[i]: now[i] for i in changed}
+                    values["id"] = obj.id
+                    updates.setdefault(changed, []).append(values)
+            self.stored[key] = now
         fast_insert(conn, self.table, inserts)
-        fast_update(conn, self.table, updates)
+        for rows in updates.values():
+            fast_update(conn, self.table, rows)
         self.dirty.clear()
         new = [k for k, obj in self.rows.items() if obj.id is None]
         if new:
