@@ -54,6 +54,8 @@ def _items(text: str, products: Iterable[str]) -> tuple[tuple[str, int], ...]:
 
 def parse_chain(text: str, markers: Iterable[str], products: Iterable[str] = ()) -> Chain | None:
     """The chain in a message, or None when the message is not an order chain."""
+    if len(text.splitlines()) < 2:
+        return None  # a title and at least one entry: most chat ends here, unnormalised
     normal = unicodedata.normalize("NFKC", text)
     marks = [unicodedata.normalize("NFKC", m) for m in markers]
     lines = [line for line in normal.splitlines() if line.strip()]
