@@ -280,9 +280,12 @@ def ingest(
     skip_invalid: Annotated[
         bool, typer.Option(help="Store the valid lines and list the invalid ones.")
     ] = False,
-    batch_size: Annotated[int, typer.Option(min=1, max=50_000, help="Events per commit.")] = 5000,
+    batch_size: Annotated[
+        int | None, typer.Option(min=1, max=100_000, help="Events per commit [default: 20000].")
+    ] = None,
 ) -> None:
     """Ingest events. The whole input is validated first; a bad line stores nothing."""
+    from shequn.engine.ingest import DEFAULT_BATCH
     from shequn.engine.service import do_ingest_lines
 
     engine = _engine()
@@ -298,7 +301,7 @@ def ingest(
                 ws,
                 lines,
                 skip_invalid=skip_invalid,
-                batch_size=batch_size,
+                batch_size=batch_size or DEFAULT_BATCH,
                 progress=lambda n: progress.advance(task, n),
             )
 

@@ -159,8 +159,7 @@ def tag_checkin_streak(event: Event, ctx: Context) -> Iterable[Decision]:
     if checkin is None or not checkin.enabled:
         return ()
     assert isinstance(event.data, MessagePostedData) and event.member is not None
-    text = (event.data.text or "").strip()
-    if not text or not any(text.startswith(k) for k in checkin.keywords):
+    if not checkin.is_checkin(event.data.text):
         return ()
     specs = [s for s in crm_config(ctx.config).auto_tags if isinstance(s, CheckinStreak)]
     book = ctx.book(TagBook)

@@ -671,7 +671,17 @@ def _arm(ctx: Context, cfg: ActivitiesSection) -> None:
         ctx.schedule(END_JOB, f"activity:end:{act.id}:{act.timing()}", act.ends_at, payload)
 
 
-@rule("engagement", "activities", on=["message.posted", "member.joined", "group.created"])
+def _has_activities(config: Any) -> bool:
+    cfg = section(config, "activities", ActivitiesSection)
+    return cfg.enabled and bool(cfg.items)
+
+
+@rule(
+    "engagement",
+    "activities",
+    on=["message.posted", "member.joined", "group.created"],
+    when=_has_activities,
+)
 def take_part(event: Event, ctx: Context) -> Iterable[Decision]:
     """Arm the configured activities; count a message as an entry to those under way."""
     cfg = _cfg(ctx)

@@ -94,6 +94,13 @@ class CheckinSection(Section):
     def _known_variables(cls, value: str | None) -> str | None:
         return _check_template(value, CHECKIN_VARIABLES)
 
+    def is_checkin(self, text: str | None) -> bool:
+        """Whether a message is, or begins with, a check-in keyword (asked of every
+        message by several rules: one C-level startswith over all keywords)."""
+        if not text:
+            return False
+        return text.strip().startswith(tuple(self.keywords))
+
     @field_validator("streak_bonus")
     @classmethod
     def _positive(cls, value: dict[int, int]) -> dict[int, int]:

@@ -125,19 +125,12 @@ def _level_up(ctx: Context, event: Event, change: Change | None) -> list[Decisio
     ]
 
 
-def _is_checkin(text: str | None, keywords: list[str]) -> bool:
-    if not text:
-        return False
-    stripped = text.strip()
-    return any(stripped.startswith(k) for k in keywords)
-
-
 @rule("engagement", "checkin", on=["message.posted"])
 def check_in(event: Event, ctx: Context) -> Iterable[Decision]:
     """签到/打卡 once per member per local day: points, streak bonus and a reply."""
     cfg = ctx.settings(event.channel, event.group).checkin
     assert isinstance(event.data, MessagePostedData)
-    if not cfg.enabled or not _is_checkin(event.data.text, cfg.keywords):
+    if not cfg.enabled or not cfg.is_checkin(event.data.text):
         return ()
     assert event.group is not None and event.member is not None
     levels = ctx.config.levels

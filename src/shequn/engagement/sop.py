@@ -31,7 +31,6 @@ from shequn.engagement.robot import (
     LocalTime,
     QuietHours,
     at_local,
-    first_in_run,
     group_section,
     is_exempt,
     live_groups,
@@ -196,11 +195,14 @@ def _arm(ctx: Context, s: CalendarSchedule, after: datetime, n: int) -> None:
         ctx.schedule(CALENDAR_JOB, _calendar_slot(s), due, payload)
 
 
-@rule("engagement", "sop_calendar", on=["message.posted", "member.joined", "group.created"])
+@rule(
+    "engagement",
+    "sop_calendar",
+    on=["message.posted", "member.joined", "group.created"],
+    once_per_channel=True,
+)
 def arm_calendar(event: Event, ctx: Context) -> Iterable[Decision]:
     """Keep the next occurrence of every calendar schedule pending while there is traffic."""
-    if not first_in_run(ctx, "sop:calendar"):
-        return ()
     cfg = _sop(ctx)
     if not cfg.enabled or not cfg.calendar:
         return ()

@@ -34,7 +34,10 @@ from shequn.platform.db import (
     transaction,
 )
 
-DEFAULT_BATCH = 5000
+DEFAULT_BATCH = 20_000
+"""Events per transaction. Each batch loads the rows its members need and writes each changed
+row once, so a larger batch does that once for more events (measured with `shequn bench
+ingest`: 20,000 gave about 1.5 times the rate of 5,000; 50,000 little more)."""
 log = logging.getLogger(__name__)
 
 

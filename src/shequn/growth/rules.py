@@ -443,15 +443,18 @@ def poster_shared(event: Event, ctx: Context) -> Iterable[Decision]:
     return ()
 
 
-@rule("growth", "card_actions", on=["message.posted", "order.paid"])
+def _runs_cards(config: Any) -> bool:
+    return any(isinstance(spec, CardsCampaign) for _, spec in config.campaigns.items())
+
+
+@rule("growth", "card_actions", on=["message.posted", "order.paid"], when=_runs_cards)
 def card_actions(event: Event, ctx: Context) -> Iterable[Decision]:
     """Check-ins and orders drop cards in running card-collection campaigns."""
     if event.member is None:
         return ()
     if event.type == "message.posted":
         assert isinstance(event.data, MessagePostedData)
-        text = (event.data.text or "").strip()
-        if not any(text.startswith(k) for k in ctx.config.checkin.keywords):
+        if not ctx.config.checkin.is_checkin(event.data.text):
             return ()
         action = "checkin"
     else:
