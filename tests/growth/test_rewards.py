@@ -214,3 +214,83 @@ def test_reverse_from_the_command_line(
     assert missing.exit_code != 0 and "999999" in missing.output
     shown = runner.invoke(app, ["config", "show", "-w", ws.slug])
     assert yaml.safe_load(shown.output)["campaigns"]["mutual"]["notify_rewards"] is True
+
+
+def identity_task(engine: Engine, ws: WorkspaceInfo) -> WorkspaceInfo:
+    """One valid invite makes the inviter a 推广达人 (an identity reward)."""
+    task = {"invites": 1, "reward": {"kind": "identity", "identity": "推广达人"}}
+    ws = configure(
+        engine, ws, {"campaigns": {"camp": {"model": "invitation", "name": "老带新", "task": task}}}
+    )
+    do_ingest_events(engine, ws, [joined("boss", at=T0 - DAY)])
+    do_ingest_events(engine, ws, [joined("u-1", at=T0, inviter="boss", scene="invite")])
+    tick(engine, ws, T0 + 2 * DAY)
+    return ws
+
+
+def test_an_identity_reward_tags_the_member_and_reversal_removes_it(
+    settings: Settings, engine: Engine, workspace: WorkspaceInfo
+) -> None:
+    ws = identity_task(engine, workspace)
+    (reward,) = ledger(engine, ws)
+    assert (reward["kind"], reward["status"]) == ("identity", "issued")
+    auth, base = token(engine, ws), f"/api/v1/workspaces/{ws.slug}"
+    with TestClient(app_with_domains(settings, engine)) as client:
+        profile = client.get(f"{base}/crm/members/boss", headers=auth).json()
+        assert profile["tags"] == ["推广达人"]
+        tags = client.get(f"{base}/crm/tags", headers=auth).json()
+        assert {"name": "推广达人", "group": "身份", "kind": "rule", "members": 1} in tags
+        tick(engine, ws, T0 + 3 * DAY)  # nothing new happens: still one tag
+        done = client.post(f"{base}/rewards/{reward['id']}/reverse", json={}, headers=auth)
+        assert done.status_code == 200, done.text
+        assert client.get(f"{base}/crm/members/boss", headers=auth).json()["tags"] == []
+
+
+def test_a_tag_staff_gave_stays_when_the_identity_is_reversed(
+    engine: Engine, workspace: WorkspaceInfo
+) -> None:
+    from shequn.crm.service import do_tag_member, member_tag_list
+
+    ws = configure(engine, workspace, {})
+    with transaction(engine) as conn:
+        do_tag_member(conn, ws, "sandbox", "boss", "推广达人", now=T0 - DAY)
+    ws = identity_task(engine, ws)
+    (reward,) = ledger(engine, ws)
+    with transaction(engine) as conn:
+        do_reverse(conn, ws, reward["id"], by="staff", at=T0 + 3 * DAY)
+        assert [t["tag"] for t in member_tag_list(conn, ws, "sandbox", "boss")] == ["推广达人"]
+
+
+def test_an_identity_in_review_is_given_on_approval(
+    engine: Engine, workspace: WorkspaceInfo
+) -> None:
+    from shequn.crm.service import member_tag_list
+    from shequn.growth.rewards import do_review
+
+    # Three look-alike invitees: the reward waits for staff.
+    task = {"invites": 3, "reward": {"kind": "identity", "identity": "推广达人"}}
+    ws = configure(
+        engine,
+        workspace,
+        {
+            "growth": {"validity": {"review_score": 1}},
+            "campaigns": {"camp": {"model": "invitation", "name": "老带新", "task": task}},
+        },
+    )
+    do_ingest_events(engine, ws, [joined("boss", at=T0 - DAY)])
+    do_ingest_events(
+        engine,
+        ws,
+        [
+            joined("u-1", at=T0, inviter="boss", scene="invite", nickname="小明01"),
+            joined("u-2", at=T0, inviter="boss", scene="invite", nickname="小明02"),
+            joined("u-3", at=T0, inviter="boss", scene="invite", nickname="小明03"),
+        ],
+    )
+    tick(engine, ws, T0 + 2 * DAY)
+    (reward,) = ledger(engine, ws)
+    assert reward["status"] == "review"
+    with transaction(engine) as conn:
+        assert member_tag_list(conn, ws, "sandbox", "boss") == []
+        do_review(conn, ws, reward["id"], approve=True, by="staff", at=T0 + 2 * DAY)
+        assert [t["tag"] for t in member_tag_list(conn, ws, "sandbox", "boss")] == ["推广达人"]

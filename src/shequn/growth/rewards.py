@@ -328,6 +328,8 @@ def undo_effects(
         taken = -change.delta if change is not None else 0
         if taken < owed:
             return [say("reward.reversal.shortfall", ws.locale, points=owed - taken)]
+    elif row["kind"] == "identity" and row["identity"]:
+        take_identity(conn, ws, row)
     elif row["kind"] == "coupon" and row["coupon"]:
         from shequn.commerce.coupons import coupon_code, void_coupon
 
@@ -361,7 +363,7 @@ def do_mark_paid(
 def apply_effects(
     conn: Connection, ws: WorkspaceInfo, row: Any, at: datetime, points_book: Any = None
 ) -> None:
-    """What an issued reward changes besides its ledger row: points, coupons.
+    """What an issued reward changes besides its ledger row: points, coupons, identities.
 
     Inside the engine, pass the run's own points book so the member's standing is changed in
     one place; outside it, a book of its own is made and flushed here.
@@ -385,6 +387,8 @@ def apply_effects(
         )
         if points_book is None:
             book.flush()
+    elif row["kind"] == "identity" and row["identity"]:
+        give_identity(conn, ws, str(row["channel"]), str(row["member_ext"]), row["identity"], at)
     elif row["kind"] == "coupon" and row["coupon"]:
         from shequn.commerce.coupons import issue_coupon
 
@@ -398,6 +402,44 @@ def apply_effects(
             reason="reward",
             at=at,
         )
+
+
+IDENTITY_SOURCE = "growth.identity"
+"""The source of the CRM tags identity rewards attach: only these are taken back."""
+
+
+def give_identity(
+    conn: Connection, ws: WorkspaceInfo, channel: str, member: str, identity: str, at: datetime
+) -> None:
+    """The member carries the identity as a CRM tag in the identities' tag group."""
+    from shequn.crm.service import do_create_tag, do_tag_member
+
+    do_create_tag(conn, ws, identity, group=say("identity.tag_group", ws.locale), kind="rule")
+    do_tag_member(conn, ws, channel, member, identity, source=IDENTITY_SOURCE, now=at)
+
+
+def take_identity(conn: Connection, ws: WorkspaceInfo, row: Any) -> None:
+    """Remove the identity's tag, unless staff attached it or another reward still gives it."""
+    from shequn.crm.service import do_untag_member, member_tag_list
+
+    channel, member, identity = str(row["channel"]), str(row["member_ext"]), row["identity"]
+    t = rewards
+    still = conn.execute(
+        select(t.c.id).where(
+            and_(
+                t.c.workspace_id == ws.id,
+                t.c.channel == channel,
+                t.c.member_ext == member,
+                t.c.kind == "identity",
+                t.c.identity == identity,
+                t.c.status.in_(("issued", "paid")),
+                t.c.id != row["id"],
+            )
+        )
+    ).first()
+    held = {x["tag"]: x["source"] for x in member_tag_list(conn, ws, channel, member)}
+    if still is None and held.get(identity) == IDENTITY_SOURCE:
+        do_untag_member(conn, ws, channel, member, identity)
 
 
 def public_reward(row: Any) -> dict[str, Any]:
@@ -493,6 +535,7 @@ def give(
             "kind": reward.kind,
             "points": reward.points,
             "coupon": reward.coupon,
+            "identity": reward.identity,
             "channel": channel,
             "member_ext": member,
             "key": key,
@@ -576,6 +619,7 @@ def give_now(
             "kind": reward.kind,
             "points": reward.points,
             "coupon": reward.coupon,
+            "identity": reward.identity,
             "channel": channel,
             "member_ext": member,
             "key": key,
