@@ -119,6 +119,12 @@ def do_put_campaign(
     section = dict(stored.get("campaigns") or {})
     section[key] = spec.model_dump(mode="json", exclude_none=True)
     stored["campaigns"] = section
+    # What this campaign names must exist; the rest of the document is not re-judged here.
+    from shequn.growth.references import campaign_reference_errors
+
+    errors = campaign_reference_errors(conn, ws, stored, only=key)
+    if errors:
+        raise ConfigRejected(errors)
     updated = do_apply_config(conn, ws.slug, stored)
     return updated, describe(key, access_campaign(updated, key), ws.locale)
 

@@ -149,6 +149,11 @@ class CampaignBase(Section):
         default=True, description="Tell members of their rewards in the group (@mention)."
     )
     preset: str | None = Field(default=None, max_length=32, description="The preset it came from.")
+    segment: str | int | None = Field(
+        default=None,
+        description="A CRM segment (name or id): only its members take part and are rewarded, "
+        "judged at the time of each act.",
+    )
 
     @model_validator(mode="after")
     def _window(self) -> CampaignBase:

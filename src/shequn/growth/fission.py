@@ -47,6 +47,7 @@ from shequn.growth.models import (
 )
 from shequn.growth.referrals import ReferralBook
 from shequn.growth.rewards import give, give_now
+from shequn.growth.targeting import admitted, admitted_at
 from shequn.growth.texts import say
 from shequn.platform.db import insert_ignore, lock_workspace
 
@@ -64,6 +65,16 @@ def running(ws: WorkspaceInfo, key: str, at: datetime) -> AnyCampaign:
         raise NotFound(f"no campaign {key!r}")
     if not spec.active(at):
         raise Refused(f"campaign {key!r} is not running at {at.isoformat()}")
+    return spec
+
+
+def admit(
+    conn: Connection, ws: WorkspaceInfo, key: str, channel: str, member: str, at: datetime
+) -> AnyCampaign:
+    """The running campaign, if it takes this member (in its segment, when it has one)."""
+    spec = running(ws, key, at)
+    if not admitted_at(conn, ws, spec, channel, member, at):
+        raise Refused(f"{member} is not in the segment {spec.segment!r} of campaign {key!r}")
     return spec
 
 
@@ -105,7 +116,7 @@ def drop_cards(
 ) -> list[Decision]:
     """Cards for an action, doubled for new users; a full set unlocks the reward."""
     count = spec.drops.get(action, 0)  # type: ignore[call-overload]
-    if not count:
+    if not count or not admitted(ctx, spec, channel, member):
         return []
     person = ctx.state.member(channel, member)
     since = spec.starts_at or ctx.now - timedelta(days=NEW_USER_DAYS)
@@ -264,7 +275,7 @@ def do_start_assist(
 ) -> dict[str, Any]:
     """Start a bargain, a red-packet collection (choosing a target) or a vote entry."""
     lock_workspace(conn, ws.id)
-    spec = running(ws, campaign, at)
+    spec = admit(conn, ws, campaign, channel, member, at)
     found = _assist(conn, ws, campaign, channel, member)
     if found is not None:
         return public_assist(found)
@@ -496,7 +507,7 @@ def do_claim(
 ) -> dict[str, Any]:
     """Take one unit of a flash sale (一元秒杀) or free gift (免费领) while stock lasts."""
     lock_workspace(conn, ws.id)
-    spec = running(ws, campaign, at)
+    spec = admit(conn, ws, campaign, channel, member, at)
     if not isinstance(spec, FlashSaleCampaign):
         raise Refused(f"campaign {campaign!r} is not a flash sale or free gift")
     c = claims
@@ -565,7 +576,7 @@ def do_draw(
 ) -> dict[str, Any]:
     """Use one lottery chance (earned by invites); the draw is seeded and logged."""
     lock_workspace(conn, ws.id)
-    spec = running(ws, campaign, at)
+    spec = admit(conn, ws, campaign, channel, member, at)
     if not isinstance(spec, InvitationCampaign) or not spec.lottery:
         raise Refused(f"campaign {campaign!r} has no lottery")
     p = participants
@@ -650,7 +661,7 @@ def do_open_group_buy(
     conn: Connection, ws: WorkspaceInfo, campaign: str, channel: str, leader: str, at: datetime
 ) -> dict[str, Any]:
     lock_workspace(conn, ws.id)
-    spec = running(ws, campaign, at)
+    spec = admit(conn, ws, campaign, channel, leader, at)
     if not isinstance(spec, GroupBuyCampaign):
         raise Refused(f"campaign {campaign!r} is not a group buy")
     found = _buy(conn, ws, campaign, channel, leader)
@@ -701,7 +712,7 @@ def do_join_group_buy(
     at: datetime,
 ) -> dict[str, Any]:
     lock_workspace(conn, ws.id)
-    running(ws, campaign, at)
+    admit(conn, ws, campaign, channel, member, at)
     row = _buy(conn, ws, campaign, channel, leader)
     if row is None:
         raise NotFound(f"{leader} has no group buy in {campaign!r}")

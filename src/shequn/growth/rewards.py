@@ -9,7 +9,7 @@ one step and a campaign's budget cap holds under any concurrency.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,6 +27,7 @@ from shequn.growth.fraud import Verdict
 from shequn.growth.models import rewards
 from shequn.growth.notices import reward_notice
 from shequn.growth.referrals import ReferralBook
+from shequn.growth.targeting import admitted, admitted_at
 from shequn.growth.texts import say
 from shequn.platform.db import lock_workspace
 
@@ -88,10 +89,12 @@ def insert_reward(
     fraud_score: int = 0,
     fraud_reasons: Iterable[str] = (),
     note: str | None = None,
+    admitted: Callable[[], bool] | None = None,
 ) -> Issued | None:
     """Record a reward once per key; None when the key was already used.
 
-    The caller holds the workspace's writer lock. A reward the budget cannot pay is recorded
+    The caller holds the workspace's writer lock. A reward the budget cannot pay, or for a
+    member outside the campaign's segment (`admitted`, asked only for a new key), is recorded
     as rejected (so it is visible and never retried by a replay).
     """
     t = rewards
@@ -99,7 +102,9 @@ def insert_reward(
         return None
     cost = reward.cost_fen
     status = "review" if review else "issued"
-    if not _budget_allows(conn, ws, campaign, cost):
+    if admitted is not None and not admitted():
+        status, note = "rejected", "segment"
+    elif not _budget_allows(conn, ws, campaign, cost):
         status, note = "rejected", "budget"
     row_id = conn.execute(
         t.insert().values(
@@ -510,6 +515,7 @@ def give(
     verdict = verdict or Verdict(0, ())
     reasons = list(verdict.reasons) + (["rate_limit"] if rate_limited else [])
     review = verdict.score >= cfg.review_score or rate_limited
+    spec = campaign_of(ctx.config, campaign)
     issued = ctx.book(RewardBook).issue(
         ctx.workspace,
         key=key,
@@ -525,6 +531,7 @@ def give(
         review=review,
         fraud_score=verdict.score,
         fraud_reasons=reasons,
+        admitted=lambda: admitted(ctx, spec, channel, member),
     )
     if issued is None:
         return []
@@ -610,6 +617,9 @@ def give_now(
         at=at,
         subject=subject,
         review=review,
+        admitted=lambda: admitted_at(
+            conn, ws, campaign_of(ws.config, campaign), channel, member, at
+        ),
     )
     if issued is None:
         return None

@@ -19,7 +19,7 @@ from shequn.events import (
     MessagePostedData,
     PosterSharedData,
 )
-from shequn.growth import fission
+from shequn.growth import fission, references  # noqa: F401 - registers the apply-time check
 from shequn.growth.config import (
     AnyCampaign,
     CardsCampaign,
@@ -34,6 +34,7 @@ from shequn.growth.maths import ladder_amount
 from shequn.growth.models import code_scans
 from shequn.growth.referrals import ReferralBook, mark_shared
 from shequn.growth.rewards import RewardBook, give
+from shequn.growth.targeting import admitted
 from shequn.growth.texts import say
 from shequn.platform.db import insert_ignore
 
@@ -155,6 +156,8 @@ def invite_joined(event: Event, ctx: Context) -> Iterable[Decision]:
         decisions += fission.drop_cards(ctx, campaign or "", spec, channel, member, "join", event)
     if inviter is None or book.get(channel, member) is not None:
         return decisions
+    if not admitted(ctx, spec, channel, inviter):
+        campaign = None  # a campaign for a segment takes no inviter from outside it
     status, reason = "held", None
     if inviter == member:
         status, reason = "invalid", "self"
