@@ -30,6 +30,7 @@ from shequn.events import (
     OrderRefundedData,
 )
 from shequn.growth.attribution import attribution_in_run
+from shequn.growth.refunds import reverse_for_refund
 from shequn.platform.db import insert_ignore
 
 CONFIRM_JOB = "commerce.confirm_commissions"
@@ -248,6 +249,7 @@ def order_refunded(event: Event, ctx: Context) -> Iterable[Decision]:
     distribution.on_refund(book.conn, ctx.workspace.id, order["order_id"], paid, refunded, event.at)
     if refunded >= paid:
         membership.revoke_for_refund(book.conn, ctx.workspace.id, order["order_id"], event.at)
+        return reverse_for_refund(ctx, order, event)
     return ()
 
 

@@ -62,6 +62,13 @@ class ValiditySection(Section):
         default=10, ge=1, le=24 * 60, description="burst_count joins from one inviter within it."
     )
     leave_after_reward_days: int = Field(default=7, ge=0, le=365)
+    refund_window_days: int = Field(
+        default=7,
+        ge=0,
+        le=365,
+        description="A reward tied to an order fully refunded within this many days of its "
+        "payment is reversed.",
+    )
     review_score: int = Field(
         default=50, ge=1, le=1000, description="Fraud score from which a reward waits for review."
     )

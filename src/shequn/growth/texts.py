@@ -90,6 +90,16 @@ _TEXTS: dict[str, dict[str, str]] = {
         "zh-CN": "领奖后 {days} 天内退群，奖励撤回",
         "en": "left within {days} days of the reward: reversed",
     },
+    "reward.reversed_refund": {
+        "zh-CN": "订单 {order} 已全额退款，奖励撤回",
+        "en": "order {order} was fully refunded: reversed",
+    },
+    "reward.refund_paid_task": {
+        "zh-CN": "订单 {order} 已全额退款，但 {member} 的奖励 #{reward}（{fen} 元）已发放，"
+        "请联系追回或记为损失",
+        "en": "Order {order} was fully refunded, but reward #{reward} of {member} (¥{fen}) "
+        "was already paid: recover it or write it off",
+    },
     "cost.warning": {
         "zh-CN": "奖励价值低（{value} 元）却要求参与者提供 {asks}：参与成本过高，请调整",
         "en": "a low-value reward (¥{value}) asks participants for {asks}: "
