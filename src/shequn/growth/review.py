@@ -127,7 +127,9 @@ def review(
     by_status = {status: (int(n), int(cost)) for status, n, cost in cost_rows}
     reward_cost = sum(by_status.get(st, (0, 0))[1] for st in ("issued", "paid"))
     commission_cost = _commission_cost(conn, ws, key)
-    total_cost = reward_cost + commission_cost
+    channels = channel_costs(conn, ws, codes, start, end, now)
+    channel_cost = sum(c["cost_fen"] for c in channels)
+    total_cost = reward_cost + commission_cost + channel_cost
 
     figures = {
         "campaign": key,
@@ -160,6 +162,8 @@ def review(
         "rewards": {st: {"count": n, "cost_fen": c} for st, (n, c) in sorted(by_status.items())},
         "reward_cost_fen": reward_cost,
         "commission_cost_fen": commission_cost,
+        "channels": channels,
+        "channel_cost_fen": channel_cost,
         "cost_fen": total_cost,
         "cost_per_new_member_fen": total_cost // net_new if net_new else None,
         "budget_fen": spec.budget_fen,
@@ -174,6 +178,59 @@ def review(
         "warnings": cost_warnings(spec, ws.locale),
     }
     return figures
+
+
+def code_channels(conn: Connection, ws: WorkspaceInfo, codes: list[str]) -> dict[str, str]:
+    """The configured channel each code belongs to, as first touch credits it: a channel whose
+    `states` hold the code's state, else whose `codes` list it, else the code's `source`."""
+    configured = ws.config.analytics.channels
+    by_state = {state: c.name for c in configured for state in c.states}
+    by_code = {code: c.name for c in configured for code in c.codes}
+    names = {c.name for c in configured}
+    t = live_codes
+    found = conn.execute(
+        select(t.c.code, t.c.state, t.c.source).where(
+            and_(t.c.workspace_id == ws.id, t.c.code.in_(codes))
+        )
+    ).all()
+    known = {code: (state, source) for code, state, source in found}
+    out: dict[str, str] = {}
+    for code in codes:
+        state, source = known.get(code, (None, None))
+        name = by_state.get(state or "") or by_code.get(code)
+        if name is None and source in names:
+            name = source
+        if name is not None:
+            out[code] = name
+    return out
+
+
+def channel_costs(
+    conn: Connection,
+    ws: WorkspaceInfo,
+    codes: list[str],
+    start: datetime | None,
+    end: datetime | None,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """What the channels of the campaign's codes cost over its window (its start to its end
+    or `now`; without a start, all history as `channel list`), by the one definition of
+    channel cost (`report roi`). A channel shared with other campaigns counts whole."""
+    wanted = set(code_channels(conn, ws, codes).values())
+    if not wanted:
+        return []
+    from shequn.analytics.service import channel_roi
+    from shequn.analytics.source import Period
+
+    period = None
+    if start is not None:
+        last = min(end, now) if end is not None else now
+        since = start.astimezone(ws.tz).date()
+        until = (last - timedelta(microseconds=1)).astimezone(ws.tz).date()
+        period = Period(since, max(since, until), ws.tz)
+    _, rows = channel_roi(conn, ws, period, now=now)
+    cost = {r["channel"]: int(r["cost_fen"]) for r in rows}
+    return [{"channel": name, "cost_fen": cost.get(name, 0)} for name in sorted(wanted)]
 
 
 def _commission_cost(conn: Connection, ws: WorkspaceInfo, key: str) -> int:
@@ -251,6 +308,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "k_factor": ("K 因子", "K-factor"),
     "reward_cost_fen": ("奖励成本（元）", "reward cost (¥)"),
     "commission_cost_fen": ("佣金（元）", "commissions (¥)"),
+    "channel_cost_fen": ("渠道成本（元）", "channel cost (¥)"),
+    "cost_fen": ("总成本（元）", "total cost (¥)"),
     "cost_per_new_member_fen": ("拉新成本（元/人）", "cost per new member (¥)"),
     "budget_left_fen": ("预算余额（元）", "budget left (¥)"),
 }
