@@ -8,7 +8,7 @@ through `ctx.book(cls)`, and flushes it with the rest of the transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from sqlalchemy import Connection
 
@@ -45,9 +45,7 @@ class Books:
         self._books: dict[type[Book], Book] = {cls: cls(conn, workspace_id) for cls in _REGISTERED}
 
     def get(self, cls: type[B]) -> B:
-        book = self._books[cls]
-        assert isinstance(book, cls)
-        return book
+        return cast(B, self._books[cls])  # made from `cls` itself in __init__
 
     def preload(self, events: Sequence[Event], log_before: int = 0) -> None:
         for book in self._books.values():

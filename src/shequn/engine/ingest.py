@@ -140,6 +140,8 @@ class Run:
         # their first run.
         self._plans: dict[tuple[str, str, int], list[Rule]] = {}
         self._ran_once: set[tuple[str, str]] = set()
+        config = workspace.config
+        self._one_config = not config.blueprints and not config.groups.overrides
 
     def run_jobs_until(self, until: datetime) -> int:
         """Run every job due by `until`, each at its own due time."""
@@ -212,7 +214,7 @@ class Run:
 
     def _plan(self, ev: Event) -> list[Rule]:
         ws = self.workspace
-        if ev.group is None:
+        if ev.group is None or self._one_config:
             config = ws.config
         else:
             group = self.state.group(ev.channel, ev.group)

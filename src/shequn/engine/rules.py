@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -108,12 +108,14 @@ class Context:
         self.books = books
         self.now = now
         self.cause = cause  # the event or job being handled
-        self._day: tuple[datetime, date] | None = None
+        self._day: tuple[datetime, datetime, date] | None = None  # a local day, in UTC
+        self._settings: tuple[str, str, Any] | None = None
 
     def handle(self, now: datetime, cause: str) -> Context:
         """The same context, moved on to the next event or job (one per transaction)."""
         self.now = now
         self.cause = cause
+        self._settings = None  # a job may change a group (its blueprint) between events
         return self
 
     def exempt(self, channel: str, group: str | None, member: str) -> bool:
@@ -136,16 +138,27 @@ class Context:
         """The configuration of one group (its blueprint and overrides applied)."""
         if group is None:
             return self.workspace.config
+        last = self._settings
+        if last is not None and last[1] == group and last[0] == channel:
+            return last[2]  # several rules of one event ask for the same group's
         found = self.state.group(channel, group)
-        return self.workspace.group_config(group, found.blueprint if found else None)
+        config = self.workspace.group_config(group, found.blueprint if found else None)
+        self._settings = (channel, group, config)
+        return config
 
     def local_date(self, at: datetime | None = None) -> date:
         """The calendar day of `at` (default: now) in the workspace's time zone."""
         at = at or self.now
-        day = self._day
-        if day is None or day[0] is not at:  # several rules ask for the same event's day
-            day = self._day = (at, at.astimezone(self.workspace.tz).date())
-        return day[1]
+        span = self._day
+        if span is not None and span[0] <= at < span[1]:
+            return span[2]  # most events fall on the day of the one before
+        tz = self.workspace.tz
+        day = at.astimezone(tz).date()
+        start = datetime.combine(day, time(), tz).astimezone(UTC)
+        end = datetime.combine(day + timedelta(days=1), time(), tz).astimezone(UTC)
+        if start <= at < end:  # not so where a zone's clocks jump at midnight: no memo
+            self._day = (start, end, day)
+        return day
 
     def schedule(
         self,

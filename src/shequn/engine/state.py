@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, select
 
 from shequn.community.models import groups, members, memberships
-from shequn.platform.db import chunks, fast_insert, fast_update
+from shequn.platform.db import chunks, fast_columns, fast_insert, fast_update
 
 
 @dataclass(slots=True)
@@ -90,6 +90,9 @@ class Projection:
         self.cls = cls
         self.key_cols = key_cols
         self.cols = _columns(cls)
+        # Rows are built positionally, the stored columns in field order and then the id.
+        assert [f.name for f in fields(cls)] == [*self.cols, "id"]
+        self._key_at = [self.cols.index(c) for c in key_cols]
         self.rows: dict[tuple[str, ...], Any] = {}
         self.missing: set[tuple[str, ...]] = set()
         self.dirty: set[tuple[str, ...]] = set()
@@ -105,7 +108,9 @@ class Projection:
         by_channel: dict[str, list[tuple[str, ...]]] = {}
         for key in wanted:
             by_channel.setdefault(key[0], []).append(key)
-        cols = [t.c.id, *(t.c[c] for c in self.cols)]
+        columns = fast_columns(conn, t, self.cols)
+        finish = [(i, f) for i, (_, f) in enumerate(columns) if f is not None]
+        stmt_cols = [t.c.id, *(c for c, _ in columns)]
         for channel, keys_ in by_channel.items():
             last = self.key_cols[-1]
             for part in chunks(sorted(keys_), 500):
@@ -113,10 +118,14 @@ class Projection:
                 cond.append(t.c[last].in_({k[-1] for k in part}))
                 if len(self.key_cols) == 3:
                     cond.append(t.c[self.key_cols[1]].in_({k[1] for k in part}))
-                for row in conn.execute(select(*cols).where(and_(*cond))).mappings():
-                    key = tuple(row[c] for c in self.key_cols)
-                    self.rows[key] = self.cls(**row)
-                    self.stored[key] = tuple(row[c] for c in self.cols)
+                for row in conn.execute(select(*stmt_cols).where(and_(*cond))):
+                    values = list(row[1:])
+                    for i, f in finish:
+                        values[i] = f(values[i])
+                    stored = tuple(values)
+                    key = tuple(stored[i] for i in self._key_at)
+                    self.rows[key] = self.cls(*stored, row[0])
+                    self.stored[key] = stored
         self.missing.update(k for k in wanted if k not in self.rows)
 
     def get(self, key: tuple[str, ...]) -> Any:
