@@ -15,6 +15,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     create_model,
     field_validator,
@@ -91,15 +92,16 @@ class RolesSection(Section):
         default_factory=list, description="Members never punished or cleaned up."
     )
 
+    # Asked for every message by several rules: one set lookup, whatever the list lengths.
+    _exempt: frozenset[str] = PrivateAttr(default=frozenset())
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._exempt = frozenset((SHEQUN_BOT, *self.staff, *self.helpers, *self.bots,
+                                  *self.whitelist))  # fmt: skip
+
     def exempt(self, member: str) -> bool:
         """Staff, helpers, bots and the whitelist: robots never act against them."""
-        return (
-            member == SHEQUN_BOT
-            or member in self.staff
-            or member in self.helpers
-            or member in self.bots
-            or member in self.whitelist
-        )
+        return member in self._exempt
 
 
 SHEQUN_BOT = "shequn-bot"

@@ -166,10 +166,11 @@ class ModerationBook(Book):
         """Feed one message to the behavioural detectors; returns their findings."""
         assert self.flood is not None and self.duplicates is not None
         ts = at.timestamp()
-        found = [self.flood.observe(group, member, ts)]
-        if text:
-            found.append(self.duplicates.observe(group, member, text, ts))
-        return [f for f in found if f is not None]
+        flood = self.flood.observe(group, member, ts)
+        duplicate = self.duplicates.observe(group, member, text, ts) if text else None
+        if flood is None and duplicate is None:
+            return []  # the common case, without building a list to filter
+        return [f for f in (flood, duplicate) if f is not None]
 
     def note_join(self, channel: str, member: str, group: str, at: datetime) -> int:
         """Remember a join; returns the groups joined within the join window."""

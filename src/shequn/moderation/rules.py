@@ -14,7 +14,7 @@ from shequn.engine.rules import Context, rule
 from shequn.events import Event, MemberJoinedData, MessagePostedData
 from shequn.moderation import config as _config  # noqa: F401  (registers the section)
 from shequn.moderation.book import ModerationBook, scan_config
-from shequn.moderation.detectors import scan
+from shequn.moderation.detectors import ScanConfig, scan
 from shequn.moderation.findings import Finding
 from shequn.moderation.normalize import Normalized
 from shequn.moderation.texts import say, why
@@ -41,13 +41,18 @@ def is_exempt(ctx: Context, event: Event) -> bool:
 
 
 def _content_findings(
-    ctx: Context, event: Event, data: MessagePostedData, cfg: Any, norm: Normalized | None
+    ctx: Context,
+    event: Event,
+    data: MessagePostedData,
+    cfg: Any,
+    scanner: ScanConfig,
+    norm: Normalized | None,
 ) -> list[Finding]:
     if cfg.approve_after:
         member = ctx.state.member(event.channel, event.member or "")
         if member is not None and member.message_count > cfg.approve_after:
             return []  # approved: only behavioural checks keep running
-    return scan(data, scan_config(cfg), norm)
+    return scan(data, scanner, norm)
 
 
 @rule("moderation", "content", on=["message.posted"])
@@ -61,8 +66,9 @@ def moderate_message(event: Event, ctx: Context) -> Iterable[Decision]:
     book.ready(ctx.workspace)
     data = event.data
     # Normalised once for every detector that reads the text.
-    norm = scan_config(cfg).normalizer(data.text) if data.text else None
-    findings = _content_findings(ctx, event, data, cfg, norm)
+    scanner = scan_config(cfg)
+    norm = scanner.normalizer(data.text) if data.text else None
+    findings = _content_findings(ctx, event, data, cfg, scanner, norm)
     findings += book.observe(event.group, event.member, norm, event.at)
     if book.samples is not None and norm is not None:
         similar = book.samples.check(norm)
