@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -15,7 +16,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    PrivateAttr,
     ValidationError,
     create_model,
     field_validator,
@@ -92,16 +92,15 @@ class RolesSection(Section):
         default_factory=list, description="Members never punished or cleaned up."
     )
 
-    # Asked for every message by several rules: one set lookup, whatever the list lengths.
-    _exempt: frozenset[str] = PrivateAttr(default=frozenset())
-
-    def model_post_init(self, context: Any, /) -> None:
-        self._exempt = frozenset((SHEQUN_BOT, *self.staff, *self.helpers, *self.bots,
-                                  *self.whitelist))  # fmt: skip
+    @cached_property
+    def exempt_ids(self) -> frozenset[str]:
+        """Everyone exempt, as one set: asked for every message by several rules (a cached
+        property reads as a plain attribute; pydantic's private attributes do not)."""
+        return frozenset((SHEQUN_BOT, *self.staff, *self.helpers, *self.bots, *self.whitelist))
 
     def exempt(self, member: str) -> bool:
         """Staff, helpers, bots and the whitelist: robots never act against them."""
-        return member in self._exempt
+        return member in self.exempt_ids
 
 
 SHEQUN_BOT = "shequn-bot"

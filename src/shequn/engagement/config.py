@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from typing import Any, Literal
+from functools import cached_property, lru_cache
+from typing import Literal
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from shequn.community.config import Section, register_section
 from shequn.i18n import placeholders
@@ -94,17 +94,16 @@ class CheckinSection(Section):
     def _known_variables(cls, value: str | None) -> str | None:
         return _check_template(value, CHECKIN_VARIABLES)
 
-    _prefixes: tuple[str, ...] = PrivateAttr(default=())
-
-    def model_post_init(self, context: Any, /) -> None:
-        self._prefixes = tuple(self.keywords)
+    @cached_property
+    def prefixes(self) -> tuple[str, ...]:
+        return tuple(self.keywords)
 
     def is_checkin(self, text: str | None) -> bool:
         """Whether a message is, or begins with, a check-in keyword (asked of every
         message by several rules: one C-level startswith over all keywords)."""
         if not text:
             return False
-        return text.strip().startswith(self._prefixes)
+        return text.strip().startswith(self.prefixes)
 
     @field_validator("streak_bonus")
     @classmethod
