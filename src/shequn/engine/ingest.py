@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, and_, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from shequn.actions import ActionKind, Decision
 from shequn.engine.books import Books
@@ -27,9 +27,9 @@ from shequn.engine.state import BatchState
 from shequn.events import Event, MemberJoinedData
 from shequn.i18n import t
 from shequn.platform.db import (
-    chunks,
     db_datetime,
     fast_insert_tuples,
+    fast_stored,
     lock_workspace,
     transaction,
 )
@@ -66,19 +66,10 @@ def _fresh_events(conn: Connection, workspace_id: int, batch: Sequence[Event]) -
     for ev in unique:
         by_channel.setdefault(ev.channel, []).append(ev.id)
     stored: set[tuple[str, str]] = set()
-    t = events_table
     for channel, ids in by_channel.items():
-        for part in chunks(ids, 500):
-            rows = conn.execute(
-                select(t.c.ext_id).where(
-                    and_(
-                        t.c.workspace_id == workspace_id,
-                        t.c.channel == channel,
-                        t.c.ext_id.in_(part),
-                    )
-                )
-            )
-            stored.update((channel, r[0]) for r in rows)
+        where = {"workspace_id": workspace_id, "channel": channel}
+        found = fast_stored(conn, events_table, where, "ext_id", ids)
+        stored.update((channel, ext_id) for ext_id in found)
     return [ev for ev in unique if (ev.channel, ev.id) not in stored]
 
 

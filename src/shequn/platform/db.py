@@ -238,6 +238,26 @@ def fast_insert_tuples(
     conn.exec_driver_sql(sql, list(rows))
 
 
+def fast_stored(
+    conn: Connection,
+    table: Table,
+    where: dict[str, Any],
+    column: str,
+    values: Sequence[Any],
+    size: int = 500,
+) -> set[Any]:
+    """Which of `values` are already stored in `column` among the rows matching `where`
+    (equality on each column): one driver-level query per `size` values."""
+    mark = _placeholder(conn.dialect.name)
+    fixed = " AND ".join(f'"{name}" = {mark}' for name in where)
+    found: set[Any] = set()
+    for part in chunks(values, size):
+        marks = ", ".join([mark] * len(part))
+        sql = f'SELECT "{column}" FROM "{table.name}" WHERE {fixed} AND "{column}" IN ({marks})'
+        found.update(row[0] for row in conn.exec_driver_sql(sql, (*where.values(), *part)))
+    return found
+
+
 def fast_insert(
     conn: Connection, table: Table, rows: Sequence[dict[str, Any]], ignore_conflicts: bool = False
 ) -> None:
