@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, select
 
 from shequn.community.models import groups, members, memberships
-from shequn.platform.db import chunks, fast_columns, fast_insert, fast_update
+from shequn.platform.db import chunks, fast_insert, fast_select, fast_update
 
 
 @dataclass(slots=True)
@@ -108,23 +108,16 @@ class Projection:
         by_channel: dict[str, list[tuple[str, ...]]] = {}
         for key in wanted:
             by_channel.setdefault(key[0], []).append(key)
-        columns = fast_columns(conn, t, self.cols)
-        finish = [(i, f) for i, (_, f) in enumerate(columns) if f is not None]
-        stmt_cols = [t.c.id, *(c for c, _ in columns)]
+        names = [*self.cols, "id"]
         for channel, keys_ in by_channel.items():
-            last = self.key_cols[-1]
             for part in chunks(sorted(keys_), 500):
-                cond = [t.c.workspace_id == workspace_id, t.c.channel == channel]
-                cond.append(t.c[last].in_({k[-1] for k in part}))
-                if len(self.key_cols) == 3:
-                    cond.append(t.c[self.key_cols[1]].in_({k[1] for k in part}))
-                for row in conn.execute(select(*stmt_cols).where(and_(*cond))):
-                    values = list(row[1:])
-                    for i, f in finish:
-                        values[i] = f(values[i])
-                    stored = tuple(values)
+                # The key's other columns as IN lists: a few more rows than asked, never fewer.
+                among = {col: {k[i] for k in part} for i, col in enumerate(self.key_cols) if i}
+                where = {"workspace_id": workspace_id, "channel": channel}
+                for row in fast_select(conn, t, names, where, among):
+                    stored = row[:-1]
                     key = tuple(stored[i] for i in self._key_at)
-                    self.rows[key] = self.cls(*stored, row[0])
+                    self.rows[key] = self.cls(*row)
                     self.stored[key] = stored
         self.missing.update(k for k in wanted if k not in self.rows)
 
