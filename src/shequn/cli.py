@@ -567,6 +567,9 @@ def bench(
     size: Annotated[
         int | None, typer.Option(help="Events per workload (default: each workload's own).")
     ] = None,
+    batch: Annotated[
+        int | None, typer.Option(min=1, help="Events per transaction for `ingest`.")
+    ] = None,
 ) -> None:
     """Run benchmark workloads; one JSON line each with rate, baseline and ratio."""
     from shequn.bench import WORKLOADS, run_workload
@@ -576,7 +579,8 @@ def bench(
     if unknown:
         _fail(f"unknown workload {unknown[0]!r}; choose from {', '.join(WORKLOADS)}")
     for name in names:
-        for result in run_workload(name, **({"size": size} if size else {})):
+        options = {"size": size, "batch": batch}
+        for result in run_workload(name, **{k: v for k, v in options.items() if v}):
             sys.stdout.write(orjson.dumps(result).decode() + "\n")
             sys.stdout.flush()
             if not json_:

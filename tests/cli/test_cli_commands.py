@@ -299,7 +299,7 @@ HELP = {
     ("serve",): ["--host", "--port"],
     ("worker",): ["--once"],
     ("migrate",): ["migration"],
-    ("bench",): ["WORKLOADS", "--json"],
+    ("bench",): ["WORKLOADS", "--json", "--batch"],
     ("demo",): ["--port", "--days", "--no-serve"],
 }
 TOP_LEVEL = ["migrate", "worker", "demo", "bench"]

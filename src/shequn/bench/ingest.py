@@ -21,14 +21,12 @@ from shequn.platform.migrate import upgrade
 from shequn.settings import Settings
 from shequn.simulate.world import chat_traffic
 
-BATCH = DEFAULT_BATCH
-
 
 def _lines(n: int) -> list[bytes]:
     return [orjson.dumps(ev) for ev in chat_traffic(n)]
 
 
-def _baseline(lines: list[bytes], path: Path) -> float:
+def _baseline(lines: list[bytes], path: Path, batch: int) -> float:
     """Decode and insert in batches into one bare table: no validation, no engine."""
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
@@ -38,9 +36,9 @@ def _baseline(lines: list[bytes], path: Path) -> float:
         " group_ext TEXT, member_ext TEXT, at TEXT, data TEXT, UNIQUE (channel, ext_id))"
     )
     started = time.perf_counter()
-    for start in range(0, len(lines), BATCH):
+    for start in range(0, len(lines), batch):
         rows = []
-        for line in lines[start : start + BATCH]:
+        for line in lines[start : start + batch]:
             ev = orjson.loads(line)
             rows.append(
                 (
@@ -65,7 +63,7 @@ def _baseline(lines: list[bytes], path: Path) -> float:
     return elapsed
 
 
-def _shequn(lines: list[bytes], path: Path) -> float:
+def _shequn(lines: list[bytes], path: Path, batch: int) -> float:
     settings = Settings(database_url=f"sqlite:///{path}")
     upgrade(settings)
     engine = make_engine(settings.database_url)
@@ -77,23 +75,25 @@ def _shequn(lines: list[bytes], path: Path) -> float:
     load_rule_modules()
     default_normalizer()
     started = time.perf_counter()
-    report = do_ingest_lines(engine, ws, lambda: iter(numbered), batch_size=BATCH)
+    report = do_ingest_lines(engine, ws, lambda: iter(numbered), batch_size=batch)
     elapsed = time.perf_counter() - started
     engine.dispose()
     assert report.accepted == len(lines), report.summary()
     return elapsed
 
 
-def bench_ingest(size: int = 100_000, **_: Any) -> dict[str, Any]:
+def bench_ingest(size: int = 100_000, batch: int | None = None, **_: Any) -> dict[str, Any]:
     lines = _lines(size)
+    batch = batch or DEFAULT_BATCH
     with tempfile.TemporaryDirectory(prefix="shequn-bench-") as tmp:
-        base_s = _baseline(lines, Path(tmp) / "baseline.db")
-        ours_s = _shequn(lines, Path(tmp) / "shequn.db")
+        base_s = _baseline(lines, Path(tmp) / "baseline.db", batch)
+        ours_s = _shequn(lines, Path(tmp) / "shequn.db", batch)
     rate = size / ours_s
     baseline = size / base_s
     return {
         "workload": "ingest",
         "events": size,
+        "batch": batch,
         "rate": round(rate),
         "seconds": round(ours_s, 3),
         "baseline_rate": round(baseline),

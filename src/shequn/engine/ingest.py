@@ -36,8 +36,8 @@ from shequn.platform.db import (
 
 DEFAULT_BATCH = 20_000
 """Events per transaction. Each batch loads the rows its members need and writes each changed
-row once, so a larger batch does that once for more events (measured with `shequn bench
-ingest`: 20,000 gave about 1.5 times the rate of 5,000; 50,000 little more)."""
+row once, so a larger batch does that once for more events (`shequn bench ingest --batch N`
+compares sizes; see docs/architecture.md for the figures)."""
 log = logging.getLogger(__name__)
 
 

@@ -156,7 +156,7 @@ class Context:
         day = at.astimezone(tz).date()
         start = datetime.combine(day, time(), tz).astimezone(UTC)
         end = datetime.combine(day + timedelta(days=1), time(), tz).astimezone(UTC)
-        if start <= at < end:  # not so where a zone's clocks jump at midnight: no memo
+        if start <= at < end:  # defensive: never keep a span that does not hold `at`
             self._day = (start, end, day)
         return day
 

@@ -73,6 +73,9 @@ class MembershipState:
     id: int | None = None
 
 
+_MUTABLE = ("list", "dict", "set", "Any")
+
+
 def _columns(cls: type[Any]) -> list[str]:
     return [f.name for f in fields(cls) if f.name != "id"]
 
@@ -90,14 +93,16 @@ class Projection:
         self.cls = cls
         self.key_cols = key_cols
         self.cols = _columns(cls)
-        # Rows are built positionally, the stored columns in field order and then the id.
+        # Rows are built positionally, the stored columns in field order and then the id;
+        # `stored` keeps the values themselves, so no field may be changed in place.
         assert [f.name for f in fields(cls)] == [*self.cols, "id"]
+        assert not any(kind in str(f.type) for f in fields(cls) for kind in _MUTABLE), cls
         self._key_at = [self.cols.index(c) for c in key_cols]
         self.rows: dict[tuple[str, ...], Any] = {}
         self.missing: set[tuple[str, ...]] = set()
         self.dirty: set[tuple[str, ...]] = set()
         # The values each stored row had when loaded or last written: an update writes only
-        # the columns that differ (a message changes 3 of a member's 18 columns).
+        # the columns that differ (a message changes 3 of a member's 17 columns).
         self.stored: dict[tuple[str, ...], tuple[Any, ...]] = {}
 
     def load(self, conn: Connection, workspace_id: int, keys: Iterable[tuple[str, ...]]) -> None:
