@@ -158,3 +158,69 @@ def test_channel_list_and_report_roi_agree_with_the_events(
     assert (store["codes"], store["joins"]) == (1, 2)
     shown = runner.invoke(cli, ["channel", "set", "store", "--cost-fen", "-1", "-w", ws.slug])
     assert shown.exit_code == 2
+
+
+def test_a_code_counts_for_one_channel_in_channel_list_report_roi_and_the_review(
+    settings: Settings, engine: Engine, workspace: WorkspaceInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The code's state belongs to `ads`, its source is `store`: the state wins everywhere —
+    its scans, joins, new members, cost and revenue all land on `ads`."""
+    from shequn.cli import app
+
+    monkeypatch.setattr("shequn.cli.get_settings", lambda: settings)
+    spring = {
+        "model": "invitation",
+        "name": "春季",
+        "starts_at": (T - timedelta(days=1)).isoformat(),
+        "ladder": [{"min_invites": 1, "per_invite_fen": 500}],
+    }
+    channels = [
+        {"name": "ads", "states": ["ads-q4"], "cost_fen": 8_000},
+        {"name": "store", "cost_fen": 10_000},
+    ]
+    ws = configure(
+        engine, workspace, {"analytics": {"channels": channels}, "campaigns": {"spring": spring}}
+    )
+    with transaction(engine) as conn:
+        livecode.do_create_code(
+            conn, ws, "lc-mixed", state="ads-q4", source="store", campaign="spring", at=T
+        )
+        tickets = [
+            livecode.do_scan(conn, ws, "lc-mixed", scanner=f"u-{i}", at=T + timedelta(minutes=i))
+            for i in range(3)
+        ]
+    with transaction(engine) as conn:
+        livecode.do_create_code(conn, ws, "lc-open", at=T)  # no channel: counts as itself
+        livecode.do_add_group(conn, ws, "lc-open", "g-9", at=T)
+        livecode.do_scan(conn, ws, "lc-open", scanner="u-9", at=T)
+        for i, ticket in enumerate(tickets[:2]):
+            at = T + timedelta(minutes=10 + i)
+            livecode.do_sandbox_join(conn, ws, ticket.scan, f"u-{i}", f"客{i}", at)
+    paid = event(
+        "order.paid", "g-1", "u-0", T + timedelta(hours=1), order_id="o-1", amount_fen=9_000
+    )
+    do_ingest_events(engine, ws, [joined("u-9", "g-9", at=T, code="lc-open"), paid])
+
+    runner = CliRunner()
+    listed = runner.invoke(app, ["channel", "list", "-w", ws.slug])
+    assert listed.exit_code == 0, listed.output
+    by_list = {c["channel"]: c for c in orjson.loads(listed.output)}
+    ads = by_list["ads"]
+    assert (ads["codes"], ads["scans"], ads["joins"], ads["new"]) == (1, 3, 2, 2)
+    assert (ads["cost_fen"], ads["revenue_fen"]) == (8_000, 9_000)
+    store = by_list["store"]
+    assert (store["codes"], store["scans"], store["new"], store["cost_fen"]) == (0, 0, 0, 10_000)
+    assert (by_list["lc-open"]["codes"], by_list["lc-open"]["new"]) == (1, 1)
+
+    today = datetime.now(UTC).astimezone(SH).date()
+    report = runner.invoke(
+        app,
+        ["report", "roi", "--since", "2026-11-01", "--until", str(today), "--json", "-w", ws.slug],
+    )
+    assert report.exit_code == 0, report.output
+    roi = {r["channel"]: r["members"] for r in orjson.loads(report.output)["rows"]}
+    assert roi == {"ads": 2, "store": 0, "lc-open": 1}
+
+    shown = runner.invoke(app, ["report", "campaign", "spring", "--json", "-w", ws.slug])
+    assert shown.exit_code == 0, shown.output
+    assert orjson.loads(shown.output)["channels"] == [{"channel": "ads", "cost_fen": 8_000}]

@@ -112,6 +112,7 @@ def test_figures_per_code_and_channel(engine: Engine, workspace: WorkspaceInfo) 
         channels = {c["channel"]: c for c in livecode.channel_stats(conn, workspace)}
     assert code == {
         "code": "lc-1",
+        "state": "store-qr",
         "source": "store",
         "scans": 7,
         "scanners": 4,

@@ -109,6 +109,21 @@ class AnalyticsSection(Section):
         default=2, ge=1, description="'New and active': active on at least this many days."
     )
 
+    def code_channel(self, code: str | None, state: str | None, source: str | None) -> str | None:
+        """The channel a live code (or a join through it) counts for — the one rule of first
+        touch, `channel list` and the campaign review: the channel whose `states` hold the
+        state, else the channel whose `codes` list the code, else the channel the code was made
+        for (`--source`) when that channel is configured. None when no channel claims it."""
+        if state is not None:
+            for c in self.channels:
+                if state in c.states:
+                    return c.name
+        if code is not None:
+            for c in self.channels:
+                if code in c.codes:
+                    return c.name
+        return source if any(c.name == source for c in self.channels) else None
+
     @model_validator(mode="after")
     def _unique_names(self) -> AnalyticsSection:
         for kind, names in (

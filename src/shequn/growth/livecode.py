@@ -627,11 +627,21 @@ def code_stats(conn: Connection, ws: WorkspaceInfo) -> list[dict[str, Any]]:
     def entry(code: str) -> dict[str, Any]:
         return figures.setdefault(
             code,
-            {"code": code, "source": None, "scans": 0, "scanners": 0, "joins": 0, "new": 0},
+            {
+                "code": code,
+                "state": None,
+                "source": None,
+                "scans": 0,
+                "scanners": 0,
+                "joins": 0,
+                "new": 0,
+            },
         )
 
-    for code, source in conn.execute(select(t.c.code, t.c.source).where(t.c.workspace_id == ws.id)):
-        entry(code)["source"] = source
+    for code, state, source in conn.execute(
+        select(t.c.code, t.c.state, t.c.source).where(t.c.workspace_id == ws.id)
+    ):
+        entry(code).update(state=state, source=source)
     # A scan without a scanner id cannot be matched to another: each counts as one person.
     anonymous = func.sum(case((s.c.scanner.is_(None), 1), else_=0))
     for code, scans, named, anon in conn.execute(
@@ -678,10 +688,10 @@ def channel_stats(
         zero = dict.fromkeys(("codes", "scans", "scanners", "joins"), 0)
         return {"channel": key, **zero}
 
-    # A code counts for the channel whose `codes` list it, else for its own source.
-    listed = {code: c.name for c in configured.values() for code in c.codes}
+    # A code counts where first touch credits its joins: its channel, else its state or code.
+    rule = ws.config.analytics.code_channel
     for e in code_stats(conn, ws):
-        key = listed.get(e["code"]) or e["source"] or "(none)"
+        key = rule(e["code"], e["state"], e["source"]) or e["state"] or e["code"]
         agg = sums.setdefault(key, blank(key))
         agg["codes"] += 1
         for k in ("scans", "scanners", "joins"):

@@ -181,12 +181,8 @@ def review(
 
 
 def code_channels(conn: Connection, ws: WorkspaceInfo, codes: list[str]) -> dict[str, str]:
-    """The configured channel each code belongs to, as first touch credits it: a channel whose
-    `states` hold the code's state, else whose `codes` list it, else the code's `source`."""
-    configured = ws.config.analytics.channels
-    by_state = {state: c.name for c in configured for state in c.states}
-    by_code = {code: c.name for c in configured for code in c.codes}
-    names = {c.name for c in configured}
+    """The configured channel each code belongs to, by the rule first touch credits it with
+    (`AnalyticsSection.code_channel`)."""
     t = live_codes
     found = conn.execute(
         select(t.c.code, t.c.state, t.c.source).where(
@@ -197,9 +193,7 @@ def code_channels(conn: Connection, ws: WorkspaceInfo, codes: list[str]) -> dict
     out: dict[str, str] = {}
     for code in codes:
         state, source = known.get(code, (None, None))
-        name = by_state.get(state or "") or by_code.get(code)
-        if name is None and source in names:
-            name = source
+        name = ws.config.analytics.code_channel(code, state, source)
         if name is not None:
             out[code] = name
     return out
