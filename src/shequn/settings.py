@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     cache_dir: str = Field(
         default="./var/cache", description="Files Shequn may fetch again: posters' avatars."
     )
+    avatar_allow_private_hosts: bool = Field(
+        default=False,
+        description="Fetch avatars from loopback, private and link-local addresses too.",
+    )
 
     def sqlite_path(self) -> Path | None:
         prefix = "sqlite:///"

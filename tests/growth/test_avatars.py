@@ -1,6 +1,7 @@
 """Posters draw the participant's avatar, fetched from a real local HTTP server: as a circle,
 once (then from the disk cache); a 404, an oversize body, a non-image or a slow server fall
-back to the initial and never fail the poster."""
+back to the initial and never fail the poster. By default a URL to a loopback, private or
+link-local host — set, or reached by a redirect — is refused."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
+from urllib.parse import parse_qs, urlsplit
 
 import orjson
 import pytest
@@ -23,9 +25,9 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from shequn.engine.rules import WorkspaceInfo
-from shequn.growth import livecode
+from shequn.growth import avatars, livecode
 from shequn.growth.api import LIMITER
-from shequn.growth.avatars import SIDE, AvatarStore
+from shequn.growth.avatars import SIDE, TIMEOUT_SECONDS, AvatarStore
 from shequn.growth.posters import PosterSpec, render
 from shequn.platform.db import transaction
 from shequn.settings import Settings
@@ -48,7 +50,12 @@ class AvatarServer(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.hits[self.path] += 1
-        if self.path == "/red.png":
+        if self.path.startswith("/hop?"):  # a redirect to ?to=
+            self.send_response(302)
+            self.send_header("Location", parse_qs(urlsplit(self.path).query)["to"][0])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif self.path == "/red.png":
             self._send(200, "image/png", png(RED))
         elif self.path == "/huge.png":
             self._send(200, "image/png", png(RED) + b"\0" * (3 * 1024 * 1024))
@@ -78,22 +85,33 @@ class AvatarServer(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def avatar_server() -> Iterator[str]:
-    AvatarServer.hits = Counter()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), AvatarServer)
+@contextlib.contextmanager
+def serving(address: str) -> Iterator[str]:
+    server = ThreadingHTTPServer((address, 0), AvatarServer)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield f"http://{address}:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
 
 
+@pytest.fixture
+def avatar_server() -> Iterator[str]:
+    AvatarServer.hits = Counter()
+    with serving("127.0.0.1") as url:
+        yield url
+
+
+def local_store(directory: Path, timeout: float = TIMEOUT_SECONDS) -> AvatarStore:
+    """The tests' server is on 127.0.0.1: allowed as on a closed network."""
+    return AvatarStore(directory, timeout=timeout, allow_private_hosts=True)
+
+
 def test_an_avatar_is_fetched_once_then_read_from_disk(avatar_server: str, tmp_path: Path) -> None:
-    store = AvatarStore(tmp_path / "avatars")
+    store = local_store(tmp_path / "avatars")
     url = f"{avatar_server}/red.png"
     first = store.get(url)
     assert first is not None
@@ -101,7 +119,7 @@ def test_an_avatar_is_fetched_once_then_read_from_disk(avatar_server: str, tmp_p
     assert (picture.format, picture.size) == ("PNG", (SIDE, SIDE))
     assert store.path(url).read_bytes() == first
     assert store.get(url) == first
-    assert AvatarStore(tmp_path / "avatars").get(url) == first  # another process: the disk
+    assert local_store(tmp_path / "avatars").get(url) == first  # another process: the disk
     assert AvatarServer.hits["/red.png"] == 1
 
 
@@ -111,7 +129,7 @@ def test_an_avatar_is_fetched_once_then_read_from_disk(avatar_server: str, tmp_p
 def test_what_is_not_a_usable_picture_gives_none(
     avatar_server: str, tmp_path: Path, path: str
 ) -> None:
-    store = AvatarStore(tmp_path / "avatars")
+    store = local_store(tmp_path / "avatars")
     assert store.get(avatar_server + path) is None
     assert not store.path(avatar_server + path).exists()
     assert store.get(avatar_server + path) is None  # a failure is remembered for a while
@@ -119,7 +137,7 @@ def test_what_is_not_a_usable_picture_gives_none(
 
 
 def test_a_slow_server_and_no_server_give_none(avatar_server: str, tmp_path: Path) -> None:
-    store = AvatarStore(tmp_path / "avatars", timeout=0.3)
+    store = local_store(tmp_path / "avatars", timeout=0.3)
     started = time.monotonic()
     assert store.get(f"{avatar_server}/slow.png") is None
     assert time.monotonic() - started < 1.4
@@ -169,7 +187,9 @@ def test_posters_draw_the_avatar_over_the_api(
     tmp_path: Path,
 ) -> None:
     ws, code = campaign(engine, workspace)
-    settings = settings.model_copy(update={"cache_dir": str(tmp_path / "cache")})
+    settings = settings.model_copy(
+        update={"cache_dir": str(tmp_path / "cache"), "avatar_allow_private_hosts": True}
+    )
     auth, base = token(engine, ws), f"/api/v1/workspaces/{ws.slug}/campaigns"
     LIMITER.reset()
     with TestClient(app_with_domains(settings, engine)) as client:
@@ -227,3 +247,73 @@ def test_avatar_from_the_command_line(
     cleared = runner.invoke(app, ["campaign", "avatar", "spring", "u-1", "-", "-w", ws.slug])
     assert cleared.exit_code == 0 and orjson.loads(cleared.output)["avatar_url"] is None
     assert [p["member"] for p in rows(engine, ws, "participants")] == ["u-1"]
+
+
+def test_by_default_a_loopback_host_is_not_fetched(avatar_server: str, tmp_path: Path) -> None:
+    store = AvatarStore(tmp_path / "avatars")
+    assert store.get(f"{avatar_server}/red.png") is None
+    assert store.get(avatar_server.replace("127.0.0.1", "localhost") + "/red.png") is None
+    assert AvatarServer.hits["/red.png"] == 0
+
+
+def test_by_default_a_redirect_to_a_private_host_is_not_followed(
+    avatar_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """127.0.0.2 stands for a public host (there is none on a test machine); it redirects to
+    the avatar server on 127.0.0.1, which must never be asked."""
+    public = avatars._public
+    monkeypatch.setattr(
+        avatars, "_public", lambda address: address == "127.0.0.2" or public(address)
+    )
+    store = AvatarStore(tmp_path / "avatars")
+    with serving("127.0.0.2") as outside:
+        to_inside = f"{outside}/hop?to={avatar_server}/red.png"
+        assert store.get(to_inside) is None
+        assert AvatarServer.hits["/red.png"] == 0
+        assert AvatarServer.hits[urlsplit(to_inside).path + "?" + urlsplit(to_inside).query] == 1
+        # A redirect to a public host is followed; a loop ends after a few hops.
+        assert store.get(f"{outside}/hop?to={outside}/red.png") is not None
+        loop = f"{outside}/hop?to=/hop?to=/hop?to=/hop?to=/hop?to=/red.png"
+        assert store.get(loop) is None
+    assert AvatarServer.hits["/red.png"] == 1
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8080/a.png",
+        "http://localhost/a.png",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.8/a.png",
+        "http://[::1]/a.png",
+        "http://[::ffff:192.168.1.1]/a.png",
+        "http://224.0.0.1/a.png",
+        "http://0.0.0.0/a.png",
+    ],
+)
+def test_a_private_avatar_url_is_refused_when_set(
+    settings: Settings,
+    engine: Engine,
+    workspace: WorkspaceInfo,
+    monkeypatch: pytest.MonkeyPatch,
+    url: str,
+) -> None:
+    from shequn.cli import app
+
+    ws, _ = campaign(engine, workspace)
+    auth, path = token(engine, ws), f"/api/v1/workspaces/{ws.slug}/campaigns/spring"
+    with TestClient(app_with_domains(settings, engine)) as client:
+        bad = client.put(f"{path}/participants/eve/avatar", json={"avatar_url": url}, headers=auth)
+    assert bad.status_code == 422, bad.text
+    assert bad.headers["content-type"].startswith("application/problem+json")
+    assert "not a public address" in bad.text
+    monkeypatch.setattr("shequn.cli.get_settings", lambda: settings)
+    monkeypatch.setattr("shequn.settings.get_settings", lambda: settings)
+    runner = CliRunner()
+    refused = runner.invoke(app, ["campaign", "avatar", "spring", "u-1", url, "-w", ws.slug])
+    assert refused.exit_code != 0 and "not a public address" in refused.output
+    assert rows(engine, ws, "participants") == []  # refused input stores nothing
+    allowed = settings.model_copy(update={"avatar_allow_private_hosts": True})
+    monkeypatch.setattr("shequn.settings.get_settings", lambda: allowed)
+    done = runner.invoke(app, ["campaign", "avatar", "spring", "u-1", url, "-w", ws.slug])
+    assert done.exit_code == 0, done.output

@@ -454,7 +454,8 @@ def get_poster(token: str, member: str, request: Request) -> Response:
         code = livecode.access_code(conn, ws, _code_of(conn, token))
         do_record_poster(conn, ws, campaign, code["channel"], member, _now())
     # Fetched after commit: a slow avatar server never holds the workspace's transaction.
-    avatars = avatar_store(request.app.state.settings.cache_dir)
+    settings = request.app.state.settings
+    avatars = avatar_store(settings.cache_dir, settings.avatar_allow_private_hosts)
     png = CACHE.get(replace(spec, avatar=avatars.get(avatar_url)))
     return Response(png, media_type="image/png", headers={"Cache-Control": "public, max-age=300"})
 
@@ -471,12 +472,23 @@ def _code_of(conn: Any, token: str) -> str:
     summary="The avatar a participant's poster draws (makes them a participant)",
 )
 def put_avatar(
-    key: str, member: str, body: AvatarIn, workspace: Workspace, engine: EngineDep
+    key: str,
+    member: str,
+    body: AvatarIn,
+    workspace: Workspace,
+    engine: EngineDep,
+    request: Request,
 ) -> dict[str, Any]:
     from shequn.growth.posters import do_set_avatar
 
-    with transaction(engine) as conn:
-        return do_set_avatar(conn, workspace, key, body.channel, member, body.avatar_url, _now())
+    allow = bool(request.app.state.settings.avatar_allow_private_hosts)
+    try:
+        with transaction(engine) as conn:
+            return do_set_avatar(
+                conn, workspace, key, body.channel, member, body.avatar_url, _now(), allow
+            )
+    except ValueError as exc:  # a host outside the public internet
+        raise Problem(422, "Avatar refused", str(exc)) from exc
 
 
 @router.post("/campaigns/{key}/shares", summary="A participant shared their poster")

@@ -1,13 +1,21 @@
 """Participants' avatars for their posters: fetched once over HTTP(S) with a short timeout and
 a size cap, checked to be a real image, reduced to a small square PNG and kept on disk by the
-URL's hash. Any failure gives None, and the poster draws the nickname's initial instead."""
+URL's hash. Any failure gives None, and the poster draws the nickname's initial instead.
+
+The URLs are set by staff but fetched on a public endpoint, so unless
+`SHEQUN_AVATAR_ALLOW_PRIVATE_HOSTS` says otherwise only public addresses are fetched: the
+host is resolved and checked at every redirect hop (followed by hand), and the address the
+connection reached is checked again before the body is read (a name may resolve differently
+the second time)."""
 
 from __future__ import annotations
 
 import hashlib
 import io
+import ipaddress
 import logging
 import os
+import socket
 import threading
 import time
 import warnings
@@ -27,16 +35,58 @@ MAX_PIXELS = 6000 * 6000
 RETRY_SECONDS = 300.0
 """A URL that failed is not fetched again for this long: every poster request would wait."""
 FORMATS = frozenset({"PNG", "JPEG", "GIF", "WEBP", "BMP"})
+MAX_REDIRECTS = 3
 
 
 class AvatarUnusable(Exception):
     """The URL did not give an image we will draw (status, type, size, content)."""
 
 
+def _public(address: str) -> bool:
+    """Whether an address is on the public internet: not loopback, private, link-local,
+    shared, multicast, reserved or unspecified (an IPv4-mapped IPv6 address as its IPv4)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def _resolve(host: str) -> list[str]:
+    """The host's addresses (itself when it is one); none when it does not resolve now."""
+    try:
+        found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return []
+    return sorted({str(info[4][0]) for info in found})
+
+
 def check_avatar_url(url: str) -> str:
+    """The URL trimmed; ValueError unless it is http(s), at most 2048 characters, with a host."""
     url = url.strip()
     if not url.startswith(("http://", "https://")) or len(url) > 2048:
         raise ValueError("avatar_url: an http(s) URL of at most 2048 characters")
+    try:
+        host = httpx.URL(url).host
+    except httpx.InvalidURL as exc:
+        raise ValueError(f"avatar_url: {exc}") from exc
+    if not host:
+        raise ValueError("avatar_url: the URL names no host")
+    return url
+
+
+def check_avatar_host(url: str, allow_private_hosts: bool = False) -> str:
+    """The URL; ValueError when its host is (or resolves to) an address outside the public
+    internet, unless private hosts are allowed. A name that does not resolve now passes: it
+    is checked again when fetched."""
+    if allow_private_hosts:
+        return url
+    host = httpx.URL(url).host
+    for address in _resolve(host):
+        if not _public(address):
+            raise ValueError(
+                f"avatar_url: {host} is {address}, not a public address"
+                " (SHEQUN_AVATAR_ALLOW_PRIVATE_HOSTS allows it)"
+            )
     return url
 
 
@@ -69,10 +119,12 @@ class AvatarStore:
         directory: Path,
         max_bytes: int = MAX_BYTES,
         timeout: float = TIMEOUT_SECONDS,
+        allow_private_hosts: bool = False,
     ) -> None:
         self.directory = directory
         self.max_bytes = max_bytes
         self.timeout = timeout
+        self.allow_private_hosts = allow_private_hosts
         self._failed: dict[str, float] = {}
         self._lock = threading.Lock()
 
@@ -92,7 +144,7 @@ class AvatarStore:
             return None
         try:
             png = square_png(self._download(url))
-        except (AvatarUnusable, httpx.HTTPError, OSError) as exc:
+        except (AvatarUnusable, ValueError, httpx.HTTPError, OSError) as exc:
             log.info("avatar %s not used: %s", url, exc)
             with self._lock:
                 self._failed[url] = time.monotonic()
@@ -104,20 +156,37 @@ class AvatarStore:
         return png
 
     def _download(self, url: str) -> bytes:
-        with httpx.stream("GET", url, timeout=self.timeout, follow_redirects=True) as response:
-            if response.status_code != 200:
-                raise AvatarUnusable(f"HTTP {response.status_code}")
-            kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
-            if not kind.startswith("image/"):
-                raise AvatarUnusable(f"content-type {kind or 'missing'}")
-            declared = response.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > self.max_bytes:
-                raise AvatarUnusable(f"{declared} bytes")
-            body = bytearray()
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > self.max_bytes:  # a server may not say, or lie
-                    raise AvatarUnusable(f"more than {self.max_bytes} bytes")
+        # Redirects are followed by hand, so every hop's host is checked before it is asked.
+        # The environment's proxies are not used: the connection must reach the host checked.
+        for _ in range(MAX_REDIRECTS + 1):
+            url = check_avatar_host(check_avatar_url(url), self.allow_private_hosts)
+            with httpx.stream("GET", url, timeout=self.timeout, trust_env=False) as response:
+                self._check_peer(response)
+                if not response.has_redirect_location:
+                    return self._body(response)
+                url = str(response.url.join(response.headers["location"]))
+        raise AvatarUnusable(f"more than {MAX_REDIRECTS} redirects")
+
+    def _check_peer(self, response: httpx.Response) -> None:
+        stream = response.extensions.get("network_stream")
+        peer = stream.get_extra_info("server_addr") if stream is not None else None
+        if not self.allow_private_hosts and peer and not _public(str(peer[0])):
+            raise AvatarUnusable(f"connected to {peer[0]}, not a public address")
+
+    def _body(self, response: httpx.Response) -> bytes:
+        if response.status_code != 200:
+            raise AvatarUnusable(f"HTTP {response.status_code}")
+        kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        if not kind.startswith("image/"):
+            raise AvatarUnusable(f"content-type {kind or 'missing'}")
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            raise AvatarUnusable(f"{declared} bytes")
+        body = bytearray()
+        for chunk in response.iter_bytes():
+            body += chunk
+            if len(body) > self.max_bytes:  # a server may not say, or lie
+                raise AvatarUnusable(f"more than {self.max_bytes} bytes")
         return bytes(body)
 
     def _keep(self, path: Path, png: bytes) -> None:
@@ -129,6 +198,6 @@ class AvatarStore:
 
 
 @lru_cache(maxsize=8)
-def avatar_store(directory: str) -> AvatarStore:
+def avatar_store(directory: str, allow_private_hosts: bool = False) -> AvatarStore:
     """One store per directory for the process, so failures are remembered between requests."""
-    return AvatarStore(Path(directory) / "avatars")
+    return AvatarStore(Path(directory) / "avatars", allow_private_hosts=allow_private_hosts)

@@ -134,12 +134,14 @@ def campaign_avatar(
 ) -> None:
     """Set the avatar a participant's poster draws (else the nickname's initial)."""
     from shequn.growth.posters import do_set_avatar
+    from shequn.settings import get_settings
 
     avatar = None if url == "-" else url
+    allow = get_settings().avatar_allow_private_hosts
     _json(
         in_workspace(
             workspace,
-            lambda conn, ws: do_set_avatar(conn, ws, key, channel, member, avatar, _now()),
+            lambda conn, ws: do_set_avatar(conn, ws, key, channel, member, avatar, _now(), allow),
             write=True,
         )
     )

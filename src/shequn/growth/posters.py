@@ -22,7 +22,7 @@ from sqlalchemy import Connection, and_, select
 from shequn.community.models import members
 from shequn.community.service import NotFound
 from shequn.engine.rules import WorkspaceInfo
-from shequn.growth.avatars import check_avatar_url
+from shequn.growth.avatars import check_avatar_host, check_avatar_url
 from shequn.growth.config import campaign_of
 from shequn.growth.models import live_codes, participants
 from shequn.growth.referrals import ReferralBook
@@ -291,12 +291,16 @@ def do_set_avatar(
     member: str,
     avatar_url: str | None,
     at: datetime,
+    allow_private_hosts: bool = False,
 ) -> dict[str, Any]:
     """Give a participant (made one if need be) the picture their poster draws; None
-    clears it."""
+    clears it. A URL to a private or loopback host is refused unless allowed."""
     if campaign_of(ws.config, campaign) is None:
         raise NotFound(f"no campaign {campaign!r}")
-    url = check_avatar_url(avatar_url) if avatar_url is not None else None
+    if avatar_url is None:
+        url = None
+    else:
+        url = check_avatar_host(check_avatar_url(avatar_url), allow_private_hosts)
     book = ReferralBook(conn, ws.id)
     row = book.participant(campaign, channel, member, at)
     book.set_participant(row, avatar_url=url)
