@@ -124,3 +124,56 @@ def test_an_underpaid_shop_order_over_the_webhook(
     assert [m["member"] for m in held] == ["u-YZ-2"]
     (task,) = [a for a in rows(engine, ws, "actions") if a["kind"] == "staff.task"]
     assert task["member"] == "u-YZ-1" and "¥99.00" in task["reason"]
+
+
+def test_with_priced_items_the_plan_items_share_is_compared(
+    settings: Settings, engine: Engine, workspace: WorkspaceInfo
+) -> None:
+    """A book bought with the plan does not pay the fee: with prices on the items, what the
+    plan's share of the order paid counts; without prices, the whole order still does."""
+    ws = configure(engine, workspace, CONFIG)
+    book = {"sku": "book", "qty": 1, "price_fen": 10_000}
+    vip = {"sku": "vip-annual", "qty": 1, "price_fen": FEE}
+    with transaction(engine) as conn:
+        secret = do_create_shop(conn, ws, "youzan", None, "sandbox", T0)
+    placed = [
+        ("YZ-book", FEE, [vip, book]),  # ¥100 short: the book took part of the money
+        ("YZ-both", FEE + 10_000, [vip, book]),  # both paid in full
+        ("YZ-off", (FEE + 10_000) * 9 // 10, [vip, book]),  # 9折 on the whole, no coupon
+        ("YZ-bare", FEE, [{"sku": "vip-annual", "qty": 1}, {"sku": "book", "qty": 1}]),
+    ]
+    with TestClient(app_with_domains(settings, engine)) as client:
+        for order_id, amount, items in placed:
+            body = orjson.dumps(
+                {
+                    "type": "order.paid",
+                    "order_id": order_id,
+                    "member": f"u-{order_id}",
+                    "amount_fen": amount,
+                    "items": items,
+                    "at": T0.isoformat(),
+                }
+            )
+            r = client.post(
+                f"/shop/{ws.slug}/youzan/webhook",
+                content=body,
+                headers={"X-Shequn-Signature": sign(secret, body)},
+            )
+            assert r.status_code == 200, r.text
+    granted = sorted(m["member"] for m in rows(engine, ws, "paid_memberships"))
+    assert granted == ["u-YZ-bare", "u-YZ-both"]  # no prices: the whole order counts
+    tasks = {
+        a["data"]["order_id"]: a["data"]
+        for a in rows(engine, ws, "actions")
+        if a["rule"] == "commerce.orders" and a["kind"] == "staff.task"
+    }
+    share = -(-FEE * FEE // (FEE + 10_000))  # the plan's share of ¥365 paid for ¥465 listed
+    book_task = tasks["YZ-book"]
+    assert (book_task["paid_fen"], book_task["order_fen"], book_task["fee_fen"]) == (
+        share,
+        FEE,
+        FEE,
+    )
+    assert share == 28_651 and "¥286.51" in book_task["text"]  # rounded up
+    assert tasks["YZ-off"]["paid_fen"] == FEE * 9 // 10  # 10 % off the whole order
+    assert sorted(tasks) == ["YZ-book", "YZ-off"]

@@ -82,6 +82,23 @@ def extend(
     return expires
 
 
+def paid_for_plans_fen(items: list[dict[str, Any]], skus: set[str], amount_fen: int) -> int:
+    """What the order paid for its plan items. When every item states its unit `price_fen`,
+    the plan items' share of the amount by their listed prices (rounded up, the buyer's way);
+    otherwise the whole amount: nothing tells the items apart."""
+    lines: list[tuple[bool, int]] = []
+    for item in items:
+        price = item.get("price_fen")
+        if not isinstance(price, int) or isinstance(price, bool) or price < 0:
+            return amount_fen
+        lines.append((item.get("sku") in skus, price * int(item.get("qty", 1))))
+    listed = sum(fen for _, fen in lines)
+    if listed <= 0:
+        return amount_fen
+    for_plans = sum(fen for is_plan, fen in lines if is_plan)
+    return -(-amount_fen * for_plans // listed)
+
+
 def coupon_discount_fen(coupon: dict[str, Any] | None, order_id: str, list_fen: int) -> int:
     """What the order's coupon took off the list price: nothing unless it was redeemed by
     this very order (someone else's or an expired coupon explains no difference)."""

@@ -188,9 +188,12 @@ def _underpaid(
     ctx: Context, event: Event, data: OrderPaidData, bought: dict[str, int]
 ) -> Decision | None:
     """A staff task when the order paid less than the plans' fees and its coupon does not
-    explain the difference; the membership is then not granted."""
+    explain the difference; the membership is then not granted. With priced items, what the
+    plan items' share of the order paid is compared, not the other items' money too."""
     plans = ctx.config.membership.plans
     fee = sum(plans[key].fee_fen * qty for key, qty in bought.items())
+    skus = {plans[key].sku for key in bought}
+    paid = membership.paid_for_plans_fen(data.items or [], skus, data.amount_fen)
     coupon = None
     if data.coupon:
         try:
@@ -200,14 +203,14 @@ def _underpaid(
         except NotFound:
             coupon = None
     off = membership.coupon_discount_fen(coupon, data.order_id, fee)
-    if data.amount_fen + off >= fee:
+    if paid + off >= fee:
         return None
     text = say(
         "membership.underpaid",
         ctx.workspace.locale,
         plan="、".join(plans[key].name for key in bought),
         order=data.order_id,
-        paid=f"{data.amount_fen / 100:.2f}",
+        paid=f"{paid / 100:.2f}",
         coupon=f"{off / 100:.2f}",
         fee=f"{fee / 100:.2f}",
     )
@@ -220,7 +223,8 @@ def _underpaid(
             "text": text,
             "order_id": data.order_id,
             "plans": sorted(bought),
-            "paid_fen": data.amount_fen,
+            "paid_fen": paid,
+            "order_fen": data.amount_fen,
             "coupon_fen": off,
             "fee_fen": fee,
         },
