@@ -294,3 +294,28 @@ def test_an_identity_in_review_is_given_on_approval(
         assert member_tag_list(conn, ws, "sandbox", "boss") == []
         do_review(conn, ws, reward["id"], approve=True, by="staff", at=T0 + 2 * DAY)
         assert [t["tag"] for t in member_tag_list(conn, ws, "sandbox", "boss")] == ["推广达人"]
+
+
+def test_switching_the_locale_does_not_start_a_second_identity_tag_group(
+    engine: Engine, workspace: WorkspaceInfo
+) -> None:
+    from sqlalchemy import select
+
+    from shequn.crm.models import tag_groups
+    from shequn.crm.service import list_tags
+
+    ws = identity_task(engine, workspace)  # zh-CN: boss becomes 推广达人
+    task = {"invites": 1, "reward": {"kind": "identity", "identity": "带货达人"}}
+    camp = {"model": "invitation", "name": "老带新", "task": task}
+    ws = configure(engine, ws, {"workspace": {"locale": "en"}, "campaigns": {"camp": camp}})
+    do_ingest_events(engine, ws, [joined("amy", at=T0 + 3 * DAY)])
+    do_ingest_events(engine, ws, [joined("u-2", at=T0 + 4 * DAY, inviter="amy", scene="invite")])
+    tick(engine, ws, T0 + 6 * DAY)
+    assert {r["member"]: r["status"] for r in ledger(engine, ws)}["amy"] == "issued"
+    with engine.connect() as conn:
+        groups = conn.execute(
+            select(tag_groups.c.name).where(tag_groups.c.workspace_id == ws.id)
+        ).all()
+        tags = {t["name"]: t["group"] for t in list_tags(conn, ws)}
+    assert [g[0] for g in groups] == ["身份"]
+    assert (tags["推广达人"], tags["带货达人"]) == ("身份", "身份")

@@ -411,6 +411,9 @@ def apply_effects(
 
 IDENTITY_SOURCE = "growth.identity"
 """The source of the CRM tags identity rewards attach: only these are taken back."""
+IDENTITY_TAG_GROUP = "身份"
+"""The CRM tag group of identities: stored data, so one name whatever the workspace's locale
+(a locale change must not start a second group, and replays must give the same one)."""
 
 
 def give_identity(
@@ -419,7 +422,7 @@ def give_identity(
     """The member carries the identity as a CRM tag in the identities' tag group."""
     from shequn.crm.service import do_create_tag, do_tag_member
 
-    do_create_tag(conn, ws, identity, group=say("identity.tag_group", ws.locale), kind="rule")
+    do_create_tag(conn, ws, identity, group=IDENTITY_TAG_GROUP, kind="rule")
     do_tag_member(conn, ws, channel, member, identity, source=IDENTITY_SOURCE, now=at)
 
 

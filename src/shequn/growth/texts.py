@@ -64,7 +64,6 @@ _TEXTS: dict[str, dict[str, str]] = {
         "zh-CN": "优惠券 {code} 已核销，无法作废",
         "en": "coupon {code} was already redeemed and could not be voided",
     },
-    "identity.tag_group": {"zh-CN": "身份", "en": "Identities"},
     "reward.reversal.staff": {"zh-CN": "工作人员撤回", "en": "reversed by staff"},
     "fraud.same_device": {"zh-CN": "与邀请人同一设备", "en": "same device as the inviter"},
     "fraud.same_network": {"zh-CN": "与邀请人同一网络", "en": "same network as the inviter"},
