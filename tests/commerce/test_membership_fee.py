@@ -177,3 +177,35 @@ def test_with_priced_items_the_plan_items_share_is_compared(
     assert share == 28_651 and "¥286.51" in book_task["text"]  # rounded up
     assert tasks["YZ-off"]["paid_fen"] == FEE * 9 // 10  # 10 % off the whole order
     assert sorted(tasks) == ["YZ-book", "YZ-off"]
+
+
+def test_the_plans_of_a_task_are_listed_in_the_workspaces_language(
+    engine: Engine, workspace: WorkspaceInfo
+) -> None:
+    monthly = {"name": "月度会员", "sku": "vip-month", "fee_fen": 3_000}
+    plans = {**CONFIG["membership"]["plans"], "monthly": monthly}  # type: ignore[index]
+    items = [{"sku": "vip-annual", "qty": 1}, {"sku": "vip-month", "qty": 1}]
+    for locale, listed in (("zh-CN", "年度会员、月度会员"), ("en", "年度会员, 月度会员")):
+        doc = {"workspace": {"locale": locale}, "membership": {"plans": plans}}
+        ws = configure(engine, workspace, doc)
+        do_ingest_events(
+            engine,
+            ws,
+            [
+                event(
+                    "order.paid",
+                    None,
+                    "u-1",
+                    T0,
+                    order_id=f"o-{locale}",
+                    amount_fen=100,
+                    items=items,
+                )
+            ],
+        )
+        (task,) = [
+            a
+            for a in rows(engine, ws, "actions")
+            if a["kind"] == "staff.task" and a["data"]["order_id"] == f"o-{locale}"
+        ]
+        assert listed in task["reason"], task["reason"]

@@ -78,10 +78,17 @@ def test_leaving_after_a_points_reward_takes_the_points_back(
     assert reversals(engine, ws) == [("boss", -100), ("u-1", -20)]
 
 
+@pytest.mark.parametrize(
+    ("locale", "shortfall"),
+    [
+        ("zh-CN", "；积分余额不足，少扣 80 分"),
+        ("en", "; balance too low: 80 points not taken back"),
+    ],
+)
 def test_spent_points_leave_a_shortfall_in_the_note(
-    engine: Engine, workspace: WorkspaceInfo
+    engine: Engine, workspace: WorkspaceInfo, locale: str, shortfall: str
 ) -> None:
-    ws = mutual(engine, workspace)
+    ws = mutual(engine, workspace, workspace={"locale": locale})
     with transaction(engine) as conn:
         do_spend_points(
             conn, ws, channel="sandbox", member="boss", amount=80, reason="兑换", key="gift-1"
@@ -89,7 +96,7 @@ def test_spent_points_leave_a_shortfall_in_the_note(
     do_ingest_events(engine, ws, [left("u-1", at=T0 + 2 * DAY)])
     assert ("boss", -20) in reversals(engine, ws)
     boss = next(r for r in ledger(engine, ws) if r["member"] == "boss")
-    assert boss["status"] == "reversed" and "少扣 80 分" in boss["note"]
+    assert boss["status"] == "reversed" and boss["note"].endswith(shortfall), boss["note"]
     assert balances(engine, ws)["boss"] == 0
 
 

@@ -208,7 +208,7 @@ def _underpaid(
     text = say(
         "membership.underpaid",
         ctx.workspace.locale,
-        plan="、".join(plans[key].name for key in bought),
+        plan=say("list.separator", ctx.workspace.locale).join(plans[key].name for key in bought),
         order=data.order_id,
         paid=f"{paid / 100:.2f}",
         coupon=f"{off / 100:.2f}",

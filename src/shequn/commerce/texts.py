@@ -28,6 +28,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "less than the fee of ¥{fee}; please check",
     },
     "coupon.join_reason": {"zh-CN": "进群领券", "en": "coupon for joining"},
+    "list.separator": {"zh-CN": "、", "en": ", "},
 }
 
 

@@ -294,8 +294,8 @@ def reverse_reward(
     if row["status"] == "issued":
         left = undo_effects(conn, ws, row, at, points_book, caused_by)
         if left:
-            sep = "；" if ws.locale == "zh-CN" else "; "
-            conn.execute(update(t).where(t.c.id == row["id"]).values(note=sep.join([note, *left])))
+            joined = say("note.separator", ws.locale).join([note, *left])
+            conn.execute(update(t).where(t.c.id == row["id"]).values(note=joined))
     return True
 
 
@@ -573,7 +573,8 @@ def review_task(
         member=issued.member,
         reason=reason,
         score=score,
-        reasons="、".join(say(f"fraud.{r}", locale) for r in reasons) or "-",
+        reasons=say("list.separator", locale).join(say(f"fraud.{r}", locale) for r in reasons)
+        or "-",
     )
     return Decision(
         kind=ActionKind.STAFF_TASK,

@@ -65,6 +65,9 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "coupon {code} was already redeemed and could not be voided",
     },
     "reward.reversal.staff": {"zh-CN": "工作人员撤回", "en": "reversed by staff"},
+    # Joining texts: a list of names, and the clauses of a note.
+    "list.separator": {"zh-CN": "、", "en": ", "},
+    "note.separator": {"zh-CN": "；", "en": "; "},
     "fraud.same_device": {"zh-CN": "与邀请人同一设备", "en": "same device as the inviter"},
     "fraud.same_network": {"zh-CN": "与邀请人同一网络", "en": "same network as the inviter"},
     "fraud.burst": {"zh-CN": "邀请人短时间内集中拉人", "en": "join burst from one inviter"},
