@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, and_, select
 
 from shequn.commerce.models import orders, shops
 from shequn.community.service import Conflict, NotFound
@@ -230,35 +230,6 @@ def public_order(row: Any) -> dict[str, Any]:
         "refunded_at": iso(row["refunded_at"]),
         "caused_by": row["caused_by"],
     }
-
-
-def revenue_by_first_code(conn: Connection, workspace_id: int) -> dict[str, int]:
-    """Paid revenue net of refunds, by the first-touch code of the buyer (for channel ROI)."""
-    from shequn.community.models import members
-
-    o, m = orders, members
-    rows = conn.execute(
-        select(m.c.first_code, func.sum(o.c.amount_fen - o.c.refunded_fen))
-        .select_from(
-            o.join(
-                m,
-                and_(
-                    m.c.workspace_id == o.c.workspace_id,
-                    m.c.channel == o.c.channel,
-                    m.c.ext_id == o.c.member_ext,
-                ),
-            )
-        )
-        .where(
-            and_(
-                o.c.workspace_id == workspace_id,
-                o.c.status != "claimed",
-                m.c.first_code.is_not(None),
-            )
-        )
-        .group_by(m.c.first_code)
-    ).all()
-    return {str(code): int(total or 0) for code, total in rows}
 
 
 def list_orders(conn: Connection, ws: WorkspaceInfo, limit: int = 1000) -> list[dict[str, Any]]:

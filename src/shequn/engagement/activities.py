@@ -539,6 +539,25 @@ def _award_points(
     )
 
 
+def _crown(
+    ctx: Context,
+    act: Activity,
+    winner: Winner,
+    prize: str,
+    seed: str,
+    entrants: int,
+    at: datetime,
+    caused_by: str | None = None,
+) -> None:
+    """Record a winner and award their points; the points' key is the win's, so a replay
+    awards them once."""
+    ctx.book(ActivityBook).win(act.id, winner, prize, seed, entrants, at)
+    key = f"activity:{act.id}:win:{winner.channel}:{winner.member}"
+    _award_points(
+        ctx, act, winner.channel, winner.member, winner.group, winner.points, key, at, caused_by
+    )
+
+
 def _enter(act: Activity, ev: Event, data: MessagePostedData, ctx: Context) -> list[Decision]:
     assert ev.group is not None and ev.member is not None
     enters, correct = _qualifies(act, data)
@@ -578,25 +597,8 @@ def _enter(act: Activity, ev: Event, data: MessagePostedData, ctx: Context) -> l
         else:
             seed, amount = "arrival", act.amount_fen  # the first right answers win
         prize = _prize(act, locale, amount)
-        book.win(
-            act.id,
-            Winner(rank, ev.channel, ev.group, ev.member, amount, act.points),
-            prize,
-            seed,
-            len(book.entries(act.id)),
-            ev.at,
-        )
-        _award_points(
-            ctx,
-            act,
-            ev.channel,
-            ev.member,
-            ev.group,
-            act.points,
-            f"activity:{act.id}:win:{ev.channel}:{ev.member}",
-            ev.at,
-            ev.id,
-        )
+        winner = Winner(rank, ev.channel, ev.group, ev.member, amount, act.points)
+        _crown(ctx, act, winner, prize, seed, len(book.entries(act.id)), ev.at, ev.id)
         text_key = "grabbed" if act.type == "redpacket_rain" else "right"
         key = f"activity:{act.id}:win:{rank}"
         return [_reply(ctx, ev, key, text_key, f"{text_key}.reason", act, prize=prize, rank=rank)]
@@ -765,25 +767,8 @@ def close_activity(job: Job, ctx: Context) -> Iterable[Decision]:
         prize = _prize(act, locale)
         for rank, index in enumerate(picked, start=1):
             e = entries[entrants[index]]
-            book.win(
-                act.id,
-                Winner(rank, e.channel, e.group, e.member, act.amount_fen, act.points),
-                prize,
-                seed,
-                len(entrants),
-                job.due_at,
-            )
-            _award_points(
-                ctx,
-                act,
-                e.channel,
-                e.member,
-                e.group,
-                act.points,
-                f"activity:{act.id}:win:{e.channel}:{e.member}",
-                job.due_at,
-                None,
-            )
+            winner = Winner(rank, e.channel, e.group, e.member, act.amount_fen, act.points)
+            _crown(ctx, act, winner, prize, seed, len(entrants), job.due_at)
     winners = book.winners(act.id)
     names = [
         f"@{nickname(ctx, w.channel, w.group, w.member)}{_shown(act, w, entries)}" for w in winners
@@ -846,25 +831,8 @@ def _rank_prices(act: Activity, ctx: Context, book: ActivityBook, at: datetime) 
     valid.sort(key=lambda pe: (pe[0], pe[1].at, pe[1].channel, pe[1].member))
     prize = _prize(act, ctx.workspace.locale)
     for rank, (_price, e) in enumerate(valid[: act.winners], start=1):
-        book.win(
-            act.id,
-            Winner(rank, e.channel, e.group, e.member, act.amount_fen, act.points),
-            prize,
-            LOWEST_PRICE,
-            len(valid),
-            at,
-        )
-        _award_points(
-            ctx,
-            act,
-            e.channel,
-            e.member,
-            e.group,
-            act.points,
-            f"activity:{act.id}:win:{e.channel}:{e.member}",
-            at,
-            None,
-        )
+        winner = Winner(rank, e.channel, e.group, e.member, act.amount_fen, act.points)
+        _crown(ctx, act, winner, prize, LOWEST_PRICE, len(valid), at)
 
 
 def _present(ctx: Context, g: GroupRow, winners: list[Winner]) -> list[str]:

@@ -47,6 +47,34 @@ class Issued:
     channel: str
     campaign: str | None = None
 
+    @classmethod
+    def from_row(cls, row: Any, status: str | None = None) -> Issued:
+        """The reward of a ledger row, with `status` when it has just changed."""
+        return cls(
+            row["id"],
+            row["key"],
+            status or row["status"],
+            as_reward(row),
+            row["member_ext"],
+            row["channel"],
+            row["campaign"],
+        )
+
+    def effects_row(self, reason: str, rule: str, caused_by: str | None) -> dict[str, Any]:
+        """What `apply_effects` reads of the ledger row, for a reward just recorded."""
+        return {
+            "kind": self.reward.kind,
+            "points": self.reward.points,
+            "coupon": self.reward.coupon,
+            "identity": self.reward.identity,
+            "channel": self.channel,
+            "member_ext": self.member,
+            "key": self.key,
+            "reason": reason,
+            "rule": rule,
+            "caused_by": caused_by,
+        }
+
 
 def spent_fen(conn: Connection, workspace_id: int, campaign: str) -> int:
     t = rewards
@@ -237,15 +265,7 @@ def do_review(
     )
     if status == "issued":
         apply_effects(conn, ws, {**row, "status": status}, at)
-        issued = Issued(
-            row["id"],
-            row["key"],
-            status,
-            as_reward(row),
-            row["member_ext"],
-            row["channel"],
-            row["campaign"],
-        )
+        issued = Issued.from_row(row, status)
         writer = OutboxWriter(ws.id, ws.locale)
         _tell(conn, ws, writer, issued, "growth.review", at, subject=row["subject"])
         writer.flush(conn)
@@ -541,18 +561,7 @@ def give(
     if issued.status == "issued":
         from shequn.engagement.points import PointsBook
 
-        row = {
-            "kind": reward.kind,
-            "points": reward.points,
-            "coupon": reward.coupon,
-            "identity": reward.identity,
-            "channel": channel,
-            "member_ext": member,
-            "key": key,
-            "reason": reason,
-            "rule": rule_name,
-            "caused_by": caused_by,
-        }
+        row = issued.effects_row(reason, rule_name, caused_by)
         apply_effects(ctx.book(RewardBook).conn, ctx.workspace, row, ctx.now, ctx.book(PointsBook))
         notice = reward_notice(
             ctx.workspace, ctx.state, ctx.book(ReferralBook), issued, subject=subject, hint=group
@@ -629,19 +638,7 @@ def give_now(
         return None
     writer = OutboxWriter(ws.id, ws.locale)
     if issued.status == "issued":
-        row = {
-            "kind": reward.kind,
-            "points": reward.points,
-            "coupon": reward.coupon,
-            "identity": reward.identity,
-            "channel": channel,
-            "member_ext": member,
-            "key": key,
-            "reason": reason,
-            "rule": rule,
-            "caused_by": None,
-        }
-        apply_effects(conn, ws, row, at)
+        apply_effects(conn, ws, issued.effects_row(reason, rule, None), at)
         _tell(conn, ws, writer, issued, rule, at, subject=subject, group=group)
     elif issued.status == "review":
         writer.add(
