@@ -259,6 +259,9 @@ def test_texts_follow_the_workspace_locale(engine: Engine, workspace: WorkspaceI
     texts = [a["data"].get("text", "") for a in activity_actions(engine, ws)]
     assert texts[0].startswith("🎁 Lottery") and "Send “lucky” to enter" in texts[0]
     assert texts[1].startswith("🎉 “en” results: @成员0")
+    (payout,) = [a for a in activity_actions(engine, ws) if a["kind"] == "staff.task"]
+    assert "1. 成员0 (u-0, group g-1)" in payout["data"]["task"]
+    assert "（" not in payout["data"]["task"]  # no Chinese punctuation in an English task
 
 
 # --- Price hunt 比省钱 --------------------------------------------------------------------------

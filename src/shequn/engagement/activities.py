@@ -31,7 +31,6 @@ from shequn.engagement.robot import (
     GroupRow,
     MarksBook,
     fingerprint,
-    first_in_run,
     is_exempt,
     live_groups,
     members_of,
@@ -102,6 +101,12 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "“{title}” is over: {entrants} took part, no winners this time",
     },
     "results.reason": {"zh-CN": "活动「{title}」公布结果", "en": "activity {title}: results"},
+    "list.separator": {"zh-CN": "、", "en": ", "},
+    "payout.separator": {"zh-CN": "；", "en": "; "},
+    "payout.line": {
+        "zh-CN": "{rank}. {nickname}（{member}，群 {group}）{prize}",
+        "en": "{rank}. {nickname} ({member}, group {group}) {prize}",
+    },
     "payout": {
         "zh-CN": "请为活动「{title}」发放奖品：{lines}",
         "en": "Please pay out the prizes of {title}: {lines}",
@@ -678,21 +683,26 @@ def _has_activities(config: Any) -> bool:
     return cfg.enabled and bool(cfg.items)
 
 
+# Activities are a workspace section (not group-scoped): the group's configuration the plan
+# asks `_has_activities` about holds the workspace's activities.
 @rule(
     "engagement",
-    "activities",
+    "activities_arm",
     on=["message.posted", "member.joined", "group.created"],
     when=_has_activities,
+    once_per_channel=True,
 )
+def arm_activities(event: Event, ctx: Context) -> Iterable[Decision]:
+    """Schedule the configured activities' starts and ends while there is traffic."""
+    _arm(ctx, _cfg(ctx))
+    return ()
+
+
+@rule("engagement", "activities", on=["message.posted"], when=_has_activities)
 def take_part(event: Event, ctx: Context) -> Iterable[Decision]:
-    """Arm the configured activities; count a message as an entry to those under way."""
+    """Count a message as an entry to the activities under way."""
     cfg = _cfg(ctx)
-    if not cfg.enabled or not cfg.items:
-        return ()
-    if first_in_run(ctx, "activities:arm"):
-        _arm(ctx, cfg)
-    if not isinstance(event.data, MessagePostedData):
-        return ()
+    assert isinstance(event.data, MessagePostedData)
     decisions: list[Decision] = []
     for act in cfg.items:
         if act.starts_at <= event.at < act.ends_at and (
@@ -779,7 +789,7 @@ def close_activity(job: Job, ctx: Context) -> Iterable[Decision]:
             "results",
             locale,
             title=act.name,
-            winners="、".join(names),
+            winners=_say("list.separator", locale).join(names),
             entrants=took_part,
         )
     else:
@@ -796,9 +806,16 @@ def close_activity(job: Job, ctx: Context) -> Iterable[Decision]:
         for g in _targets(ctx, act)
     ]
     if winners and (act.amount_fen or act.prize):
-        lines = "；".join(
-            f"{w.rank}. {nickname(ctx, w.channel, w.group, w.member)}（{w.member}，群 {w.group}）"
-            f"{_prize(act, locale, w.amount_fen if act.type == 'redpacket_rain' else None)}"
+        lines = _say("payout.separator", locale).join(
+            _say(
+                "payout.line",
+                locale,
+                rank=w.rank,
+                nickname=nickname(ctx, w.channel, w.group, w.member),
+                member=w.member,
+                group=w.group,
+                prize=_prize(act, locale, w.amount_fen if act.type == "redpacket_rain" else None),
+            )
             for w in winners
         )
         first = winners[0]

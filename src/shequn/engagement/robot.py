@@ -165,31 +165,6 @@ class MarksBook(Book):
         self._new = []
 
 
-@register_book
-class RunMemo(Book):
-    """What one engine transaction has already checked (nothing is written).
-
-    Rules that keep a job chain pending run on every message; once a transaction has made
-    sure the chain is pending, later events of the same transaction need not look again:
-    within one transaction the configuration is fixed and a chain's job re-arms itself.
-    """
-
-    def __init__(self, conn: Connection, workspace_id: int) -> None:
-        super().__init__(conn, workspace_id)
-        self._seen: set[str] = set()
-
-    def first(self, key: str) -> bool:
-        if key in self._seen:
-            return False
-        self._seen.add(key)
-        return True
-
-
-def first_in_run(ctx: Context, key: str) -> bool:
-    """True the first time `key` is asked in this transaction."""
-    return ctx.book(RunMemo).first(key)
-
-
 # --- Groups and members, for jobs that act on many ---------------------------------------------
 # The community domain has no listing service yet; these read its tables after writing out
 # what the transaction changed so far, so rows made earlier in the batch are included.

@@ -447,6 +447,7 @@ def poster_shared(event: Event, ctx: Context) -> Iterable[Decision]:
 
 
 def _runs_cards(config: Any) -> bool:
+    # Campaigns are a workspace section: a group's configuration holds the workspace's.
     return any(isinstance(spec, CardsCampaign) for _, spec in config.campaigns.items())
 
 
