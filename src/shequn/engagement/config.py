@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from functools import cached_property, lru_cache
 from typing import Literal
 
@@ -147,12 +148,18 @@ class LevelsSection(Section):
             raise ValueError("thresholds must start at 0 and rise strictly")
         return self
 
+    @cached_property
+    def steps(self) -> tuple[tuple[int, ...], tuple[str, ...]]:
+        """The thresholds' points and names, rising (validated to start at 0)."""
+        return (
+            tuple(level.min_points for level in self.thresholds),
+            tuple(level.name for level in self.thresholds),
+        )
+
     def level_for(self, earned: int) -> str:
-        name = self.thresholds[0].name
-        for level in self.thresholds:
-            if earned >= level.min_points:
-                name = level.name
-        return name
+        """The level of a member with these cumulative points (asked at every posting)."""
+        points, names = self.steps
+        return names[max(bisect_right(points, earned) - 1, 0)]
 
 
 register_section("welcome", WelcomeSection)

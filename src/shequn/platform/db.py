@@ -153,10 +153,10 @@ def _sqlite_datetime(value: Any) -> Any:
     if found is None:
         if len(_SQLITE_TEXTS) >= 65_536:
             _SQLITE_TEXTS.clear()
+        # Events' times are UTC once validated: most need no conversion.
+        utc = value if value.tzinfo is UTC else value.astimezone(UTC)
         # The exact text SQLAlchemy's SQLite DateTime writes, so comparisons in SQL agree.
-        found = _SQLITE_TEXTS[value] = (
-            value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-        )
+        found = _SQLITE_TEXTS[value] = utc.replace(tzinfo=None).isoformat(" ", "microseconds")
     return found
 
 
