@@ -24,7 +24,7 @@ from shequn.community.service import NotFound, access_workspace
 from shequn.engine.rules import WorkspaceInfo
 from shequn.growth import campaigns as campaign_ops
 from shequn.growth import fission, livecode
-from shequn.growth.ratelimit import RateLimiter
+from shequn.growth.ratelimit import WINDOW_SECONDS, Limiter, RateLimiter, RedisRateLimiter
 from shequn.growth.referrals import referral_graph
 from shequn.growth.rewards import do_mark_paid, do_reverse, do_review, list_rewards
 from shequn.growth.schemas import (
@@ -44,16 +44,37 @@ from shequn.growth.schemas import (
     SandboxJoinIn,
 )
 from shequn.growth.texts import say
+from shequn.platform.bus import RedisBus
 from shequn.platform.db import transaction
 from shequn.web.auth import EngineDep, Workspace
 from shequn.web.body import read_bounded
-from shequn.web.problems import Problem
+from shequn.web.problems import Problem, problem_response
 
 router = APIRouter(prefix="/api/v1/workspaces/{ws}", tags=["growth"])
 public = APIRouter(tags=["public"])
 
+# This process's own count: the embedded default, and the fallback when Redis does not answer.
 LIMITER = RateLimiter()
 VISITOR_COOKIE = "sq_v"
+
+
+def public_limiter(bus: RedisBus | None) -> Limiter:
+    """The limiter of an app: shared through Redis when the app has a bus, else this process's."""
+    if bus is None:
+        return LIMITER
+    return RedisRateLimiter(bus.client, bus.prefix, fallback=LIMITER)
+
+
+def _limiter(request: Request) -> Limiter:
+    limiter: Limiter = request.app.state.limiter
+    return limiter
+
+
+def _too_many(title: str, detail: str) -> Response:
+    """429: the window is a minute, so asking again after one always gets a fresh count."""
+    return problem_response(
+        429, title, detail, headers={"Retry-After": str(WINDOW_SECONDS)}, retry_after=WINDOW_SECONDS
+    )
 
 
 def _now(at: datetime | None = None) -> datetime:
@@ -240,8 +261,8 @@ def scan_live_code(
     ws, code = _resolve(engine, token)
     client = request.client.host if request.client else "unknown"
     limit = int(ws.config.growth.live_codes.rate_per_minute)
-    if not LIMITER.allow(f"{client}|{token}", limit):
-        raise Problem(429, "Too many scans", f"at most {limit} scans per minute", retry_after=60)
+    if not _limiter(request).allow(f"{client}|{token}", limit):
+        return _too_many("Too many scans", f"at most {limit} scans per minute")
     device = request.cookies.get(VISITOR_COOKIE) or secrets.token_urlsafe(12)
     with transaction(engine) as conn:
         answer = livecode.do_scan(
@@ -445,8 +466,8 @@ def get_poster(token: str, member: str, request: Request) -> Response:
     ws, _ = _resolve(engine, token)
     client = request.client.host if request.client else "unknown"
     limit = int(ws.config.growth.live_codes.rate_per_minute)
-    if not LIMITER.allow(f"{client}|p|{token}", limit):
-        raise Problem(429, "Too many requests", f"at most {limit} posters per minute")
+    if not _limiter(request).allow(f"{client}|p|{token}", limit):
+        return _too_many("Too many requests", f"at most {limit} posters per minute")
     if len(member) > 128:
         raise Problem(400, "Bad member", "a member id has at most 128 characters")
     with transaction(engine) as conn:

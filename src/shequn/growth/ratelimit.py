@@ -1,26 +1,52 @@
-"""A small in-process rate limiter for the public pages: fixed one-minute windows per key.
+"""Rate limits for the public pages (`/l/…`, `/p/…`): fixed one-minute windows per key.
 
-Each `shequn serve` process limits on its own; behind a load balancer the effective limit is
-the per-process limit times the processes, which is enough to blunt a scripted scanner.
+Embedded, each process counts in memory (`RateLimiter`). With Redis (`SHEQUN_REDIS_URL`) every
+`shequn serve` process behind the load balancer counts in the same Redis key
+(`RedisRateLimiter`), so the limit holds for the installation, not per process. A public page
+must not fail because Redis does: a call Redis does not answer is counted in memory instead.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
+
+import redis
+
+log = logging.getLogger(__name__)
 
 MAX_KEYS = 100_000
+WINDOW_SECONDS = 60
+KEY = "{prefix}ratelimit:{minute}:{key}"
+
+# One atomic step: count the call, and let the window's key expire once the window is over.
+_COUNT = """
+local n = redis.call('incr', KEYS[1])
+if n == 1 then redis.call('expire', KEYS[1], ARGV[1]) end
+return n
+"""
+
+
+class Limiter(Protocol):
+    def allow(self, key: str, per_minute: int) -> bool: ...
+
+    def reset(self) -> None: ...
 
 
 class RateLimiter:
+    """Counts in this process only."""
+
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._windows: dict[str, tuple[int, int]] = {}
         self._lock = threading.Lock()
 
     def allow(self, key: str, per_minute: int) -> bool:
-        minute = int(self._clock() // 60)
+        minute = int(self._clock() // WINDOW_SECONDS)
         with self._lock:
             start, count = self._windows.get(key, (minute, 0))
             if start != minute:
@@ -36,3 +62,57 @@ class RateLimiter:
     def reset(self) -> None:
         with self._lock:
             self._windows.clear()
+
+
+class RedisRateLimiter:
+    """Counts in Redis, shared by every process using the same Redis and prefix.
+
+    The window is the wall clock's minute (a monotonic clock is per machine, the minute must
+    be the same on every server). If Redis fails, the call is counted by `fallback` and a
+    warning is logged, at most once a minute.
+    """
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        prefix: str,
+        fallback: RateLimiter,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.client = client
+        self.prefix = prefix
+        self.fallback = fallback
+        self._clock = clock
+        self._count = client.register_script(_COUNT)
+        self._warned_at: float | None = None
+        self._lock = threading.Lock()
+
+    def allow(self, key: str, per_minute: int) -> bool:
+        minute = int(self._clock() // WINDOW_SECONDS)
+        name = KEY.format(prefix=self.prefix, minute=minute, key=key)
+        try:
+            count = int(self._count(keys=[name], args=[WINDOW_SECONDS]))
+        except redis.RedisError as exc:
+            self._warn(exc)
+            return self.fallback.allow(key, per_minute)
+        return count <= per_minute
+
+    def _warn(self, exc: redis.RedisError) -> None:
+        now = self._clock()
+        with self._lock:
+            if self._warned_at is not None and now - self._warned_at < WINDOW_SECONDS:
+                return
+            self._warned_at = now
+        log.warning("rate limits counted per process: Redis did not answer (%s)", exc)
+
+    def reset(self) -> None:
+        """Forget every count of this prefix (benchmarks and tests)."""
+        self.fallback.reset()
+        pattern = KEY.format(prefix=_glob_escape(self.prefix), minute="*", key="*")
+        names = list(self.client.scan_iter(match=pattern, count=1000))
+        if names:
+            self.client.delete(*names)
+
+
+def _glob_escape(text: str) -> str:
+    return re.sub(r"([*?\[\]\\])", r"\\\1", text)

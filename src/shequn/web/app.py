@@ -55,6 +55,10 @@ def create_app(
         from shequn.platform.bus import RedisBus
 
         app.state.bus = RedisBus(settings.redis_url, settings.bus_partitions, settings.bus_prefix)
+    # The public pages' rate limits: shared through Redis when there is one.
+    from shequn.growth.api import public_limiter
+
+    app.state.limiter = public_limiter(app.state.bus)
     problems.install(app)
     watch_actions(engine)
     load_export_modules()
