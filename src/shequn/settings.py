@@ -23,6 +23,10 @@ class Settings(BaseSettings):
         description="Redis URL; when set, API ingest is queued on Redis Streams for workers.",
     )
     host: str = Field(default="127.0.0.1", description="Address `shequn serve` listens on.")
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Proxies trusted for X-Forwarded-For (comma-separated addresses, * any).",
+    )
     port: int = Field(default=8000, description="Port `shequn serve` listens on.")
     max_batch_events: int = Field(
         default=10_000, description="Most events one API batch may carry."

@@ -7,9 +7,11 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -23,9 +25,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    env = {**os.environ, "SHEQUN_DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}"}
+@contextmanager
+def serving(tmp_path: Path, **settings: str) -> Iterator[tuple[str, str, Callable[..., Any]]]:
+    """`shequn serve` in its own process on a fresh database: (base URL, token, run CLI)."""
+    env = {**os.environ, "SHEQUN_DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}", **settings}
     env.pop("SHEQUN_REDIS_URL", None)
     run = lambda *a: subprocess.run(  # noqa: E731
         [SHEQUN, *a], env=env, check=True, capture_output=True, text=True
@@ -45,11 +48,17 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
                 time.sleep(0.1)
         else:
             raise AssertionError("server did not start")
-        yield base, token
+        yield base, token, run
     finally:
         proc.terminate()
         proc.wait(timeout=10)
         log.close()
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    with serving(tmp_path) as (base, token, _):
+        yield base, token
 
 
 def test_serve_answers_and_its_worker_delivers(served: tuple[str, str]) -> None:
@@ -81,3 +90,32 @@ def test_serve_answers_and_its_worker_delivers(served: tuple[str, str]) -> None:
     actions = httpx.get(f"{base}/api/v1/workspaces/acme/actions", headers=headers).json()
     assert [a["status"] for a in actions] == ["done"]
     assert httpx.get(f"{base}/metrics").text.count("shequn_events_ingested_total 1.0") == 1
+
+
+@pytest.mark.parametrize(
+    ("trusted", "statuses"),
+    [
+        # The proxy (this test, on 127.0.0.1) is trusted: each forwarded client has its own
+        # limit of one scan a minute.
+        ("127.0.0.1", [200, 200, 429]),
+        # Not trusted: the header is ignored and every scan comes from the proxy itself.
+        ("10.255.255.1", [200, 429, 429]),
+    ],
+)
+def test_forwarded_clients_are_limited_one_by_one_behind_a_trusted_proxy(
+    tmp_path: Path, trusted: str, statuses: list[int]
+) -> None:
+    with serving(tmp_path, SHEQUN_FORWARDED_ALLOW_IPS=trusted) as (base, _, run):
+        config = tmp_path / "acme.yaml"
+        config.write_text("growth:\n  live_codes:\n    rate_per_minute: 1\n", encoding="utf-8")
+        run("config", "apply", str(config), "-w", "acme")
+        # Applied while the server runs: it reads the workspace's configuration per request.
+        path = run("livecode", "create", "lc-1", "-g", "g-1", "-w", "acme").stdout.strip()
+        assert path.startswith("/l/"), path
+        got = [
+            httpx.get(
+                f"{base}{path}", params={"format": "json"}, headers={"X-Forwarded-For": who}
+            ).status_code
+            for who in ("203.0.113.7", "198.51.100.9", "203.0.113.7")
+        ]
+    assert got == statuses

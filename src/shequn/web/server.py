@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import uvicorn
 
+from shequn.settings import get_settings
 from shequn.web.app import create_app
 
 
 def run_server(host: str, port: int, in_process_worker: bool = True) -> None:
     app = create_app(in_process_worker=in_process_worker)
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+    # Behind a load balancer, the client is who the trusted proxies say it is: the public
+    # pages' rate limits and the fraud checks (same network as the inviter) key on it.
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=False,
+        proxy_headers=True,
+        forwarded_allow_ips=get_settings().forwarded_allow_ips,
+    )
