@@ -13,7 +13,6 @@ from typer import Typer
 from typer.testing import CliRunner
 
 from shequn.commerce.chain_orders import do_cancel_entries, do_confirm_entries, list_entries
-from shequn.commerce.cli import order_app
 from shequn.community.service import Conflict, NotFound
 from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
@@ -168,14 +167,6 @@ def test_chain_entries_over_http(
         r = client.post(f"{base}/confirm", json={"ids": ["chain:x:9"]}, headers=auth)
         assert r.status_code == 404
     assert len([o for o in rows(engine, ws, "orders") if o["status"] == "paid"]) == 3
-
-
-@pytest.fixture
-def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Typer:
-    monkeypatch.setattr("shequn.cli.get_settings", lambda: settings)
-    app = Typer()
-    app.add_typer(order_app, name="order")
-    return app
 
 
 def test_chain_commands(cli: Typer, engine: Engine, chain_world: WorkspaceInfo) -> None:

@@ -6,14 +6,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
-import pytest
 from sqlalchemy import Engine
 from typer import Typer
 from typer.testing import CliRunner
 
-from shequn.commerce.cli import commission_app, coupon_app, order_app, shop_app
 from shequn.engine.rules import WorkspaceInfo
-from shequn.settings import Settings
 from tests.growth.helpers import configure, rows
 
 # Paid yesterday: the commands below run on the wall clock, and a commission stays pending
@@ -23,20 +20,6 @@ CSV = f"""order_id,member,amount_fen,paid_at,promoter
 o-1,buyer,5000,{_YESTERDAY.isoformat()},promoter
 o-2,buyer,8000,{(_YESTERDAY + timedelta(hours=1)).isoformat()},
 """
-
-
-@pytest.fixture
-def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Typer:
-    monkeypatch.setattr("shequn.cli.get_settings", lambda: settings)
-    app = Typer()
-    for sub, name in (
-        (order_app, "order"),
-        (coupon_app, "coupon"),
-        (commission_app, "commission"),
-        (shop_app, "shop"),
-    ):
-        app.add_typer(sub, name=name)
-    return app
 
 
 def test_commerce_commands(

@@ -95,6 +95,33 @@ def test_the_fee_decides_unless_a_coupon_explains_it(
     assert {o["order_id"] for o in rows(engine, ws, "orders")} >= set(tasks)
 
 
+def shop_paid(
+    client: TestClient,
+    ws: WorkspaceInfo,
+    secret: str,
+    order_id: str,
+    amount: int,
+    items: list[dict[str, Any]],
+) -> None:
+    """The shop's signed webhook for a paid order of member u-<order_id>."""
+    body = orjson.dumps(
+        {
+            "type": "order.paid",
+            "order_id": order_id,
+            "member": f"u-{order_id}",
+            "amount_fen": amount,
+            "items": items,
+            "at": T0.isoformat(),
+        }
+    )
+    r = client.post(
+        f"/shop/{ws.slug}/youzan/webhook",
+        content=body,
+        headers={"X-Shequn-Signature": sign(secret, body)},
+    )
+    assert r.status_code == 200, r.text
+
+
 def test_an_underpaid_shop_order_over_the_webhook(
     settings: Settings, engine: Engine, workspace: WorkspaceInfo
 ) -> None:
@@ -104,22 +131,7 @@ def test_an_underpaid_shop_order_over_the_webhook(
     auth = token(engine, ws)
     with TestClient(app_with_domains(settings, engine)) as client:
         for order_id, amount in (("YZ-1", 9_900), ("YZ-2", FEE)):
-            body = orjson.dumps(
-                {
-                    "type": "order.paid",
-                    "order_id": order_id,
-                    "member": f"u-{order_id}",
-                    "amount_fen": amount,
-                    "items": [{"sku": "vip-annual", "qty": 1}],
-                    "at": T0.isoformat(),
-                }
-            )
-            r = client.post(
-                f"/shop/{ws.slug}/youzan/webhook",
-                content=body,
-                headers={"X-Shequn-Signature": sign(secret, body)},
-            )
-            assert r.status_code == 200, r.text
+            shop_paid(client, ws, secret, order_id, amount, [{"sku": "vip-annual", "qty": 1}])
         held = client.get(f"/api/v1/workspaces/{ws.slug}/paid-memberships", headers=auth).json()
     assert [m["member"] for m in held] == ["u-YZ-2"]
     (task,) = [a for a in rows(engine, ws, "actions") if a["kind"] == "staff.task"]
@@ -144,22 +156,7 @@ def test_with_priced_items_the_plan_items_share_is_compared(
     ]
     with TestClient(app_with_domains(settings, engine)) as client:
         for order_id, amount, items in placed:
-            body = orjson.dumps(
-                {
-                    "type": "order.paid",
-                    "order_id": order_id,
-                    "member": f"u-{order_id}",
-                    "amount_fen": amount,
-                    "items": items,
-                    "at": T0.isoformat(),
-                }
-            )
-            r = client.post(
-                f"/shop/{ws.slug}/youzan/webhook",
-                content=body,
-                headers={"X-Shequn-Signature": sign(secret, body)},
-            )
-            assert r.status_code == 200, r.text
+            shop_paid(client, ws, secret, order_id, amount, items)
     granted = sorted(m["member"] for m in rows(engine, ws, "paid_memberships"))
     assert granted == ["u-YZ-bare", "u-YZ-both"]  # no prices: the whole order counts
     tasks = {

@@ -12,7 +12,6 @@ from sqlalchemy import Engine
 from typer import Typer
 from typer.testing import CliRunner
 
-from shequn.commerce.cli import promoter_app
 from shequn.commerce.distribution import do_disable, do_enrol, do_set_tier
 from shequn.community.service import NotFound
 from shequn.engine.rules import WorkspaceInfo
@@ -111,14 +110,6 @@ def test_promoters_over_http(settings: Settings, engine: Engine, shop_world: Wor
         assert [(p["member"], p["status"]) for p in listed] == [("kol", "disabled")]
     buy(engine, ws, 0)
     assert commissions(engine, ws) == []
-
-
-@pytest.fixture
-def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Typer:
-    monkeypatch.setattr("shequn.cli.get_settings", lambda: settings)
-    app = Typer()
-    app.add_typer(promoter_app, name="promoter")
-    return app
 
 
 def test_promoter_commands(cli: Typer, engine: Engine, shop_world: WorkspaceInfo) -> None:

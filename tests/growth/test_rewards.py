@@ -114,26 +114,25 @@ def test_a_negative_balance_when_the_points_allow_it(
     assert "少扣" not in boss["note"]
 
 
-def coupon_task(engine: Engine, ws: WorkspaceInfo) -> WorkspaceInfo:
-    """Two valid invites earn a coupon each time the task is done (once here)."""
-    ws = configure(
-        engine,
-        ws,
-        {
-            "coupons": {"templates": {"ten-off": {"name": "满100减10", "amount_fen": 1000}}},
-            "campaigns": {
-                "camp": {
-                    "model": "invitation",
-                    "name": "老带新",
-                    "task": {"invites": 1, "reward": {"kind": "coupon", "coupon": "ten-off"}},
-                }
-            },
-        },
-    )
+def one_invite_task(
+    engine: Engine, ws: WorkspaceInfo, reward: dict[str, Any], **sections: Any
+) -> WorkspaceInfo:
+    """A task campaign (任务宝) whose reward one valid invite earns: boss invites u-1, and
+    the hold has passed."""
+    task = {"invites": 1, "reward": reward}
+    campaigns = {"camp": {"model": "invitation", "name": "老带新", "task": task}}
+    ws = configure(engine, ws, {**sections, "campaigns": campaigns})
     do_ingest_events(engine, ws, [joined("boss", at=T0 - DAY)])
     do_ingest_events(engine, ws, [joined("u-1", at=T0, inviter="boss", scene="invite")])
     tick(engine, ws, T0 + 2 * DAY)
     return ws
+
+
+def coupon_task(engine: Engine, ws: WorkspaceInfo) -> WorkspaceInfo:
+    """The task's reward is a coupon."""
+    templates = {"ten-off": {"name": "满100减10", "amount_fen": 1000}}
+    reward = {"kind": "coupon", "coupon": "ten-off"}
+    return one_invite_task(engine, ws, reward, coupons={"templates": templates})
 
 
 def test_staff_reversal_voids_an_unused_coupon(
@@ -225,14 +224,7 @@ def test_reverse_from_the_command_line(
 
 def identity_task(engine: Engine, ws: WorkspaceInfo) -> WorkspaceInfo:
     """One valid invite makes the inviter a 推广达人 (an identity reward)."""
-    task = {"invites": 1, "reward": {"kind": "identity", "identity": "推广达人"}}
-    ws = configure(
-        engine, ws, {"campaigns": {"camp": {"model": "invitation", "name": "老带新", "task": task}}}
-    )
-    do_ingest_events(engine, ws, [joined("boss", at=T0 - DAY)])
-    do_ingest_events(engine, ws, [joined("u-1", at=T0, inviter="boss", scene="invite")])
-    tick(engine, ws, T0 + 2 * DAY)
-    return ws
+    return one_invite_task(engine, ws, {"kind": "identity", "identity": "推广达人"})
 
 
 def test_an_identity_reward_tags_the_member_and_reversal_removes_it(
