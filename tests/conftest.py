@@ -7,6 +7,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -16,11 +17,22 @@ from shequn.community.service import do_create_workspace
 from shequn.engine.rules import WorkspaceInfo
 from shequn.platform.db import make_engine, transaction
 from shequn.platform.migrate import upgrade
-from shequn.settings import Settings
+from shequn.settings import Settings, get_settings
+from tests.factories import NOW
 
 POSTGRES_URL = os.environ.get("SHEQUN_TEST_POSTGRES_URL")
 REDIS_URL = os.environ.get("SHEQUN_TEST_REDIS_URL")
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[datetime]:
+    """Every test's clock stands at NOW: Settings, the `shequn` command (in process and
+    spawned), the API and the worker read SHEQUN_NOW, so the suite is the same on any day."""
+    monkeypatch.setenv("SHEQUN_NOW", NOW.isoformat())
+    get_settings.cache_clear()
+    yield NOW
+    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")
@@ -62,7 +74,7 @@ def engine(settings: Settings) -> Iterator[Engine]:
 def create_workspace(engine: Engine, slug: str | None = None) -> WorkspaceInfo:
     """Each test works in its own workspace: on a shared PostgreSQL that is the isolation."""
     with transaction(engine) as conn:
-        return do_create_workspace(conn, slug or f"t-{uuid.uuid4().hex[:12]}")
+        return do_create_workspace(conn, slug or f"t-{uuid.uuid4().hex[:12]}", now=NOW)
 
 
 @pytest.fixture

@@ -11,6 +11,9 @@ from shequn.events import Event, parse_event
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 22, 10, 0, tzinfo=SHANGHAI)
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=SHANGHAI)
+"""The suite's "now": every test runs with its clock frozen here (SHEQUN_NOW, set in
+conftest), after the fixed event dates the tests use, so no test depends on the day it runs."""
 _ids = count(1)
 
 

@@ -16,7 +16,7 @@ from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
 from shequn.exports import write_export
 from shequn.platform.db import transaction
-from tests.factories import T0, event, joined, minutes, posted
+from tests.factories import NOW, T0, event, joined, minutes, posted
 
 CONFIG = {
     "blueprints": {
@@ -106,7 +106,7 @@ def test_blueprints_over_http_with_the_fit_check(
     with transaction(engine) as conn:
         do_apply_config(conn, workspace.slug, {**CONFIG, "blueprints": {
             **CONFIG["blueprints"], "闲聊": {"type": "friends"}}})  # fmt: skip
-        token = do_create_token(conn, workspace.slug)
+        token = do_create_token(conn, workspace.slug, now=NOW)
     with TestClient(create_app(settings, engine)) as client:
         r = client.get(
             f"/api/v1/workspaces/{workspace.slug}/blueprints",

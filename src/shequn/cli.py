@@ -14,7 +14,7 @@ import yaml
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from shequn.cli_support import WorkspaceOpt
+from shequn.cli_support import WorkspaceOpt, now
 from shequn.community.config import ConfigRejected
 from shequn.community.service import Conflict, NotFound
 from shequn.events import BatchRejected
@@ -134,7 +134,7 @@ def _workspace(engine: Any, name: str | None) -> Any:
 def parse_when(value: str) -> datetime:
     """An ISO 8601 instant with a UTC offset, or 'now'."""
     if value == "now":
-        return datetime.now(UTC)
+        return now()
     try:
         when = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
@@ -178,7 +178,7 @@ def workspace_create(
 
     def run() -> None:
         with transaction(engine) as conn:
-            do_create_workspace(conn, name, display_name)
+            do_create_workspace(conn, name, display_name, now=now())
 
     guarded(run)
     out.print(_say("cli.workspace_created", name=name))
@@ -249,7 +249,7 @@ def token_create(
     def run() -> str:
         ws = _workspace(engine, workspace)
         with transaction(engine) as conn:
-            return do_create_token(conn, ws.slug, name)
+            return do_create_token(conn, ws.slug, name, now=now())
 
     sys.stdout.write(guarded(run) + "\n")
 
@@ -316,31 +316,13 @@ def tick(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Run the scheduler (welcomes, holds, cleanups …) and deliver due actions up to a time."""
-    from shequn.community.service import list_workspaces, load_workspace
-    from shequn.engine.ingest import tick as run_tick
-    from shequn.engine.outbox import deliver_due
+    from shequn.worker import run_due_work
 
     engine = _engine()
     when = guarded(lambda: parse_when(until))
-    if workspace is None:
-        with engine.connect() as conn:
-            names = list_workspaces(conn)
-    else:
-        names = [workspace]
-    jobs = 0
-    only: int | None = None
-    for name in names:
-        ws = guarded(lambda n=name: load_workspace(engine, n))  # type: ignore[misc]
-        jobs += run_tick(engine, ws, when)
-        only = ws.id if workspace is not None else None
-    delivered = {"done": 0, "retry": 0, "failed": 0}
-    while True:
-        counts = deliver_due(engine, when, get_settings().executor_max_attempts, workspace_id=only)
-        for k, v in counts.items():
-            delivered[k] += v
-        if not any(counts.values()):
-            break
-    sys.stdout.write(orjson.dumps({"jobs": jobs, "actions": delivered}).decode() + "\n")
+    named = None if workspace is None else [workspace]
+    work = guarded(lambda: run_due_work(engine, get_settings(), when, workspaces=named, drain=True))
+    sys.stdout.write(orjson.dumps({"jobs": work.jobs, "actions": work.actions}).decode() + "\n")
 
 
 @app.command()
@@ -517,7 +499,8 @@ def worker(
     from shequn.worker import run_worker
 
     _engine()
-    run_worker(get_settings(), once=once)
+    settings = get_settings()
+    run_worker(settings, settings.clock(), once=once)
 
 
 @app.command()
@@ -533,15 +516,17 @@ def demo(
     from shequn.simulate.service import ensure_demo
 
     engine = _engine()
+    started = now()
     with _progress() as progress:
         task = progress.add_task("simulating community life", total=None)
-        ws, report = ensure_demo(engine, days=days, progress=lambda n: progress.advance(task, n))
+        ws, report = ensure_demo(
+            engine, started, days=days, progress=lambda n: progress.advance(task, n)
+        )
     with transaction(engine) as conn:
-        token = do_create_token(conn, ws.slug, "demo admin")
-    now = datetime.now(UTC)
+        token = do_create_token(conn, ws.slug, "demo admin", now=started)
     from shequn.engine.ingest import tick as run_tick
 
-    run_tick(engine, ws, now + timedelta(seconds=1))
+    run_tick(engine, ws, started + timedelta(seconds=1))
     base = f"http://{host}:{port}"
     events = report.accepted + report.duplicates
     lines = [

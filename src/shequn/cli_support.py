@@ -8,12 +8,14 @@ them).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, TypeVar
 
 import typer
 from sqlalchemy import Connection
 
 from shequn.engine.rules import WorkspaceInfo
+from shequn.settings import get_settings
 
 T = TypeVar("T")
 
@@ -26,6 +28,11 @@ WorkspaceOpt = Annotated[
         help="Workspace name (default: the only workspace, if there is just one).",
     ),
 ]
+
+
+def now() -> datetime:
+    """What "now" is for a command: SHEQUN_NOW when set, else the wall clock."""
+    return get_settings().clock().now()
 
 
 def in_workspace(

@@ -5,8 +5,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shequn.platform.clock import Clock, clock_from
 
 
 class Settings(BaseSettings):
@@ -51,6 +53,16 @@ class Settings(BaseSettings):
         default=False,
         description="Fetch avatars from loopback, private and link-local addresses too.",
     )
+
+    now: AwareDatetime | None = Field(
+        default=None,
+        description="Freeze the clock at this instant (ISO 8601 with offset): reproducible "
+        "demos and tests. Unset: the wall clock.",
+    )
+
+    def clock(self) -> Clock:
+        """What `now` means for this process: SHEQUN_NOW when set, else the wall clock."""
+        return clock_from(self.now)
 
     def sqlite_path(self) -> Path | None:
         prefix = "sqlite:///"

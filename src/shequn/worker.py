@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import Engine
 
@@ -19,22 +21,54 @@ from shequn.engine.outbox import deliver_due
 from shequn.engine.service import do_ingest_events
 from shequn.events import Event, parse_event
 from shequn.platform.bus import RedisBus, group_by_workspace
+from shequn.platform.clock import Clock
 from shequn.platform.db import get_engine
 from shequn.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-def run_due_work(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
-    """One round of the scheduler and the outbox on the wall clock; returns work done."""
-    now = now or datetime.now(UTC)
-    done = 0
-    with engine.connect() as conn:
-        names = list_workspaces(conn)
-    for name in names:
-        done += tick(engine, load_workspace(engine, name), now)
-    counts = deliver_due(engine, now, settings.executor_max_attempts)
-    return done + sum(counts.values())
+DELIVERY_OUTCOMES = ("done", "retry", "failed")
+
+
+@dataclass(slots=True)
+class DueWork:
+    """What one round of due work did: scheduled jobs run, and outbox deliveries by outcome."""
+
+    jobs: int = 0
+    actions: dict[str, int] = field(default_factory=lambda: dict.fromkeys(DELIVERY_OUTCOMES, 0))
+
+    @property
+    def total(self) -> int:
+        return self.jobs + sum(self.actions.values())
+
+
+def run_due_work(
+    engine: Engine,
+    settings: Settings,
+    now: datetime,
+    *,
+    workspaces: Sequence[str] | None = None,
+    drain: bool = False,
+) -> DueWork:
+    """Run the scheduler up to `now` in the named workspaces (default: all), then deliver the
+    outbox's due actions: one round, or with `drain` until nothing more is due."""
+    named = workspaces is not None
+    if workspaces is None:
+        with engine.connect() as conn:
+            workspaces = list_workspaces(conn)
+    work = DueWork()
+    only: int | None = None  # deliveries of one named workspace only
+    for name in workspaces:
+        ws = load_workspace(engine, name)
+        work.jobs += tick(engine, ws, now)
+        only = ws.id if named and len(workspaces) == 1 else None
+    while True:
+        counts = deliver_due(engine, now, settings.executor_max_attempts, workspace_id=only)
+        for outcome, n in counts.items():
+            work.actions[outcome] += n
+        if not drain or not any(counts.values()):
+            return work
 
 
 def consume_once(engine: Engine, bus: RedisBus) -> int:
@@ -57,7 +91,7 @@ def consume_once(engine: Engine, bus: RedisBus) -> int:
     return handled
 
 
-def run_worker(settings: Settings, once: bool = False) -> None:
+def run_worker(settings: Settings, clock: Clock, once: bool = False) -> None:
     engine = get_engine(settings)
     bus = (
         RedisBus(settings.redis_url, settings.bus_partitions, settings.bus_prefix)
@@ -67,7 +101,7 @@ def run_worker(settings: Settings, once: bool = False) -> None:
     try:
         while True:
             handled = consume_once(engine, bus) if bus is not None else 0
-            work = run_due_work(engine, settings)
+            work = run_due_work(engine, settings, clock.now()).total
             idle = handled == 0 and work == 0
             if once and idle and (bus is None or bus.backlog() == 0):
                 return
@@ -83,9 +117,12 @@ def run_worker(settings: Settings, once: bool = False) -> None:
 class InProcessWorker:
     """The embedded setup's worker: a thread running due work every second."""
 
-    def __init__(self, engine: Engine, settings: Settings, interval: float = 1.0) -> None:
+    def __init__(
+        self, engine: Engine, settings: Settings, clock: Clock, interval: float = 1.0
+    ) -> None:
         self.engine = engine
         self.settings = settings
+        self.clock = clock
         self.interval = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="shequn-worker", daemon=True)
@@ -100,7 +137,7 @@ class InProcessWorker:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                run_due_work(self.engine, self.settings)
+                run_due_work(self.engine, self.settings, self.clock.now())
             except Exception:
                 log.exception("background work failed; retrying")
             self._stop.wait(self.interval)

@@ -28,6 +28,7 @@ from shequn.web.app import create_app
 from tests.analytics.reference import SH
 from tests.analytics.test_analytics_figures import _database, ingest_world
 from tests.conftest import POSTGRES_URL
+from tests.factories import NOW
 
 FIRST, LAST = date(2026, 10, 1), date(2026, 10, 14)
 
@@ -49,7 +50,7 @@ def test_every_report_as_json_png_and_html_over_http(
     app = create_app(settings, engine)
     app.include_router(router)
     with transaction(engine) as conn:
-        token = do_create_token(conn, filled.slug)
+        token = do_create_token(conn, filled.slug, now=NOW)
     headers = {"Authorization": f"Bearer {token}"}
     base = f"/api/v1/workspaces/{filled.slug}/reports"
     with TestClient(app) as client:
@@ -105,7 +106,7 @@ def test_report_command_prints_a_table_and_writes_charts(
 
 
 def test_charts_draw_every_kind(engine: Engine, filled: WorkspaceInfo) -> None:
-    period = check_period(filled, "2026-10-01", "2026-10-14")
+    period = check_period(filled, "2026-10-01", "2026-10-14", now=NOW)
     for name in REPORTS:
         report = run_report(engine, filled, name, period, Options(by="group"))
         assert charts.png(report)[:4] == b"\x89PNG"

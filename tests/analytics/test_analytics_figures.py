@@ -36,6 +36,7 @@ from shequn.simulate.service import validated
 from shequn.simulate.world import World, WorldSpec, build_world
 from tests.analytics import reference as ref
 from tests.conftest import BACKENDS
+from tests.factories import NOW
 
 SPEC = WorldSpec(
     groups=3, members=260, days=40, seed=11, start=datetime(2026, 10, 1, tzinfo=ref.SH)
@@ -78,7 +79,7 @@ def _database(request: pytest.FixtureRequest, backend: str, tmp: Path) -> str:
 
 def ingest_world(engine: Engine, world: World) -> WorkspaceInfo:
     with transaction(engine) as conn:
-        ws = do_create_workspace(conn, f"t-{uuid.uuid4().hex[:12]}")
+        ws = do_create_workspace(conn, f"t-{uuid.uuid4().hex[:12]}", now=NOW)
         ws = do_apply_config(conn, ws.slug, CONFIG)
     do_ingest_events(engine, ws, validated(iter(world.events)))
     return ws
@@ -317,7 +318,7 @@ def test_moderation_figures_match_the_violations_log(stored: Any, period: Period
     log = [v for v in export_rows(engine, ws, "violations") if SINCE <= _day(v["at"]) <= UNTIL]
     assert log  # the world has ad accounts
     with transaction(engine) as conn:
-        do_revert_violation(conn, ws, log[0]["id"], "staff")
+        do_revert_violation(conn, ws, log[0]["id"], "staff", now=NOW)
     with engine.connect() as conn:
         report = ledgers.moderation(conn, ws, period)
     assert {r["rule"]: r["violations"] for r in report.rows} == Counter(v["detector"] for v in log)

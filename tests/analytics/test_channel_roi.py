@@ -3,7 +3,7 @@ the same figures, and both agree with a plain computation from the events."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -21,7 +21,7 @@ from shequn.growth.cli import channel_app
 from shequn.platform.db import transaction
 from shequn.settings import Settings
 from tests.analytics.reference import SH
-from tests.factories import event, joined
+from tests.factories import NOW, event, joined
 from tests.growth.helpers import configure
 
 T = datetime(2026, 11, 3, 10, 0, tzinfo=SH)
@@ -110,7 +110,7 @@ def test_channel_list_and_report_roi_agree_with_the_events(
     done = runner.invoke(cli, ["channel", "set", "store", *store_cost, "-w", ws.slug])
     assert done.exit_code == 0, done.output
     with transaction(engine) as conn:
-        livecode.do_create_code(conn, ws, "lc-store", source="store", groups_=["g-1"])
+        livecode.do_create_code(conn, ws, "lc-store", source="store", groups_=["g-1"], at=NOW)
     events = world()
     do_ingest_events(engine, ws, events)
     expected = plain_roi(
@@ -134,7 +134,7 @@ def test_channel_list_and_report_roi_agree_with_the_events(
         }
         for c in orjson.loads(listed.output)
     }
-    today = datetime.now(UTC).astimezone(SH).date()
+    today = NOW.astimezone(SH).date()
     since = date(2026, 11, 1)
     report = runner.invoke(
         cli,
@@ -212,7 +212,7 @@ def test_a_code_counts_for_one_channel_in_channel_list_report_roi_and_the_review
     assert (store["codes"], store["scans"], store["new"], store["cost_fen"]) == (0, 0, 0, 10_000)
     assert (by_list["lc-open"]["codes"], by_list["lc-open"]["new"]) == (1, 1)
 
-    today = datetime.now(UTC).astimezone(SH).date()
+    today = NOW.astimezone(SH).date()
     report = runner.invoke(
         app,
         ["report", "roi", "--since", "2026-11-01", "--until", str(today), "--json", "-w", ws.slug],

@@ -34,6 +34,8 @@ import orjson
 import pytest
 import yaml
 
+from tests.factories import NOW
+
 _NEXT_TO_PYTHON = Path(sys.executable).parent / "shequn"
 SHEQUN = str(_NEXT_TO_PYTHON) if _NEXT_TO_PYTHON.exists() else (shutil.which("shequn") or "shequn")
 POSTGRES_URL = os.environ.get("SHEQUN_TEST_POSTGRES_URL")
@@ -84,11 +86,13 @@ is a new interpreter, and recompiling the package every time would double the su
 
 
 def clean_env(url: str, **extra: str) -> dict[str, str]:
-    """The user's environment without any SHEQUN_* setting of theirs, pointed at `url`."""
+    """The user's environment without any SHEQUN_* setting of theirs, pointed at `url`, with
+    the suite's clock."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHEQUN_")}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(PYTHONPYCACHEPREFIX=str(PYCACHE))
-    env.update(SHEQUN_DATABASE_URL=url, COLUMNS="200", NO_COLOR="1", TERM="dumb")
+    env.update(SHEQUN_DATABASE_URL=url, SHEQUN_NOW=NOW.isoformat())
+    env.update(COLUMNS="200", NO_COLOR="1", TERM="dumb")
     env.update(extra)
     return env
 
@@ -1058,7 +1062,7 @@ def test_demo_without_serving_prints_a_url_and_a_token(bare: Shequn) -> None:
 
 
 @pytest.mark.parametrize("bare", ["sqlite"], indirect=True)
-def test_worker_once_delivers_what_is_due_on_the_wall_clock(bare: Shequn) -> None:
+def test_worker_once_delivers_what_is_due_on_its_clock(bare: Shequn) -> None:
     past = datetime(2020, 1, 1, 10, tzinfo=SHANGHAI)
     bare.ws = bare.new_workspace()
     bare.ingest(

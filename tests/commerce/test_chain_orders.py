@@ -19,7 +19,7 @@ from shequn.engine.service import do_ingest_events
 from shequn.growth import livecode
 from shequn.platform.db import transaction
 from shequn.settings import Settings
-from tests.factories import T0, event, joined, posted
+from tests.factories import NOW, T0, event, joined, posted
 from tests.growth.helpers import app_with_domains, configure, rows, token
 
 DAY = timedelta(days=1)
@@ -40,7 +40,7 @@ def chain_world(engine: Engine, workspace: WorkspaceInfo) -> WorkspaceInfo:
         },
     )
     with transaction(engine) as conn:
-        livecode.do_create_code(conn, ws, "lc-spring", groups_=["g-1"], campaign="spring")
+        livecode.do_create_code(conn, ws, "lc-spring", groups_=["g-1"], campaign="spring", at=NOW)
     do_ingest_events(
         engine,
         ws,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import orjson
@@ -11,11 +11,12 @@ from typer import Typer
 from typer.testing import CliRunner
 
 from shequn.engine.rules import WorkspaceInfo
+from tests.factories import NOW
 from tests.growth.helpers import configure, rows
 
-# Paid yesterday: the commands below run on the wall clock, and a commission stays pending
+# Paid the day before the suite's "now" (the commands' clock), and a commission stays pending
 # for the refund window after its order.
-_YESTERDAY = (datetime.now(UTC) - timedelta(days=1)).replace(microsecond=0)
+_YESTERDAY = (NOW - timedelta(days=1)).replace(microsecond=0)
 CSV = f"""order_id,member,amount_fen,paid_at,promoter
 o-1,buyer,5000,{_YESTERDAY.isoformat()},promoter
 o-2,buyer,8000,{(_YESTERDAY + timedelta(hours=1)).isoformat()},

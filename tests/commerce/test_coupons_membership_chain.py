@@ -17,7 +17,7 @@ from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
 from shequn.platform.db import transaction
 from shequn.settings import Settings
-from tests.factories import T0, event, joined, posted
+from tests.factories import NOW, T0, event, joined, posted
 from tests.growth.helpers import app_with_domains, configure, rows, token
 
 DAY = timedelta(days=1)
@@ -83,7 +83,7 @@ def test_coupons_issue_redeem_and_expire(
         }
     )
     with transaction(engine) as conn:
-        do_shop_webhook(conn, ws, "shop", body, sign(secret, body))
+        do_shop_webhook(conn, ws, "shop", body, sign(secret, body), now=NOW)
     do_ingest_events(
         engine,
         ws,

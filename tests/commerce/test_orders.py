@@ -26,7 +26,7 @@ from shequn.events import BatchRejected
 from shequn.growth import livecode
 from shequn.platform.db import transaction
 from shequn.settings import Settings
-from tests.factories import T0, joined
+from tests.factories import NOW, T0, joined
 from tests.growth.helpers import app_with_domains, configure, rows, token
 
 DAY = timedelta(days=1)
@@ -54,7 +54,7 @@ def community(engine: Engine, workspace: WorkspaceInfo) -> WorkspaceInfo:
     """A two-level distribution: boss invited promoter, promoter invited buyer."""
     ws = configure(engine, workspace, {"distribution": {"enabled": True, "levels": 2}})
     with transaction(engine) as conn:
-        livecode.do_create_code(conn, ws, "lc-shop", groups_=["g-1"], campaign="spring")
+        livecode.do_create_code(conn, ws, "lc-shop", groups_=["g-1"], campaign="spring", at=NOW)
     do_ingest_events(
         engine,
         ws,
@@ -76,7 +76,7 @@ def test_the_same_webhook_five_times_at_once_is_one_order(
 
     def deliver(_: int) -> int:
         with transaction(engine) as conn:
-            return do_shop_webhook(conn, ws, "youzan", body, sign(secret, body)).accepted
+            return do_shop_webhook(conn, ws, "youzan", body, sign(secret, body), now=NOW).accepted
 
     with ThreadPoolExecutor(5) as pool:
         accepted = list(pool.map(deliver, range(5)))
@@ -111,7 +111,7 @@ def test_the_same_webhook_five_times_at_once_is_one_order(
         }
     )
     with transaction(engine) as conn:
-        do_shop_webhook(conn, ws, "youzan", refund, sign(secret, refund))
+        do_shop_webhook(conn, ws, "youzan", refund, sign(secret, refund), now=NOW)
     assert {(c["status"], c["amount_fen"]) for c in rows(engine, ws, "commissions")} == {
         ("reversed", 0)
     }
@@ -125,7 +125,7 @@ def test_commissions_confirm_after_the_window_then_are_paid(
     secret = shop(engine, ws)
     body = paid(amount=20_000)
     with transaction(engine) as conn:
-        do_shop_webhook(conn, ws, "youzan", body, sign(secret, body))
+        do_shop_webhook(conn, ws, "youzan", body, sign(secret, body), now=NOW)
     tick(engine, ws, T0 + 6 * DAY)
     assert {c["status"] for c in rows(engine, ws, "commissions")} == {"pending"}
     tick(engine, ws, T0 + 8 * DAY)
@@ -150,7 +150,7 @@ def test_commissions_confirm_after_the_window_then_are_paid(
         }
     )
     with transaction(engine) as conn:
-        do_shop_webhook(conn, ws, "youzan", refund, sign(secret, refund))
+        do_shop_webhook(conn, ws, "youzan", refund, sign(secret, refund), now=NOW)
     assert all("after the window" in (c["note"] or "") for c in rows(engine, ws, "commissions"))
 
 
@@ -236,7 +236,7 @@ def test_webhook_over_http_checks_the_signature_first(
         ).json()
         assert [o["order_id"] for o in listed] == ["o-1"]
     with transaction(engine) as conn, pytest.raises(BadSignature):
-        do_shop_webhook(conn, ws, "youzan", body, None)
+        do_shop_webhook(conn, ws, "youzan", body, None, now=NOW)
 
 
 CSV = """order_id,member,amount_fen,paid_at,promoter,refunded_fen

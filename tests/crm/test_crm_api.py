@@ -18,6 +18,7 @@ from shequn.engine.rules import WorkspaceInfo
 from shequn.platform.db import transaction
 from shequn.settings import Settings, get_settings
 from shequn.web.app import create_app
+from tests.factories import NOW
 
 CSV = (
     "客户ID,姓名,手机号,城市等级,标签\nc-1,王芳,13800138000,一线,老客\nc-2,李雷,13900001111,二线,\n"
@@ -29,7 +30,7 @@ def client(settings: Settings, engine: Engine, workspace: WorkspaceInfo) -> Test
     app = create_app(settings, engine)
     app.include_router(router)
     with transaction(engine) as conn:
-        token = do_create_token(conn, workspace.slug)
+        token = do_create_token(conn, workspace.slug, now=NOW)
     test_client = TestClient(app)
     test_client.headers["Authorization"] = f"Bearer {token}"
     test_client.base_url = test_client.base_url.join(f"/api/v1/workspaces/{workspace.slug}/crm/")

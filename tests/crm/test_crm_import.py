@@ -16,6 +16,7 @@ from shequn.crm.schemas import CustomFieldIn
 from shequn.crm.service import access_profile, do_define_custom_field
 from shequn.engine.rules import WorkspaceInfo
 from shequn.platform.db import transaction
+from tests.factories import NOW
 
 GOOD = (
     "客户ID,姓名,手机号,性别,城市,城市等级,标签,痛点\n"
@@ -37,6 +38,7 @@ def stored(engine: Engine, ws: WorkspaceInfo) -> tuple[int, int]:
 
 def run_import(engine: Engine, ws: WorkspaceInfo, table: Any, **kw: Any) -> Any:
     with transaction(engine) as conn:
+        kw.setdefault("now", NOW)
         return do_import_members(conn, ws, table, kw.pop("mapping", None), **kw)
 
 
@@ -138,11 +140,13 @@ def test_xlsx_with_numbers_for_phones_and_custom_fields(
             conn,
             workspace,
             CustomFieldIn(key="baby_age", label="宝宝月龄", type="number"),
+            now=NOW,
         )
         do_define_custom_field(
             conn,
             workspace,
             CustomFieldIn(key="plan", label="会员方案", type="choice", choices=["年卡", "月卡"]),
+            now=NOW,
         )
     book = Workbook()
     sheet = book.active

@@ -33,7 +33,7 @@ from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
 from shequn.exports import write_export
 from shequn.platform.db import transaction
-from tests.factories import SHANGHAI, T0, event, joined, posted
+from tests.factories import NOW, SHANGHAI, T0, event, joined, posted
 
 AUTO_TAGS = {
     "crm": {
@@ -71,7 +71,7 @@ def tags_of(engine: Engine, ws: WorkspaceInfo, member: str) -> list[str]:
 def test_profile_fields_are_typed_and_merge(engine: Engine, workspace: WorkspaceInfo) -> None:
     with transaction(engine) as conn:
         do_define_custom_field(
-            conn, workspace, CustomFieldIn(key="pets", label="宠物", type="text")
+            conn, workspace, CustomFieldIn(key="pets", label="宠物", type="text"), now=NOW
         )
         do_upsert_profile(
             conn,
@@ -87,9 +87,15 @@ def test_profile_fields_are_typed_and_merge(engine: Engine, workspace: Workspace
                 pains=["太甜", "配送慢"],
                 custom={"pets": "猫"},
             ),
+            now=NOW,
         )
         profile = do_upsert_profile(
-            conn, workspace, "sandbox", "u-1", ProfileIn(city="上海", custom={"pets": None})
+            conn,
+            workspace,
+            "sandbox",
+            "u-1",
+            ProfileIn(city="上海", custom={"pets": None}),
+            now=NOW,
         )
     assert profile["phone"] == "13800138000" and profile["city"] == "上海"
     assert profile["gender"] == "female" and profile["pains"] == ["太甜", "配送慢"]
@@ -99,7 +105,7 @@ def test_profile_fields_are_typed_and_merge(engine: Engine, workspace: Workspace
     with pytest.raises(ValidationError):
         ProfileIn(phone="12345")
     with transaction(engine) as conn, pytest.raises(ValueError, match="no custom field"):
-        do_upsert_profile(conn, workspace, "sandbox", "u-1", ProfileIn(custom={"nope": 1}))
+        do_upsert_profile(conn, workspace, "sandbox", "u-1", ProfileIn(custom={"nope": 1}), now=NOW)
 
 
 def test_auto_tags_by_channel_spend_and_check_in_streak(
@@ -135,9 +141,14 @@ def test_manual_tags_notes_and_timeline(engine: Engine, workspace: WorkspaceInfo
     do_ingest_events(engine, workspace, [joined("u-1", at=T0), posted("u-1", "签到", at=T0)])
     with transaction(engine) as conn:
         assert do_tag_member(conn, workspace, "sandbox", "u-1", "宝妈", now=T0)
-        assert not do_tag_member(conn, workspace, "sandbox", "u-1", "宝妈")
+        assert not do_tag_member(conn, workspace, "sandbox", "u-1", "宝妈", now=NOW)
         do_add_note(
-            conn, workspace, "sandbox", "u-1", NoteIn(text="想要低糖款", at=T0 + timedelta(hours=2))
+            conn,
+            workspace,
+            "sandbox",
+            "u-1",
+            NoteIn(text="想要低糖款", at=T0 + timedelta(hours=2)),
+            now=NOW,
         )
     with engine.connect() as conn:
         items = timeline(conn, workspace, "sandbox", "u-1")
@@ -164,10 +175,10 @@ def test_segments_filter_profile_tags_and_behaviour(
     evs += [posted("u-2", f"消息{i}", at=T0 + timedelta(days=8, minutes=i)) for i in range(3)]
     do_ingest_events(engine, workspace, evs)
     with transaction(engine) as conn:
-        do_upsert_profile(conn, workspace, "sandbox", "u-1", ProfileIn(city_tier="tier1"))
-        do_upsert_profile(conn, workspace, "sandbox", "u-2", ProfileIn(city_tier="tier2"))
-        do_upsert_profile(conn, workspace, "sandbox", "c-9", ProfileIn(city_tier="tier1"))
-        do_tag_member(conn, workspace, "sandbox", "u-2", "宝妈")
+        do_upsert_profile(conn, workspace, "sandbox", "u-1", ProfileIn(city_tier="tier1"), now=NOW)
+        do_upsert_profile(conn, workspace, "sandbox", "u-2", ProfileIn(city_tier="tier2"), now=NOW)
+        do_upsert_profile(conn, workspace, "sandbox", "c-9", ProfileIn(city_tier="tier1"), now=NOW)
+        do_tag_member(conn, workspace, "sandbox", "u-2", "宝妈", now=NOW)
 
     def count(document: dict) -> int:
         with engine.connect() as conn:
@@ -187,7 +198,9 @@ def test_segments_filter_profile_tags_and_behaviour(
     with pytest.raises(ValidationError):
         count({"all": [{"behaviour": "hugs", "value": 1}]})
     with transaction(engine) as conn:
-        do_save_segment(conn, workspace, "一线城市", {"field": "city_tier", "value": "tier1"})
+        do_save_segment(
+            conn, workspace, "一线城市", {"field": "city_tier", "value": "tier1"}, now=NOW
+        )
     with engine.connect() as conn:
         (saved,) = list_segments(conn, workspace, now=now)
         assert saved["count"] == 2
@@ -201,8 +214,10 @@ def test_exports_mask_phones_unless_asked_and_allowed(
     engine: Engine, workspace: WorkspaceInfo
 ) -> None:
     with transaction(engine) as conn:
-        do_upsert_profile(conn, workspace, "sandbox", "c-1", ProfileIn(phone="13800138000"))
-        do_tag_member(conn, workspace, "sandbox", "c-1", "老客")
+        do_upsert_profile(
+            conn, workspace, "sandbox", "c-1", ProfileIn(phone="13800138000"), now=NOW
+        )
+        do_tag_member(conn, workspace, "sandbox", "c-1", "老客", now=NOW)
 
     def export(ws: WorkspaceInfo, fmt: str = "csv", reveal: bool = False) -> bytes:
         buffer = io.BytesIO()
@@ -247,14 +262,16 @@ def test_persona_of_a_segment_counts_what_members_share(
                 "sandbox",
                 member,
                 ProfileIn(gender=gender, city_tier=tier, pains=pains),
+                now=NOW,
             )
             for name in tag_names:
-                do_tag_member(conn, workspace, "sandbox", member, name)
+                do_tag_member(conn, workspace, "sandbox", member, name, now=NOW)
         do_save_segment(
             conn,
             workspace,
             "一二线",
             {"field": "city_tier", "op": "in", "value": ["tier1", "tier2"]},
+            now=NOW,
         )
     period = Period(date(2026, 11, 1), date(2026, 11, 30), SHANGHAI)
     with engine.connect() as conn:

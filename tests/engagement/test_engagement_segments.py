@@ -26,7 +26,7 @@ from tests.conftest import create_workspace
 from tests.engagement.conftest import Shequn
 from tests.engagement.test_engagement_activities import activity_actions
 from tests.engagement.test_engagement_sop import LIBRARY, SUNDAY, local, rows, sop_actions
-from tests.factories import event, joined, posted
+from tests.factories import NOW, event, joined, posted
 
 MONDAY_9 = SUNDAY + timedelta(days=1, hours=-1)  # 09:00 local
 
@@ -38,7 +38,7 @@ def apply(engine: Engine, ws: WorkspaceInfo, document: dict[str, Any]) -> Worksp
 
 def save_segment(engine: Engine, ws: WorkspaceInfo, name: str, tree: dict[str, Any]) -> None:
     with transaction(engine) as conn:
-        do_save_segment(conn, ws, name, tree)
+        do_save_segment(conn, ws, name, tree, now=NOW)
 
 
 def tag(engine: Engine, ws: WorkspaceInfo, tag_name: str, *people: str) -> None:
@@ -209,7 +209,7 @@ def test_config_put_with_a_bad_segment_is_a_problem(
     engine: Engine, workspace: WorkspaceInfo, settings: Settings
 ) -> None:
     with transaction(engine) as conn:
-        token = do_create_token(conn, workspace.slug)
+        token = do_create_token(conn, workspace.slug, now=NOW)
     body = yaml.safe_dump(calendar("没有这个人群"), allow_unicode=True).encode()
     with TestClient(create_app(settings, engine)) as client:
         answer = client.put(

@@ -16,7 +16,7 @@ from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
 from shequn.exports import write_export
 from shequn.platform.db import transaction
-from tests.factories import T0, event, joined, minutes
+from tests.factories import NOW, T0, event, joined, minutes
 
 
 def rows(engine: Engine, ws: WorkspaceInfo, kind: str) -> list[dict]:
@@ -69,7 +69,9 @@ def test_approval_group(engine: Engine, ws: WorkspaceInfo) -> None:
                 now=T0 + minutes(30),
             )  # fmt: skip
     with transaction(engine) as conn, pytest.raises(NotFound):
-        do_decide_admission(conn, ws, channel="sandbox", group="g-a", member="u-ok", approve=True)
+        do_decide_admission(
+            conn, ws, channel="sandbox", group="g-a", member="u-ok", approve=True, now=NOW
+        )
     tick(engine, ws, T0 + timedelta(hours=13))
     removed = sorted(m for k, m in threshold_actions(engine, ws) if k == "member.remove")
     assert removed == ["u-late", "u-no"]

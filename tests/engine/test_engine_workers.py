@@ -20,6 +20,7 @@ from shequn.engine.rules import WorkspaceInfo
 from shequn.platform.bus import RedisBus
 from shequn.settings import Settings
 from tests.conftest import POSTGRES_URL, REDIS_URL, create_workspace
+from tests.factories import NOW
 
 SHEQUN = str(Path(sys.executable).parent / "shequn")
 FUTURE = datetime(2099, 1, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -160,7 +161,7 @@ def test_redis_workers_keep_group_order(settings: Settings, engine: Engine) -> N
     direct: WorkspaceInfo = create_workspace(engine)
     evs = community()
     with transaction(engine) as conn:
-        token = do_create_token(conn, via_bus.slug)
+        token = do_create_token(conn, via_bus.slug, now=NOW)
     try:
         with TestClient(create_app(queued, engine)) as client:
             for start in range(0, len(evs), 300):

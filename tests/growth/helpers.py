@@ -12,8 +12,10 @@ from sqlalchemy import Engine
 from shequn.community.service import do_apply_config, do_create_token
 from shequn.engine.rules import WorkspaceInfo
 from shequn.exports import write_export
+from shequn.platform.clock import Clock
 from shequn.platform.db import transaction
 from shequn.settings import Settings
+from tests.factories import NOW
 
 
 def load_domains() -> None:
@@ -24,14 +26,14 @@ def load_domains() -> None:
     import shequn.growth.rules  # noqa: F401
 
 
-def app_with_domains(settings: Settings, engine: Engine) -> FastAPI:
+def app_with_domains(settings: Settings, engine: Engine, clock: Clock | None = None) -> FastAPI:
     from shequn.commerce.api import public as commerce_public
     from shequn.commerce.api import router as commerce_router
     from shequn.growth.api import public as growth_public
     from shequn.growth.api import router as growth_router
     from shequn.web.app import create_app
 
-    app = create_app(settings, engine)
+    app = create_app(settings, engine, clock=clock)
     for r in (growth_router, growth_public, commerce_router, commerce_public):
         app.include_router(r)
     return app
@@ -44,7 +46,7 @@ def configure(engine: Engine, ws: WorkspaceInfo, document: dict[str, Any]) -> Wo
 
 def token(engine: Engine, ws: WorkspaceInfo) -> dict[str, str]:
     with transaction(engine) as conn:
-        return {"Authorization": f"Bearer {do_create_token(conn, ws.slug)}"}
+        return {"Authorization": f"Bearer {do_create_token(conn, ws.slug, now=NOW)}"}
 
 
 def rows(engine: Engine, ws: WorkspaceInfo, kind: str) -> list[dict[str, Any]]:

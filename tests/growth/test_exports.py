@@ -11,7 +11,7 @@ from shequn.engine.rules import WorkspaceInfo
 from shequn.exports import EXPORTS, write_export
 from shequn.growth import livecode
 from shequn.platform.db import transaction
-from tests.factories import T0
+from tests.factories import NOW, T0
 
 KINDS = (
     "rewards",
@@ -35,7 +35,7 @@ KINDS = (
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "xlsx"])
 def test_every_kind_exports(engine: Engine, workspace: WorkspaceInfo, fmt: str) -> None:
     with transaction(engine) as conn:
-        livecode.do_create_code(conn, workspace, "lc-1", groups_=["g-1"])
+        livecode.do_create_code(conn, workspace, "lc-1", groups_=["g-1"], at=NOW)
         livecode.do_scan(conn, workspace, "lc-1", at=T0, scanner="u-1")
     assert set(KINDS) <= set(EXPORTS)
     with engine.connect() as conn:

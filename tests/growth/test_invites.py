@@ -16,7 +16,7 @@ from shequn.growth import fission, livecode
 from shequn.growth.referrals import referral_graph
 from shequn.growth.rewards import do_review, list_rewards, spent_fen
 from shequn.platform.db import transaction
-from tests.factories import T0, left, posted
+from tests.factories import NOW, T0, left, posted
 from tests.factories import joined as join_event
 from tests.growth.helpers import configure, rows
 
@@ -130,7 +130,7 @@ def test_same_device_waits_for_review_and_staff_decide(
 ) -> None:
     ws = setup(engine, workspace)
     with transaction(engine) as conn:
-        livecode.do_create_code(conn, ws, "lc-1", groups_=["g-1"])
+        livecode.do_create_code(conn, ws, "lc-1", groups_=["g-1"], at=NOW)
         livecode.do_scan(
             conn, ws, "lc-1", at=T0, scanner="boss", device="phone-A", address="10.0.0.7"
         )

@@ -16,12 +16,13 @@ from shequn.growth import livecode
 from shequn.growth.api import LIMITER
 from shequn.platform.db import transaction
 from shequn.settings import Settings
-from tests.factories import T0, event, joined
+from tests.factories import NOW, T0, event, joined
 from tests.growth.helpers import app_with_domains, configure, rows, token
 
 
 def make_code(engine: Engine, ws: WorkspaceInfo, **kw: object) -> dict:
     with transaction(engine) as conn:
+        kw.setdefault("at", NOW)
         return livecode.do_create_code(conn, ws, kw.pop("code", "lc-1"), **kw)  # type: ignore[arg-type]
 
 
@@ -109,7 +110,7 @@ def test_figures_per_code_and_channel(engine: Engine, workspace: WorkspaceInfo) 
             )
     with engine.connect() as conn:
         (code,) = livecode.code_stats(conn, workspace)
-        channels = {c["channel"]: c for c in livecode.channel_stats(conn, workspace)}
+        channels = {c["channel"]: c for c in livecode.channel_stats(conn, workspace, now=NOW)}
     assert code == {
         "code": "lc-1",
         "state": "store-qr",
@@ -137,7 +138,7 @@ def test_figures_per_code_and_channel(engine: Engine, workspace: WorkspaceInfo) 
         ],
     )
     with engine.connect() as conn:
-        store = {c["channel"]: c for c in livecode.channel_stats(conn, workspace)}["store"]
+        store = {c["channel"]: c for c in livecode.channel_stats(conn, workspace, now=NOW)}["store"]
     assert (store["revenue_fen"], store["roi"]) == (25_000, 1.5)  # (revenue − cost) ÷ cost
     members = {m["member"]: m for m in rows(engine, workspace, "members")}
     assert (members["u-0"]["first_code"], members["u-0"]["first_state"]) == ("lc-1", "store-qr")

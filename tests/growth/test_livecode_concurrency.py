@@ -19,7 +19,7 @@ from shequn.engine.service import do_ingest_events
 from shequn.growth import livecode
 from shequn.platform.db import transaction
 from shequn.settings import Settings
-from tests.factories import event
+from tests.factories import NOW, event
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCESSES = 4
@@ -34,7 +34,7 @@ def test_concurrent_scans_never_overfill_a_group(
     do_ingest_events(engine, workspace, [event("group.created", g, name=g) for g in pool])
     with transaction(engine) as conn:
         livecode.do_create_code(
-            conn, workspace, "lc-rush", groups_=pool, admissions_cap=200, base_name="秒杀群"
+            conn, workspace, "lc-rush", groups_=pool, admissions_cap=200, base_name="秒杀群", at=NOW
         )
     procs = [
         subprocess.Popen(

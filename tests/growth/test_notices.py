@@ -17,6 +17,7 @@ from shequn.engine.service import do_ingest_events
 from shequn.growth import fission
 from shequn.growth.config import Reward
 from shequn.growth.rewards import give_now, list_rewards
+from shequn.platform.clock import FixedClock
 from shequn.platform.db import transaction
 from shequn.settings import Settings
 from tests.factories import T0, joined
@@ -165,7 +166,9 @@ def test_review_tells_nobody_until_approved_and_never_when_rejected(
     assert len(waiting) == 3
     assert notices(engine, ws) == []  # a reward in review tells nobody
     auth, base = token(engine, ws), f"/api/v1/workspaces/{ws.slug}"
-    with TestClient(app_with_domains(settings, engine)) as client:
+    # Staff review the day after the tick: the notice is decided then, and due by the delivery.
+    staff_clock = FixedClock(T0 + 3 * DAY)
+    with TestClient(app_with_domains(settings, engine, clock=staff_clock)) as client:
         approved = client.post(
             f"{base}/rewards/{waiting[0]}/review",
             json={"approve": True, "by": "小王"},

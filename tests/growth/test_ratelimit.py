@@ -22,6 +22,7 @@ from shequn.growth.ratelimit import RateLimiter, RedisRateLimiter
 from shequn.platform.db import transaction
 from shequn.settings import Settings
 from tests.conftest import REDIS_URL
+from tests.factories import NOW
 from tests.growth.helpers import app_with_domains, configure, rows
 
 needs_redis = pytest.mark.skipif(REDIS_URL is None, reason="needs SHEQUN_TEST_REDIS_URL")
@@ -45,7 +46,7 @@ def closed_port() -> int:
 def live_code(engine: Engine, ws: WorkspaceInfo, per_minute: int) -> tuple[WorkspaceInfo, str]:
     ws = configure(engine, ws, {"growth": {"live_codes": {"rate_per_minute": per_minute}}})
     with transaction(engine) as conn:
-        code = livecode.do_create_code(conn, ws, "lc-1", admissions_cap=100)
+        code = livecode.do_create_code(conn, ws, "lc-1", admissions_cap=100, at=NOW)
     return ws, code["url"]
 
 

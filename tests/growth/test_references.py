@@ -20,6 +20,7 @@ from shequn.crm.service import do_save_segment
 from shequn.engine.rules import WorkspaceInfo
 from shequn.platform.db import transaction
 from shequn.settings import Settings
+from tests.factories import NOW
 from tests.growth.helpers import app_with_domains, token
 
 TEMPLATES = {"ten-off": {"name": "满100减10", "amount_fen": 1000, "threshold_fen": 10000}}
@@ -89,7 +90,7 @@ def test_a_targeted_segment_must_exist(engine: Engine, workspace: WorkspaceInfo)
         "campaigns.spring.segment: no CRM segment '老客户' in this workspace"
     ]
     with transaction(engine) as conn:
-        saved = do_save_segment(conn, workspace, "老客户", {"tag": "复购"})
+        saved = do_save_segment(conn, workspace, "老客户", {"tag": "复购"}, now=NOW)
     assert saved["name"] == "老客户"
     apply(engine, workspace, document(spring=spec))
 

@@ -23,7 +23,7 @@ from shequn.engine.service import do_ingest_events
 from shequn.growth.rewards import do_mark_paid, do_reverse, list_rewards
 from shequn.platform.db import transaction
 from shequn.settings import Settings
-from tests.factories import T0, joined, left
+from tests.factories import NOW, T0, joined, left
 from tests.growth.helpers import app_with_domains, configure, rows, token
 
 DAY = timedelta(days=1)
@@ -91,7 +91,14 @@ def test_spent_points_leave_a_shortfall_in_the_note(
     ws = mutual(engine, workspace, workspace={"locale": locale})
     with transaction(engine) as conn:
         do_spend_points(
-            conn, ws, channel="sandbox", member="boss", amount=80, reason="兑换", key="gift-1"
+            conn,
+            ws,
+            channel="sandbox",
+            member="boss",
+            amount=80,
+            reason="兑换",
+            key="gift-1",
+            now=NOW,
         )
     do_ingest_events(engine, ws, [left("u-1", at=T0 + 2 * DAY)])
     assert ("boss", -20) in reversals(engine, ws)
@@ -106,7 +113,14 @@ def test_a_negative_balance_when_the_points_allow_it(
     ws = mutual(engine, workspace, points={**QUIET_POINTS, "allow_negative": True})
     with transaction(engine) as conn:
         do_spend_points(
-            conn, ws, channel="sandbox", member="boss", amount=80, reason="兑换", key="gift-1"
+            conn,
+            ws,
+            channel="sandbox",
+            member="boss",
+            amount=80,
+            reason="兑换",
+            key="gift-1",
+            now=NOW,
         )
     do_ingest_events(engine, ws, [left("u-1", at=T0 + 2 * DAY)])
     assert balances(engine, ws)["boss"] == -80

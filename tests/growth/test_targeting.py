@@ -22,7 +22,7 @@ from shequn.growth.fission import Refused
 from shequn.growth.rewards import list_rewards
 from shequn.platform.db import transaction
 from shequn.settings import Settings
-from tests.factories import T0, joined, posted
+from tests.factories import NOW, T0, joined, posted
 from tests.growth.helpers import app_with_domains, rows, token
 
 DAY, HOUR = timedelta(days=1), timedelta(hours=1)
@@ -31,7 +31,7 @@ TALKERS = {"behaviour": "messages", "op": ">=", "value": 1}
 
 def targeted(engine: Engine, ws: WorkspaceInfo, **campaigns: Any) -> WorkspaceInfo:
     with transaction(engine) as conn:
-        do_save_segment(conn, ws, "talkers", TALKERS)
+        do_save_segment(conn, ws, "talkers", TALKERS, now=NOW)
         return do_apply_config(conn, ws.slug, {"campaigns": campaigns}, check_references=True)
 
 

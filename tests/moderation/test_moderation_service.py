@@ -14,7 +14,7 @@ from shequn.engine.service import do_ingest_events
 from shequn.exports import write_export
 from shequn.moderation import service
 from shequn.platform.db import transaction
-from tests.factories import T0, joined, minutes, posted
+from tests.factories import NOW, T0, joined, minutes, posted
 
 AD = "加我微信 abc12345 优惠多多"
 
@@ -37,7 +37,7 @@ def test_revert_refunds_restores_and_resets_the_ladder(
     assert second["actions"] == ["delete", "remove"]
     balance = rows(engine, workspace, "levels")[0]["balance"]
     with transaction(engine) as conn:
-        outcome = service.do_revert_violation(conn, workspace, second["id"], "staff-1")
+        outcome = service.do_revert_violation(conn, workspace, second["id"], "staff-1", now=NOW)
     assert outcome["refunded_points"] > 0 and outcome["restore_task"] is True
     assert rows(engine, workspace, "levels")[0]["balance"] == balance + outcome["refunded_points"]
     ledger = rows(engine, workspace, "points")
@@ -46,7 +46,7 @@ def test_revert_refunds_restores_and_resets_the_ladder(
     assert tasks and "重新邀请" in tasks[0]["reason"]
     assert rows(engine, workspace, "violations")[1]["reverted_by"] == "staff-1"
     with transaction(engine) as conn, pytest.raises(Conflict):
-        service.do_revert_violation(conn, workspace, second["id"], "staff-1")
+        service.do_revert_violation(conn, workspace, second["id"], "staff-1", now=NOW)
     # The reverted offence no longer counts: the next one is the second again, not the third.
     do_ingest_events(engine, workspace, [posted("u-1", AD + "!!", at=T0 + minutes(20))])
     assert rows(engine, workspace, "violations")[-1]["offence"] == 2
@@ -56,7 +56,7 @@ def test_revert_refunds_restores_and_resets_the_ladder(
 def test_reverted_text_becomes_a_clean_sample(engine: Engine, workspace: WorkspaceInfo) -> None:
     spam = "限时特惠福利群，进群领取免费好礼，名额有限先到先得"
     with transaction(engine) as conn:
-        service.do_add_sample(conn, workspace, spam, "spam", by="staff")
+        service.do_add_sample(conn, workspace, spam, "spam", by="staff", now=NOW)
     do_ingest_events(
         engine,
         workspace,
@@ -65,7 +65,7 @@ def test_reverted_text_becomes_a_clean_sample(engine: Engine, workspace: Workspa
     (v,) = rows(engine, workspace, "violations")
     assert v["detector"] == "similar"
     with transaction(engine) as conn:
-        service.do_revert_violation(conn, workspace, v["id"], "staff")
+        service.do_revert_violation(conn, workspace, v["id"], "staff", now=NOW)
     do_ingest_events(
         engine,
         workspace,
@@ -76,12 +76,12 @@ def test_reverted_text_becomes_a_clean_sample(engine: Engine, workspace: Workspa
 
 def test_ban_list_by_hand(engine: Engine, workspace: WorkspaceInfo) -> None:
     with transaction(engine) as conn:
-        service.do_ban(conn, workspace, "sandbox", "u-9", "骗子", "staff")
+        service.do_ban(conn, workspace, "sandbox", "u-9", "骗子", "staff", now=NOW)
     do_ingest_events(engine, workspace, [joined("u-9", at=T0)])
     removals = [a for a in rows(engine, workspace, "actions") if a["kind"] == "member.remove"]
     assert [a["member"] for a in removals] == ["u-9"]
     with transaction(engine) as conn:
-        service.do_lift_ban(conn, workspace, "sandbox", "u-9")
+        service.do_lift_ban(conn, workspace, "sandbox", "u-9", now=NOW)
     do_ingest_events(engine, workspace, [joined("u-9", group="g-2", at=T0 + minutes(5))])
     assert len([a for a in rows(engine, workspace, "actions") if a["kind"] == "member.remove"]) == 1
 

@@ -17,12 +17,12 @@ from shequn.platform.db import transaction
 from shequn.settings import Settings
 from shequn.web.app import create_app
 from tests.conftest import create_workspace
-from tests.factories import T0, raw_event
+from tests.factories import NOW, T0, raw_event
 
 
 def token_for(engine: Engine, ws: WorkspaceInfo) -> str:
     with transaction(engine) as conn:
-        return do_create_token(conn, ws.slug)
+        return do_create_token(conn, ws.slug, now=NOW)
 
 
 @pytest.fixture

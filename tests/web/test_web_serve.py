@@ -9,12 +9,14 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+
+from tests.factories import NOW
 
 SHEQUN = str(Path(sys.executable).parent / "shequn")
 
@@ -64,7 +66,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
 def test_serve_answers_and_its_worker_delivers(served: tuple[str, str]) -> None:
     base, token = served
     headers = {"Authorization": f"Bearer {token}"}
-    joined_at = datetime.now(UTC) - timedelta(minutes=5)
+    joined_at = NOW - timedelta(minutes=5)
     event = {
         "id": "e-1",
         "type": "member.joined",

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from shequn.analytics.service import REPORTS, Options, check_period, run_report
-from shequn.web.auth import EngineDep, Workspace
+from shequn.web.auth import EngineDep, Now, Workspace
 from shequn.web.problems import Problem
 
 router = APIRouter(prefix="/api/v1/workspaces/{ws}/reports", tags=["analytics"])
@@ -25,6 +25,7 @@ async def get_report(
     name: str,
     workspace: Workspace,
     engine: EngineDep,
+    now: Now,
     since: Annotated[
         str | None, Query(description="First day, YYYY-MM-DD (workspace zone)")
     ] = None,
@@ -41,7 +42,7 @@ async def get_report(
     if name not in REPORTS:
         raise Problem(404, "Unknown report", f"choose from {', '.join(REPORTS)}")
     try:
-        period = check_period(workspace, since, until)
+        period = check_period(workspace, since, until, now=now)
     except ValueError as exc:
         raise Problem(400, "Bad range", str(exc)) from exc
     options = Options(

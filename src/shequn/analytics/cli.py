@@ -17,7 +17,7 @@ from rich.table import Table
 
 from shequn.analytics.report import Report, cell, label
 from shequn.analytics.service import Options, check_period, run_report
-from shequn.cli_support import WorkspaceOpt
+from shequn.cli_support import WorkspaceOpt, now
 
 report_app = typer.Typer(
     help="Reports 数据报表: funnel, retention, health, ROI, levels, persona, KOL …",
@@ -65,7 +65,7 @@ def _run(
 
     def run() -> Report:
         ws = _workspace(engine, workspace)
-        return run_report(engine, ws, name, check_period(ws, since, until), options)
+        return run_report(engine, ws, name, check_period(ws, since, until, now=now()), options)
 
     report = guarded(run)
     locale = get_settings().locale

@@ -4,7 +4,7 @@ into DuckDB once, run one analytic."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -59,10 +59,10 @@ def parse_day(value: str, what: str) -> date:
 
 
 def check_period(
-    ws: WorkspaceInfo, since: str | None, until: str | None, now: datetime | None = None
+    ws: WorkspaceInfo, since: str | None, until: str | None, *, now: datetime
 ) -> Period:
-    """The range in the workspace's time zone; by default the last 28 days up to today."""
-    today = (now or datetime.now(UTC)).astimezone(ws.tz).date()
+    """The range in the workspace's time zone; by default the 28 days up to `now`'s day."""
+    today = now.astimezone(ws.tz).date()
     last = parse_day(until, "until") if until else today
     first = parse_day(since, "since") if since else last - timedelta(days=DEFAULT_DAYS - 1)
     if last < first:
@@ -124,7 +124,7 @@ def frame_of(
 
 
 def channel_roi(
-    conn: Connection, ws: WorkspaceInfo, period: Period | None = None, now: datetime | None = None
+    conn: Connection, ws: WorkspaceInfo, period: Period | None = None, *, now: datetime
 ) -> tuple[Period, list[dict[str, Any]]]:
     """Every channel's members, cost, revenue and ROI (the `roi` report's rows). Without a
     period: all history to date — from the first event or dated cost to today or the last
@@ -132,7 +132,7 @@ def channel_roi(
     cfg = analytics_config(ws.config)
     with frame_of(conn, ws) as frame:
         if period is None:
-            today = (now or datetime.now(UTC)).astimezone(ws.tz).date()
+            today = now.astimezone(ws.tz).date()
             first = frame.scalar("SELECT min(lday) FROM ev") or today
             since = min([first, today] + [c.since for s in cfg.channels for c in s.costs])
             until = max([today] + [c.until for s in cfg.channels for c in s.costs])

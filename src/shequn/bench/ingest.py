@@ -68,7 +68,7 @@ def _shequn(lines: list[bytes], path: Path, batch: int) -> float:
     upgrade(settings)
     engine = make_engine(settings.database_url)
     with transaction(engine) as conn:
-        ws = do_create_workspace(conn, "bench")
+        ws = do_create_workspace(conn, "bench", now=settings.clock().now())
     numbered = list(enumerate(lines, start=1))
     # Process-wide tables are built once per process (the normaliser's takes ~0.5 s); the
     # workload measures steady-state throughput, so they are built before the clock starts.

@@ -62,12 +62,15 @@ def bench_livecode(scans: int = SCANS, clients: int = CLIENTS, **_: Any) -> dict
         settings = Settings(database_url=f"sqlite:///{Path(tmp) / 'shequn.db'}")
         upgrade(settings)
         engine = make_engine(settings.database_url)
+        started = settings.clock().now()
         with transaction(engine) as conn:
-            ws = do_create_workspace(conn, "bench")
+            ws = do_create_workspace(conn, "bench", now=started)
             ws = do_apply_config(
                 conn, "bench", {"growth": {"live_codes": {"rate_per_minute": 10**5}}}
             )
-            code = do_create_code(conn, ws, "lc-bench", admissions_cap=200, base_name="压测群")
+            code = do_create_code(
+                conn, ws, "lc-bench", admissions_cap=200, base_name="压测群", at=started
+            )
         app = create_app(settings, engine)
         app.include_router(public)
         port = _free_port()

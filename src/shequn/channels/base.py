@@ -10,6 +10,7 @@ Adding a channel:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -63,7 +64,7 @@ class OutboundAction:
     member: str | None
     data: dict[str, Any]
     reason: str
-    decided_at: Any
+    decided_at: datetime
 
 
 class ChannelAdapter:

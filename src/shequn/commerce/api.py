@@ -3,7 +3,7 @@ memberships; and the shop webhook, authenticated by its HMAC signature alone."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -28,7 +28,7 @@ from shequn.engine.service import do_ingest_items
 from shequn.events import BatchRejected
 from shequn.growth.livecode import check_key
 from shequn.platform.db import transaction
-from shequn.web.auth import EngineDep, Workspace
+from shequn.web.auth import EngineDep, Now, Workspace
 from shequn.web.body import read_bounded
 from shequn.web.problems import Problem
 
@@ -80,10 +80,6 @@ class PromoterRef(_Body):
     channel: str = Field(default="sandbox", max_length=32)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _refused(title: str, exc: ValueError) -> Problem:
     """A bad request's ValueError as a 422 (Conflict and NotFound have their own handlers)."""
     if isinstance(exc, Conflict):
@@ -94,10 +90,12 @@ def _refused(title: str, exc: ValueError) -> Problem:
 @router.put(
     "/shops/{key}", status_code=201, summary="Create a shop; answers its webhook secret once"
 )
-def put_shop(key: str, body: ShopIn, workspace: Workspace, engine: EngineDep) -> dict[str, Any]:
+def put_shop(
+    key: str, body: ShopIn, workspace: Workspace, engine: EngineDep, now: Now
+) -> dict[str, Any]:
     check_key(key, "shop")
     with transaction(engine) as conn:
-        secret = do_create_shop(conn, workspace, key, body.name, body.channel, _now())
+        secret = do_create_shop(conn, workspace, key, body.name, body.channel, now)
     return {
         "shop": key,
         "secret": secret,
@@ -145,12 +143,12 @@ def get_chain_entries(
 
 @router.post("/chain-entries/confirm", summary="Confirm chain entries as paid: real orders")
 def post_chain_confirm(
-    body: ChainConfirmIn, workspace: Workspace, engine: EngineDep
+    body: ChainConfirmIn, workspace: Workspace, engine: EngineDep, now: Now
 ) -> list[dict[str, Any]]:
     try:
         with transaction(engine) as conn:
             return chain_orders.do_confirm_entries(
-                conn, workspace, body.ids, (body.at or _now()).astimezone(UTC), body.amount_fen
+                conn, workspace, body.ids, (body.at or now).astimezone(UTC), body.amount_fen
             )
     except ValueError as exc:
         raise _refused("Chain entries not confirmed", exc) from exc
@@ -175,11 +173,11 @@ def get_promoters(workspace: Workspace, engine: EngineDep) -> list[dict[str, Any
 
 @router.put("/promoters/{member}", summary="Enrol a member as a promoter (or re-activate)")
 def put_promoter(
-    member: str, body: PromoterIn, workspace: Workspace, engine: EngineDep
+    member: str, body: PromoterIn, workspace: Workspace, engine: EngineDep, now: Now
 ) -> dict[str, Any]:
     try:
         with transaction(engine) as conn:
-            return distribution.do_enrol(conn, workspace, body.channel, member, _now(), body.tier)
+            return distribution.do_enrol(conn, workspace, body.channel, member, now, body.tier)
     except ValueError as exc:
         raise _refused("Promoter not enrolled", exc) from exc
 
@@ -197,10 +195,10 @@ def put_promoter_tier(
 
 @router.post("/promoters/{member}/disable", summary="Disable a promoter: no new commissions")
 def post_promoter_disable(
-    member: str, body: PromoterRef, workspace: Workspace, engine: EngineDep
+    member: str, body: PromoterRef, workspace: Workspace, engine: EngineDep, now: Now
 ) -> dict[str, Any]:
     with transaction(engine) as conn:
-        return distribution.do_disable(conn, workspace, body.channel, member, _now())
+        return distribution.do_disable(conn, workspace, body.channel, member, now)
 
 
 @router.get("/commissions", summary="Distribution commissions")
@@ -212,14 +210,15 @@ def get_commissions(
 
 
 @router.post("/commissions/paid", summary="Record confirmed commissions as paid")
-def post_commissions_paid(body: PayIn, workspace: Workspace, engine: EngineDep) -> dict[str, int]:
+def post_commissions_paid(
+    body: PayIn, workspace: Workspace, engine: EngineDep, now: Now
+) -> dict[str, int]:
     with transaction(engine) as conn:
-        return {"paid": distribution.do_pay(conn, workspace, _now(), body.ids, body.promoter)}
+        return {"paid": distribution.do_pay(conn, workspace, now, body.ids, body.promoter)}
 
 
 @router.post("/coupons", status_code=201, summary="Issue a coupon from a template")
-def post_coupon(body: IssueIn, workspace: Workspace, engine: EngineDep) -> dict[str, Any]:
-    now = _now()
+def post_coupon(body: IssueIn, workspace: Workspace, engine: EngineDep, now: Now) -> dict[str, Any]:
     with transaction(engine) as conn:
         return coupon_ops.issue_coupon(
             conn,
@@ -247,12 +246,12 @@ def get_coupon(code: str, workspace: Workspace, engine: EngineDep) -> dict[str, 
 
 @router.post("/coupons/{code}/redeem", summary="Redeem 核销 a coupon")
 def post_redeem(
-    code: str, body: RedeemIn, workspace: Workspace, engine: EngineDep
+    code: str, body: RedeemIn, workspace: Workspace, engine: EngineDep, now: Now
 ) -> dict[str, Any]:
     with engine.connect() as conn:
         coupon = coupon_ops.access_coupon(conn, workspace, code)
     member = body.member or coupon["member"]
-    at = (body.at or _now()).isoformat()
+    at = (body.at or now).isoformat()
     raw = {
         "id": f"coupon:{code}:redeem",
         "type": "coupon.redeemed",
@@ -284,7 +283,7 @@ def get_memberships(
 
 
 @public.post("/shop/{ws}/{shop}/webhook", summary="Shop webhook (HMAC-SHA256 signed)")
-async def shop_webhook(ws: str, shop: str, request: Request) -> dict[str, Any]:
+async def shop_webhook(ws: str, shop: str, request: Request, now: Now) -> dict[str, Any]:
     """Orders, refunds and coupon redemptions from a shop. The signature is checked over the
     raw body before anything in it is read; the same delivery twice is one order."""
     engine = request.app.state.engine
@@ -294,7 +293,7 @@ async def shop_webhook(ws: str, shop: str, request: Request) -> dict[str, Any]:
     def run() -> dict[str, Any]:
         with transaction(engine) as conn:
             workspace = access_workspace(conn, ws)
-            result = do_shop_webhook(conn, workspace, shop, body, signature)
+            result = do_shop_webhook(conn, workspace, shop, body, signature, now=now)
         return {"accepted": result.accepted, "duplicates": result.duplicates}
 
     from starlette.concurrency import run_in_threadpool

@@ -7,7 +7,6 @@ these apps)."""
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from shequn.cli_support import WorkspaceOpt, in_workspace
+from shequn.cli_support import WorkspaceOpt, in_workspace, now
 
 order_app = typer.Typer(help="Orders and refunds.", no_args_is_help=True)
 coupon_app = typer.Typer(help="Coupons 优惠券.", no_args_is_help=True)
@@ -29,10 +28,6 @@ chain_app = typer.Typer(
 order_app.add_typer(chain_app, name="chain")
 
 out = Console()
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @order_app.command("import")
@@ -98,7 +93,7 @@ def chain_confirm(
 
     done = in_workspace(
         workspace,
-        lambda conn, ws: do_confirm_entries(conn, ws, ids, _now(), amount_fen),
+        lambda conn, ws: do_confirm_entries(conn, ws, ids, now(), amount_fen),
         write=True,
     )
     for row in done:
@@ -129,7 +124,7 @@ def coupon_issue(
     """Issue a coupon from a template; prints its code."""
     from shequn.commerce.coupons import issue_coupon
 
-    now = _now()
+    at = now()
     coupon = in_workspace(
         workspace,
         lambda conn, ws: issue_coupon(
@@ -138,9 +133,9 @@ def coupon_issue(
             template=template,
             channel=channel,
             member=member,
-            key=key or f"cli:{template}:{member}:{now.isoformat()}",
+            key=key or f"cli:{template}:{member}:{at.isoformat()}",
             reason="staff",
-            at=now,
+            at=at,
         ),
         write=True,
     )
@@ -165,7 +160,7 @@ def coupon_redeem(code: str, workspace: WorkspaceOpt = None) -> None:
             "type": "coupon.redeemed",
             "channel": coupon["channel"],
             "member": coupon["member"],
-            "at": _now().isoformat(),
+            "at": now().isoformat(),
             "data": {"coupon_id": code},
         }
         do_ingest_items(engine, ws, [raw])
@@ -214,7 +209,7 @@ def commission_pay(
     from shequn.commerce.distribution import do_pay
 
     paid = in_workspace(
-        workspace, lambda conn, ws: do_pay(conn, ws, _now(), ids or None, promoter), write=True
+        workspace, lambda conn, ws: do_pay(conn, ws, now(), ids or None, promoter), write=True
     )
     sys.stdout.write(f"{paid}\n")
 
@@ -242,7 +237,7 @@ def promoter_enrol(
     from shequn.commerce.distribution import do_enrol
 
     row = in_workspace(
-        workspace, lambda conn, ws: do_enrol(conn, ws, channel, member, _now(), tier), write=True
+        workspace, lambda conn, ws: do_enrol(conn, ws, channel, member, now(), tier), write=True
     )
     sys.stdout.write(orjson.dumps(row).decode() + "\n")
 
@@ -272,7 +267,7 @@ def promoter_disable(
     from shequn.commerce.distribution import do_disable
 
     row = in_workspace(
-        workspace, lambda conn, ws: do_disable(conn, ws, channel, member, _now()), write=True
+        workspace, lambda conn, ws: do_disable(conn, ws, channel, member, now()), write=True
     )
     sys.stdout.write(orjson.dumps(row).decode() + "\n")
 
@@ -290,6 +285,6 @@ def shop_create(
 
     def make(conn: Any, ws: Any) -> str:
         check_key(key, "shop")
-        return do_create_shop(conn, ws, key, name, channel, _now())
+        return do_create_shop(conn, ws, key, name, channel, now())
 
     sys.stdout.write(in_workspace(workspace, make, write=True) + "\n")

@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import io
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -87,8 +87,9 @@ def _event_id(shop: str, payload: dict[str, Any]) -> str:
     return f"shop:{shop}:coupon:{payload.get('coupon_id')}"
 
 
-def webhook_event(shop: Any, payload: Any) -> dict[str, Any]:
-    """The contract event of one webhook delivery (validated by the caller)."""
+def webhook_event(shop: Any, payload: Any, received_at: datetime) -> dict[str, Any]:
+    """The contract event of one webhook delivery (validated by the caller); a delivery that
+    does not say when it happened happened when it was received."""
     if not isinstance(payload, dict):
         raise BatchRejected([EventError(0, "(body)", "expected a JSON object")], unit="field")
     kind = payload.get("type")
@@ -109,13 +110,19 @@ def webhook_event(shop: Any, payload: Any) -> dict[str, Any]:
         "channel": payload.get("channel") or shop["channel"],
         "group": payload.get("group"),
         "member": payload.get("member"),
-        "at": payload.get("at") or datetime.now(UTC).isoformat(),
+        "at": payload.get("at") or received_at.isoformat(),
         "data": data,
     }
 
 
 def do_shop_webhook(
-    conn: Connection, ws: WorkspaceInfo, shop_key: str, body: bytes, signature: str | None
+    conn: Connection,
+    ws: WorkspaceInfo,
+    shop_key: str,
+    body: bytes,
+    signature: str | None,
+    *,
+    now: datetime,
 ) -> IngestResult:
     """Verify the signature, then parse and ingest the delivery (idempotent by its id)."""
     shop = _shop(conn, ws, shop_key)
@@ -126,7 +133,7 @@ def do_shop_webhook(
         raise BatchRejected(
             [EventError(0, "(json)", f"not valid JSON: {exc}")], unit="field"
         ) from exc
-    parsed = parse_event(webhook_event(shop, payload), 0)
+    parsed = parse_event(webhook_event(shop, payload, now), 0)
     if isinstance(parsed, list):
         raise BatchRejected(parsed, unit="field")
     return ingest_batch(conn, ws, [parsed])

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from shequn.community.service import do_apply_config, effective_config_document
 from shequn.exports import EXPORTS
 from shequn.platform.db import transaction
-from shequn.web.auth import EngineDep, Workspace
+from shequn.web.auth import EngineDep, Now, Workspace
 from shequn.web.body import read_bounded
 from shequn.web.problems import Problem
 
@@ -72,7 +72,7 @@ class AdmissionBody(BaseModel):
 
 @router.post("/groups/{group}/admissions", summary="Approve or reject a pending newcomer")
 def decide_admission(
-    group: str, body: AdmissionBody, workspace: Workspace, engine: EngineDep
+    group: str, body: AdmissionBody, workspace: Workspace, engine: EngineDep, now: Now
 ) -> dict[str, Any]:
     from shequn.engagement.threshold import do_decide_admission
 
@@ -84,6 +84,7 @@ def decide_admission(
             group=group,
             member=body.member,
             approve=body.approve,
+            now=now,
         )
 
 

@@ -6,7 +6,7 @@ import hashlib
 import re
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select, update
@@ -35,7 +35,9 @@ def check_slug(slug: str) -> str:
     return slug
 
 
-def do_create_workspace(conn: Connection, slug: str, name: str | None = None) -> WorkspaceInfo:
+def do_create_workspace(
+    conn: Connection, slug: str, name: str | None = None, *, now: datetime
+) -> WorkspaceInfo:
     check_slug(slug)
     exists = conn.execute(select(workspaces.c.id).where(workspaces.c.slug == slug)).first()
     if exists is not None:
@@ -46,7 +48,7 @@ def do_create_workspace(conn: Connection, slug: str, name: str | None = None) ->
             name=name or slug,
             config={},
             config_version=1,
-            created_at=datetime.now(UTC),
+            created_at=now,
         )
     ).inserted_primary_key
     assert wid is not None
@@ -164,13 +166,13 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def do_create_token(conn: Connection, slug: str, name: str = "admin") -> str:
+def do_create_token(conn: Connection, slug: str, name: str = "admin", *, now: datetime) -> str:
     """A new bearer token for one workspace; only its hash is stored."""
     ws = access_workspace(conn, slug)
     token = f"sq_{secrets.token_urlsafe(32)}"
     conn.execute(
         api_tokens.insert().values(
-            workspace_id=ws.id, name=name, token_hash=_hash(token), created_at=datetime.now(UTC)
+            workspace_id=ws.id, name=name, token_hash=_hash(token), created_at=now
         )
     )
     return token

@@ -15,7 +15,7 @@ from shequn.crm.exports import PhoneExportRefused, write_members
 from shequn.crm.importer import ImportRejected, do_import_members, read_csv, read_xlsx
 from shequn.crm.schemas import CustomFieldIn, MemberTagIn, NoteIn, ProfileIn, TagIn
 from shequn.platform.db import transaction
-from shequn.web.auth import EngineDep, Workspace
+from shequn.web.auth import EngineDep, Now, Workspace
 from shequn.web.body import read_bounded
 from shequn.web.problems import Problem
 
@@ -46,11 +46,12 @@ def patch_profile(
     change: ProfileIn,
     workspace: Workspace,
     engine: EngineDep,
+    now: Now,
     channel: Channel = "sandbox",
 ) -> dict[str, Any]:
     try:
         with transaction(engine) as conn:
-            return service.do_upsert_profile(conn, workspace, channel, member, change)
+            return service.do_upsert_profile(conn, workspace, channel, member, change, now=now)
     except ValueError as exc:
         raise Problem(422, "Invalid profile", str(exc)) from exc
 
@@ -77,10 +78,15 @@ def get_notes(
 
 @router.post("/members/{member}/notes", status_code=201, summary="Add an interview note")
 def post_note(
-    member: str, note: NoteIn, workspace: Workspace, engine: EngineDep, channel: Channel = "sandbox"
+    member: str,
+    note: NoteIn,
+    workspace: Workspace,
+    engine: EngineDep,
+    now: Now,
+    channel: Channel = "sandbox",
 ) -> dict[str, Any]:
     with transaction(engine) as conn:
-        return service.do_add_note(conn, workspace, channel, member, note)
+        return service.do_add_note(conn, workspace, channel, member, note, now=now)
 
 
 @router.post("/members/{member}/tags", summary="Tag a member")
@@ -89,10 +95,11 @@ def post_member_tag(
     body: MemberTagIn,
     workspace: Workspace,
     engine: EngineDep,
+    now: Now,
     channel: Channel = "sandbox",
 ) -> dict[str, Any]:
     with transaction(engine) as conn:
-        added = service.do_tag_member(conn, workspace, channel, member, body.tag)
+        added = service.do_tag_member(conn, workspace, channel, member, body.tag, now=now)
     return {"tag": body.tag, "added": added}
 
 
@@ -124,10 +131,12 @@ def get_fields(workspace: Workspace, engine: EngineDep) -> list[dict[str, Any]]:
 
 
 @router.put("/fields", summary="Define or change a custom profile field")
-def put_field(body: CustomFieldIn, workspace: Workspace, engine: EngineDep) -> dict[str, Any]:
+def put_field(
+    body: CustomFieldIn, workspace: Workspace, engine: EngineDep, now: Now
+) -> dict[str, Any]:
     try:
         with transaction(engine) as conn:
-            return service.do_define_custom_field(conn, workspace, body)
+            return service.do_define_custom_field(conn, workspace, body, now=now)
     except ValueError as exc:
         raise Problem(422, "Invalid field", str(exc)) from exc
 
@@ -140,28 +149,32 @@ class SegmentIn(BaseModel):
 
 
 @router.get("/segments", summary="Saved segments with live counts")
-def get_segments(workspace: Workspace, engine: EngineDep) -> list[dict[str, Any]]:
+def get_segments(workspace: Workspace, engine: EngineDep, now: Now) -> list[dict[str, Any]]:
     with engine.connect() as conn:
-        return service.list_segments(conn, workspace)
+        return service.list_segments(conn, workspace, now=now)
 
 
 @router.post("/segments/count", summary="Live count of a filter (not saved)")
-def count_segment(body: SegmentIn, workspace: Workspace, engine: EngineDep) -> dict[str, Any]:
+def count_segment(
+    body: SegmentIn, workspace: Workspace, engine: EngineDep, now: Now
+) -> dict[str, Any]:
     try:
         with engine.connect() as conn:
-            return {"count": service.count_filter(conn, workspace, body.filter)}
+            return {"count": service.count_filter(conn, workspace, body.filter, now=now)}
     except ValidationError as exc:
         raise _bad_filter(exc) from exc
 
 
 @router.put("/segments/{name}", summary="Save a segment")
 def put_segment(
-    name: str, body: SegmentIn, workspace: Workspace, engine: EngineDep
+    name: str, body: SegmentIn, workspace: Workspace, engine: EngineDep, now: Now
 ) -> dict[str, Any]:
     try:
         with transaction(engine) as conn:
-            saved = service.do_save_segment(conn, workspace, name, body.filter, body.description)
-            saved["count"] = service.count_filter(conn, workspace, saved["filter"])
+            saved = service.do_save_segment(
+                conn, workspace, name, body.filter, body.description, now=now
+            )
+            saved["count"] = service.count_filter(conn, workspace, saved["filter"], now=now)
             return saved
     except ValidationError as exc:
         raise _bad_filter(exc) from exc
@@ -172,11 +185,12 @@ def get_segment_members(
     name: str,
     workspace: Workspace,
     engine: EngineDep,
+    now: Now,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[dict[str, str]]:
     with engine.connect() as conn:
-        keys = service.segment_members(conn, workspace, name)
+        keys = service.segment_members(conn, workspace, name, now=now)
     return [{"channel": c, "member": m} for c, m in keys[offset : offset + limit]]
 
 
@@ -192,6 +206,7 @@ async def post_import(
     request: Request,
     workspace: Workspace,
     engine: EngineDep,
+    now: Now,
     filename: Annotated[str, Query(description="Its name: .csv or .xlsx decides the format")],
     channel: Channel = "sandbox",
     encoding: Annotated[str, Query(max_length=32)] = "utf-8",
@@ -209,7 +224,13 @@ async def post_import(
     def run() -> dict[str, Any]:
         with transaction(engine) as conn:
             report = do_import_members(
-                conn, workspace, table, mapping, channel=channel, skip_invalid=skip_invalid
+                conn,
+                workspace,
+                table,
+                mapping,
+                channel=channel,
+                skip_invalid=skip_invalid,
+                now=now,
             )
         return report.summary()
 

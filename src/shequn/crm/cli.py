@@ -16,7 +16,7 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-from shequn.cli_support import WorkspaceOpt
+from shequn.cli_support import WorkspaceOpt, now
 
 members_app = typer.Typer(
     help="Members 客户: profiles, tags, segments, import, export.", no_args_is_help=True
@@ -88,6 +88,7 @@ def import_members(
                 mapping,
                 channel=channel,
                 skip_invalid=skip_invalid,
+                now=now(),
                 progress=lambda n: progress.advance(task, n),
             )
     except ImportRejected as exc:
@@ -183,7 +184,7 @@ def tag(
         if remove:
             changed = do_untag_member(conn, ws, channel, member, tag_name)
         else:
-            changed = do_tag_member(conn, ws, channel, member, tag_name)
+            changed = do_tag_member(conn, ws, channel, member, tag_name, now=now())
     _echo({"member": member, "tag": tag_name, "changed": changed})
 
 
@@ -202,7 +203,7 @@ def note(
 
     engine, ws = _context(workspace)
     with transaction(engine) as conn:
-        _echo(do_add_note(conn, ws, channel, member, NoteIn(text=text, author=author)))
+        _echo(do_add_note(conn, ws, channel, member, NoteIn(text=text, author=author), now=now()))
 
 
 @members_app.command("segment")
@@ -226,7 +227,7 @@ def segment(
         try:
             document = yaml.safe_load(file.read_text(encoding="utf-8"))
             with transaction(engine) as conn:
-                do_save_segment(conn, ws, name, document)
+                do_save_segment(conn, ws, name, document, now=now())
         except (yaml.YAMLError, OSError) as exc:
             err.print(f"error: {file}: {exc}", highlight=False)
             raise typer.Exit(2) from None
@@ -235,9 +236,10 @@ def segment(
             for e in exc.errors(include_url=False):
                 sys.stderr.write(f"  {'.'.join(str(p) for p in e['loc'])}: {e['msg']}\n")
             raise typer.Exit(2) from None
+    at = now()
     with engine.connect() as conn:
         saved = guarded(lambda: access_segment(conn, ws, name))
-        result: dict[str, Any] = {**saved, "count": count_filter(conn, ws, saved["filter"])}
+        result: dict[str, Any] = {**saved, "count": count_filter(conn, ws, saved["filter"], now=at)}
         if members:
-            result["members"] = [f"{c}:{m}" for c, m in segment_members(conn, ws, name)]
+            result["members"] = [f"{c}:{m}" for c, m in segment_members(conn, ws, name, now=at)]
     _echo(result)

@@ -12,7 +12,7 @@ import csv
 import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -355,7 +355,7 @@ def do_import_members(
     *,
     channel: str = "sandbox",
     skip_invalid: bool = False,
-    now: datetime | None = None,
+    now: datetime,
     progress: Callable[[int], Any] | None = None,
 ) -> ImportReport:
     """Check the whole table, then store it in the caller's transaction (or raise)."""
@@ -365,7 +365,7 @@ def do_import_members(
     if header_problems or (problems and not skip_invalid):
         raise ImportRejected(problems)
     report = ImportReport(rows=len(table.rows), problems=problems, ignored_columns=ignored)
-    stamp = now or datetime.now(UTC)
+    stamp = now
     existing = known_members(conn, ws, [(r.channel, r.member) for r in records])
     report.created = sum((r.channel, r.member) not in existing for r in records)
     for record in _with_progress(records, progress):

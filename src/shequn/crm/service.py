@@ -33,10 +33,6 @@ from shequn.engine.models import actions, events
 from shequn.engine.rules import WorkspaceInfo
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _checkin_keywords(ws: WorkspaceInfo) -> list[str]:
     checkin = getattr(ws.config, "checkin", None)
     return list(getattr(checkin, "keywords", ["签到", "打卡"]))
@@ -52,7 +48,7 @@ def list_custom_fields(conn: Connection, ws: WorkspaceInfo) -> list[dict[str, An
 
 
 def do_define_custom_field(
-    conn: Connection, ws: WorkspaceInfo, spec: CustomFieldIn
+    conn: Connection, ws: WorkspaceInfo, spec: CustomFieldIn, *, now: datetime
 ) -> dict[str, Any]:
     if spec.type == "choice" and not spec.choices:
         raise ValueError(f"custom field {spec.key!r}: a choice field needs choices")
@@ -62,9 +58,7 @@ def do_define_custom_field(
     ).first()
     values = {"label": spec.label, "type": spec.type, "choices": list(spec.choices)}
     if exists is None:
-        conn.execute(
-            t.insert().values(workspace_id=ws.id, key=spec.key, created_at=_now(), **values)
-        )
+        conn.execute(t.insert().values(workspace_id=ws.id, key=spec.key, created_at=now, **values))
     else:
         conn.execute(update(t).where(t.c.id == exists[0]).values(**values))
     return {"key": spec.key, **values}
@@ -140,13 +134,14 @@ def do_upsert_profile(
     channel: str,
     member: str,
     change: ProfileIn,
-    now: datetime | None = None,
+    *,
+    now: datetime,
 ) -> dict[str, Any]:
     """Apply a change: fields given are set (null clears), others are kept."""
     values = change.model_dump(exclude_unset=True, mode="json")
     if "custom" in values:
         values["custom"] = check_custom(conn, ws, values["custom"] or {})
-    upsert_profile_values(conn, ws, channel, member, values, now or _now())
+    upsert_profile_values(conn, ws, channel, member, values, now)
     return access_profile(conn, ws, channel, member)
 
 
@@ -252,9 +247,9 @@ def iter_profiles(conn: Connection, ws: WorkspaceInfo) -> Iterator[dict[str, Any
 
 
 def do_add_note(
-    conn: Connection, ws: WorkspaceInfo, channel: str, member: str, note: NoteIn
+    conn: Connection, ws: WorkspaceInfo, channel: str, member: str, note: NoteIn, *, now: datetime
 ) -> dict[str, Any]:
-    at = (note.at or _now()).astimezone(UTC)
+    at = (note.at or now).astimezone(UTC)
     new_id = conn.execute(
         notes.insert().values(
             workspace_id=ws.id,
@@ -359,7 +354,8 @@ def do_tag_member(
     member: str,
     tag: str,
     source: str = "manual",
-    now: datetime | None = None,
+    *,
+    now: datetime,
 ) -> bool:
     """Attach a tag; False if the member already had it."""
     do_create_tag(conn, ws, tag)
@@ -381,7 +377,7 @@ def do_tag_member(
             member_ext=member,
             tag=tag,
             source=source,
-            at=now or _now(),
+            at=now,
         )
     )
     return True
@@ -405,13 +401,11 @@ def do_untag_member(
 # --- segments --------------------------------------------------------------------------------
 
 
-def count_filter(
-    conn: Connection, ws: WorkspaceInfo, document: Any, now: datetime | None = None
-) -> int:
+def count_filter(conn: Connection, ws: WorkspaceInfo, document: Any, *, now: datetime) -> int:
     """The live count of a filter tree (validated first)."""
     node = check_filter(document)
     query, u = base_query(ws.id, func.count())
-    clause = compile_filter(node, ws.id, u, now or _now(), _checkin_keywords(ws))
+    clause = compile_filter(node, ws.id, u, now, _checkin_keywords(ws))
     return int(conn.execute(query.where(clause)).scalar_one())
 
 
@@ -419,7 +413,8 @@ def filter_members(
     conn: Connection,
     ws: WorkspaceInfo,
     document: Any,
-    now: datetime | None = None,
+    *,
+    now: datetime,
     among: Sequence[tuple[str, str]] | None = None,
 ) -> list[tuple[str, str]]:
     """(channel, member) of everyone a filter tree selects, in a stable order; with `among`,
@@ -427,7 +422,7 @@ def filter_members(
     node = check_filter(document)
     query, u = base_query(ws.id)
     query = query.add_columns(u.c.channel, u.c.member)
-    clause = compile_filter(node, ws.id, u, now or _now(), _checkin_keywords(ws))
+    clause = compile_filter(node, ws.id, u, now, _checkin_keywords(ws))
     stmt = query.where(clause).order_by(u.c.channel, u.c.member)
     if among is not None:
         if not among:
@@ -442,13 +437,14 @@ def do_save_segment(
     name: str,
     document: Any,
     description: str | None = None,
+    *,
+    now: datetime,
 ) -> dict[str, Any]:
     if not name or len(name) > 64:
         raise ValueError("a segment name has 1–64 characters")
     node = check_filter(document)
     stored = dump_filter(node)
     t = segments
-    now = _now()
     exists = conn.execute(select(t.c.id).where(t.c.workspace_id == ws.id, t.c.name == name)).first()
     if exists is None:
         conn.execute(
@@ -482,9 +478,7 @@ def access_segment(conn: Connection, ws: WorkspaceInfo, name: str) -> dict[str, 
     return {"name": row[0], "description": row[1], "filter": row[2]}
 
 
-def list_segments(
-    conn: Connection, ws: WorkspaceInfo, now: datetime | None = None
-) -> list[dict[str, Any]]:
+def list_segments(conn: Connection, ws: WorkspaceInfo, *, now: datetime) -> list[dict[str, Any]]:
     """Saved segments with their live counts."""
     t = segments
     rows = conn.execute(
@@ -497,17 +491,17 @@ def list_segments(
             "name": r[0],
             "description": r[1],
             "filter": r[2],
-            "count": count_filter(conn, ws, r[2], now),
+            "count": count_filter(conn, ws, r[2], now=now),
         }
         for r in rows
     ]
 
 
 def segment_members(
-    conn: Connection, ws: WorkspaceInfo, name: str, now: datetime | None = None
+    conn: Connection, ws: WorkspaceInfo, name: str, *, now: datetime
 ) -> list[tuple[str, str]]:
-    """The members of a saved segment now: what pushes, SOPs and campaigns target."""
-    return filter_members(conn, ws, access_segment(conn, ws, name)["filter"], now)
+    """The members of a saved segment at `now`: what pushes, SOPs and campaigns target."""
+    return filter_members(conn, ws, access_segment(conn, ws, name)["filter"], now=now)
 
 
 def find_segment(conn: Connection, ws: WorkspaceInfo, ref: str | int) -> dict[str, Any] | None:

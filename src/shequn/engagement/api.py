@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from shequn.engagement.service import Board, do_spend_points, leaderboard
 from shequn.platform.db import transaction
-from shequn.web.auth import EngineDep, Workspace
+from shequn.web.auth import EngineDep, Now, Workspace
 
 router = APIRouter(prefix="/api/v1/workspaces/{ws}/engagement", tags=["engagement"])
 
@@ -34,7 +34,7 @@ class SpendBody(BaseModel):
 
 
 @router.post("/points/spend", summary="Spend a member's points (a redemption)")
-def spend(body: SpendBody, workspace: Workspace, engine: EngineDep) -> dict[str, Any]:
+def spend(body: SpendBody, workspace: Workspace, engine: EngineDep, now: Now) -> dict[str, Any]:
     with transaction(engine) as conn:
         return do_spend_points(
             conn,
@@ -44,4 +44,5 @@ def spend(body: SpendBody, workspace: Workspace, engine: EngineDep) -> dict[str,
             amount=body.amount,
             reason=body.reason,
             key=body.key,
+            now=now,
         )

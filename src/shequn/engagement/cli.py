@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Connection
 
-from shequn.cli_support import WorkspaceOpt, in_workspace
+from shequn.cli_support import WorkspaceOpt, in_workspace, now
 from shequn.engine.rules import WorkspaceInfo
 
 points_app = typer.Typer(help="Points 积分: leaderboards and redemptions.", no_args_is_help=True)
@@ -63,7 +63,14 @@ def spend(
     result = in_workspace(
         workspace,
         lambda conn, ws: do_spend_points(
-            conn, ws, channel=channel, member=member, amount=amount, reason=reason, key=key
+            conn,
+            ws,
+            channel=channel,
+            member=member,
+            amount=amount,
+            reason=reason,
+            key=key,
+            now=now(),
         ),
         write=True,
     )

@@ -39,7 +39,7 @@ def segment_members(ctx: Context, ref: SegmentRef) -> set[tuple[str, str]] | Non
     found = find_segment(conn, ctx.workspace, ref)
     if found is None:
         return None
-    return set(filter_members(conn, ctx.workspace, found["filter"], ctx.now))
+    return set(filter_members(conn, ctx.workspace, found["filter"], now=ctx.now))
 
 
 def in_segment(ctx: Context, ref: SegmentRef, channel: str, member: str) -> bool | None:
@@ -49,7 +49,7 @@ def in_segment(ctx: Context, ref: SegmentRef, channel: str, member: str) -> bool
     if found is None:
         return None
     among = [(channel, member)]
-    return bool(filter_members(conn, ctx.workspace, found["filter"], ctx.now, among))
+    return bool(filter_members(conn, ctx.workspace, found["filter"], now=ctx.now, among=among))
 
 
 def present_by_group(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import Connection, select
@@ -26,13 +26,12 @@ def do_spend_points(
     amount: int,
     reason: str,
     key: str,
-    now: datetime | None = None,
+    now: datetime,
 ) -> dict[str, Any]:
     """Spend a member's points (a redemption). The key makes it idempotent: the same key
     twice spends once. A balance never goes below zero unless the workspace allows it."""
     if amount <= 0:
         raise ValueError("amount must be a positive number of points")
-    now = now or datetime.now(UTC)
     lock_workspace(conn, ws.id)
     run = Run(conn, ws)
     book = run.books.get(PointsBook)

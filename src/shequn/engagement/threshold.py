@@ -4,7 +4,7 @@ or payment is pending until they qualify, and removed at the deadline if they do
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection
@@ -105,7 +105,7 @@ def _has_paid(ctx: Context, channel: str, member: str) -> bool:
     return found is not None and found.spent_fen > 0
 
 
-@rule("engagement", "threshold", on=["poster.shared", "order.paid"])
+@rule("engagement", "threshold_met", on=["poster.shared", "order.paid"])
 def qualify(event: Event, ctx: Context) -> Iterable[Decision]:
     """Sharing the poster completes a task threshold; paying meets a paid one, in every
     group where the member is pending."""
@@ -146,10 +146,9 @@ def do_decide_admission(
     group: str,
     member: str,
     approve: bool,
-    now: datetime | None = None,
+    now: datetime,
 ) -> dict[str, Any]:
     """Staff approve or reject a newcomer waiting for approval; a rejection removes them."""
-    now = now or datetime.now(UTC)
     lock_workspace(conn, ws.id)
     run = Run(conn, ws)
     ctx = Context(ws, run.state, run.jobs, run.books, now, f"admission:{group}:{member}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +104,9 @@ def _history(
             yield parsed
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def _replay(
     scratch: Engine,
     slug: str,
@@ -113,7 +116,8 @@ def _replay(
     progress: Callable[[int], Any] | None,
 ) -> dict[str, dict[str, Any]]:
     with transaction(scratch) as conn:
-        do_create_workspace(conn, slug)
+        # A scratch workspace: its creation time only needs to be the same on every run.
+        do_create_workspace(conn, slug, now=history[0].at if history else _EPOCH)
         ws = do_apply_config(conn, slug, document)
     do_ingest_events(scratch, ws, history, progress=progress)
     end = until or (max(e.at for e in history) if history else None)

@@ -219,8 +219,14 @@ class JobHandler:
 
 
 _RULES_BY_TYPE: dict[str, list[Rule]] = {}
+_RULES_BY_NAME: dict[str, Rule] = {}
 _JOB_HANDLERS: dict[str, JobHandler] = {}
 _loaded = False
+
+
+def _same_function(a: Callable[..., Any], b: Callable[..., Any]) -> bool:
+    """The same definition, even when its module was imported twice."""
+    return (a.__module__, a.__qualname__) == (b.__module__, b.__qualname__)
 
 
 def rule(
@@ -233,10 +239,14 @@ def rule(
 ) -> Callable[[RuleFn], RuleFn]:
     def register(fn: RuleFn) -> RuleFn:
         r = Rule(domain, name, frozenset(on), fn, when, once_per_channel)
+        known = _RULES_BY_NAME.get(r.qualname)
+        if known is not None:
+            if not _same_function(known.fn, fn):
+                raise ValueError(f"rule {r.qualname} is registered twice: names must be unique")
+            return fn
+        _RULES_BY_NAME[r.qualname] = r
         for etype in r.on:
-            bucket = _RULES_BY_TYPE.setdefault(etype, [])
-            if all(x.qualname != r.qualname for x in bucket):
-                bucket.append(r)
+            _RULES_BY_TYPE.setdefault(etype, []).append(r)
         return fn
 
     return register
@@ -244,6 +254,9 @@ def rule(
 
 def job_handler(domain: str, name: str, kind: str) -> Callable[[JobFn], JobFn]:
     def register(fn: JobFn) -> JobFn:
+        known = _JOB_HANDLERS.get(kind)
+        if known is not None and not _same_function(known.fn, fn):
+            raise ValueError(f"job kind {kind} has two handlers: {known.qualname}, {domain}.{name}")
         _JOB_HANDLERS[kind] = JobHandler(domain, name, kind, fn)
         return fn
 
@@ -271,8 +284,4 @@ def handler_for(kind: str) -> JobHandler | None:
 
 def all_rules() -> list[Rule]:
     load_rule_modules()
-    seen: dict[str, Rule] = {}
-    for bucket in _RULES_BY_TYPE.values():
-        for r in bucket:
-            seen[r.qualname] = r
-    return sorted(seen.values(), key=lambda r: r.qualname)
+    return sorted(_RULES_BY_NAME.values(), key=lambda r: r.qualname)

@@ -46,7 +46,7 @@ from shequn.growth.schemas import (
 from shequn.growth.texts import say
 from shequn.platform.bus import RedisBus
 from shequn.platform.db import transaction
-from shequn.web.auth import EngineDep, Workspace
+from shequn.web.auth import EngineDep, Now, Workspace
 from shequn.web.body import read_bounded
 from shequn.web.problems import Problem, problem_response
 
@@ -77,17 +77,18 @@ def _too_many(title: str, detail: str) -> Response:
     )
 
 
-def _now(at: datetime | None = None) -> datetime:
-    return (at or datetime.now(UTC)).astimezone(UTC)
+def _at(given: datetime | None, now: datetime) -> datetime:
+    """When a staff or sandbox operation happened: as the body says, else the request's now."""
+    return (given or now).astimezone(UTC)
 
 
 # --- Channels and live codes --------------------------------------------------------------
 
 
 @router.get("/growth/channels", summary="Acquisition channels with their figures")
-def get_channels(workspace: Workspace, engine: EngineDep) -> list[dict[str, Any]]:
+def get_channels(workspace: Workspace, engine: EngineDep, now: Now) -> list[dict[str, Any]]:
     with engine.connect() as conn:
-        return livecode.channel_stats(conn, workspace)
+        return livecode.channel_stats(conn, workspace, now=now)
 
 
 @router.put("/growth/channels/{key}", summary="Create or update an acquisition channel")
@@ -105,7 +106,7 @@ def get_codes(workspace: Workspace, engine: EngineDep) -> list[dict[str, Any]]:
 
 
 @router.post("/livecodes", status_code=201, summary="Create a live code")
-def post_code(body: CodeIn, workspace: Workspace, engine: EngineDep) -> dict[str, Any]:
+def post_code(body: CodeIn, workspace: Workspace, engine: EngineDep, now: Now) -> dict[str, Any]:
     with transaction(engine) as conn:
         return livecode.do_create_code(
             conn,
@@ -121,6 +122,7 @@ def post_code(body: CodeIn, workspace: Workspace, engine: EngineDep) -> dict[str
             groups_=body.groups,
             admissions_cap=body.admissions_cap,
             group_capacity=body.group_capacity,
+            at=now,
         )
 
 
@@ -138,11 +140,11 @@ def get_code(code: str, workspace: Workspace, engine: EngineDep) -> dict[str, An
 
 @router.post("/livecodes/{code}/groups", status_code=201, summary="Add a group to the pool")
 def post_pool_group(
-    code: str, body: PoolGroupIn, workspace: Workspace, engine: EngineDep
+    code: str, body: PoolGroupIn, workspace: Workspace, engine: EngineDep, now: Now
 ) -> dict[str, Any]:
     with transaction(engine) as conn:
         livecode.do_add_group(
-            conn, workspace, code, body.group, name=body.name, join_url=body.join_url
+            conn, workspace, code, body.group, name=body.name, join_url=body.join_url, at=now
         )
         return livecode.access_code(conn, workspace, code)
 
@@ -168,11 +170,11 @@ def get_attribution(
 
 @router.post("/sandbox/livecode-joins", summary="On the sandbox, join the group a scan was sent to")
 def post_sandbox_join(
-    body: SandboxJoinIn, workspace: Workspace, engine: EngineDep
+    body: SandboxJoinIn, workspace: Workspace, engine: EngineDep, now: Now
 ) -> dict[str, Any]:
     with transaction(engine) as conn:
         group = livecode.do_sandbox_join(
-            conn, workspace, body.scan, body.member, body.nickname, _now(body.at)
+            conn, workspace, body.scan, body.member, body.nickname, _at(body.at, now)
         )
     return {"group": group, "member": body.member}
 
@@ -250,6 +252,7 @@ def _page(ws: WorkspaceInfo, answer: livecode.ScanAnswer) -> str:
 def scan_live_code(
     token: str,
     request: Request,
+    now: Now,
     u: Annotated[
         str | None, Query(max_length=128, description="The channel's id of the scanner")
     ] = None,
@@ -266,7 +269,7 @@ def scan_live_code(
     device = request.cookies.get(VISITOR_COOKIE) or secrets.token_urlsafe(12)
     with transaction(engine) as conn:
         answer = livecode.do_scan(
-            conn, ws, code, at=_now(), scanner=u, inviter=i, address=client, device=device[:64]
+            conn, ws, code, at=now, scanner=u, inviter=i, address=client, device=device[:64]
         )
     response: Response
     wants_json = format == "json" or "application/json" in request.headers.get("accept", "")
@@ -335,19 +338,21 @@ def get_referrals(key: str, workspace: Workspace, engine: EngineDep) -> dict[str
     "/campaigns/{key}/assists", summary="Start a bargain, red-packet collection or vote entry"
 )
 def post_assist(
-    key: str, body: AssistStartIn, workspace: Workspace, engine: EngineDep
+    key: str, body: AssistStartIn, workspace: Workspace, engine: EngineDep, now: Now
 ) -> dict[str, Any]:
     with transaction(engine) as conn:
         return fission.do_start_assist(
-            conn, workspace, key, body.channel, body.member, _now(body.at), body.target_fen
+            conn, workspace, key, body.channel, body.member, _at(body.at, now), body.target_fen
         )
 
 
 @router.post("/campaigns/{key}/helps", summary="Help someone's bargain / red packet, or vote")
-def post_help(key: str, body: HelpIn, workspace: Workspace, engine: EngineDep) -> dict[str, Any]:
+def post_help(
+    key: str, body: HelpIn, workspace: Workspace, engine: EngineDep, now: Now
+) -> dict[str, Any]:
     with transaction(engine) as conn:
         return fission.do_help(
-            conn, workspace, key, body.channel, body.owner, body.helper, _now(body.at)
+            conn, workspace, key, body.channel, body.owner, body.helper, _at(body.at, now)
         )
 
 
@@ -358,16 +363,25 @@ def get_ranking(key: str, workspace: Workspace, engine: EngineDep) -> list[dict[
 
 
 @router.post("/campaigns/{key}/close", summary="Close a vote and award the prizes")
-def post_close(key: str, workspace: Workspace, engine: EngineDep) -> list[dict[str, Any]]:
+def post_close(key: str, workspace: Workspace, engine: EngineDep, now: Now) -> list[dict[str, Any]]:
     with transaction(engine) as conn:
-        return fission.do_close_vote(conn, workspace, key, _now())
+        return fission.do_close_vote(conn, workspace, key, now)
 
 
 @router.post("/campaigns/{key}/gifts", summary="Give a card to someone")
-def post_gift(key: str, body: GiftIn, workspace: Workspace, engine: EngineDep) -> dict[str, int]:
+def post_gift(
+    key: str, body: GiftIn, workspace: Workspace, engine: EngineDep, now: Now
+) -> dict[str, int]:
     with transaction(engine) as conn:
         return fission.do_gift_card(
-            conn, workspace, key, body.channel, body.giver, body.receiver, body.card, _now(body.at)
+            conn,
+            workspace,
+            key,
+            body.channel,
+            body.giver,
+            body.receiver,
+            body.card,
+            _at(body.at, now),
         )
 
 
@@ -380,34 +394,38 @@ def get_cards(
 
 
 @router.post("/campaigns/{key}/claims", summary="Buy in a flash sale or take a free gift")
-def post_claim(key: str, body: MemberIn, workspace: Workspace, engine: EngineDep) -> dict[str, Any]:
+def post_claim(
+    key: str, body: MemberIn, workspace: Workspace, engine: EngineDep, now: Now
+) -> dict[str, Any]:
     with transaction(engine) as conn:
-        return fission.do_claim(conn, workspace, key, body.channel, body.member, _now(body.at))
+        return fission.do_claim(conn, workspace, key, body.channel, body.member, _at(body.at, now))
 
 
 @router.post("/campaigns/{key}/draws", summary="Use a lottery chance")
-def post_draw(key: str, body: MemberIn, workspace: Workspace, engine: EngineDep) -> dict[str, Any]:
+def post_draw(
+    key: str, body: MemberIn, workspace: Workspace, engine: EngineDep, now: Now
+) -> dict[str, Any]:
     with transaction(engine) as conn:
-        return fission.do_draw(conn, workspace, key, body.channel, body.member, _now(body.at))
+        return fission.do_draw(conn, workspace, key, body.channel, body.member, _at(body.at, now))
 
 
 @router.post("/campaigns/{key}/group-buys", summary="Open a group buy as its leader")
 def post_group_buy(
-    key: str, body: MemberIn, workspace: Workspace, engine: EngineDep
+    key: str, body: MemberIn, workspace: Workspace, engine: EngineDep, now: Now
 ) -> dict[str, Any]:
     with transaction(engine) as conn:
         return fission.do_open_group_buy(
-            conn, workspace, key, body.channel, body.member, _now(body.at)
+            conn, workspace, key, body.channel, body.member, _at(body.at, now)
         )
 
 
 @router.post("/campaigns/{key}/group-buys/join", summary="Join someone's group buy")
 def post_group_buy_join(
-    key: str, body: GroupBuyJoinIn, workspace: Workspace, engine: EngineDep
+    key: str, body: GroupBuyJoinIn, workspace: Workspace, engine: EngineDep, now: Now
 ) -> dict[str, Any]:
     with transaction(engine) as conn:
         return fission.do_join_group_buy(
-            conn, workspace, key, body.channel, body.leader, body.member, _now(body.at)
+            conn, workspace, key, body.channel, body.leader, body.member, _at(body.at, now)
         )
 
 
@@ -429,11 +447,11 @@ def get_rewards(
 
 @router.post("/rewards/{reward_id}/review", summary="Approve or reject a reward waiting for review")
 def post_review(
-    reward_id: int, body: ReviewIn, workspace: Workspace, engine: EngineDep
+    reward_id: int, body: ReviewIn, workspace: Workspace, engine: EngineDep, now: Now
 ) -> dict[str, Any]:
     with transaction(engine) as conn:
         return do_review(
-            conn, workspace, reward_id, approve=body.approve, by=body.by, at=_now(), note=body.note
+            conn, workspace, reward_id, approve=body.approve, by=body.by, at=now, note=body.note
         )
 
 
@@ -441,23 +459,23 @@ def post_review(
     "/rewards/{reward_id}/reverse", summary="Reverse a reward: points taken back, coupon voided"
 )
 def post_reverse(
-    reward_id: int, body: ReverseIn, workspace: Workspace, engine: EngineDep
+    reward_id: int, body: ReverseIn, workspace: Workspace, engine: EngineDep, now: Now
 ) -> dict[str, Any]:
     with transaction(engine) as conn:
-        return do_reverse(conn, workspace, reward_id, by=body.by, at=_now(), note=body.note)
+        return do_reverse(conn, workspace, reward_id, by=body.by, at=now, note=body.note)
 
 
 @router.post("/rewards/paid", summary="Record cash / red-packet rewards as paid out")
-def post_paid(body: PaidIn, workspace: Workspace, engine: EngineDep) -> dict[str, int]:
+def post_paid(body: PaidIn, workspace: Workspace, engine: EngineDep, now: Now) -> dict[str, int]:
     with transaction(engine) as conn:
-        return {"paid": do_mark_paid(conn, workspace, body.ids, by=body.by, at=_now())}
+        return {"paid": do_mark_paid(conn, workspace, body.ids, by=body.by, at=now)}
 
 
 # --- Posters and the review -----------------------------------------------------------------
 
 
 @public.get("/p/{token}/{member}.png", summary="A participant's poster (PNG)")
-def get_poster(token: str, member: str, request: Request) -> Response:
+def get_poster(token: str, member: str, request: Request, now: Now) -> Response:
     """Drawn on first request and cached; the first fetch records the poster as received."""
     from shequn.growth.avatars import avatar_store
     from shequn.growth.posters import CACHE, do_record_poster, poster_spec
@@ -473,7 +491,7 @@ def get_poster(token: str, member: str, request: Request) -> Response:
     with transaction(engine) as conn:
         campaign, spec, avatar_url = poster_spec(conn, ws, token, member)
         code = livecode.access_code(conn, ws, _code_of(conn, token))
-        do_record_poster(conn, ws, campaign, code["channel"], member, _now())
+        do_record_poster(conn, ws, campaign, code["channel"], member, now)
     # Fetched after commit: a slow avatar server never holds the workspace's transaction.
     settings = request.app.state.settings
     avatars = avatar_store(settings.cache_dir, settings.avatar_allow_private_hosts)
@@ -499,6 +517,7 @@ def put_avatar(
     workspace: Workspace,
     engine: EngineDep,
     request: Request,
+    now: Now,
 ) -> dict[str, Any]:
     from shequn.growth.posters import do_set_avatar
 
@@ -506,18 +525,20 @@ def put_avatar(
     try:
         with transaction(engine) as conn:
             return do_set_avatar(
-                conn, workspace, key, body.channel, member, body.avatar_url, _now(), allow
+                conn, workspace, key, body.channel, member, body.avatar_url, now, allow
             )
     except ValueError as exc:  # a host outside the public internet
         raise Problem(422, "Avatar refused", str(exc)) from exc
 
 
 @router.post("/campaigns/{key}/shares", summary="A participant shared their poster")
-def post_share(key: str, body: MemberIn, workspace: Workspace, engine: EngineDep) -> dict[str, Any]:
+def post_share(
+    key: str, body: MemberIn, workspace: Workspace, engine: EngineDep, now: Now
+) -> dict[str, Any]:
     from shequn.engine.service import do_ingest_items
 
     campaign_ops.access_campaign(workspace, key)
-    at = _now(body.at)
+    at = _at(body.at, now)
     raw = {
         "id": f"share:{key}:{body.member}:{at.isoformat()}",
         "type": "poster.shared",
@@ -531,17 +552,17 @@ def post_share(key: str, body: MemberIn, workspace: Workspace, engine: EngineDep
 
 
 @router.get("/campaigns/{key}/review", summary="Campaign review: every figure")
-def get_review(key: str, workspace: Workspace, engine: EngineDep) -> dict[str, Any]:
+def get_review(key: str, workspace: Workspace, engine: EngineDep, now: Now) -> dict[str, Any]:
     from shequn.growth.review import review
 
     with engine.connect() as conn:
-        return review(conn, workspace, key)
+        return review(conn, workspace, key, now=now)
 
 
 @router.get("/campaigns/{key}/review.html", summary="Campaign review as a page with charts")
-def get_review_html(key: str, workspace: Workspace, engine: EngineDep) -> HTMLResponse:
+def get_review_html(key: str, workspace: Workspace, engine: EngineDep, now: Now) -> HTMLResponse:
     from shequn.growth.review import render_html, review
 
     with engine.connect() as conn:
-        figures = review(conn, workspace, key)
+        figures = review(conn, workspace, key, now=now)
     return HTMLResponse(render_html(figures, workspace.locale))

@@ -8,7 +8,6 @@ the commands: `shequn.cli` mounts these apps, so importing it at the top would b
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,7 +17,7 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-from shequn.cli_support import WorkspaceOpt, in_workspace
+from shequn.cli_support import WorkspaceOpt, in_workspace, now
 
 campaign_app = typer.Typer(help="Campaigns and their fission models.", no_args_is_help=True)
 report_app = typer.Typer(help="Reports.", no_args_is_help=True)
@@ -31,10 +30,6 @@ out = Console()
 
 def _json(value: Any) -> None:
     sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n")
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 # --- campaign ------------------------------------------------------------------------------
@@ -141,7 +136,7 @@ def campaign_avatar(
     _json(
         in_workspace(
             workspace,
-            lambda conn, ws: do_set_avatar(conn, ws, key, channel, member, avatar, _now(), allow),
+            lambda conn, ws: do_set_avatar(conn, ws, key, channel, member, avatar, now(), allow),
             write=True,
         )
     )
@@ -152,9 +147,7 @@ def campaign_close_vote(key: str, workspace: WorkspaceOpt = None) -> None:
     """Close a vote: prizes by rank, claimed by adding the staff account."""
     from shequn.growth.fission import do_close_vote
 
-    _json(
-        in_workspace(workspace, lambda conn, ws: do_close_vote(conn, ws, key, _now()), write=True)
-    )
+    _json(in_workspace(workspace, lambda conn, ws: do_close_vote(conn, ws, key, now()), write=True))
 
 
 # --- report --------------------------------------------------------------------------------
@@ -172,7 +165,9 @@ def report_campaign(
     """Campaign review 复盘: every figure, as a table (or JSON), optionally an HTML page."""
     from shequn.growth.review import render_html, review, table_rows
 
-    figures, locale = in_workspace(workspace, lambda conn, ws: (review(conn, ws, key), ws.locale))
+    figures, locale = in_workspace(
+        workspace, lambda conn, ws: (review(conn, ws, key, now=now()), ws.locale)
+    )
     if json_:
         _json(figures)
     else:
@@ -225,6 +220,7 @@ def livecode_create(
             base_name=base_name,
             groups_=list(group or []),
             admissions_cap=admissions,
+            at=now(),
         ),
         write=True,
     )
@@ -250,7 +246,9 @@ def livecode_add_group(
     from shequn.growth.livecode import do_add_group
 
     in_workspace(
-        workspace, lambda conn, ws: do_add_group(conn, ws, code, group, join_url=url), write=True
+        workspace,
+        lambda conn, ws: do_add_group(conn, ws, code, group, join_url=url, at=now()),
+        write=True,
     )
 
 
@@ -333,7 +331,7 @@ def channel_list(workspace: WorkspaceOpt = None) -> None:
     """Channels with scans, joins, new members, cost and cost per new member."""
     from shequn.growth.livecode import channel_stats
 
-    _json(in_workspace(workspace, channel_stats))
+    _json(in_workspace(workspace, lambda conn, ws: channel_stats(conn, ws, now=now())))
 
 
 # --- reward --------------------------------------------------------------------------------
@@ -369,7 +367,7 @@ def reward_review(
         in_workspace(
             workspace,
             lambda conn, ws: do_review(
-                conn, ws, reward_id, approve=approve, by=by, at=_now(), note=note
+                conn, ws, reward_id, approve=approve, by=by, at=now(), note=note
             ),
             write=True,
         )
@@ -389,7 +387,7 @@ def reward_reverse(
     _json(
         in_workspace(
             workspace,
-            lambda conn, ws: do_reverse(conn, ws, reward_id, by=by, at=_now(), note=note),
+            lambda conn, ws: do_reverse(conn, ws, reward_id, by=by, at=now(), note=note),
             write=True,
         )
     )
@@ -405,6 +403,6 @@ def reward_paid(
     from shequn.growth.rewards import do_mark_paid
 
     done = in_workspace(
-        workspace, lambda conn, ws: do_mark_paid(conn, ws, ids, by=by, at=_now()), write=True
+        workspace, lambda conn, ws: do_mark_paid(conn, ws, ids, by=by, at=now()), write=True
     )
     out.print(f"{done}")

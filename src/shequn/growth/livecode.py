@@ -13,7 +13,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, case, func, or_, select, update
@@ -110,7 +110,7 @@ def do_create_code(
     groups_: list[str] | None = None,
     admissions_cap: int | None = None,
     group_capacity: int | None = None,
-    at: datetime | None = None,
+    at: datetime,
 ) -> dict[str, Any]:
     """A live code with a pool of existing groups (possibly none yet)."""
     check_key(code)
@@ -129,7 +129,7 @@ def do_create_code(
     ).first()
     if exists is not None:
         raise Conflict(f"live code {code!r} already exists")
-    now = at or datetime.now(UTC)
+    now = at
     token = secrets.token_urlsafe(9)
     code_id = conn.execute(
         t.insert().values(
@@ -263,7 +263,7 @@ def do_add_group(
     *,
     name: str | None = None,
     join_url: str | None = None,
-    at: datetime | None = None,
+    at: datetime,
 ) -> None:
     """Put an existing group at the end of a code's pool."""
     row = _code_row(conn, ws, code)
@@ -288,7 +288,7 @@ def do_add_group(
             join_url=join_url,
             admissions=0,
             status="open",
-            created_at=at or datetime.now(UTC),
+            created_at=at,
         )
     )
 
@@ -672,9 +672,7 @@ def code_stats(conn: Connection, ws: WorkspaceInfo) -> list[dict[str, Any]]:
     return out
 
 
-def channel_stats(
-    conn: Connection, ws: WorkspaceInfo, now: datetime | None = None
-) -> list[dict[str, Any]]:
+def channel_stats(conn: Connection, ws: WorkspaceInfo, *, now: datetime) -> list[dict[str, Any]]:
     """Every channel over all history to date: its codes' scans, scanners and joins, and from
     the ROI figures (`shequn report roi`, the one definition) its new members, cost, revenue,
     cost per new member and ROI = (revenue − cost) ÷ cost."""

@@ -4,7 +4,7 @@ table) and as an HTML page with charts (inline SVG, no scripts)."""
 from __future__ import annotations
 
 import html
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, case, func, or_, select
@@ -46,12 +46,9 @@ def campaign_codes(conn: Connection, ws: WorkspaceInfo, key: str, listed: list[s
     return sorted(set(tagged) | set(listed))
 
 
-def review(
-    conn: Connection, ws: WorkspaceInfo, key: str, now: datetime | None = None
-) -> dict[str, Any]:
-    """All figures of one campaign at `now` (default: the wall clock)."""
+def review(conn: Connection, ws: WorkspaceInfo, key: str, *, now: datetime) -> dict[str, Any]:
+    """All figures of one campaign at `now`."""
     spec = access_campaign(ws, key)
-    now = now or datetime.now(UTC)
     start, end = spec.starts_at, spec.ends_at
     codes = campaign_codes(conn, ws, key, spec.codes)
 

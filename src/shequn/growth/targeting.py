@@ -40,4 +40,4 @@ def admitted_at(
     found = find_segment(conn, ws, spec.segment)
     if found is None:
         return False
-    return bool(filter_members(conn, ws, found["filter"], at, [(channel, member)]))
+    return bool(filter_members(conn, ws, found["filter"], now=at, among=[(channel, member)]))

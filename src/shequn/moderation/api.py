@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from shequn.exports import EXPORTS
 from shequn.moderation import service
 from shequn.platform.db import transaction
-from shequn.web.auth import EngineDep, Workspace
+from shequn.web.auth import EngineDep, Now, Workspace
 
 router = APIRouter(prefix="/api/v1/workspaces/{ws}/moderation", tags=["moderation"])
 
@@ -34,10 +34,10 @@ class StaffBody(BaseModel):
 
 @router.post("/violations/{violation_id}/revert", summary="Revert a false positive")
 def revert(
-    violation_id: str, body: StaffBody, workspace: Workspace, engine: EngineDep
+    violation_id: str, body: StaffBody, workspace: Workspace, engine: EngineDep, now: Now
 ) -> dict[str, Any]:
     with transaction(engine) as conn:
-        return service.do_revert_violation(conn, workspace, violation_id, body.by)
+        return service.do_revert_violation(conn, workspace, violation_id, body.by, now=now)
 
 
 class SampleBody(BaseModel):
@@ -47,9 +47,13 @@ class SampleBody(BaseModel):
 
 
 @router.post("/samples", summary="Mark a message as spam (or clean) to learn from")
-def add_sample(body: SampleBody, workspace: Workspace, engine: EngineDep) -> dict[str, Any]:
+def add_sample(
+    body: SampleBody, workspace: Workspace, engine: EngineDep, now: Now
+) -> dict[str, Any]:
     with transaction(engine) as conn:
-        sample_id = service.do_add_sample(conn, workspace, body.text, body.label, by=body.by)
+        sample_id = service.do_add_sample(
+            conn, workspace, body.text, body.label, by=body.by, now=now
+        )
     return {"id": sample_id, "label": body.label}
 
 
@@ -67,16 +71,18 @@ def list_bans(workspace: Workspace, engine: EngineDep) -> list[dict[str, Any]]:
 
 
 @router.post("/banlist", summary="Ban a member from every group of the workspace")
-def ban(body: BanBody, workspace: Workspace, engine: EngineDep) -> dict[str, Any]:
+def ban(body: BanBody, workspace: Workspace, engine: EngineDep, now: Now) -> dict[str, Any]:
     with transaction(engine) as conn:
-        service.do_ban(conn, workspace, body.channel, body.member, body.reason, body.by)
+        service.do_ban(conn, workspace, body.channel, body.member, body.reason, body.by, now=now)
     return {"banned": body.member}
 
 
 @router.delete("/banlist/{channel}/{member}", summary="Lift a ban")
-def lift(channel: str, member: str, workspace: Workspace, engine: EngineDep) -> dict[str, Any]:
+def lift(
+    channel: str, member: str, workspace: Workspace, engine: EngineDep, now: Now
+) -> dict[str, Any]:
     with transaction(engine) as conn:
-        service.do_lift_ban(conn, workspace, channel, member)
+        service.do_lift_ban(conn, workspace, channel, member, now=now)
     return {"lifted": member}
 
 
@@ -90,7 +96,7 @@ class ReportBody(BaseModel):
 
 
 @router.post("/reports", summary="A member reports a message")
-def report(body: ReportBody, workspace: Workspace, engine: EngineDep) -> dict[str, Any]:
+def report(body: ReportBody, workspace: Workspace, engine: EngineDep, now: Now) -> dict[str, Any]:
     with transaction(engine) as conn:
         outcome = service.do_report_message(
             conn,
@@ -101,6 +107,7 @@ def report(body: ReportBody, workspace: Workspace, engine: EngineDep) -> dict[st
             author=body.author,
             reporter=body.reporter,
             text=body.text,
+            now=now,
         )
     return {"reports": outcome.reports, "action": outcome.action}
 

@@ -10,7 +10,7 @@ import orjson
 import typer
 from sqlalchemy import Connection
 
-from shequn.cli_support import WorkspaceOpt, in_workspace
+from shequn.cli_support import WorkspaceOpt, in_workspace, now
 from shequn.engine.rules import WorkspaceInfo
 
 moderation_app = typer.Typer(
@@ -34,7 +34,9 @@ def revert(
 
     _print(
         in_workspace(
-            workspace, lambda conn, ws: do_revert_violation(conn, ws, violation, by), write=True
+            workspace,
+            lambda conn, ws: do_revert_violation(conn, ws, violation, by, now=now()),
+            write=True,
         )
     )
 
@@ -50,7 +52,9 @@ def mark_spam(
 
     label = "clean" if clean else "spam"
     sample = in_workspace(
-        workspace, lambda conn, ws: do_add_sample(conn, ws, text, label, by="cli"), write=True
+        workspace,
+        lambda conn, ws: do_add_sample(conn, ws, text, label, by="cli", now=now()),
+        write=True,
     )
     _print({"id": sample, "label": label})
 
@@ -66,7 +70,9 @@ def ban(
     from shequn.moderation.service import do_ban
 
     in_workspace(
-        workspace, lambda conn, ws: do_ban(conn, ws, channel, member, reason, "cli"), write=True
+        workspace,
+        lambda conn, ws: do_ban(conn, ws, channel, member, reason, "cli", now=now()),
+        write=True,
     )
     _print({"banned": member})
 
@@ -80,7 +86,9 @@ def unban(
     """Lift a ban."""
     from shequn.moderation.service import do_lift_ban
 
-    in_workspace(workspace, lambda conn, ws: do_lift_ban(conn, ws, channel, member), write=True)
+    in_workspace(
+        workspace, lambda conn, ws: do_lift_ban(conn, ws, channel, member, now=now()), write=True
+    )
     _print({"lifted": member})
 
 

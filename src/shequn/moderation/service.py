@@ -4,7 +4,7 @@ member reports, and import or export word lists."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, select, update
@@ -37,10 +37,9 @@ def _violation(conn: Connection, ws: WorkspaceInfo, violation_id: str) -> Any:
 
 
 def do_revert_violation(
-    conn: Connection, ws: WorkspaceInfo, violation_id: str, by: str, now: datetime | None = None
+    conn: Connection, ws: WorkspaceInfo, violation_id: str, by: str, *, now: datetime
 ) -> dict[str, Any]:
     """Undo a false positive: restore the member, refund points, learn a clean sample."""
-    now = now or datetime.now(UTC)
     lock_workspace(conn, ws.id)
     v = _violation(conn, ws, violation_id)
     if v["reverted_at"] is not None:
@@ -54,7 +53,7 @@ def do_revert_violation(
     refunded = _refund_points(run, ws, v, now)
     restored = False
     if {"remove", "blacklist"} & set(v["actions"]):
-        do_lift_ban(conn, ws, v["channel"], v["member_ext"], now, missing_ok=True)
+        do_lift_ban(conn, ws, v["channel"], v["member_ext"], now=now, missing_ok=True)
         run.outbox.add(
             "moderation.revert",
             Decision(
@@ -106,7 +105,7 @@ def do_add_sample(
     *,
     source: str | None = None,
     by: str | None = None,
-    now: datetime | None = None,
+    now: datetime,
 ) -> int:
     """Staff mark a message as spam (or clean): the similarity detector learns from it."""
     if label not in ("spam", "clean"):
@@ -120,7 +119,7 @@ def do_add_sample(
             text=text[:2000],
             source=source,
             by=by,
-            at=now or datetime.now(UTC),
+            at=now,
         )
     )
     assert result.inserted_primary_key is not None
@@ -134,10 +133,10 @@ def do_ban(
     member: str,
     reason: str,
     by: str,
-    now: datetime | None = None,
+    *,
+    now: datetime,
 ) -> None:
     """Put a member on the workspace's ban list: any later join is refused."""
-    now = now or datetime.now(UTC)
     existing = conn.execute(
         select(banlist.c.id, banlist.c.lifted_at).where(
             and_(
@@ -166,7 +165,8 @@ def do_lift_ban(
     ws: WorkspaceInfo,
     channel: str,
     member: str,
-    now: datetime | None = None,
+    *,
+    now: datetime,
     missing_ok: bool = False,
 ) -> None:
     result = conn.execute(
@@ -179,7 +179,7 @@ def do_lift_ban(
                 banlist.c.lifted_at.is_(None),
             )
         )
-        .values(lifted_at=now or datetime.now(UTC))
+        .values(lifted_at=now)
     )
     if result.rowcount == 0 and not missing_ok:
         raise NotFound(f"{member} is not on the ban list")
@@ -201,12 +201,11 @@ def do_report_message(
     author: str,
     reporter: str,
     text: str | None = None,
-    now: datetime | None = None,
+    now: datetime,
 ) -> ReportOutcome:
     """A member reports a message: staff are told at one threshold, the rule acts at a higher
     one. Each reporter counts once per message and may report only so often."""
     cfg = ws.config.moderation.reports
-    now = now or datetime.now(UTC)
     lock_workspace(conn, ws.id)
     t = member_reports
     recent = conn.execute(

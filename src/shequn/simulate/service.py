@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, func, select
@@ -44,12 +44,16 @@ def do_simulate(
 
 
 def ensure_demo(
-    engine: Engine, days: int = 21, progress: Callable[[int], Any] | None = None
+    engine: Engine,
+    now: datetime,
+    days: int = 21,
+    progress: Callable[[int], Any] | None = None,
 ) -> tuple[WorkspaceInfo, IngestReport]:
-    """The demo workspace, simulated once; a second demo reuses it."""
+    """The demo workspace, simulated once over the `days` before `now`; a second demo reuses
+    it."""
     try:
         with transaction(engine) as conn:
-            do_create_workspace(conn, DEMO_WORKSPACE, "幸福烘焙 (demo)")
+            do_create_workspace(conn, DEMO_WORKSPACE, "幸福烘焙 (demo)", now=now)
     except Conflict:
         pass
     ws = load_workspace(engine, DEMO_WORKSPACE)
@@ -62,9 +66,7 @@ def ensure_demo(
     if stored:
         report = IngestReport(duplicates=int(stored))
         return ws, report
-    from datetime import UTC, timedelta
-
-    start = (datetime.now(UTC) - timedelta(days=days)).replace(microsecond=0)
+    start = (now - timedelta(days=days)).replace(microsecond=0)
     report = do_simulate(
         engine, ws, groups=5, members=1500, days=days, seed=7, start=start, progress=progress
     )

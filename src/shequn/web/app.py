@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from shequn import __version__
 from shequn.exports import load_export_modules
+from shequn.platform.clock import Clock
 from shequn.platform.db import get_engine
 from shequn.platform.metrics import registry, watch_actions
 from shequn.settings import Settings, get_settings
@@ -23,9 +24,13 @@ def create_app(
     settings: Settings | None = None,
     engine: Engine | None = None,
     in_process_worker: bool = False,
+    clock: Clock | None = None,
 ) -> FastAPI:
+    """The API. `clock` is what "now" means for its staff operations and due work (default:
+    the settings' clock — SHEQUN_NOW or the wall clock)."""
     settings = settings or get_settings()
     engine = engine or get_engine(settings)
+    clock = clock or settings.clock()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -33,7 +38,7 @@ def create_app(
         if in_process_worker:
             from shequn.worker import InProcessWorker
 
-            worker = InProcessWorker(engine, settings)
+            worker = InProcessWorker(engine, settings, clock)
             worker.start()
         try:
             yield
@@ -50,6 +55,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.clock = clock
     app.state.bus = None
     if settings.redis_url:
         from shequn.platform.bus import RedisBus

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -21,6 +22,16 @@ def get_engine_dep(request: Request) -> Engine:
 
 
 EngineDep = Annotated[Engine, Depends(get_engine_dep)]
+
+
+def request_time(request: Request) -> datetime:
+    """The instant of this request, read once from the app's clock."""
+    now: datetime = request.app.state.clock.now()
+    return now
+
+
+Now = Annotated[datetime, Depends(request_time)]
+"""A handler's "now": pass it to services, which never read a clock themselves."""
 
 
 def access_workspace_dep(

@@ -6,7 +6,6 @@ event, as a real channel's callback would, so the projections stay driven by eve
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import ClassVar
 
 from sqlalchemy import Engine
@@ -48,7 +47,7 @@ class SandboxChannel(ChannelAdapter):
                             "group_ext": action.group,
                             "text": text,
                             "mentions": mentions,
-                            "at": action.decided_at or datetime.now(UTC),
+                            "at": action.decided_at,
                         }
                     ],
                 )

@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from shequn.channels.sandbox.service import do_post_message, group_history
 from shequn.events import MessageKind
 from shequn.platform.db import transaction
-from shequn.web.auth import EngineDep, Workspace
+from shequn.web.auth import EngineDep, Now, Workspace
 
 router = APIRouter(prefix="/api/v1/workspaces/{ws}/sandbox", tags=["sandbox"])
 
@@ -29,7 +29,9 @@ class PostMessage(BaseModel):
 
 
 @router.post("/messages", summary="Post as a member; answers the actions decided")
-def post_message(body: PostMessage, workspace: Workspace, engine: EngineDep) -> dict[str, Any]:
+def post_message(
+    body: PostMessage, workspace: Workspace, engine: EngineDep, now: Now
+) -> dict[str, Any]:
     extra = {
         k: v for k, v in (("url", body.url), ("qr", body.qr), ("mentions", body.mentions)) if v
     }
@@ -42,7 +44,7 @@ def post_message(body: PostMessage, workspace: Workspace, engine: EngineDep) -> 
             body.text,
             kind=body.kind,
             extra=extra,
-            at=body.at,
+            at=body.at or now,
             message_id=body.message_id,
         )
     return {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, select
@@ -39,11 +39,11 @@ def do_post_message(
     text: str | None,
     kind: str = "text",
     extra: dict[str, Any] | None = None,
-    at: datetime | None = None,
+    *,
+    at: datetime,
     message_id: str | None = None,
 ) -> IngestResult:
-    """Post into a sandbox group as a member; answers the actions decided on it."""
-    at = at or datetime.now(UTC)
+    """Post into a sandbox group as a member at `at`; answers the actions decided on it."""
     message_id = message_id or f"sbx-{at.timestamp():.6f}-{member}"
     data: dict[str, Any] = {"message_id": message_id, "kind": kind, **(extra or {})}
     if text is not None:
