@@ -14,6 +14,15 @@ from shequn.commerce import chain_orders, distribution
 from shequn.commerce import coupons as coupon_ops
 from shequn.commerce.membership import public_membership
 from shequn.commerce.models import paid_memberships
+from shequn.commerce.orders import (
+    MAX_WEBHOOK_BYTES,
+    SIGNATURE_HEADER,
+    BadSignature,
+    do_create_shop,
+    do_shop_webhook,
+    list_orders,
+    orders_from_csv,
+)
 from shequn.commerce.schemas import (
     ChainEntryOut,
     CommissionOut,
@@ -25,15 +34,6 @@ from shequn.commerce.schemas import (
     PromoterOut,
     ReceivedOut,
     ShopOut,
-)
-from shequn.commerce.orders import (
-    MAX_WEBHOOK_BYTES,
-    SIGNATURE_HEADER,
-    BadSignature,
-    do_create_shop,
-    do_shop_webhook,
-    list_orders,
-    orders_from_csv,
 )
 from shequn.community.service import Conflict, access_workspace
 from shequn.engine.service import do_ingest_items

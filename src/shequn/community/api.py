@@ -36,7 +36,11 @@ router = APIRouter(
 load_rule_modules()
 load_export_modules()
 WorkspaceConfig = config_model()
-_LISTED = {"groups": GroupOut, "members": MemberOut, "memberships": MembershipOut}
+_LISTED: dict[str, Any] = {
+    "groups": list[GroupOut],
+    "members": list[MemberOut],
+    "memberships": list[MembershipOut],
+}
 
 
 @router.get("", summary="The workspace", response_model=WorkspaceOut)
@@ -90,7 +94,7 @@ for _kind in ("groups", "members", "memberships"):
         _listing(_kind),
         methods=["GET"],
         summary=f"List {_kind}",
-        response_model=list[_LISTED[_kind]],  # type: ignore[name-defined]
+        response_model=_LISTED[_kind],
     )
 
 

@@ -29,8 +29,8 @@ class IngestAnswer(Answer):
     accepted: int
     duplicates: int
     skipped: int = 0
-    errors: list[str] = []
-    actions: list[ActionOut] = []
+    errors: list[str] = Field(default_factory=list)
+    actions: list[ActionOut] = Field(default_factory=list)
 
 
 class QueuedAnswer(Answer):
