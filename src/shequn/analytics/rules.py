@@ -2,5 +2,3 @@
 does with every rule module, registers the `analytics` configuration section."""
 
 from __future__ import annotations
-
-from shequn.analytics import config as _config  # noqa: F401  (registers the section)

@@ -38,8 +38,7 @@ def _now() -> datetime:
 
 
 def _checkin_keywords(ws: WorkspaceInfo) -> list[str]:
-    checkin = getattr(ws.config, "checkin", None)
-    return list(getattr(checkin, "keywords", ["签到", "打卡"]))
+    return list(ws.config.checkin.keywords)
 
 
 # --- custom fields ---------------------------------------------------------------------------
