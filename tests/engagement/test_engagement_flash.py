@@ -12,7 +12,7 @@ import orjson
 import pytest
 from sqlalchemy import Engine
 
-import shequn.engagement.flash  # noqa: F401  (registers the section, rules and exports)
+import shequn.engagement.flash  # noqa: F401  (registers the rules and exports)
 from shequn.community.service import do_apply_config
 from shequn.config import community as community_config
 from shequn.engine.ingest import tick

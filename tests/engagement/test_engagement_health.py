@@ -13,7 +13,7 @@ import orjson
 import pytest
 from sqlalchemy import Engine
 
-import shequn.engagement.health  # noqa: F401  (registers the section, rules and export)
+import shequn.engagement.health  # noqa: F401  (registers the rules and export)
 from shequn.community.service import do_apply_config
 from shequn.config import community as community_config
 from shequn.config.engagement import HealthSection

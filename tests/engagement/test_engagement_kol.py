@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import orjson
 from sqlalchemy import Engine
 
-import shequn.engagement.kol  # noqa: F401  (registers the section, rules and export)
+import shequn.engagement.kol  # noqa: F401  (registers the rules and export)
 from shequn.community.service import do_apply_config
 from shequn.config.engagement import KolSection
 from shequn.engagement.kol import Candidate, score

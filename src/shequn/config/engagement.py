@@ -21,11 +21,7 @@ SegmentRef = str | int
 """A CRM segment's name, or its id."""
 
 WELCOME_VARIABLES = frozenset({"mentions", "nickname", "group", "rules"})
-
-
 CHECKIN_VARIABLES = frozenset({"nickname", "streak", "points", "balance", "day"})
-
-
 LEVEL_VARIABLES = frozenset({"nickname", "level", "earned"})
 
 
@@ -274,11 +270,7 @@ def _local_time(value: Any) -> Any:
 
 
 LocalTime = Annotated[time, BeforeValidator(_local_time)]
-
-
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-
-
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -355,11 +347,7 @@ class QuietHours(Section):
 
 
 ContentKind = Literal["text", "image", "link", "miniprogram"]
-
-
 Theme = Literal["festival", "new_product", "hot_topic", "fan_care", "general"]
-
-
 CONTENT_VARIABLES = frozenset({"nickname", "group"})
 
 
@@ -497,8 +485,6 @@ class SopSection(Section):
 
 
 ActivityType = Literal["lottery", "redpacket_rain", "qa", "show_order", "price_hunt"]
-
-
 DEFAULT_KEYWORD: dict[str, str] = {
     "lottery": "抽奖",
     "redpacket_rain": "抢红包",
