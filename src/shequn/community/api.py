@@ -9,7 +9,6 @@ import yaml
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from shequn.community.config import config_model
 from shequn.community.schemas import (
     AdmissionOut,
     BlueprintOut,
@@ -19,8 +18,8 @@ from shequn.community.schemas import (
     WorkspaceOut,
 )
 from shequn.community.service import do_apply_config, effective_config_document
-from shequn.engine.rules import load_rule_modules
-from shequn.exports import EXPORTS, load_export_modules
+from shequn.config import WorkspaceConfig
+from shequn.exports import EXPORTS
 from shequn.platform.db import transaction
 from shequn.web.auth import EngineDep, Now, Workspace
 from shequn.web.body import read_bounded
@@ -32,10 +31,6 @@ router = APIRouter(
     responses=problem_responses(*WORKSPACE_ERRORS),
 )
 
-# The configuration's model has a section per domain, registered when its modules load.
-load_rule_modules()
-load_export_modules()
-WorkspaceConfig = config_model()
 _LISTED: dict[str, Any] = {
     "groups": list[GroupOut],
     "members": list[MemberOut],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from shequn.community.blueprints import Blueprint
+from shequn.config.community import Blueprint
 from shequn.platform.schemas import Answer, Timestamp
 
 

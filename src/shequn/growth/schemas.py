@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from shequn.config.growth import Campaign, FraudSignal, Reward
 from shequn.growth.avatars import check_avatar_url
-from shequn.growth.config import Campaign, FraudSignal, Reward
 from shequn.platform.schemas import Answer, Json, Number, Timestamp
 
 Ext = Field(min_length=1, max_length=128)

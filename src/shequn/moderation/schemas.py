@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from shequn.moderation.config import Mode
+from shequn.config.moderation import Mode
 from shequn.moderation.findings import Action, Category, Severity
 from shequn.platform.schemas import Answer, Timestamp
 
