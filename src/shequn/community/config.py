@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -21,6 +21,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from shequn.i18n import t
+from shequn.platform.errors import Invalid
 
 _SECTIONS: dict[str, tuple[Any, Any]] = {}
 _root_model: type[BaseModel] | None = None
@@ -145,10 +148,18 @@ class ConfigError:
         return f"{self.path}: {self.message}"
 
 
-class ConfigRejected(Exception):
+class ConfigRejected(Invalid):
+    """The document has errors (each by path) and nothing was stored."""
+
+    title: ClassVar[dict[str, str]] = {"zh-CN": "配置未通过校验", "en": "Configuration rejected"}
+
     def __init__(self, errors: list[ConfigError]) -> None:
         self.errors = errors
-        super().__init__("; ".join(str(e) for e in errors))
+        listed = "; ".join(str(e) for e in errors)
+        super().__init__(t, "community.config_rejected", count=len(errors), errors=listed)
+
+    def extra(self) -> dict[str, Any]:
+        return {"errors": [{"path": e.path, "message": e.message} for e in self.errors]}
 
 
 def check_config(document: Any) -> Any:

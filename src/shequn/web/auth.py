@@ -24,6 +24,7 @@ EngineDep = Annotated[Engine, Depends(get_engine_dep)]
 
 
 def access_workspace_dep(
+    request: Request,
     ws: str,
     engine: EngineDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -37,7 +38,9 @@ def access_workspace_dep(
             raise Problem(401, "Unauthorized", "unknown token")
         if owner != ws:
             raise Problem(403, "Forbidden", "this token belongs to another workspace")
-        return access_workspace(conn, ws)
+        info = access_workspace(conn, ws)
+    request.state.locale = info.locale  # the language of this request's errors
+    return info
 
 
 Workspace = Annotated[WorkspaceInfo, Depends(access_workspace_dep)]
