@@ -13,7 +13,9 @@ from sqlalchemy import Engine
 from shequn.community.service import do_create_token
 from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
+from shequn.i18n import Texts
 from shequn.platform.db import transaction
+from shequn.platform.errors import ERRORS, DomainError, TooMany
 from shequn.settings import Settings
 from shequn.web.app import create_app
 from tests.factories import T0, joined
@@ -123,3 +125,72 @@ def test_an_english_workspace_answers_in_english(
     assert problem(client.get(path, headers=auth), 404)["title"] == "Not found"
     asked = client.get(path, headers={**auth, "Accept-Language": "zh-CN"})
     assert problem(asked, 404)["title"] == "未找到"
+
+
+def _app_raising(settings: Settings, engine: Engine, exc: Exception) -> TestClient:
+    """The real app with one more route that raises `exc`."""
+    app = create_app(settings, engine)
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise exc
+
+    return TestClient(app, raise_server_exceptions=False)
+
+
+def test_an_unhandled_error_is_a_500_problem_that_leaks_nothing(
+    settings: Settings, engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = "password=hunter2 in /srv/shequn/internal.py"
+    with _app_raising(settings, engine, ValueError(secret)) as client:
+        r = client.get("/boom")
+    got = r.json()
+    assert r.status_code == 500 and r.headers["content-type"] == PROBLEM
+    assert got == {
+        "type": "about:blank",
+        "title": "Internal Server Error",
+        "status": 500,
+        "detail": "",
+        "code": "internal",
+    }
+    assert "hunter2" not in r.text and "Traceback" not in r.text and "ValueError" not in r.text
+    assert "hunter2" in caplog.text  # the operator's log has it
+
+
+@pytest.mark.parametrize("kind", ERRORS, ids=lambda k: k.__name__)
+def test_every_domain_error_answers_its_status(
+    settings: Settings, engine: Engine, kind: type[DomainError]
+) -> None:
+    texts = Texts({"demo.refused": {"zh-CN": "不行：{why}", "en": "refused: {why}"}})
+    extra: dict[str, Any] = {"retry_after": 30} if kind is TooMany else {}
+    with _app_raising(settings, engine, kind(texts, "demo.refused", why="x", **extra)) as client:
+        zh = client.get("/boom")
+        en = client.get("/boom", headers={"Accept-Language": "en;q=0.8, fr"})
+    assert zh.status_code == en.status_code == kind.status
+    assert zh.headers["content-type"] == PROBLEM
+    assert (zh.json()["title"], zh.json()["detail"]) == (kind.title["zh-CN"], "不行：x")
+    assert (en.json()["title"], en.json()["detail"]) == (kind.title["en"], "refused: x")
+    assert zh.json()["code"] == "demo.refused"
+    if kind is TooMany:
+        assert zh.headers["retry-after"] == "30" and zh.json()["retry_after"] == 30
+
+
+def test_the_cli_says_a_domain_error_on_one_line_in_its_locale(
+    settings: Settings, workspace: WorkspaceInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from shequn.cli import app
+
+    runner = CliRunner()
+    args = ["moderation", "words", "export", "nope", "-w", workspace.slug]
+    for locale, reason in (
+        ("zh-CN", "错误: 未知的词库分类「nope」"),
+        ("en", "error: unknown category 'nope'"),
+    ):
+        chosen = settings.model_copy(update={"locale": locale})
+        monkeypatch.setattr("shequn.cli.get_settings", lambda chosen=chosen: chosen)
+        done = runner.invoke(app, args)
+        assert done.exit_code == 2, done.output
+        (line,) = done.output.strip().splitlines()
+        assert line.startswith(reason), line
