@@ -161,3 +161,16 @@ def test_the_shim_keeps_the_old_names() -> None:
     from shequn.community import service
 
     assert service.NotFound is errors.NotFound and service.Conflict is errors.Conflict
+
+
+def test_every_code_raised_is_documented() -> None:
+    documented = (SRC.parents[1] / "docs" / "errors.md").read_text(encoding="utf-8")
+    codes = set()
+    for path in sorted(SRC.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
+                name = ast.unparse(node.exc.func).rsplit(".", 1)[-1]
+                args = node.exc.args
+                if name in DOMAIN and len(args) >= 2 and isinstance(args[1], ast.Constant):
+                    codes.add(str(args[1].value))
+    assert codes and sorted(c for c in codes if f"`{c}`" not in documented) == []

@@ -33,7 +33,16 @@ class Problem(Exception):
 def problem_response(
     status: int, title: str, detail: str = "", headers: dict[str, str] | None = None, **extra: Any
 ) -> JSONResponse:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    # Problems of the web layer itself (auth, body limits, malformed payloads) are coded by
+    # their status; domain errors bring their own code.
+    body = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": f"http.{status}",
+        **extra,
+    }
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -54,7 +63,11 @@ def install(app: FastAPI) -> None:
             {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
         ]
         return problem_response(
-            422, "Invalid request", errors[0]["message"] if errors else "", errors=errors
+            422,
+            "Invalid request",
+            errors[0]["message"] if errors else "",
+            code="request.invalid",
+            errors=errors,
         )
 
     @app.exception_handler(DomainError)
