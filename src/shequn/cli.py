@@ -16,9 +16,9 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from shequn.cli_support import WorkspaceOpt, now
 from shequn.community.config import ConfigRejected
-from shequn.community.service import Conflict, NotFound
 from shequn.events import BatchRejected
 from shequn.i18n import t
+from shequn.platform.errors import DomainError
 from shequn.settings import get_settings
 
 app = typer.Typer(
@@ -88,14 +88,17 @@ def _fail(message: str, details: Iterable[str] = ()) -> None:
 
 
 def guarded(fn: Callable[[], T]) -> T:
-    """Turn the services' input errors into a one-line reason and a non-zero exit."""
+    """Turn the services' domain errors into a one-line reason (in SHEQUN_LOCALE) and exit
+    status 2. Anything else, a bare ValueError included, is a bug and keeps its traceback."""
     try:
         return fn()
     except BatchRejected as exc:
         _fail(_say("cli.nothing_stored", detail=exc), [str(e) for e in exc.errors[:50]])
     except ConfigRejected as exc:
         _fail(_say("cli.config_rejected", count=len(exc.errors)), [str(e) for e in exc.errors])
-    except (NotFound, Conflict, UserError, ValueError) as exc:
+    except DomainError as exc:
+        _fail(exc.message(get_settings().locale))
+    except UserError as exc:
         _fail(str(exc))
     except OSError as exc:
         _fail(f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc))

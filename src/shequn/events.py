@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import (
     AfterValidator,
@@ -22,6 +22,9 @@ from pydantic import (
     ValidationError,
     create_model,
 )
+
+from shequn.i18n import t
+from shequn.platform.errors import Invalid
 
 MAX_EVENT_BYTES = 64 * 1024
 """One event's JSON may be at most this large; bigger payloads are refused, not truncated."""
@@ -207,15 +210,27 @@ class EventError:
         return f"{self.position}: {self.field}: {self.message}"
 
 
-class BatchRejected(Exception):
+class BatchRejected(Invalid):
     """A batch had invalid items and nothing of it was stored."""
+
+    title: ClassVar[dict[str, str]] = {
+        "zh-CN": "批次被拒绝，未存储任何数据",
+        "en": "Batch rejected, nothing stored",
+    }
 
     def __init__(self, errors: list[EventError], unit: str = "line") -> None:
         self.errors = errors
         self.unit = unit
         first = errors[0]
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        super().__init__(f"{unit} {first}{more}")
+        super().__init__(t, "events.batch_rejected", summary=f"{unit} {first}{more}")
+
+    def extra(self) -> dict[str, Any]:
+        return {
+            "errors": [
+                {self.unit: e.position, "field": e.field, "message": e.message} for e in self.errors
+            ]
+        }
 
 
 _FRIENDLY = {

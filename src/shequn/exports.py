@@ -21,6 +21,8 @@ from shequn.community.models import groups, members, memberships
 from shequn.engine.models import actions, events
 from shequn.engine.outbox import public_action
 from shequn.engine.rules import WorkspaceInfo
+from shequn.i18n import t
+from shequn.platform.errors import BadRequest, NotFound
 
 Rows = Callable[[Connection, WorkspaceInfo], Iterator[dict[str, Any]]]
 FORMATS = ("jsonl", "csv", "xlsx")
@@ -238,9 +240,9 @@ def load_export_modules() -> None:
 def check_export(kind: str, fmt: str) -> ExportKind:
     load_export_modules()
     if kind not in EXPORTS:
-        raise ValueError(f"unknown export {kind!r}; choose from {', '.join(sorted(EXPORTS))}")
+        raise NotFound(t, "exports.unknown_kind", kind=kind, kinds=", ".join(sorted(EXPORTS)))
     if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+        raise BadRequest(t, "exports.unknown_format", format=fmt, formats=", ".join(FORMATS))
     return EXPORTS[kind]
 
 

@@ -87,6 +87,35 @@ _TEXTS: dict[str, dict[str, str]] = {
     "cli.demo_docs": {"zh-CN": "接口文档", "en": "API docs"},
     "cli.demo_token": {"zh-CN": "管理员令牌", "en": "admin token"},
     "cli.demo_try": {"zh-CN": "试一试", "en": "try"},
+    # Errors: the key is the error's code (see platform/errors.py).
+    "community.bad_slug": {
+        "zh-CN": "工作区名称「{slug}」不可用：请用 1–64 个小写字母、数字、'-' 或 '_'",
+        "en": "workspace name {slug!r}: use 1–64 lowercase letters, digits, '-' or '_'",
+    },
+    "community.workspace_exists": {
+        "zh-CN": "工作区「{slug}」已存在",
+        "en": "workspace {slug!r} already exists",
+    },
+    "community.no_workspace": {
+        "zh-CN": "没有工作区「{slug}」（可用 shequn workspace create {slug} 创建）",
+        "en": "no workspace {slug!r} (create it with: shequn workspace create {slug})",
+    },
+    "community.config_rejected": {
+        "zh-CN": "配置未通过校验（{count} 处错误）：{errors}",
+        "en": "{errors}",
+    },
+    "events.batch_rejected": {
+        "zh-CN": "批次被拒绝，未存储任何数据：{summary}",
+        "en": "{summary}",
+    },
+    "exports.unknown_kind": {
+        "zh-CN": "没有导出类型「{kind}」，可选：{kinds}",
+        "en": "unknown export {kind!r}; choose from {kinds}",
+    },
+    "exports.unknown_format": {
+        "zh-CN": "不支持的格式「{format}」，可选：{formats}",
+        "en": "unknown format {format!r}; choose from {formats}",
+    },
 }
 
 

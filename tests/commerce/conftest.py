@@ -19,3 +19,13 @@ def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Typer:
 
     monkeypatch.setattr("shequn.cli.get_settings", lambda: settings)
     return app
+
+
+@pytest.fixture
+def cli_en(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Typer:
+    """The `shequn` command with SHEQUN_LOCALE=en: its error lines in English."""
+    from shequn.cli import app
+
+    english = settings.model_copy(update={"locale": "en"})
+    monkeypatch.setattr("shequn.cli.get_settings", lambda: english)
+    return app

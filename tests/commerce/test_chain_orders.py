@@ -18,6 +18,7 @@ from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
 from shequn.growth import livecode
 from shequn.platform.db import transaction
+from shequn.platform.errors import Invalid
 from shequn.settings import Settings
 from tests.factories import NOW, T0, event, joined, posted
 from tests.growth.helpers import app_with_domains, configure, rows, token
@@ -88,7 +89,7 @@ def test_confirmed_entry_is_an_order_like_a_shops(
 
     # The whole chain by its id: the rest of the priced entries; the paid one is left alone.
     chain = first.rsplit(":", 1)[0]
-    with transaction(engine) as conn, pytest.raises(ValueError, match="no price"):
+    with transaction(engine) as conn, pytest.raises(Invalid, match="no price"):
         do_confirm_entries(conn, ws, [chain], at)
     assert orders[second]["status"] == "claimed"  # refused whole: nothing confirmed
     with transaction(engine) as conn:
@@ -113,7 +114,7 @@ def test_cancel_and_refund(engine: Engine, chain_world: WorkspaceInfo) -> None:
         do_cancel_entries(conn, ws, [unpriced])
     with transaction(engine) as conn, pytest.raises(NotFound):
         do_confirm_entries(conn, ws, ["chain:nope:1"], T0 + DAY)
-    with transaction(engine) as conn, pytest.raises(ValueError, match="one entry"):
+    with transaction(engine) as conn, pytest.raises(Invalid, match="one entry"):
         do_confirm_entries(conn, ws, [first, unpriced], T0 + DAY, amount_fen=100)
     # Reposting the chain does not bring a cancelled entry back.
     do_ingest_events(engine, ws, [posted("aqiang", CHAIN, at=T0 + DAY)])
@@ -155,7 +156,8 @@ def test_chain_entries_over_http(
         assert r.status_code == 200 and r.json()[0]["status"] == "paid"
         again = client.post(f"{base}/confirm", json={"ids": [first]}, headers=auth)
         assert again.status_code == 200 and again.json()[0]["status"] == "paid"
-        r = client.post(f"{base}/confirm", json={"ids": [chain]}, headers=auth)
+        english = {**auth, "Accept-Language": "en"}
+        r = client.post(f"{base}/confirm", json={"ids": [chain]}, headers=english)
         assert r.status_code == 422 and "no price" in r.json()["detail"]
         assert r.headers["content-type"].startswith("application/problem+json")
         r = client.post(f"{base}/cancel", json={"ids": [listed[3]["order_id"]]}, headers=auth)
@@ -169,8 +171,8 @@ def test_chain_entries_over_http(
     assert len([o for o in rows(engine, ws, "orders") if o["status"] == "paid"]) == 3
 
 
-def test_chain_commands(cli: Typer, engine: Engine, chain_world: WorkspaceInfo) -> None:
-    ws = chain_world
+def test_chain_commands(cli_en: Typer, engine: Engine, chain_world: WorkspaceInfo) -> None:
+    ws, cli = chain_world, cli_en
     runner = CliRunner()
     listed = runner.invoke(cli, ["order", "chain", "list", "-w", ws.slug])
     assert listed.exit_code == 0, listed.output

@@ -17,6 +17,7 @@ from shequn.community.service import NotFound
 from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
 from shequn.platform.db import transaction
+from shequn.platform.errors import Invalid
 from shequn.settings import Settings
 from tests.factories import T0, event, joined
 from tests.growth.helpers import app_with_domains, configure, rows, token
@@ -81,7 +82,7 @@ def test_bad_input_is_refused(engine: Engine, shop_world: WorkspaceInfo) -> None
     with transaction(engine) as conn:
         with pytest.raises(NotFound, match="no member 'ghost'"):
             do_enrol(conn, ws, "sandbox", "ghost", T0)
-        with pytest.raises(ValueError, match=r"unknown tier '钻石'; choose from 初级, 中级, 高级"):
+        with pytest.raises(Invalid, match=r"unknown tier '钻石'; choose from 初级, 中级, 高级"):
             do_enrol(conn, ws, "sandbox", "kol", T0, tier="钻石")
         with pytest.raises(NotFound, match="not a promoter"):
             do_set_tier(conn, ws, "sandbox", "b-1", "高级")
@@ -112,8 +113,8 @@ def test_promoters_over_http(settings: Settings, engine: Engine, shop_world: Wor
     assert commissions(engine, ws) == []
 
 
-def test_promoter_commands(cli: Typer, engine: Engine, shop_world: WorkspaceInfo) -> None:
-    ws = shop_world
+def test_promoter_commands(cli_en: Typer, engine: Engine, shop_world: WorkspaceInfo) -> None:
+    ws, cli = shop_world, cli_en
     runner = CliRunner()
 
     def run(*args: str) -> tuple[int, str]:

@@ -33,6 +33,7 @@ from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
 from shequn.exports import write_export
 from shequn.platform.db import transaction
+from shequn.platform.errors import Invalid
 from tests.factories import NOW, SHANGHAI, T0, event, joined, posted
 
 AUTO_TAGS = {
@@ -104,7 +105,7 @@ def test_profile_fields_are_typed_and_merge(engine: Engine, workspace: Workspace
         ProfileIn(gender="robot")
     with pytest.raises(ValidationError):
         ProfileIn(phone="12345")
-    with transaction(engine) as conn, pytest.raises(ValueError, match="no custom field"):
+    with transaction(engine) as conn, pytest.raises(Invalid, match="no custom field"):
         do_upsert_profile(conn, workspace, "sandbox", "u-1", ProfileIn(custom={"nope": 1}), now=NOW)
 
 

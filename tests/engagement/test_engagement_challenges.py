@@ -16,6 +16,7 @@ from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
 from shequn.exports import write_export
 from shequn.platform.db import transaction
+from shequn.platform.errors import Conflict
 from tests.factories import NOW, joined, posted
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -68,7 +69,7 @@ def test_spending_points_is_idempotent_and_bounded(
     with transaction(engine) as conn:
         again = do_spend_points(conn, workspace, **spend)  # type: ignore[arg-type]
     assert (first["balance"], again["duplicate"]) == (balance - 20, True)
-    with transaction(engine) as conn, pytest.raises(ValueError, match="fewer than"):
+    with transaction(engine) as conn, pytest.raises(Conflict, match="fewer than"):
         do_spend_points(conn, workspace, **{**spend, "amount": 10_000, "key": "x"})  # type: ignore[arg-type]
     levels = rows(engine, workspace, "levels")[0]
     assert levels["balance"] == balance - 20 and levels["earned"] >= balance

@@ -303,11 +303,14 @@ def test_a_private_avatar_url_is_refused_when_set(
     ws, _ = campaign(engine, workspace)
     auth, path = token(engine, ws), f"/api/v1/workspaces/{ws.slug}/campaigns/spring"
     with TestClient(app_with_domains(settings, engine)) as client:
-        bad = client.put(f"{path}/participants/eve/avatar", json={"avatar_url": url}, headers=auth)
+        english = {**auth, "Accept-Language": "en"}
+        body = {"avatar_url": url}
+        bad = client.put(f"{path}/participants/eve/avatar", json=body, headers=english)
     assert bad.status_code == 422, bad.text
     assert bad.headers["content-type"].startswith("application/problem+json")
     assert "not a public address" in bad.text
-    monkeypatch.setattr("shequn.cli.get_settings", lambda: settings)
+    english = settings.model_copy(update={"locale": "en"})  # the CLI's error line in English
+    monkeypatch.setattr("shequn.cli.get_settings", lambda: english)
     monkeypatch.setattr("shequn.settings.get_settings", lambda: settings)
     runner = CliRunner()
     refused = runner.invoke(app, ["campaign", "avatar", "spring", "u-1", url, "-w", ws.slug])

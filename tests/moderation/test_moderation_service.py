@@ -14,6 +14,7 @@ from shequn.engine.service import do_ingest_events
 from shequn.exports import write_export
 from shequn.moderation import service
 from shequn.platform.db import transaction
+from shequn.platform.errors import NotFound, TooMany
 from tests.factories import NOW, T0, joined, minutes, posted
 
 AD = "加我微信 abc12345 优惠多多"
@@ -111,7 +112,7 @@ def test_reports_notify_then_act_and_are_rate_limited(
     assert kinds == ["member.warn", "message.delete", "staff.task"]
     for i in range(2, 6):
         report("r-1", f"m-{i}")
-    with pytest.raises(ValueError, match="wait"):
+    with pytest.raises(TooMany, match="wait"):
         report("r-1", "m-9")
 
 
@@ -126,5 +127,5 @@ def test_word_lists_round_trip(engine: Engine, workspace: WorkspaceInfo) -> None
     assert len(service.export_words(ws, "ads").splitlines()) > 50
     do_ingest_events(engine, ws, [posted("u-1", "大家去隔 壁 烘 焙买吧", at=T0)])
     assert rows(engine, ws, "violations")[0]["category"] == "competitors"
-    with pytest.raises(ValueError):
+    with pytest.raises(NotFound):
         service.export_words(ws, "weather")

@@ -88,7 +88,8 @@ def test_bad_item_rejects_whole_batch(
 ) -> None:
     items = batch()
     mutate(items[1])
-    r = client.post(url(workspace, "/events"), json=items, headers=auth)
+    english = {**auth, "Accept-Language": "en"}
+    r = client.post(url(workspace, "/events"), json=items, headers=english)
     assert r.status_code == 422
     assert r.headers["content-type"].startswith("application/problem+json")
     problem = r.json()

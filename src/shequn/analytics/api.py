@@ -52,10 +52,7 @@ async def get_report(
 ) -> dict[str, Any] | Response:
     if name not in REPORTS:
         raise Problem(404, "Unknown report", f"choose from {', '.join(REPORTS)}")
-    try:
-        period = check_period(workspace, since, until, now=now)
-    except ValueError as exc:
-        raise Problem(400, "Bad range", str(exc)) from exc
+    period = check_period(workspace, since, until, now=now)
     options = Options(
         by=by, unit=unit, mode=mode, measure=measure, group=group, segment=segment, limit=limit
     )

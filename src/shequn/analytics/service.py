@@ -15,7 +15,9 @@ from shequn.analytics import kol as kol_mod
 from shequn.analytics import ledgers, orbit, persona, retention, roi
 from shequn.analytics.report import Report
 from shequn.analytics.source import Frame, Period, load_frame
+from shequn.analytics.texts import say
 from shequn.engine.rules import WorkspaceInfo
+from shequn.platform.errors import BadRequest, NotFound
 
 REPORTS = (
     "funnel",
@@ -46,7 +48,7 @@ class Options:
 
 def check_report(name: str) -> str:
     if name not in REPORTS:
-        raise ValueError(f"unknown report {name!r}; choose from {', '.join(REPORTS)}")
+        raise NotFound(say, "analytics.unknown_report", name=name, reports=", ".join(REPORTS))
     return name
 
 
@@ -54,7 +56,7 @@ def parse_day(value: str, what: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"{what}: not a date (YYYY-MM-DD): {value!r}") from None
+        raise BadRequest(say, "analytics.bad_date", what=what, value=value) from None
 
 
 def check_period(
@@ -65,9 +67,9 @@ def check_period(
     last = parse_day(until, "until") if until else today
     first = parse_day(since, "since") if since else last - timedelta(days=DEFAULT_DAYS - 1)
     if last < first:
-        raise ValueError(f"the range ends ({last}) before it starts ({first})")
+        raise BadRequest(say, "analytics.backwards", last=last, first=first)
     if (last - first).days > 3660:
-        raise ValueError("a range may span at most ten years")
+        raise BadRequest(say, "analytics.too_long")
     return Period(first, last, ws.tz)
 
 

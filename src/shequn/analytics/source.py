@@ -21,6 +21,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine
 
+from shequn.analytics.texts import say
+from shequn.platform.errors import BadRequest
+
 if TYPE_CHECKING:  # imported where used: `shequn --help` should not pay for DuckDB
     import duckdb
 
@@ -68,7 +71,7 @@ class Period:
 
     def __post_init__(self) -> None:
         if self.until < self.since:
-            raise ValueError(f"the range ends ({self.until}) before it starts ({self.since})")
+            raise BadRequest(say, "analytics.backwards", last=self.until, first=self.since)
 
     @property
     def start(self) -> datetime:

@@ -13,10 +13,12 @@ from typing import Any
 from sqlalchemy import Connection, Select, and_, select, update
 
 from shequn.commerce.models import chain_entries, orders
+from shequn.commerce.texts import say
 from shequn.community.service import Conflict, NotFound
 from shequn.engine.ingest import ingest_batch
 from shequn.engine.rules import WorkspaceInfo
 from shequn.events import BatchRejected, Event, parse_event
+from shequn.platform.errors import Invalid
 
 OPEN = "claimed"
 CANCELLED = "cancelled"
@@ -43,7 +45,7 @@ def _select(ws: WorkspaceInfo) -> Select[Any]:
 def _entries(conn: Connection, ws: WorkspaceInfo, ids: list[str]) -> list[dict[str, Any]]:
     """Entries for entry ids and chain ids; an unknown id refuses the call."""
     if not ids:
-        raise ValueError("name at least one chain or chain entry")
+        raise Invalid(say, "commerce.no_ids")
     c, stmt = chain_entries, _select(ws)
     found: dict[str, dict[str, Any]] = {}
     for wanted in dict.fromkeys(ids):
@@ -53,7 +55,7 @@ def _entries(conn: Connection, ws: WorkspaceInfo, ids: list[str]) -> list[dict[s
             cond = c.c.order_id == wanted
         rows = [dict(r) for r in conn.execute(stmt.where(cond)).mappings()]
         if not rows:
-            raise NotFound(f"no chain entry or chain {wanted!r}")
+            raise NotFound(say, "commerce.no_entry", wanted=wanted)
         found.update((r["order_id"], r) for r in rows)
     return list(found.values())
 
@@ -123,20 +125,18 @@ def do_confirm_entries(
     entries = _entries(conn, ws, ids)
     if amount_fen is not None:
         if amount_fen < 0:
-            raise ValueError("amount_fen must be ≥ 0")
+            raise Invalid(say, "commerce.negative_amount")
         if len(entries) != 1:
-            raise ValueError("an amount can be given for one entry only")
+            raise Invalid(say, "commerce.amount_for_one")
     events = []
     for entry in entries:
         if entry["status"] == CANCELLED and entry["order_id"] in ids:
-            raise Conflict(f"chain entry {entry['order_id']} was cancelled")
+            raise Conflict(say, "commerce.entry_cancelled", entry=entry["order_id"])
         if entry["status"] != OPEN:
             continue  # paid already: confirming twice is one order
         amount = entry["order_fen"] if amount_fen is None else amount_fen
         if amount <= 0:
-            raise ValueError(
-                f"chain entry {entry['order_id']} has no price: give its amount in fen"
-            )
+            raise Invalid(say, "commerce.no_price", entry=entry["order_id"])
         events.append(_paid_event(entry, amount, at))
     if events:
         ingest_batch(conn, ws, events)
@@ -148,7 +148,7 @@ def do_cancel_entries(conn: Connection, ws: WorkspaceInfo, ids: list[str]) -> li
     entries = _entries(conn, ws, ids)
     paid = [e["order_id"] for e in entries if e["status"] not in (OPEN, CANCELLED)]
     if paid:
-        raise Conflict(f"already paid, refund instead: {', '.join(paid)}")
+        raise Conflict(say, "commerce.already_paid", entries=", ".join(paid))
     o = orders
     conn.execute(
         update(o)

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, select, update
 
 from shequn.commerce.models import coupons
+from shequn.commerce.texts import say
 from shequn.community.service import NotFound
 from shequn.engine.jobs import JobBook
 from shequn.engine.rules import WorkspaceInfo
@@ -40,7 +41,7 @@ def issue_coupon(
     """Issue one coupon per key; answers the coupon (the existing one for a used key)."""
     spec = ws.config.coupons.templates.get(template)
     if spec is None:
-        raise NotFound(f"no coupon template {template!r}")
+        raise NotFound(say, "commerce.no_template", template=template)
     t = coupons
     existing = (
         conn.execute(select(t).where(and_(t.c.workspace_id == ws.id, t.c.key == key)))
@@ -153,7 +154,7 @@ def access_coupon(conn: Connection, ws: WorkspaceInfo, code: str) -> dict[str, A
         .first()
     )
     if row is None:
-        raise NotFound(f"no coupon {code!r}")
+        raise NotFound(say, "commerce.no_coupon", code=code)
     return public_coupon(row)
 
 

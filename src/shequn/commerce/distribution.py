@@ -11,10 +11,12 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, select, update
 
 from shequn.commerce.models import commissions, promoters
+from shequn.commerce.texts import say
 from shequn.community.service import NotFound
 from shequn.config.commerce import DistributionSection, Tier
 from shequn.engine.rules import WorkspaceInfo
 from shequn.platform.db import insert_ignore
+from shequn.platform.errors import Invalid
 
 
 def promoter(
@@ -73,7 +75,7 @@ def access_promoter(
 ) -> dict[str, Any]:
     row = _promoter_row(conn, ws, channel, member)
     if row is None:
-        raise NotFound(f"{member!r} is not a promoter")
+        raise NotFound(say, "commerce.not_promoter", member=member)
     return public_promoter(row)
 
 
@@ -81,7 +83,8 @@ def check_tier(cfg: DistributionSection, name: str) -> Tier:
     for tier in cfg.tiers:
         if tier.name == name:
             return tier
-    raise ValueError(f"unknown tier {name!r}; choose from {', '.join(t.name for t in cfg.tiers)}")
+    tiers = ", ".join(t.name for t in cfg.tiers)
+    raise Invalid(say, "commerce.unknown_tier", name=name, tiers=tiers)
 
 
 def _check_member(conn: Connection, ws: WorkspaceInfo, channel: str, member: str) -> None:
@@ -94,7 +97,7 @@ def _check_member(conn: Connection, ws: WorkspaceInfo, channel: str, member: str
         )
     ).first()
     if found is None:
-        raise NotFound(f"no member {member!r} on channel {channel!r}")
+        raise NotFound(say, "commerce.no_member", member=member, channel=channel)
 
 
 def _current_tier(cfg: DistributionSection, row: Any) -> Tier:
@@ -140,7 +143,7 @@ def do_set_tier(
         check_tier(cfg, tier)
     row = _promoter_row(conn, ws, channel, member)
     if row is None:
-        raise NotFound(f"{member!r} is not a promoter")
+        raise NotFound(say, "commerce.not_promoter", member=member)
     if tier is None:
         values: dict[str, Any] = {
             "tier": cfg.tier_for(int(row["sales_fen"]), int(row["orders"])).name,
@@ -158,7 +161,7 @@ def do_disable(
     """A disabled promoter earns no new commissions; those already made are kept."""
     row = _promoter_row(conn, ws, channel, member)
     if row is None:
-        raise NotFound(f"{member!r} is not a promoter")
+        raise NotFound(say, "commerce.not_promoter", member=member)
     if row["status"] != "disabled":
         conn.execute(
             update(promoters)

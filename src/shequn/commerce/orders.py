@@ -10,23 +10,27 @@ import hmac
 import io
 import secrets
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 from sqlalchemy import Connection, and_, select
 
 from shequn.commerce.models import orders, shops
+from shequn.commerce.texts import say
 from shequn.community.service import Conflict, NotFound
 from shequn.engine.ingest import IngestResult, ingest_batch
 from shequn.engine.rules import WorkspaceInfo
 from shequn.events import BatchRejected, EventError, parse_event
+from shequn.platform.errors import Unauthorized
 
 SIGNATURE_HEADER = "X-Shequn-Signature"
 MAX_WEBHOOK_BYTES = 64 * 1024
 
 
-class BadSignature(Exception):
+class BadSignature(Unauthorized):
     """The delivery is not signed with the shop's secret: nothing was read from it."""
+
+    title: ClassVar[dict[str, str]] = {"zh-CN": "签名不符", "en": "Bad signature"}
 
 
 # --- Shops ----------------------------------------------------------------------------------
@@ -38,7 +42,7 @@ def do_create_shop(
     """A shop and its webhook secret; the secret is shown once, here."""
     t = shops
     if conn.execute(select(t.c.id).where(and_(t.c.workspace_id == ws.id, t.c.key == key))).first():
-        raise Conflict(f"shop {key!r} already exists")
+        raise Conflict(say, "commerce.shop_exists", key=key)
     secret = secrets.token_urlsafe(32)
     conn.execute(
         t.insert().values(
@@ -61,7 +65,7 @@ def _shop(conn: Connection, ws: WorkspaceInfo, key: str) -> Any:
         .first()
     )
     if row is None:
-        raise NotFound(f"no shop {key!r}")
+        raise NotFound(say, "commerce.no_shop", key=key)
     return row
 
 
@@ -72,7 +76,7 @@ def sign(secret: str, body: bytes) -> str:
 def check_signature(secret: str, body: bytes, header: str | None) -> None:
     """Raise BadSignature unless `header` is the body's HMAC-SHA256 under the secret."""
     if not header or not hmac.compare_digest(sign(secret, body), header.strip()):
-        raise BadSignature("signature does not match")
+        raise BadSignature(say, "commerce.bad_signature")
 
 
 # --- Webhook ---------------------------------------------------------------------------------

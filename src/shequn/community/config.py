@@ -8,11 +8,13 @@ error is reported by its path.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import ValidationError
 
 from shequn.config import WorkspaceConfig
+from shequn.i18n import t
+from shequn.platform.errors import Invalid
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,10 +26,18 @@ class ConfigError:
         return f"{self.path}: {self.message}"
 
 
-class ConfigRejected(Exception):
+class ConfigRejected(Invalid):
+    """The document has errors (each by path) and nothing was stored."""
+
+    title: ClassVar[dict[str, str]] = {"zh-CN": "配置未通过校验", "en": "Configuration rejected"}
+
     def __init__(self, errors: list[ConfigError]) -> None:
         self.errors = errors
-        super().__init__("; ".join(str(e) for e in errors))
+        listed = "; ".join(str(e) for e in errors)
+        super().__init__(t, "community.config_rejected", count=len(errors), errors=listed)
+
+    def extra(self) -> dict[str, Any]:
+        return {"errors": [{"path": e.path, "message": e.message} for e in self.errors]}
 
 
 def check_config(document: Any) -> WorkspaceConfig:

@@ -16,23 +16,18 @@ from shequn.community.config import ConfigError, ConfigRejected, check_config
 from shequn.community.models import api_tokens, memberships, workspaces
 from shequn.config import WorkspaceConfig
 from shequn.engine.rules import WorkspaceInfo, load_rule_modules
+from shequn.i18n import t
 from shequn.platform.db import transaction
-
-
-class NotFound(LookupError):
-    pass
-
-
-class Conflict(ValueError):
-    pass
-
+from shequn.platform.errors import Conflict as Conflict
+from shequn.platform.errors import Invalid
+from shequn.platform.errors import NotFound as NotFound
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
 def check_slug(slug: str) -> str:
     if not SLUG.match(slug):
-        raise ValueError(f"workspace name {slug!r}: use 1–64 lowercase letters, digits, '-' or '_'")
+        raise Invalid(t, "community.bad_slug", slug=slug)
     return slug
 
 
@@ -42,7 +37,7 @@ def do_create_workspace(
     check_slug(slug)
     exists = conn.execute(select(workspaces.c.id).where(workspaces.c.slug == slug)).first()
     if exists is not None:
-        raise Conflict(f"workspace {slug!r} already exists")
+        raise Conflict(t, "community.workspace_exists", slug=slug)
     wid = conn.execute(
         workspaces.insert().values(
             slug=slug,
@@ -63,7 +58,7 @@ def access_workspace(conn: Connection, slug: str) -> WorkspaceInfo:
         )
     ).first()
     if row is None:
-        raise NotFound(f"no workspace {slug!r} (create it with: shequn workspace create {slug})")
+        raise NotFound(t, "community.no_workspace", slug=slug)
     return WorkspaceInfo(int(row[0]), slug, check_config(row[1]), int(row[2]), dict(row[1] or {}))
 
 
@@ -105,7 +100,7 @@ def stored_config(conn: Connection, slug: str) -> dict[str, Any]:
     """The configuration document as the operator applied it (without defaults)."""
     row = conn.execute(select(workspaces.c.config).where(workspaces.c.slug == slug)).first()
     if row is None:
-        raise NotFound(f"no workspace {slug!r}")
+        raise NotFound(t, "community.no_workspace", slug=slug)
     return dict(row[0] or {})
 
 

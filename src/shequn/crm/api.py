@@ -11,8 +11,8 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shequn.crm import service
-from shequn.crm.exports import PhoneExportRefused, write_members
-from shequn.crm.importer import ImportRejected, do_import_members, read_csv, read_xlsx
+from shequn.crm.exports import write_members
+from shequn.crm.importer import do_import_members, read_csv, read_xlsx
 from shequn.crm.schemas import (
     CountOut,
     CustomFieldIn,
@@ -72,11 +72,8 @@ def patch_profile(
     now: Now,
     channel: Channel = "sandbox",
 ) -> dict[str, Any]:
-    try:
-        with transaction(engine) as conn:
-            return service.do_upsert_profile(conn, workspace, channel, member, change, now=now)
-    except ValueError as exc:
-        raise Problem(422, "Invalid profile", str(exc)) from exc
+    with transaction(engine) as conn:
+        return service.do_upsert_profile(conn, workspace, channel, member, change, now=now)
 
 
 @router.get(
@@ -178,11 +175,8 @@ def get_fields(workspace: Workspace, engine: EngineDep) -> list[dict[str, Any]]:
 def put_field(
     body: CustomFieldIn, workspace: Workspace, engine: EngineDep, now: Now
 ) -> dict[str, Any]:
-    try:
-        with transaction(engine) as conn:
-            return service.do_define_custom_field(conn, workspace, body, now=now)
-    except ValueError as exc:
-        raise Problem(422, "Invalid field", str(exc)) from exc
+    with transaction(engine) as conn:
+        return service.do_define_custom_field(conn, workspace, body, now=now)
 
 
 class SegmentIn(BaseModel):
@@ -290,11 +284,7 @@ async def post_import(
 
     from starlette.concurrency import run_in_threadpool
 
-    try:
-        return await run_in_threadpool(run)
-    except ImportRejected as exc:
-        problems = [{"row": p.row, "column": p.column, "message": p.message} for p in exc.problems]
-        raise Problem(422, "Import rejected, nothing stored", str(exc), problems=problems) from exc
+    return await run_in_threadpool(run)
 
 
 def _mapping(pairs: list[str]) -> dict[str, str]:
@@ -327,10 +317,7 @@ def get_export(
     reveal_phones: Annotated[bool, Query(description="Needs crm.allow_phone_export")] = False,
 ) -> Response:
     buffer = io.BytesIO()
-    try:
-        with engine.connect() as conn:
-            write_members(conn, workspace, format, buffer, reveal_phones)
-    except PhoneExportRefused as exc:
-        raise Problem(403, "Phone export not allowed", str(exc)) from exc
+    with engine.connect() as conn:
+        write_members(conn, workspace, format, buffer, reveal_phones)
     headers = {"Content-Disposition": f'attachment; filename="members.{format}"'}
     return Response(buffer.getvalue(), media_type=_MEDIA[format], headers=headers)

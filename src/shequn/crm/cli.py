@@ -117,11 +117,7 @@ def export_members(
     from shequn.crm.exports import check_reveal, write_members
 
     engine, ws = _context(workspace)
-    try:
-        check_reveal(ws, reveal_phones)
-    except PermissionError as exc:
-        err.print(f"error: {exc}", highlight=False)
-        raise typer.Exit(2) from None
+    guarded(lambda: check_reveal(ws, reveal_phones))
     if format_ == "xlsx" and output is None and sys.stdout.isatty():
         err.print("error: xlsx is binary: give --output FILE", highlight=False)
         raise typer.Exit(2)

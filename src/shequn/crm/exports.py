@@ -16,8 +16,10 @@ from shequn.community.models import members
 from shequn.crm.models import member_tags, profiles
 from shequn.crm.schemas import PROFILE_FIELDS, mask_phone
 from shequn.crm.segments import base_query
+from shequn.crm.texts import say
 from shequn.engine.rules import WorkspaceInfo
 from shequn.exports import iso, register_export, stream
+from shequn.platform.errors import BadRequest, Forbidden
 
 MEMBER_COLUMNS = (
     "channel",
@@ -36,7 +38,7 @@ MEMBER_COLUMNS = (
 )
 
 
-class PhoneExportRefused(PermissionError):
+class PhoneExportRefused(Forbidden):
     """Full phone numbers were asked for and the workspace does not allow it."""
 
 
@@ -116,10 +118,7 @@ def _cell(value: Any) -> Any:
 
 def check_reveal(ws: WorkspaceInfo, reveal_phones: bool) -> None:
     if reveal_phones and not ws.config.crm.allow_phone_export:
-        raise PhoneExportRefused(
-            "full phone numbers may not be exported in this workspace"
-            " (an admin can set crm.allow_phone_export: true)"
-        )
+        raise PhoneExportRefused(say, "crm.phones_refused")
 
 
 def write_members(
@@ -132,7 +131,7 @@ def write_members(
     """Members as csv, xlsx or jsonl; phones masked unless asked for and allowed."""
     check_reveal(ws, reveal_phones)
     if fmt not in ("csv", "xlsx", "jsonl"):
-        raise ValueError(f"unknown format {fmt!r}; choose from csv, xlsx, jsonl")
+        raise BadRequest(say, "crm.unknown_format", format=fmt)
     rows = member_rows(conn, ws, reveal_phones)
     count = 0
     if fmt == "jsonl":

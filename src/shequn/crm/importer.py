@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import Connection
 
@@ -26,7 +26,9 @@ from shequn.crm.service import (
     list_custom_fields,
     upsert_profile_values,
 )
+from shequn.crm.texts import say
 from shequn.engine.rules import WorkspaceInfo
+from shequn.platform.errors import Invalid
 
 REQUIRED = ("member",)
 TARGETS = (
@@ -102,13 +104,26 @@ class ImportProblem:
         return f"row {self.row}, column {self.column}: {self.message}"
 
 
-class ImportRejected(Exception):
+class ImportRejected(Invalid):
     """The file had problems and nothing of it was stored."""
+
+    title: ClassVar[dict[str, str]] = {
+        "zh-CN": "导入被拒绝，未存储任何数据",
+        "en": "Import rejected, nothing stored",
+    }
 
     def __init__(self, problems: list[ImportProblem]) -> None:
         self.problems = problems
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        super().__init__(f"{problems[0]}{more}")
+        summary = f"{problems[0]}{more}"
+        super().__init__(say, "crm.import_rejected", count=len(problems), summary=summary)
+
+    def extra(self) -> dict[str, Any]:
+        return {
+            "problems": [
+                {"row": p.row, "column": p.column, "message": p.message} for p in self.problems
+            ]
+        }
 
 
 @dataclass(slots=True)

@@ -29,8 +29,10 @@ from shequn.crm.schemas import (
     ProfileIn,
 )
 from shequn.crm.segments import base_query, check_filter, compile_filter, dump_filter
+from shequn.crm.texts import say
 from shequn.engine.models import actions, events
 from shequn.engine.rules import WorkspaceInfo
+from shequn.platform.errors import Invalid
 
 
 def _checkin_keywords(ws: WorkspaceInfo) -> list[str]:
@@ -50,7 +52,7 @@ def do_define_custom_field(
     conn: Connection, ws: WorkspaceInfo, spec: CustomFieldIn, *, now: datetime
 ) -> dict[str, Any]:
     if spec.type == "choice" and not spec.choices:
-        raise ValueError(f"custom field {spec.key!r}: a choice field needs choices")
+        raise Invalid(say, "crm.choices_needed", key=spec.key)
     t = custom_fields
     exists = conn.execute(
         select(t.c.id).where(t.c.workspace_id == ws.id, t.c.key == spec.key)
@@ -103,11 +105,11 @@ def check_custom(conn: Connection, ws: WorkspaceInfo, values: dict[str, Any]) ->
     out = {}
     for key, value in values.items():
         if key not in defined:
-            raise ValueError(f"no custom field {key!r} (define it first)")
+            raise Invalid(say, "crm.no_field", key=key)
         try:
             out[key] = check_custom_value(defined[key], value)
         except ValueError as exc:
-            raise ValueError(f"custom.{key}: {exc}") from None
+            raise Invalid(say, "crm.bad_custom", key=key, reason=exc) from None
     return out
 
 
@@ -197,7 +199,7 @@ def access_profile(
         .first()
     )
     if row is None and m is None:
-        raise NotFound(f"no member {member!r} on channel {channel!r}")
+        raise NotFound(say, "crm.no_member", member=member, channel=channel)
     out: dict[str, Any] = {"channel": channel, "member": member}
     for f in PROFILE_FIELDS:
         out[f] = row[f] if row is not None else ([] if f == "pains" else None)
@@ -440,7 +442,7 @@ def do_save_segment(
     now: datetime,
 ) -> dict[str, Any]:
     if not name or len(name) > 64:
-        raise ValueError("a segment name has 1–64 characters")
+        raise Invalid(say, "crm.bad_segment_name")
     node = check_filter(document)
     stored = dump_filter(node)
     t = segments
@@ -473,7 +475,7 @@ def access_segment(conn: Connection, ws: WorkspaceInfo, name: str) -> dict[str, 
         )
     ).first()
     if row is None:
-        raise NotFound(f"no segment {name!r}")
+        raise NotFound(say, "crm.no_segment", name=name)
     return {"name": row[0], "description": row[1], "filter": row[2]}
 
 
@@ -517,7 +519,7 @@ def do_delete_segment(conn: Connection, ws: WorkspaceInfo, name: str) -> None:
     t = segments
     result = conn.execute(delete(t).where(t.c.workspace_id == ws.id, t.c.name == name))
     if not result.rowcount:
-        raise NotFound(f"no segment {name!r}")
+        raise NotFound(say, "crm.no_segment", name=name)
 
 
 # --- timeline --------------------------------------------------------------------------------

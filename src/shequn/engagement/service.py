@@ -9,10 +9,12 @@ from sqlalchemy import Connection, select
 
 from shequn.engagement.models import member_standing
 from shequn.engagement.points import PointsBook
+from shequn.engagement.texts import say
 from shequn.engine.ingest import Run
 from shequn.engine.rules import WorkspaceInfo
 from shequn.i18n import t
 from shequn.platform.db import lock_workspace
+from shequn.platform.errors import Conflict, Invalid
 
 Board = Literal["points", "earned", "checkins", "streak"]
 
@@ -31,7 +33,7 @@ def do_spend_points(
     """Spend a member's points (a redemption). The key makes it idempotent: the same key
     twice spends once. A balance never goes below zero unless the workspace allows it."""
     if amount <= 0:
-        raise ValueError("amount must be a positive number of points")
+        raise Invalid(say, "engagement.bad_amount")
     lock_workspace(conn, ws.id)
     run = Run(conn, ws)
     book = run.books.get(PointsBook)
@@ -40,7 +42,9 @@ def do_spend_points(
     if book.entry_delta(f"spend:{key}") is not None:
         return {"member": member, "spent": 0, "balance": standing.balance, "duplicate": True}
     if standing.balance < amount and not ws.config.points.allow_negative:
-        raise ValueError(f"{member} has {standing.balance} points, fewer than {amount}")
+        raise Conflict(
+            say, "engagement.points_short", member=member, balance=standing.balance, amount=amount
+        )
     book.post(
         standing,
         delta=-amount,

@@ -37,6 +37,14 @@ _TEXTS: dict[str, dict[str, str]] = {
         "zh-CN": "入群 {hours} 小时未改昵称或自我介绍",
         "en": "no nickname or self-introduction {hours} hours after joining",
     },
+    "engagement.bad_amount": {
+        "zh-CN": "积分数量须为正数",
+        "en": "amount must be a positive number of points",
+    },
+    "engagement.points_short": {
+        "zh-CN": "{member} 只有 {balance} 积分，不足 {amount}",
+        "en": "{member} has {balance} points, fewer than {amount}",
+    },
 }
 
 

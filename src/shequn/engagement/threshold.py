@@ -39,6 +39,10 @@ _TEXTS = {
         "zh-CN": "未在期限内满足入群门槛（{kind}）",
         "en": "did not meet the entry threshold ({kind}) in time",
     },
+    "engagement.not_waiting": {
+        "zh-CN": "{member} 没有在群「{group}」等待审核",
+        "en": "{member} is not waiting for approval in {group}",
+    },
 }
 
 
@@ -154,7 +158,7 @@ def do_decide_admission(
     ctx = Context(ws, run.state, run.jobs, run.books, now, f"admission:{group}:{member}")
     job = ctx.pending(_slot(channel, group, member))
     if job is None or job.payload.get("kind") != "approval":
-        raise NotFound(f"{member} is not waiting for approval in {group}")
+        raise NotFound(_say, "engagement.not_waiting", member=member, group=group)
     ctx.cancel(_slot(channel, group, member))
     if not approve:
         run.outbox.add(

@@ -68,6 +68,7 @@ from shequn.growth.schemas import (
 from shequn.growth.texts import say
 from shequn.platform.bus import RedisBus
 from shequn.platform.db import transaction
+from shequn.platform.errors import BadRequest
 from shequn.platform.schemas import file_responses
 from shequn.web.auth import EngineDep, Now, Workspace
 from shequn.web.body import read_bounded
@@ -267,7 +268,7 @@ def _resolve(engine: Engine, token: str) -> tuple[WorkspaceInfo, str]:
     with engine.connect() as conn:
         found = livecode.code_by_token(conn, token)
         if found is None:
-            raise NotFound("no such live code")
+            raise NotFound(say, "growth.no_such_code")
         slug = conn.execute(
             select(workspaces.c.slug).where(workspaces.c.id == found[0])
         ).scalar_one()
@@ -637,7 +638,7 @@ def get_poster(token: str, member: str, request: Request, now: Now) -> Response:
     if not _limiter(request).allow(f"{client}|p|{token}", limit):
         return _too_many("Too many requests", f"at most {limit} posters per minute")
     if len(member) > 128:
-        raise Problem(400, "Bad member", "a member id has at most 128 characters")
+        raise BadRequest(say, "growth.bad_member")
     with transaction(engine) as conn:
         campaign, spec, avatar_url = poster_spec(conn, ws, token, member)
         code = livecode.access_code(conn, ws, _code_of(conn, token))
@@ -652,7 +653,7 @@ def get_poster(token: str, member: str, request: Request, now: Now) -> Response:
 def _code_of(conn: Any, token: str) -> str:
     found = livecode.code_by_token(conn, token)
     if found is None:
-        raise NotFound("no such live code")
+        raise NotFound(say, "growth.no_such_code")
     return found[1]
 
 
@@ -673,13 +674,10 @@ def put_avatar(
     from shequn.growth.posters import do_set_avatar
 
     allow = bool(request.app.state.settings.avatar_allow_private_hosts)
-    try:
-        with transaction(engine) as conn:
-            return do_set_avatar(
-                conn, workspace, key, body.channel, member, body.avatar_url, now, allow
-            )
-    except ValueError as exc:  # a host outside the public internet
-        raise Problem(422, "Avatar refused", str(exc)) from exc
+    with transaction(engine) as conn:
+        return do_set_avatar(
+            conn, workspace, key, body.channel, member, body.avatar_url, now, allow
+        )
 
 
 @router.post(

@@ -25,6 +25,9 @@ from pathlib import Path
 import httpx
 from PIL import Image, ImageOps
 
+from shequn.growth.texts import say
+from shequn.platform.errors import Invalid
+
 log = logging.getLogger(__name__)
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -75,7 +78,7 @@ def check_avatar_url(url: str) -> str:
 
 
 def check_avatar_host(url: str, allow_private_hosts: bool = False) -> str:
-    """The URL; ValueError when its host is (or resolves to) an address outside the public
+    """The URL; Invalid when its host is (or resolves to) an address outside the public
     internet, unless private hosts are allowed. A name that does not resolve now passes: it
     is checked again when fetched."""
     if allow_private_hosts:
@@ -83,10 +86,7 @@ def check_avatar_host(url: str, allow_private_hosts: bool = False) -> str:
     host = httpx.URL(url).host
     for address in _resolve(host):
         if not _public(address):
-            raise ValueError(
-                f"avatar_url: {host} is {address}, not a public address"
-                " (SHEQUN_AVATAR_ALLOW_PRIVATE_HOSTS allows it)"
-            )
+            raise Invalid(say, "growth.avatar_private_host", host=host, address=address)
     return url
 
 
@@ -144,7 +144,7 @@ class AvatarStore:
             return None
         try:
             png = square_png(self._download(url))
-        except (AvatarUnusable, ValueError, httpx.HTTPError, OSError) as exc:
+        except (AvatarUnusable, Invalid, ValueError, httpx.HTTPError, OSError) as exc:
             log.info("avatar %s not used: %s", url, exc)
             with self._lock:
                 self._failed[url] = time.monotonic()

@@ -87,7 +87,7 @@ def list_campaigns(ws: WorkspaceInfo) -> list[dict[str, Any]]:
 def access_campaign(ws: WorkspaceInfo, key: str) -> AnyCampaign:
     spec: AnyCampaign | None = ws.config.campaigns.get(key)
     if spec is None:
-        raise NotFound(f"no campaign {key!r}")
+        raise NotFound(say, "growth.no_campaign", key=key)
     return spec
 
 
@@ -133,7 +133,7 @@ def do_delete_campaign(conn: Connection, ws: WorkspaceInfo, key: str) -> Workspa
     stored = _stored_document(conn, ws)
     section = dict(stored.get("campaigns") or {})
     if key not in section:
-        raise NotFound(f"no campaign {key!r} in the configuration")
+        raise NotFound(say, "growth.campaign_not_configured", key=key)
     del section[key]
     stored["campaigns"] = section
     return do_apply_config(conn, ws.slug, stored)
@@ -176,7 +176,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 def preset(name: str, **overrides: Any) -> dict[str, Any]:
     """A campaign document from a preset, with overrides (name, window, budget …)."""
     if name not in PRESETS:
-        raise NotFound(f"no preset {name!r}; choose from {', '.join(sorted(PRESETS))}")
+        raise NotFound(say, "growth.no_preset", name=name, presets=", ".join(sorted(PRESETS)))
     document = {**PRESETS[name], "preset": name, **overrides}
     check_campaign(document)
     return document

@@ -62,9 +62,9 @@ class Refused(Conflict):
 def running(ws: WorkspaceInfo, key: str, at: datetime) -> AnyCampaign:
     spec = ws.config.campaigns.get(key)
     if spec is None:
-        raise NotFound(f"no campaign {key!r}")
+        raise NotFound(say, "growth.no_campaign", key=key)
     if not spec.active(at):
-        raise Refused(f"campaign {key!r} is not running at {at.isoformat()}")
+        raise Refused(say, "growth.campaign_not_running", key=key, at=at.isoformat())
     return spec
 
 
@@ -74,7 +74,7 @@ def admit(
     """The running campaign, if it takes this member (in its segment, when it has one)."""
     spec = running(ws, key, at)
     if not admitted_at(conn, ws, spec, channel, member, at):
-        raise Refused(f"{member} is not in the segment {spec.segment!r} of campaign {key!r}")
+        raise Refused(say, "growth.not_in_segment", member=member, segment=spec.segment, key=key)
     return spec
 
 
@@ -183,11 +183,11 @@ def do_gift_card(
     lock_workspace(conn, ws.id)
     spec = running(ws, campaign, at)
     if not isinstance(spec, CardsCampaign):
-        raise Refused(f"campaign {campaign!r} is not a card collection")
+        raise Refused(say, "growth.not_cards", campaign=campaign)
     if giver == receiver:
-        raise Refused("a card cannot be given to oneself")
+        raise Refused(say, "growth.card_to_self")
     if holdings(conn, ws.id, campaign, channel, giver).get(card, 0) < 1:
-        raise Refused(f"{giver} holds no card {card!r}")
+        raise Refused(say, "growth.no_card", giver=giver, card=card)
     stamp = f"{at.isoformat()}:{giver}:{receiver}:{card}"
     base = {"workspace_id": ws.id, "campaign": campaign, "channel": channel, "card": card}
     conn.execute(
@@ -284,12 +284,12 @@ def do_start_assist(
     elif isinstance(spec, RedPacketCampaign):
         target = target_fen if target_fen is not None else spec.targets_fen[0]
         if target not in spec.targets_fen:
-            raise Refused(f"choose a target among {spec.targets_fen}")
+            raise Refused(say, "growth.bad_target", targets=spec.targets_fen)
         kind, start, needed = "redpacket", 0, spec.helpers
     elif isinstance(spec, VoteCampaign):
         kind, start, target, needed = "vote", 0, 0, 0
     else:
-        raise Refused(f"campaign {campaign!r} has no assists")
+        raise Refused(say, "growth.no_assists", campaign=campaign)
     conn.execute(
         assists.insert().values(
             workspace_id=ws.id,
@@ -324,16 +324,16 @@ def do_help(
     spec = running(ws, campaign, at)
     row = _assist(conn, ws, campaign, channel, owner)
     if row is None:
-        raise NotFound(f"{owner} has not started in {campaign!r}")
+        raise NotFound(say, "growth.not_started", owner=owner, campaign=campaign)
     if helper == owner:
-        raise Refused("one cannot help oneself")
+        raise Refused(say, "growth.help_self")
     if row["status"] != "open":
-        raise Refused(f"this {row['kind']} is already {row['status']}")
+        raise Refused(say, "growth.assist_done", kind=row["kind"], status=row["status"])
     h = assist_helps
     if conn.execute(
         select(h.c.id).where(and_(h.c.assist_id == row["id"], h.c.helper == helper))
     ).first():
-        raise Refused(f"{helper} has already helped")
+        raise Refused(say, "growth.already_helped", helper=helper)
     seq = int(row["helpers"]) + 1
     seed = f"{campaign}:{channel}:{owner}"
     if isinstance(spec, BargainCampaign):
@@ -360,10 +360,10 @@ def do_help(
             )
         ).scalar_one()
         if int(cast) >= spec.votes_per_voter:
-            raise Refused(f"{helper} has no votes left")
+            raise Refused(say, "growth.no_votes_left", helper=helper)
         amount, progress, done = 1, int(row["progress_fen"]) + 1, False
     else:
-        raise Refused(f"campaign {campaign!r} has no assists")
+        raise Refused(say, "growth.no_assists", campaign=campaign)
     conn.execute(
         h.insert().values(
             assist_id=row["id"],
@@ -451,7 +451,7 @@ def do_close_vote(
     lock_workspace(conn, ws.id)
     spec = ws.config.campaigns.get(campaign)
     if not isinstance(spec, VoteCampaign):
-        raise NotFound(f"no vote campaign {campaign!r}")
+        raise NotFound(say, "growth.no_vote", campaign=campaign)
     winners = []
     prizes = sorted(spec.prizes, key=lambda p: p.up_to_rank)
     for entry in vote_ranking(conn, ws, campaign):
@@ -509,7 +509,7 @@ def do_claim(
     lock_workspace(conn, ws.id)
     spec = admit(conn, ws, campaign, channel, member, at)
     if not isinstance(spec, FlashSaleCampaign):
-        raise Refused(f"campaign {campaign!r} is not a flash sale or free gift")
+        raise Refused(say, "growth.not_claimable", campaign=campaign)
     c = claims
     taken = int(
         conn.execute(
@@ -517,7 +517,7 @@ def do_claim(
         ).scalar_one()
     )
     if taken >= spec.stock:
-        raise Refused("sold out / 已抢光")
+        raise Refused(say, "growth.sold_out")
     mine = int(
         conn.execute(
             select(func.count()).where(
@@ -531,12 +531,12 @@ def do_claim(
         ).scalar_one()
     )
     if mine >= spec.per_member:
-        raise Refused(f"at most {spec.per_member} per person")
+        raise Refused(say, "growth.per_member", limit=spec.per_member)
     if (
         spec.invites_needed
         and _valid_invites(conn, ws, campaign, channel, member) < spec.invites_needed
     ):
-        raise Refused(f"invite {spec.invites_needed} friends first")
+        raise Refused(say, "growth.invite_first", count=spec.invites_needed)
     price = 0 if spec.model == "free_gift" else spec.price_fen
     conn.execute(
         c.insert().values(
@@ -578,7 +578,7 @@ def do_draw(
     lock_workspace(conn, ws.id)
     spec = admit(conn, ws, campaign, channel, member, at)
     if not isinstance(spec, InvitationCampaign) or not spec.lottery:
-        raise Refused(f"campaign {campaign!r} has no lottery")
+        raise Refused(say, "growth.no_lottery", campaign=campaign)
     p = participants
     row = (
         conn.execute(
@@ -595,7 +595,7 @@ def do_draw(
         .first()
     )
     if row is None or int(row["chances"]) <= int(row["chances_used"]):
-        raise Refused("no lottery chances left")
+        raise Refused(say, "growth.no_chances")
     n = int(row["chances_used"]) + 1
     rng = seeded(campaign, "lottery", channel, member, n)
     index = rng.choices(range(len(spec.lottery)), weights=[x.weight for x in spec.lottery])[0]
@@ -663,7 +663,7 @@ def do_open_group_buy(
     lock_workspace(conn, ws.id)
     spec = admit(conn, ws, campaign, channel, leader, at)
     if not isinstance(spec, GroupBuyCampaign):
-        raise Refused(f"campaign {campaign!r} is not a group buy")
+        raise Refused(say, "growth.not_group_buy", campaign=campaign)
     found = _buy(conn, ws, campaign, channel, leader)
     if found is not None:
         return public_buy(found)
@@ -715,14 +715,14 @@ def do_join_group_buy(
     admit(conn, ws, campaign, channel, member, at)
     row = _buy(conn, ws, campaign, channel, leader)
     if row is None:
-        raise NotFound(f"{leader} has no group buy in {campaign!r}")
+        raise NotFound(say, "growth.no_group_buy", leader=leader, campaign=campaign)
     if row["status"] != "open" or at >= row["deadline"]:
-        raise Refused("this group buy is closed")
+        raise Refused(say, "growth.group_buy_closed")
     m = group_buy_members
     if conn.execute(
         select(m.c.id).where(and_(m.c.buy_id == row["id"], m.c.member_ext == member))
     ).first():
-        raise Refused(f"{member} is already in this group buy")
+        raise Refused(say, "growth.already_joined", member=member)
     conn.execute(
         m.insert().values(
             buy_id=row["id"], workspace_id=ws.id, member_ext=member, robot=False, at=at

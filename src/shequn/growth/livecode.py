@@ -28,6 +28,7 @@ from shequn.events import BatchRejected, Event, parse_event
 from shequn.growth.models import code_scans, live_code_groups, live_codes
 from shequn.growth.texts import say
 from shequn.platform.db import insert_ignore, lock_workspace
+from shequn.platform.errors import Invalid
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 CHANNEL = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
@@ -35,9 +36,13 @@ SELF_MADE = ("sandbox",)
 """Channels whose groups Shequn makes itself; elsewhere a new group is a staff task."""
 
 
+KEY_NAMES = {"code": "活码", "campaign": "活动", "channel": "渠道", "shop": "店铺"}
+
+
 def check_key(value: str, what: str = "code") -> str:
     if not CODE.match(value):
-        raise ValueError(f"{what} {value!r}: use 1–64 letters, digits, '.', '_' or '-'")
+        what_zh = KEY_NAMES.get(what, what)
+        raise Invalid(say, "growth.bad_key", what=what, what_zh=what_zh, value=value)
     return value
 
 
@@ -59,7 +64,7 @@ def do_upsert_channel(
 
     check_key(key, "channel")
     if cost_fen < 0:
-        raise ValueError("cost_fen must be ≥ 0")
+        raise Invalid(say, "growth.negative_cost")
     stored = stored_config(conn, ws.slug)
     section = dict(stored.get("analytics") or {})
     channels = [dict(c) for c in section.get("channels") or []]
@@ -115,20 +120,20 @@ def do_create_code(
     """A live code with a pool of existing groups (possibly none yet)."""
     check_key(code)
     if not CHANNEL.match(channel):
-        raise ValueError(f"channel {channel!r}: lowercase letters, digits and '_'")
+        raise Invalid(say, "growth.bad_channel", channel=channel)
     if source is not None:
         check_key(source, "channel")
     defaults = ws.config.growth.live_codes
     cap = admissions_cap or defaults.admissions_per_group
     capacity = group_capacity or defaults.group_capacity
     if cap < 1 or capacity < 1:
-        raise ValueError("admissions_cap and group_capacity must be ≥ 1")
+        raise Invalid(say, "growth.bad_capacity")
     t = live_codes
     exists = conn.execute(
         select(t.c.id).where(and_(t.c.workspace_id == ws.id, t.c.code == code))
     ).first()
     if exists is not None:
-        raise Conflict(f"live code {code!r} already exists")
+        raise Conflict(say, "growth.code_exists", code=code)
     now = at
     token = secrets.token_urlsafe(9)
     code_id = conn.execute(
@@ -164,7 +169,7 @@ _CODE = select(live_codes).where(
 def _code_row(conn: Connection, ws: WorkspaceInfo, code: str) -> Any:
     row = conn.execute(_CODE, {"ws": ws.id, "code": code}).mappings().first()
     if row is None:
-        raise NotFound(f"no live code {code!r}")
+        raise NotFound(say, "growth.no_code", code=code)
     return row
 
 
@@ -188,7 +193,7 @@ def do_close_group(conn: Connection, ws: WorkspaceInfo, code: str, group: str) -
         .values(status="closed")
     )
     if done.rowcount == 0:
-        raise NotFound(f"group {group!r} is not in the pool of {code!r}")
+        raise NotFound(say, "growth.not_in_pool", group=group, code=code)
 
 
 def access_code(conn: Connection, ws: WorkspaceInfo, code: str) -> dict[str, Any]:
@@ -271,7 +276,7 @@ def do_add_group(
     if conn.execute(
         select(p.c.id).where(and_(p.c.code_id == row["id"], p.c.group_ext == group))
     ).first():
-        raise Conflict(f"group {group!r} is already in the pool of {code!r}")
+        raise Conflict(say, "growth.in_pool", group=group, code=code)
     position = (
         conn.execute(
             select(func.coalesce(func.max(p.c.position), 0)).where(p.c.code_id == row["id"])
@@ -303,7 +308,7 @@ def do_set_group_url(conn: Connection, ws: WorkspaceInfo, code: str, group: str,
         .values(join_url=url, status="open")
     ).rowcount
     if not done:
-        raise NotFound(f"group {group!r} is not in the pool of {code!r}")
+        raise NotFound(say, "growth.not_in_pool", group=group, code=code)
 
 
 def code_by_token(conn: Connection, token: str) -> tuple[int, str] | None:
@@ -499,7 +504,7 @@ def do_scan(
     lock_workspace(conn, ws.id)
     row = _code_row(conn, ws, code)
     if row["status"] != "active":
-        raise NotFound(f"live code {code!r} is not active")
+        raise NotFound(say, "growth.code_inactive", code=code)
     created: str | None = None
     admitted = _admit(conn, ws, row)
     if admitted is None:
@@ -582,9 +587,9 @@ def do_sandbox_join(
         .first()
     )
     if row is None or row["group_ext"] is None:
-        raise NotFound(f"no scan {scan!r} with a group to join")
+        raise NotFound(say, "growth.no_scan", scan=scan)
     if row["channel"] != "sandbox":
-        raise Conflict("only sandbox groups can be joined through Shequn")
+        raise Conflict(say, "growth.sandbox_only")
     exists = conn.execute(
         select(t.c.id).where(and_(t.c.workspace_id == ws.id, t.c.code == row["code"]))
     ).first()

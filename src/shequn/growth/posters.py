@@ -26,6 +26,7 @@ from shequn.growth.avatars import check_avatar_host, check_avatar_url
 from shequn.growth.models import live_codes, participants
 from shequn.growth.referrals import ReferralBook
 from shequn.growth.texts import say
+from shequn.platform.errors import Invalid
 
 log = logging.getLogger(__name__)
 
@@ -242,10 +243,10 @@ def poster_spec(
         .first()
     )
     if code is None or code["campaign"] is None:
-        raise NotFound("no campaign poster for this code")
+        raise NotFound(say, "growth.no_poster")
     spec = ws.config.campaigns.get(code["campaign"])
     if spec is None:
-        raise NotFound(f"no campaign {code['campaign']!r}")
+        raise NotFound(say, "growth.no_campaign", key=code["campaign"])
     m = members
     nickname = conn.execute(
         select(m.c.nickname).where(
@@ -295,11 +296,15 @@ def do_set_avatar(
     """Give a participant (made one if need be) the picture their poster draws; None
     clears it. A URL to a private or loopback host is refused unless allowed."""
     if ws.config.campaigns.get(campaign) is None:
-        raise NotFound(f"no campaign {campaign!r}")
+        raise NotFound(say, "growth.no_campaign", key=campaign)
     if avatar_url is None:
         url = None
     else:
-        url = check_avatar_host(check_avatar_url(avatar_url), allow_private_hosts)
+        try:
+            url = check_avatar_url(avatar_url)  # the API's schema checked it; a caller may not
+        except ValueError as exc:
+            raise Invalid(say, "growth.avatar_refused", reason=str(exc)) from exc
+        url = check_avatar_host(url, allow_private_hosts)
     book = ReferralBook(conn, ws.id)
     row = book.participant(campaign, channel, member, at)
     book.set_participant(row, avatar_url=url)

@@ -221,7 +221,7 @@ def _reward_row(conn: Connection, ws: WorkspaceInfo, reward_id: int) -> Any:
         .first()
     )
     if row is None:
-        raise NotFound(f"no reward {reward_id}")
+        raise NotFound(say, "growth.no_reward", reward=reward_id)
     return row
 
 
@@ -250,7 +250,7 @@ def do_review(
     lock_workspace(conn, ws.id)
     row = _reward_row(conn, ws, reward_id)
     if row["status"] != "review":
-        raise Conflict(f"reward {reward_id} is {row['status']}, not waiting for review")
+        raise Conflict(say, "growth.reward_not_in_review", reward=reward_id, status=row["status"])
     status = "issued" if approve else "rejected"
     if approve:
         spent = spent_fen(conn, ws.id, row["campaign"]) if row["campaign"] else 0
@@ -285,7 +285,7 @@ def do_reverse(
     lock_workspace(conn, ws.id)
     row = _reward_row(conn, ws, reward_id)
     if row["status"] not in REVERSIBLE:
-        raise Conflict(f"reward {reward_id} is {row['status']}: only issued or in-review rewards")
+        raise Conflict(say, "growth.reward_not_reversible", reward=reward_id, status=row["status"])
     reverse_reward(conn, ws, row, note or say("reward.reversal.staff", ws.locale), at, by=by)
     return public_reward(_reward_row(conn, ws, reward_id))
 

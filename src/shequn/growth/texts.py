@@ -113,6 +113,188 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "Group buy {campaign} of {leader} ended short ({joined} joined): please refund",
     },
     "poster.hint": {"zh-CN": "长按识别二维码 加入社群", "en": "Scan the code to join"},
+    "growth.bad_key": {
+        "zh-CN": "{what_zh}「{value}」不可用：请用 1–64 个字母、数字、'.'、'_' 或 '-'",
+        "en": "{what} {value!r}: use 1–64 letters, digits, '.', '_' or '-'",
+    },
+    "growth.negative_cost": {
+        "zh-CN": "cost_fen 不能小于 0",
+        "en": "cost_fen must be ≥ 0",
+    },
+    "growth.bad_channel": {
+        "zh-CN": "聊天渠道「{channel}」不可用：请用小写字母、数字和 '_'",
+        "en": "channel {channel!r}: lowercase letters, digits and '_'",
+    },
+    "growth.bad_capacity": {
+        "zh-CN": "admissions_cap 和 group_capacity 须 ≥ 1",
+        "en": "admissions_cap and group_capacity must be ≥ 1",
+    },
+    "growth.code_exists": {
+        "zh-CN": "活码「{code}」已存在",
+        "en": "live code {code!r} already exists",
+    },
+    "growth.no_code": {
+        "zh-CN": "没有活码「{code}」",
+        "en": "no live code {code!r}",
+    },
+    "growth.not_in_pool": {
+        "zh-CN": "群「{group}」不在活码「{code}」的群池中",
+        "en": "group {group!r} is not in the pool of {code!r}",
+    },
+    "growth.in_pool": {
+        "zh-CN": "群「{group}」已在活码「{code}」的群池中",
+        "en": "group {group!r} is already in the pool of {code!r}",
+    },
+    "growth.code_inactive": {
+        "zh-CN": "活码「{code}」未启用",
+        "en": "live code {code!r} is not active",
+    },
+    "growth.no_scan": {
+        "zh-CN": "没有可入群的扫码记录「{scan}」",
+        "en": "no scan {scan!r} with a group to join",
+    },
+    "growth.sandbox_only": {
+        "zh-CN": "只有沙盒群可以通过社群加入",
+        "en": "only sandbox groups can be joined through Shequn",
+    },
+    "growth.no_such_code": {
+        "zh-CN": "没有这个活码",
+        "en": "no such live code",
+    },
+    "growth.no_campaign": {
+        "zh-CN": "没有活动「{key}」",
+        "en": "no campaign {key!r}",
+    },
+    "growth.campaign_not_configured": {
+        "zh-CN": "配置中没有活动「{key}」",
+        "en": "no campaign {key!r} in the configuration",
+    },
+    "growth.no_preset": {
+        "zh-CN": "没有预设「{name}」，可选：{presets}",
+        "en": "no preset {name!r}; choose from {presets}",
+    },
+    "growth.no_poster": {
+        "zh-CN": "这个活码没有活动海报",
+        "en": "no campaign poster for this code",
+    },
+    "growth.no_reward": {
+        "zh-CN": "没有奖励 {reward}",
+        "en": "no reward {reward}",
+    },
+    "growth.reward_not_in_review": {
+        "zh-CN": "奖励 {reward} 的状态是 {status}，不在待审核中",
+        "en": "reward {reward} is {status}, not waiting for review",
+    },
+    "growth.reward_not_reversible": {
+        "zh-CN": "奖励 {reward} 的状态是 {status}：只能撤回已发放或待审核的奖励",
+        "en": "reward {reward} is {status}: only issued or in-review rewards",
+    },
+    "growth.avatar_refused": {
+        "zh-CN": "头像地址不可用：{reason}",
+        "en": "{reason}",
+    },
+    "growth.avatar_private_host": {
+        "zh-CN": "avatar_url：{host} 是 {address}，不是公网地址"
+        "（SHEQUN_AVATAR_ALLOW_PRIVATE_HOSTS 可放开）",
+        "en": "avatar_url: {host} is {address}, not a public address"
+        " (SHEQUN_AVATAR_ALLOW_PRIVATE_HOSTS allows it)",
+    },
+    "growth.bad_member": {
+        "zh-CN": "成员 ID 最多 128 个字符",
+        "en": "a member id has at most 128 characters",
+    },
+    "growth.campaign_not_running": {
+        "zh-CN": "活动「{key}」在 {at} 不在进行中",
+        "en": "campaign {key!r} is not running at {at}",
+    },
+    "growth.not_in_segment": {
+        "zh-CN": "{member} 不在活动「{key}」的人群「{segment}」中",
+        "en": "{member} is not in the segment {segment!r} of campaign {key!r}",
+    },
+    "growth.not_cards": {
+        "zh-CN": "活动「{campaign}」不是集卡活动",
+        "en": "campaign {campaign!r} is not a card collection",
+    },
+    "growth.card_to_self": {
+        "zh-CN": "卡片不能送给自己",
+        "en": "a card cannot be given to oneself",
+    },
+    "growth.no_card": {
+        "zh-CN": "{giver} 没有卡片「{card}」",
+        "en": "{giver} holds no card {card!r}",
+    },
+    "growth.bad_target": {
+        "zh-CN": "请在 {targets} 中选择目标",
+        "en": "choose a target among {targets}",
+    },
+    "growth.no_assists": {
+        "zh-CN": "活动「{campaign}」没有助力",
+        "en": "campaign {campaign!r} has no assists",
+    },
+    "growth.not_started": {
+        "zh-CN": "{owner} 尚未参加活动「{campaign}」",
+        "en": "{owner} has not started in {campaign!r}",
+    },
+    "growth.help_self": {
+        "zh-CN": "不能给自己助力",
+        "en": "one cannot help oneself",
+    },
+    "growth.assist_done": {
+        "zh-CN": "这个{kind}已经是 {status}",
+        "en": "this {kind} is already {status}",
+    },
+    "growth.already_helped": {
+        "zh-CN": "{helper} 已经助力过了",
+        "en": "{helper} has already helped",
+    },
+    "growth.no_votes_left": {
+        "zh-CN": "{helper} 没有剩余票数",
+        "en": "{helper} has no votes left",
+    },
+    "growth.no_vote": {
+        "zh-CN": "没有投票活动「{campaign}」",
+        "en": "no vote campaign {campaign!r}",
+    },
+    "growth.not_claimable": {
+        "zh-CN": "活动「{campaign}」不是秒杀或免费领",
+        "en": "campaign {campaign!r} is not a flash sale or free gift",
+    },
+    "growth.sold_out": {
+        "zh-CN": "已抢光",
+        "en": "sold out / 已抢光",
+    },
+    "growth.per_member": {
+        "zh-CN": "每人最多 {limit} 份",
+        "en": "at most {limit} per person",
+    },
+    "growth.invite_first": {
+        "zh-CN": "请先邀请 {count} 位好友",
+        "en": "invite {count} friends first",
+    },
+    "growth.no_lottery": {
+        "zh-CN": "活动「{campaign}」没有抽奖",
+        "en": "campaign {campaign!r} has no lottery",
+    },
+    "growth.no_chances": {
+        "zh-CN": "没有剩余抽奖机会",
+        "en": "no lottery chances left",
+    },
+    "growth.not_group_buy": {
+        "zh-CN": "活动「{campaign}」不是拼团",
+        "en": "campaign {campaign!r} is not a group buy",
+    },
+    "growth.no_group_buy": {
+        "zh-CN": "{leader} 在活动「{campaign}」中没有开团",
+        "en": "{leader} has no group buy in {campaign!r}",
+    },
+    "growth.group_buy_closed": {
+        "zh-CN": "这个拼团已结束",
+        "en": "this group buy is closed",
+    },
+    "growth.already_joined": {
+        "zh-CN": "{member} 已在这个拼团中",
+        "en": "{member} is already in this group buy",
+    },
 }
 
 

@@ -3,6 +3,7 @@ member reports, and import or export word lists."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from shequn.moderation.models import banlist, member_reports, spam_samples, viol
 from shequn.moderation.texts import say
 from shequn.moderation.wordlist import builtin_lists, format_words, parse_words
 from shequn.platform.db import lock_workspace
+from shequn.platform.errors import Invalid, TooMany
 
 
 def _violation(conn: Connection, ws: WorkspaceInfo, violation_id: str) -> Any:
@@ -32,7 +34,7 @@ def _violation(conn: Connection, ws: WorkspaceInfo, violation_id: str) -> Any:
         .first()
     )
     if row is None:
-        raise NotFound(f"no violation {violation_id!r}")
+        raise NotFound(say, "moderation.no_violation", violation=violation_id)
     return row
 
 
@@ -43,7 +45,7 @@ def do_revert_violation(
     lock_workspace(conn, ws.id)
     v = _violation(conn, ws, violation_id)
     if v["reverted_at"] is not None:
-        raise Conflict(f"violation {violation_id} was already reverted")
+        raise Conflict(say, "moderation.already_reverted", violation=violation_id)
     conn.execute(
         update(violations)
         .where(violations.c.id == violation_id)
@@ -109,9 +111,9 @@ def do_add_sample(
 ) -> int:
     """Staff mark a message as spam (or clean): the similarity detector learns from it."""
     if label not in ("spam", "clean"):
-        raise ValueError("label must be spam or clean")
+        raise Invalid(say, "moderation.bad_label")
     if not text.strip():
-        raise ValueError("a sample needs text")
+        raise Invalid(say, "moderation.empty_sample")
     result = conn.execute(
         spam_samples.insert().values(
             workspace_id=ws.id,
@@ -182,7 +184,7 @@ def do_lift_ban(
         .values(lifted_at=now)
     )
     if result.rowcount == 0 and not missing_ok:
-        raise NotFound(f"{member} is not on the ban list")
+        raise NotFound(say, "moderation.not_banned", member=member)
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,8 +210,8 @@ def do_report_message(
     cfg = ws.config.moderation.reports
     lock_workspace(conn, ws.id)
     t = member_reports
-    recent = conn.execute(
-        select(func.count()).where(
+    recent, oldest = conn.execute(
+        select(func.count(), func.min(t.c.at)).where(
             and_(
                 t.c.workspace_id == ws.id,
                 t.c.channel == channel,
@@ -217,9 +219,13 @@ def do_report_message(
                 t.c.at >= now - timedelta(hours=1),
             )
         )
-    ).scalar_one()
+    ).one()
     if recent >= cfg.per_hour:
-        raise ValueError(f"{reporter} has reported {recent} messages in the last hour; wait")
+        # The oldest report of the hour leaves the window first.
+        wait = math.ceil((oldest + timedelta(hours=1) - now).total_seconds())
+        raise TooMany(
+            say, "moderation.reports_too_many", retry_after=wait, reporter=reporter, recent=recent
+        )
     same = dict(workspace_id=ws.id, channel=channel, group_ext=group, message_id=message_id)
     already = conn.execute(
         select(t.c.id).where(
@@ -284,7 +290,9 @@ def do_report_message(
 def export_words(ws: WorkspaceInfo, category: str) -> str:
     """A category's words, built-in and the workspace's own, as plain text."""
     if category not in CATEGORIES:
-        raise ValueError(f"unknown category {category!r}; use {', '.join(CATEGORIES)}")
+        raise NotFound(
+            say, "moderation.no_category", category=category, categories=", ".join(CATEGORIES)
+        )
     cfg = ws.config.moderation
     words: list[str] = []
     if cfg.builtin_words:
@@ -298,10 +306,12 @@ def export_words(ws: WorkspaceInfo, category: str) -> str:
 def do_import_words(conn: Connection, ws: WorkspaceInfo, category: str, text: str) -> int:
     """Add words (one per line, # comments) to a category of the workspace's lists."""
     if category not in CATEGORIES:
-        raise ValueError(f"unknown category {category!r}; use {', '.join(CATEGORIES)}")
+        raise NotFound(
+            say, "moderation.no_category", category=category, categories=", ".join(CATEGORIES)
+        )
     new = parse_words(text)
     if not new:
-        raise ValueError("no words found (one word per line; # starts a comment)")
+        raise Invalid(say, "moderation.no_words")
     document = stored_config(conn, ws.slug)
     section = dict(document.get("moderation") or {})
     words = dict(section.get("words") or {})

@@ -64,6 +64,38 @@ _TEXTS: dict[str, dict[str, str]] = {
     "why.similar": {"zh-CN": "与已标记的广告相似", "en": "similar to marked spam"},
     "why.nickname": {"zh-CN": "昵称含广告词", "en": "an ad word in the nickname"},
     "why.join_burst": {"zh-CN": "短时间加入多个群", "en": "joined many groups at once"},
+    "moderation.no_violation": {
+        "zh-CN": "没有违规记录「{violation}」",
+        "en": "no violation {violation!r}",
+    },
+    "moderation.already_reverted": {
+        "zh-CN": "违规记录 {violation} 已经撤销过了",
+        "en": "violation {violation} was already reverted",
+    },
+    "moderation.bad_label": {
+        "zh-CN": "标注只能是 spam 或 clean",
+        "en": "label must be spam or clean",
+    },
+    "moderation.empty_sample": {
+        "zh-CN": "样本需要文字",
+        "en": "a sample needs text",
+    },
+    "moderation.not_banned": {
+        "zh-CN": "{member} 不在黑名单上",
+        "en": "{member} is not on the ban list",
+    },
+    "moderation.reports_too_many": {
+        "zh-CN": "{reporter} 过去一小时已举报 {recent} 条消息，请 {retry_after} 秒后再试",
+        "en": "{reporter} has reported {recent} messages in the last hour; wait {retry_after} s",
+    },
+    "moderation.no_category": {
+        "zh-CN": "未知的词库分类「{category}」，可选：{categories}",
+        "en": "unknown category {category!r}; use {categories}",
+    },
+    "moderation.no_words": {
+        "zh-CN": "没有找到词（每行一个词，# 开头为注释）",
+        "en": "no words found (one word per line; # starts a comment)",
+    },
 }
 
 

@@ -35,6 +35,7 @@ Now = Annotated[datetime, Depends(request_time)]
 
 
 def access_workspace_dep(
+    request: Request,
     ws: str,
     engine: EngineDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -48,7 +49,9 @@ def access_workspace_dep(
             raise Problem(401, "Unauthorized", "unknown token")
         if owner != ws:
             raise Problem(403, "Forbidden", "this token belongs to another workspace")
-        return access_workspace(conn, ws)
+        info = access_workspace(conn, ws)
+    request.state.locale = info.locale  # the language of this request's errors
+    return info
 
 
 Workspace = Annotated[WorkspaceInfo, Depends(access_workspace_dep)]

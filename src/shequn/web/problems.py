@@ -1,7 +1,13 @@
-"""Errors as application/problem+json (RFC 9457), each with its HTTP status."""
+"""Errors as application/problem+json (RFC 9457), each with its HTTP status.
+
+Domain errors (`platform.errors.DomainError`) are rendered by one handler, in the language of
+the request: an `Accept-Language` naming English or Chinese first, else the workspace's
+locale (when the path names a workspace the token may read), else `SHEQUN_LOCALE`.
+Anything else that escapes a handler is a bug: a 500 problem that names no internals."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -10,11 +16,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shequn.community.config import ConfigRejected
-from shequn.community.service import Conflict, NotFound
-from shequn.events import BatchRejected
+from shequn.platform.errors import DomainError
 
 PROBLEM = "application/problem+json"
+log = logging.getLogger(__name__)
 
 
 class ProblemError(BaseModel):
@@ -38,6 +43,10 @@ class ProblemDocument(BaseModel):
     title: str
     status: int
     detail: str
+    code: str = Field(
+        description="Stable machine code: `<domain>.<what>` for domain errors (docs/errors.md),"
+        " `http.<status>`, `request.invalid` or `internal` for the web layer's own."
+    )
     errors: list[ProblemError] | None = Field(
         default=None, description="Every error found, for validation failures (422)."
     )
@@ -88,7 +97,16 @@ class Problem(Exception):
 def problem_response(
     status: int, title: str, detail: str = "", headers: dict[str, str] | None = None, **extra: Any
 ) -> JSONResponse:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    # Problems of the web layer itself (auth, body limits, malformed payloads) are coded by
+    # their status; domain errors bring their own code.
+    body = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": f"http.{status}",
+        **extra,
+    }
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -109,25 +127,56 @@ def install(app: FastAPI) -> None:
             {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
         ]
         return problem_response(
-            422, "Invalid request", errors[0]["message"] if errors else "", errors=errors
+            422,
+            "Invalid request",
+            errors[0]["message"] if errors else "",
+            code="request.invalid",
+            errors=errors,
         )
 
-    @app.exception_handler(BatchRejected)
-    async def _batch(_: Request, exc: BatchRejected) -> JSONResponse:
-        errors = [
-            {exc.unit: e.position, "field": e.field, "message": e.message} for e in exc.errors
-        ]
-        return problem_response(422, "Batch rejected, nothing stored", str(exc), errors=errors)
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        locale = request_locale(request)
+        return problem_response(
+            exc.status,
+            exc.title_in(locale),
+            exc.message(locale),
+            headers=exc.headers() or None,
+            code=exc.code,
+            **exc.extra(),
+        )
 
-    @app.exception_handler(ConfigRejected)
-    async def _config(_: Request, exc: ConfigRejected) -> JSONResponse:
-        errors = [{"path": e.path, "message": e.message} for e in exc.errors]
-        return problem_response(422, "Configuration rejected", str(exc), errors=errors)
+    @app.exception_handler(Exception)
+    async def _bug(request: Request, exc: Exception) -> JSONResponse:
+        # Logged with its traceback for the operator; the client learns nothing of it.
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return problem_response(500, "Internal Server Error", "", code="internal")
 
-    @app.exception_handler(NotFound)
-    async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
-        return problem_response(404, "Not found", str(exc))
 
-    @app.exception_handler(Conflict)
-    async def _conflict(_: Request, exc: Conflict) -> JSONResponse:
-        return problem_response(409, "Conflict", str(exc))
+def request_locale(request: Request) -> str:
+    """zh-CN or en for this request: Accept-Language, the workspace's, the settings'."""
+    asked = _accepted(request.headers.get("accept-language", ""))
+    if asked is not None:
+        return asked
+    workspace = getattr(request.state, "locale", None)
+    if isinstance(workspace, str):
+        return workspace
+    return str(getattr(request.app.state.settings, "locale", "zh-CN"))
+
+
+def _accepted(header: str) -> str | None:
+    """The first of zh / en in an Accept-Language header by weight; None when neither."""
+    best: tuple[float, int, str] | None = None
+    for index, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        weight = 1.0
+        if params.strip().startswith("q="):
+            try:
+                weight = float(params.strip()[2:])
+            except ValueError:
+                continue
+        language = tag.strip().lower().split("-")[0]
+        locale = {"zh": "zh-CN", "en": "en"}.get(language)
+        if locale is not None and weight > 0 and (best is None or (-weight, index) < best[:2]):
+            best = (-weight, index, locale)
+    return best[2] if best else None
