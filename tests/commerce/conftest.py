@@ -13,9 +13,8 @@ load_domains()
 
 
 @pytest.fixture
-def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Typer:
+def cli(cli_settings: Settings) -> Typer:
     """The `shequn` command as users run it, on this test's database."""
     from shequn.cli import app
 
-    monkeypatch.setattr("shequn.cli.get_settings", lambda: settings)
     return app

@@ -228,15 +228,13 @@ def test_posters_draw_the_avatar_over_the_api(
 
 
 def test_avatar_from_the_command_line(
-    settings: Settings,
+    cli_settings: Settings,
     engine: Engine,
     workspace: WorkspaceInfo,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from shequn.cli import app
 
     ws, _ = campaign(engine, workspace)
-    monkeypatch.setattr("shequn.cli.get_settings", lambda: settings)
     runner = CliRunner()
     url = "https://cdn.example.com/a.png"
     done = runner.invoke(app, ["campaign", "avatar", "spring", "u-1", url, "-w", ws.slug])
@@ -293,6 +291,7 @@ def test_by_default_a_redirect_to_a_private_host_is_not_followed(
 )
 def test_a_private_avatar_url_is_refused_when_set(
     settings: Settings,
+    cli_settings: Settings,
     engine: Engine,
     workspace: WorkspaceInfo,
     monkeypatch: pytest.MonkeyPatch,
@@ -307,7 +306,6 @@ def test_a_private_avatar_url_is_refused_when_set(
     assert bad.status_code == 422, bad.text
     assert bad.headers["content-type"].startswith("application/problem+json")
     assert "not a public address" in bad.text
-    monkeypatch.setattr("shequn.cli.get_settings", lambda: settings)
     monkeypatch.setattr("shequn.settings.get_settings", lambda: settings)
     runner = CliRunner()
     refused = runner.invoke(app, ["campaign", "avatar", "spring", "u-1", url, "-w", ws.slug])
