@@ -20,6 +20,7 @@ from shequn.cli_support import (
     LazyGroup,
     UserError,
     WorkspaceOpt,
+    current_settings,
     err,
     fail,
     find_workspace,
@@ -31,7 +32,6 @@ from shequn.cli_support import (
     say,
     workspace_names,
 )
-from shequn.settings import get_settings
 
 DOMAINS: dict[str, tuple[str, tuple[str, ...]]] = {
     "moderation": (
@@ -95,7 +95,7 @@ def migrate() -> None:
     """Apply database migrations (SHEQUN_DATABASE_URL)."""
     from shequn.platform.migrate import upgrade
 
-    upgrade(get_settings())
+    upgrade(current_settings())
     out.print(say("cli.migrated"))
 
 
@@ -269,8 +269,9 @@ def tick(
         jobs += run_tick(engine, ws, when)
         only = ws.id if workspace is not None else None
     delivered = {"done": 0, "retry": 0, "failed": 0}
+    attempts = current_settings().executor_max_attempts
     while True:
-        counts = deliver_due(engine, when, get_settings().executor_max_attempts, workspace_id=only)
+        counts = deliver_due(engine, when, attempts, workspace_id=only)
         for k, v in counts.items():
             delivered[k] += v
         if not any(counts.values()):
@@ -441,7 +442,7 @@ def serve(
     from shequn.web.server import run_server
 
     open_engine()
-    settings = get_settings()
+    settings = current_settings()
     port = settings.port if port is None else port  # 0: any free port (the log says which)
     run_server(host or settings.host, port, in_process_worker=True)
 
@@ -454,7 +455,7 @@ def worker(
     from shequn.worker import run_worker
 
     open_engine()
-    run_worker(get_settings(), once=once)
+    run_worker(current_settings(), once=once)
 
 
 @app.command()

@@ -3,9 +3,9 @@ command, the one-line failure and its exit status, times on the command line, th
 and the command group that imports its sub-command groups only when one is used.
 
 `shequn.cli` and every domain's `cli.py` import this module; it must stay light. It imports
-no domain, no SQLAlchemy and no Alembic at import time: those come with the command that
-needs them, so `shequn --help` and `shequn workspace list` start at once (see
-docs/architecture.md, "The command line").
+no domain, no SQLAlchemy, no Alembic and not even the settings at import time: those come
+with the command that needs them, so `shequn --help` and `shequn workspace list` start at
+once (see docs/architecture.md, "The command line").
 """
 
 from __future__ import annotations
@@ -23,13 +23,13 @@ from typer.core import TyperCommand, TyperGroup
 from shequn.community.names import sqlite_workspace_names
 from shequn.i18n import t
 from shequn.platform.revision import newest_revision, sqlite_revision
-from shequn.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from rich.progress import Progress
     from sqlalchemy import Connection, Engine
 
     from shequn.engine.rules import WorkspaceInfo
+    from shequn.settings import Settings
 
 T = TypeVar("T")
 
@@ -52,8 +52,16 @@ class UserError(Exception):
     """Bad input: reported on one line, exit status 2."""
 
 
+def current_settings() -> Settings:
+    """This process's settings (SHEQUN_*). Loaded on first use: pydantic-settings is about a
+    third of `shequn --help`'s start, and help needs no settings."""
+    from shequn.settings import get_settings
+
+    return get_settings()
+
+
 def say(key: str, **values: Any) -> str:
-    return t(key, get_settings().locale, **values)
+    return t(key, current_settings().locale, **values)
 
 
 def fail(message: str, details: Iterable[str] = ()) -> NoReturn:
@@ -110,7 +118,7 @@ def open_engine() -> Engine:
     """The database of this command (SHEQUN_DATABASE_URL)."""
     from shequn.platform.db import get_engine
 
-    settings = get_settings()
+    settings = current_settings()
     migrate_embedded(settings)
     return get_engine(settings)
 
@@ -138,7 +146,7 @@ def find_workspace(engine: Engine, name: str | None) -> WorkspaceInfo:
 def workspace_names() -> list[str]:
     """Every workspace's name, oldest first. The embedded SQLite file is read with the
     standard library: `shequn workspace list` answers before SQLAlchemy could have loaded."""
-    settings = get_settings()
+    settings = current_settings()
     path = settings.sqlite_path()
     if path is not None:
         migrate_embedded(settings)
