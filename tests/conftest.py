@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, make_url, text
 
 from shequn.community.service import do_create_workspace
 from shequn.engine.rules import WorkspaceInfo
@@ -42,17 +42,41 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def worker_database(url: str) -> str:
+    """The database of this test process. Under pytest-xdist each worker has its own,
+    `<database>_<worker>` (test_gw0, test_gw1 …) on the same server, made when missing: every
+    worker resets its schema once per session, which would pull the tables from under the
+    others' tests in one shared database."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker is None:
+        return url
+    parsed = make_url(url)
+    name = f"{parsed.database}_{worker}"
+    server = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as conn:
+            exists = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).first()
+            if exists is None:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        server.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
-    """A clean schema built by the migrations, once per session."""
+    """A clean schema built by the migrations, once per session (per xdist worker)."""
     assert POSTGRES_URL is not None
-    engine = create_engine(POSTGRES_URL)
+    url = worker_database(POSTGRES_URL)
+    engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
-    upgrade(Settings(database_url=POSTGRES_URL))
-    return POSTGRES_URL
+    upgrade(Settings(database_url=url))
+    return url
 
 
 @pytest.fixture(params=BACKENDS)
@@ -62,6 +86,16 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Pa
         shutil.copy(sqlite_template, path)
         return Settings(database_url=f"sqlite:///{path}")
     return Settings(database_url=request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def cli_settings(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """`settings` for the `shequn` command run in this process (typer.testing.CliRunner): in
+    the environment, as a user gives them, and read afresh by `get_settings`."""
+    monkeypatch.setenv("SHEQUN_DATABASE_URL", settings.database_url)
+    get_settings.cache_clear()
+    yield settings
+    get_settings.cache_clear()
 
 
 @pytest.fixture

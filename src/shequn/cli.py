@@ -1,31 +1,87 @@
-"""The `shequn` command. Each command parses, then calls the same services the API uses."""
+"""The `shequn` command. Each command parses, then calls the same services the API uses.
+
+This module imports only what every start needs (Typer and `cli_support`); each command
+imports its own work when it runs, and the domains' command groups are listed in `DOMAINS`
+and imported only when used, so `shequn --help` starts at once.
+"""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import orjson
 import typer
-import yaml
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from shequn.cli_support import WorkspaceOpt, now
-from shequn.community.config import ConfigRejected
-from shequn.events import BatchRejected
-from shequn.i18n import t
-from shequn.platform.errors import DomainError
-from shequn.settings import get_settings
+from shequn.cli_support import (
+    LazyGroup,
+    UserError,
+    WorkspaceOpt,
+    current_settings,
+    err,
+    fail,
+    find_workspace,
+    guarded,
+    now,
+    open_engine,
+    out,
+    parse_when,
+    progress_bar,
+    say,
+    workspace_names,
+)
+
+DOMAINS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "moderation": (
+        "Moderation 群风控: violations, ban list, spam samples, word lists.",
+        ("shequn.moderation.cli:moderation_app",),
+    ),
+    "members": (
+        "Members 客户: profiles, tags, segments, import, export.",
+        ("shequn.crm.cli:members_app",),
+    ),
+    "points": (
+        "Points 积分: leaderboards and redemptions.",
+        ("shequn.engagement.cli:points_app",),
+    ),
+    # One `report` command: the analytics figures and the campaign review.
+    "report": (
+        "Reports 数据报表: funnel, retention, health, ROI, levels, persona, KOL …",
+        ("shequn.analytics.cli:report_app", "shequn.growth.cli:report_app"),
+    ),
+    "campaign": ("Campaigns and their fission models.", ("shequn.growth.cli:campaign_app",)),
+    "livecode": ("Live codes 活码.", ("shequn.growth.cli:livecode_app",)),
+    "channel": ("Acquisition channels with their cost.", ("shequn.growth.cli:channel_app",)),
+    "reward": ("The reward ledger and staff review.", ("shequn.growth.cli:reward_app",)),
+    "order": ("Orders and refunds.", ("shequn.commerce.cli:order_app",)),
+    "coupon": ("Coupons 优惠券.", ("shequn.commerce.cli:coupon_app",)),
+    "commission": (
+        "Distribution commissions 分销佣金.",
+        ("shequn.commerce.cli:commission_app",),
+    ),
+    "promoter": (
+        "Promoters 分销员: enrol, tier, disable.",
+        ("shequn.commerce.cli:promoter_app",),
+    ),
+    "shop": ("Shops that call the order webhook.", ("shequn.commerce.cli:shop_app",)),
+}
+"""The domains' command groups: name → (the one-line help `shequn --help` shows, the Typer
+apps that make the group). tests/cli checks each help against its app."""
+
+
+class ShequnCommands(LazyGroup):
+    lazy = DOMAINS
+
 
 app = typer.Typer(
     name="shequn",
     help="Shequn 社群 — community operations for WeCom, Telegram and sandbox groups.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    cls=ShequnCommands,
 )
 workspace_app = typer.Typer(help="Workspaces (one per brand).", no_args_is_help=True)
 config_app = typer.Typer(help="Workspace configuration as YAML.", no_args_is_help=True)
@@ -35,137 +91,13 @@ app.add_typer(config_app, name="config")
 app.add_typer(token_app, name="token")
 
 
-def _mount_domains() -> None:
-    from shequn.analytics.cli import report_app
-    from shequn.commerce import cli as commerce
-    from shequn.crm.cli import members_app
-    from shequn.engagement.cli import points_app
-    from shequn.growth import cli as growth
-    from shequn.moderation.cli import moderation_app
-
-    app.add_typer(moderation_app, name="moderation")
-    app.add_typer(members_app, name="members")
-    app.add_typer(points_app, name="points")
-    # One `report` command: the analytics figures and the campaign review.
-    report_app.command("campaign")(growth.report_campaign)
-    app.add_typer(report_app, name="report")
-    for sub, name in (
-        (growth.campaign_app, "campaign"),
-        (growth.livecode_app, "livecode"),
-        (growth.channel_app, "channel"),
-        (growth.reward_app, "reward"),
-        (commerce.order_app, "order"),
-        (commerce.coupon_app, "coupon"),
-        (commerce.commission_app, "commission"),
-        (commerce.promoter_app, "promoter"),
-        (commerce.shop_app, "shop"),
-    ):
-        app.add_typer(sub, name=name)
-
-
-_mount_domains()
-
-err = Console(stderr=True)
-out = Console()
-
-
-T = TypeVar("T")
-
-
-class UserError(Exception):
-    """Bad input: reported on one line, exit status 2."""
-
-
-def _say(key: str, **values: Any) -> str:
-    return t(key, get_settings().locale, **values)
-
-
-def _fail(message: str, details: Iterable[str] = ()) -> None:
-    sys.stderr.write(f"{_say('cli.error')}: {message}\n")
-    for line in details:
-        sys.stderr.write(f"  {line}\n")
-    raise typer.Exit(2)
-
-
-def guarded(fn: Callable[[], T]) -> T:
-    """Turn the services' domain errors into a one-line reason (in SHEQUN_LOCALE) and exit
-    status 2. Anything else, a bare ValueError included, is a bug and keeps its traceback."""
-    try:
-        return fn()
-    except BatchRejected as exc:
-        _fail(_say("cli.nothing_stored", detail=exc), [str(e) for e in exc.errors[:50]])
-    except ConfigRejected as exc:
-        _fail(_say("cli.config_rejected", count=len(exc.errors)), [str(e) for e in exc.errors])
-    except DomainError as exc:
-        _fail(exc.message(get_settings().locale))
-    except UserError as exc:
-        _fail(str(exc))
-    except OSError as exc:
-        _fail(f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc))
-    raise AssertionError("unreachable")
-
-
-def _engine() -> Any:
-    from shequn.platform.db import get_engine
-    from shequn.platform.migrate import upgrade
-
-    settings = get_settings()
-    if settings.sqlite_path() is not None:
-        upgrade(settings)  # the embedded default needs no separate migrate step
-    return get_engine(settings)
-
-
-def _workspace(engine: Any, name: str | None) -> Any:
-    from shequn.community.service import list_workspaces, load_workspace
-
-    if name is None:
-        with engine.connect() as conn:
-            names = list_workspaces(conn)
-        if len(names) != 1:
-            raise UserError(
-                "say which workspace with --workspace"
-                + (
-                    f" (one of: {', '.join(names)})"
-                    if names
-                    else " (none yet: shequn workspace create NAME)"
-                )
-            )
-        name = names[0]
-    return load_workspace(engine, name)
-
-
-def parse_when(value: str) -> datetime:
-    """An ISO 8601 instant with a UTC offset, or 'now'."""
-    if value == "now":
-        return now()
-    try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise UserError(f"not an ISO 8601 time: {value!r}") from exc
-    if when.tzinfo is None:
-        raise UserError(f"time {value!r} needs a UTC offset (e.g. +08:00 or Z)")
-    return when.astimezone(UTC)
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed:,}/{task.total:,}"),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,
-    )
-
-
 @app.command()
 def migrate() -> None:
     """Apply database migrations (SHEQUN_DATABASE_URL)."""
     from shequn.platform.migrate import upgrade
 
-    upgrade(get_settings())
-    out.print(_say("cli.migrated"))
+    upgrade(current_settings())
+    out.print(say("cli.migrated"))
 
 
 @workspace_app.command("create")
@@ -177,24 +109,21 @@ def workspace_create(
     from shequn.community.service import do_create_workspace
     from shequn.platform.db import transaction
 
-    engine = _engine()
+    engine = open_engine()
 
     def run() -> None:
         with transaction(engine) as conn:
             do_create_workspace(conn, name, display_name, now=now())
 
     guarded(run)
-    out.print(_say("cli.workspace_created", name=name))
+    out.print(say("cli.workspace_created", name=name))
 
 
 @workspace_app.command("list")
 def workspace_list() -> None:
     """List workspaces."""
-    from shequn.community.service import list_workspaces
-
-    with _engine().connect() as conn:
-        for name in list_workspaces(conn):
-            out.print(name)
+    for name in guarded(workspace_names):
+        out.print(name)
 
 
 @config_app.command("apply")
@@ -203,22 +132,24 @@ def config_apply(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Validate a configuration file and make it the workspace's configuration."""
+    import yaml
+
     from shequn.community.service import do_apply_config
     from shequn.platform.db import transaction
 
-    engine = _engine()
+    engine = open_engine()
 
     def run() -> None:
         try:
             document = yaml.safe_load(file.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
             raise UserError(f"{file}: not valid YAML: {exc}".replace("\n", " ")) from exc
-        ws = _workspace(engine, workspace)
+        ws = find_workspace(engine, workspace)
         with transaction(engine) as conn:
             do_apply_config(conn, ws.slug, document, check_references=True)
 
     guarded(run)
-    out.print(_say("cli.config_applied"))
+    out.print(say("cli.config_applied"))
 
 
 @config_app.command("show")
@@ -227,10 +158,12 @@ def config_show(
     json_: Annotated[bool, typer.Option("--json", help="JSON instead of YAML.")] = False,
 ) -> None:
     """Print the effective configuration (defaults plus what was applied)."""
+    import yaml
+
     from shequn.community.service import effective_config_document
 
-    engine = _engine()
-    ws = guarded(lambda: _workspace(engine, workspace))
+    engine = open_engine()
+    ws = guarded(lambda: find_workspace(engine, workspace))
     doc = effective_config_document(ws)
     if json_:
         sys.stdout.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n")
@@ -247,10 +180,10 @@ def token_create(
     from shequn.community.service import do_create_token
     from shequn.platform.db import transaction
 
-    engine = _engine()
+    engine = open_engine()
 
     def run() -> str:
-        ws = _workspace(engine, workspace)
+        ws = find_workspace(engine, workspace)
         with transaction(engine) as conn:
             return do_create_token(conn, ws.slug, name, now=now())
 
@@ -291,21 +224,21 @@ def ingest(
     from shequn.engine.ingest import DEFAULT_BATCH
     from shequn.engine.service import do_ingest_lines
 
-    engine = _engine()
+    engine = open_engine()
 
     def run() -> Any:
-        ws = _workspace(engine, workspace)
+        ws = find_workspace(engine, workspace)
         lines = _file_lines(source)
         total = sum(1 for _ in lines())
-        with _progress() as progress:
-            task = progress.add_task("ingest", total=total)
+        with progress_bar() as bar:
+            task = bar.add_task("ingest", total=total)
             return do_ingest_lines(
                 engine,
                 ws,
                 lines,
                 skip_invalid=skip_invalid,
                 batch_size=batch_size or DEFAULT_BATCH,
-                progress=lambda n: progress.advance(task, n),
+                progress=lambda n: bar.advance(task, n),
             )
 
     report = guarded(run)
@@ -321,10 +254,12 @@ def tick(
     """Run the scheduler (welcomes, holds, cleanups …) and deliver due actions up to a time."""
     from shequn.worker import run_due_work
 
-    engine = _engine()
+    engine = open_engine()
     when = guarded(lambda: parse_when(until))
     named = None if workspace is None else [workspace]
-    work = guarded(lambda: run_due_work(engine, get_settings(), when, workspaces=named, drain=True))
+    work = guarded(
+        lambda: run_due_work(engine, current_settings(), when, workspaces=named, drain=True)
+    )
     sys.stdout.write(orjson.dumps({"jobs": work.jobs, "actions": work.actions}).decode() + "\n")
 
 
@@ -347,11 +282,11 @@ def export(
     """Export rows in a stable order."""
     from shequn.exports import check_export, write_export
 
-    engine = _engine()
+    engine = open_engine()
     guarded(lambda: check_export(kind, format_))
-    ws = guarded(lambda: _workspace(engine, workspace))
+    ws = guarded(lambda: find_workspace(engine, workspace))
     if format_ == "xlsx" and output is None and sys.stdout.isatty():
-        _fail("xlsx is binary: give --output FILE")
+        fail("xlsx is binary: give --output FILE")
     with engine.connect() as conn:
         if output is not None:
             guarded(lambda: _export_to_file(conn, ws, kind, format_, output))
@@ -397,12 +332,12 @@ def simulate(
     """Generate a believable world and push it through ingestion (seeded, reproducible)."""
     from shequn.simulate.service import do_simulate
 
-    engine = _engine()
+    engine = open_engine()
 
     def run() -> Any:
-        ws = _workspace(engine, workspace)
-        with _progress() as progress:
-            task = progress.add_task("simulate", total=None)
+        ws = find_workspace(engine, workspace)
+        with progress_bar() as bar:
+            task = bar.add_task("simulate", total=None)
             return do_simulate(
                 engine,
                 ws,
@@ -411,7 +346,7 @@ def simulate(
                 days=days,
                 seed=seed,
                 start=parse_when(start),
-                progress=lambda n: progress.advance(task, n),
+                progress=lambda n: bar.advance(task, n),
             )
 
     report = guarded(run)
@@ -432,11 +367,12 @@ def backtest(
     Live state is not touched: both the live and the candidate configuration are replayed
     into a scratch database and their decisions compared.
     """
+    import yaml
     from rich.table import Table
 
     from shequn.engine.backtest import run_backtest
 
-    engine = _engine()
+    engine = open_engine()
 
     def run() -> Any:
         try:
@@ -445,7 +381,7 @@ def backtest(
             raise UserError(f"{config}: {exc}") from exc
         except yaml.YAMLError as exc:
             raise UserError(f"{config}: not valid YAML: {exc}".replace("\n", " ")) from exc
-        ws = _workspace(engine, workspace)
+        ws = find_workspace(engine, workspace)
         return run_backtest(
             engine,
             ws,
@@ -489,9 +425,10 @@ def serve(
     """Serve the API (and console) with the in-process worker."""
     from shequn.web.server import run_server
 
-    _engine()
-    settings = get_settings()
-    run_server(host or settings.host, port or settings.port, in_process_worker=True)
+    open_engine()
+    settings = current_settings()
+    port = settings.port if port is None else port  # 0: any free port (the log says which)
+    run_server(host or settings.host, port, in_process_worker=True)
 
 
 @app.command()
@@ -501,8 +438,8 @@ def worker(
     """A separate worker: consumes the Redis bus, runs the scheduler and the outbox."""
     from shequn.worker import run_worker
 
-    _engine()
-    settings = get_settings()
+    open_engine()
+    settings = current_settings()
     run_worker(settings, settings.clock(), once=once)
 
 
@@ -518,12 +455,12 @@ def demo(
     from shequn.platform.db import transaction
     from shequn.simulate.service import ensure_demo
 
-    engine = _engine()
+    engine = open_engine()
     started = now()
-    with _progress() as progress:
-        task = progress.add_task("simulating community life", total=None)
+    with progress_bar() as bar:
+        task = bar.add_task("simulating community life", total=None)
         ws, report = ensure_demo(
-            engine, started, days=days, progress=lambda n: progress.advance(task, n)
+            engine, started, days=days, progress=lambda n: bar.advance(task, n)
         )
     with transaction(engine) as conn:
         token = do_create_token(conn, ws.slug, "demo admin", now=started)
@@ -533,11 +470,11 @@ def demo(
     base = f"http://{host}:{port}"
     events = report.accepted + report.duplicates
     lines = [
-        _say("cli.demo_ready", name=ws.slug, events=f"{events:,}"),
-        f"{_say('cli.demo_url')}: {base}",
-        f"{_say('cli.demo_docs')}: {base}/docs",
-        f"{_say('cli.demo_token')}: {token}",
-        f"{_say('cli.demo_try')}: curl -H 'Authorization: Bearer {token}' "
+        say("cli.demo_ready", name=ws.slug, events=f"{events:,}"),
+        f"{say('cli.demo_url')}: {base}",
+        f"{say('cli.demo_docs')}: {base}/docs",
+        f"{say('cli.demo_token')}: {token}",
+        f"{say('cli.demo_try')}: curl -H 'Authorization: Bearer {token}' "
         f"{base}/api/v1/workspaces/{ws.slug}/groups",
     ]
     sys.stdout.write("\n".join(lines) + "\n")
@@ -565,7 +502,7 @@ def bench(
     names = workloads or list(WORKLOADS)
     unknown = [n for n in names if n not in WORKLOADS]
     if unknown:
-        _fail(f"unknown workload {unknown[0]!r}; choose from {', '.join(WORKLOADS)}")
+        fail(f"unknown workload {unknown[0]!r}; choose from {', '.join(WORKLOADS)}")
     for name in names:
         options = {"size": size, "batch": batch}
         for result in run_workload(name, **{k: v for k, v in options.items() if v}):

@@ -93,8 +93,7 @@ def rounded(value: float | None) -> float | None:
 
 
 @pytest.fixture
-def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Typer:
-    monkeypatch.setattr("shequn.cli.get_settings", lambda: settings)
+def cli(cli_settings: Settings) -> Typer:
     app = Typer()
     app.add_typer(channel_app, name="channel")
     app.add_typer(report_app, name="report")
@@ -161,13 +160,12 @@ def test_channel_list_and_report_roi_agree_with_the_events(
 
 
 def test_a_code_counts_for_one_channel_in_channel_list_report_roi_and_the_review(
-    settings: Settings, engine: Engine, workspace: WorkspaceInfo, monkeypatch: pytest.MonkeyPatch
+    cli_settings: Settings, engine: Engine, workspace: WorkspaceInfo
 ) -> None:
     """The code's state belongs to `ads`, its source is `store`: the state wins everywhere —
     its scans, joins, new members, cost and revenue all land on `ads`."""
     from shequn.cli import app
 
-    monkeypatch.setattr("shequn.cli.get_settings", lambda: settings)
     spring = {
         "model": "invitation",
         "name": "春季",

@@ -1,5 +1,8 @@
-"""The `shequn` command end to end, as a user drives it: a real process, real files, a real
-database (SQLite in a temporary directory; PostgreSQL too when SHEQUN_TEST_POSTGRES_URL is set).
+"""The `shequn` command end to end, as a user drives it: real files, a real database (SQLite in
+a temporary directory; PostgreSQL too when SHEQUN_TEST_POSTGRES_URL is set). Commands run in
+this process (tests/cli/helpers.py) where a process of their own adds nothing; the installed
+console script runs in processes of its own where the process matters: `serve`, `worker`,
+commands at once, a real pipe, and the entry point's own start.
 
 Every test works in its own, uniquely named workspace and passes --workspace, so the same
 tests can share one PostgreSQL database. Messages may be localised, so the checks look for
@@ -13,10 +16,8 @@ import io
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -34,10 +35,12 @@ import orjson
 import pytest
 import yaml
 
-from tests.factories import NOW
+from shequn.cli import DOMAINS
+from shequn.cli_support import load_group
+from shequn.community.service import list_workspaces
+from shequn.platform.db import make_engine
+from tests.cli.helpers import SHEQUN, clean_env, in_process
 
-_NEXT_TO_PYTHON = Path(sys.executable).parent / "shequn"
-SHEQUN = str(_NEXT_TO_PYTHON) if _NEXT_TO_PYTHON.exists() else (shutil.which("shequn") or "shequn")
 POSTGRES_URL = os.environ.get("SHEQUN_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
 
@@ -80,26 +83,9 @@ def concurrently(*thunks: Callable[[], Result]) -> list[Result]:
         return list(pool.map(lambda thunk: thunk(), thunks))
 
 
-PYCACHE = Path(tempfile.gettempdir()) / f"shequn-cli-tests-pycache-{os.getuid()}"
-"""Bytecode of the processes these tests start, kept outside the source tree: each command
-is a new interpreter, and recompiling the package every time would double the suite's time."""
-
-
-def clean_env(url: str, **extra: str) -> dict[str, str]:
-    """The user's environment without any SHEQUN_* setting of theirs, pointed at `url`, with
-    the suite's clock."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SHEQUN_")}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env.update(PYTHONPYCACHEPREFIX=str(PYCACHE))
-    env.update(SHEQUN_DATABASE_URL=url, SHEQUN_NOW=NOW.isoformat())
-    env.update(COLUMNS="200", NO_COLOR="1", TERM="dumb")
-    env.update(extra)
-    return env
-
-
 @dataclass
 class Shequn:
-    """The installed `shequn` console script, run in `cwd` against one database."""
+    """The `shequn` command, run in `cwd` against one database."""
 
     backend: str
     url: str
@@ -109,6 +95,14 @@ class Shequn:
     def run(
         self, *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None
     ) -> Result:
+        """The command in this process."""
+        code, out, err = in_process(self.url, self.cwd, args, stdin, env)
+        return Result(args, code, out, err)
+
+    def spawn(
+        self, *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None
+    ) -> Result:
+        """The installed console script, in a process of its own (stdin a real pipe)."""
         proc = subprocess.run(
             [SHEQUN, *args],
             cwd=self.cwd,
@@ -122,8 +116,12 @@ class Shequn:
         return Result(args, proc.returncode, proc.stdout, err)
 
     def many(self, *calls: Sequence[str]) -> list[Result]:
-        """Independent commands at once (each a process of its own), results in order."""
-        return concurrently(*[partial(self.run, *args) for args in calls])
+        """Independent commands, one after the other; results in order."""
+        return [self.run(*args) for args in calls]
+
+    def at_once(self, *calls: Sequence[str]) -> list[Result]:
+        """Commands at the same time, each a process of its own; results in order."""
+        return concurrently(*[partial(self.spawn, *args) for args in calls])
 
     def ok(self, *args: str, **kw: Any) -> Result:
         return self.run(*args, **kw).ok()
@@ -338,6 +336,60 @@ def test_help_explains_each_command_without_touching_a_database(
     assert not (root / "s.db").exists() and not (root / "var").exists(), "--help opened a DB"
 
 
+def test_the_installed_command_starts_and_explains_itself(tmp_path: Path) -> None:
+    cli = Shequn("sqlite", f"sqlite:///{tmp_path / 's.db'}", tmp_path)
+    r = cli.spawn("--help").ok()
+    assert r.err == "" and "Usage" in r.text and "shequn" in r.text
+    for word in HELP[()] + TOP_LEVEL + list(DOMAINS):
+        assert word in r.text, word
+    assert not (tmp_path / "s.db").exists() and not (tmp_path / "var").exists()
+
+
+HEAVY = ("sqlalchemy", "alembic", "fastapi", "starlette", "uvicorn", "duckdb", "matplotlib")
+DOMAIN_PACKAGES = ("engine", "moderation", "engagement", "growth", "commerce", "crm", "analytics")
+
+
+@pytest.mark.parametrize("command", [("--help",), ("workspace", "list")], ids=" ".join)
+def test_help_and_workspace_list_load_no_database_toolkit_and_no_domain(
+    command: tuple[str, ...], tmp_path: Path
+) -> None:
+    """What makes every `shequn` start at once (docs/architecture.md, "The command line")."""
+    cli = Shequn("sqlite", f"sqlite:///{tmp_path / 's.db'}", tmp_path)
+    cli.ok("workspace", "create", "w-1")  # the file exists and is current
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", SHEQUN, *command],
+        cwd=tmp_path,
+        env=clean_env(cli.url),
+        capture_output=True,
+        timeout=180,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    lines = proc.stderr.decode().splitlines()
+    imported = {line.rsplit("|", 1)[-1].strip() for line in lines if line.startswith("import time")}
+    assert "shequn.cli" in imported
+    heavy = sorted(
+        name
+        for name in imported
+        if name.split(".")[0] in HEAVY
+        or (name.startswith("shequn.") and name.split(".")[1] in DOMAIN_PACKAGES)
+    )
+    assert heavy == [], f"`shequn {' '.join(command)}` imported {heavy}"
+    if command == ("workspace", "list"):
+        assert proc.stdout == b"w-1\n"
+
+
+def test_each_listed_command_group_is_the_group_that_runs() -> None:
+    """`shequn --help` lists the domains' groups from `DOMAINS` without importing them: each
+    one-line help there must be the help of the group that then runs."""
+    for name, (short_help, targets) in DOMAINS.items():
+        group = load_group(name, targets)
+        assert (group.name, group.help) == (name, short_help)
+        assert group.commands, name
+    report = load_group("report", DOMAINS["report"][1])
+    assert {"funnel", "retention", "roi", "campaign"} <= set(report.commands)
+
+
 # --- 2. workspaces ----------------------------------------------------------------------------
 
 
@@ -348,6 +400,22 @@ def test_workspace_create_then_again_is_a_conflict(bare: Shequn) -> None:
     assert r.err == ""
     lines = bare.fails("workspace", "create", name)
     assert len(lines) == 1 and name in lines[0]
+
+
+def test_workspace_list_names_them_oldest_first(bare: Shequn) -> None:
+    suffix = uuid.uuid4().hex[:8]
+    made = [f"zeta-{suffix}", f"alpha-{suffix}", f"mid-{suffix}"]
+    for name in made:
+        bare.ok("workspace", "create", name)
+    listed = bare.ok("workspace", "list").text.split()
+    assert [name for name in listed if name.endswith(suffix)] == made
+    # On SQLite the list is read without SQLAlchemy: the same as the service's.
+    engine = make_engine(bare.url)
+    try:
+        with engine.connect() as conn:
+            assert list_workspaces(conn) == listed
+    finally:
+        engine.dispose()
 
 
 BAD_NAMES = ["Bad Name!", "-leading-dash", "x[bold]y"]
@@ -406,9 +474,10 @@ def test_ingest_twice_is_once_from_a_file_or_stdin(sq: Shequn) -> None:
         ("w-06", "pending"),
     ]
 
+    # Two processes at once, one reading a real pipe.
     again, again_piped = concurrently(
-        partial(sq.run, "ingest", str(path), *sq.w),
-        partial(sq.run, "ingest", "-", *sq.w, stdin=path.read_bytes()),
+        partial(sq.spawn, "ingest", str(path), *sq.w),
+        partial(sq.spawn, "ingest", "-", *sq.w, stdin=path.read_bytes()),
     )
     for r in (again, again_piped):
         assert r.ok().json()["accepted"] == 0 and r.json()["duplicates"] == len(events)
@@ -557,9 +626,7 @@ def test_a_bad_line_stores_nothing_and_names_line_and_field(sq: Shequn) -> None:
 def test_bad_stdin_is_refused_like_a_bad_file(sq: Shequn) -> None:
     cases = [BAD_LINES["naive-timestamp"], BAD_LINES["oversized-event"]]
     head = b"\n".join(orjson.dumps(e) for e in GOOD_HEAD) + b"\n"
-    results = concurrently(
-        *[partial(sq.run, "ingest", "-", *sq.w, stdin=head + bad.encode()) for bad, _ in cases]
-    )
+    results = [sq.run("ingest", "-", *sq.w, stdin=head + bad.encode()) for bad, _ in cases]
     for (_, field), r in zip(cases, results, strict=True):
         assert r.code != 0 and "Traceback" not in r.err, r
         assert names(3, field, r.err_lines()[0]), r.err
@@ -1013,10 +1080,8 @@ def test_the_workspace_must_be_named_when_there_are_several(sq: Shequn) -> None:
         lines = r.err_lines()
         assert len(lines) == 1, lines
         assert sq.ws in lines[0] and second in lines[0] and "--workspace" in lines[0], lines
-    mine, both = concurrently(
-        partial(sq.run, "export", "events", env={"SHEQUN_WORKSPACE": sq.ws}),
-        partial(sq.run, "export", "events", "-w", second, env={"SHEQUN_WORKSPACE": sq.ws}),
-    )
+    mine = sq.run("export", "events", env={"SHEQUN_WORKSPACE": sq.ws})
+    both = sq.run("export", "events", "-w", second, env={"SHEQUN_WORKSPACE": sq.ws})
     assert len(mine.ok().out.splitlines()) == 2
     assert both.ok().out == b""  # --workspace wins over the environment
 
@@ -1071,42 +1136,41 @@ def test_worker_once_delivers_what_is_due_on_its_clock(bare: Shequn) -> None:
             ev("k-2", "member.joined", "g-001", "u-001", past, nickname="小明", scene="qr"),
         ]
     )
-    bare.ok("worker", "--once")
+    bare.spawn("worker", "--once").ok()
     [action] = welcomes(bare.export("actions"))
     assert action["status"] == "done" and action["caused_by"] == "k-2"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+SERVING = re.compile(rb"Uvicorn running on (http://[\w.:]+)")
+
+
+def _serving_at(proc: subprocess.Popen[bytes], log: Path) -> str:
+    """The address `shequn serve` says it serves on, once it says so: it is ready then. However
+    long a loaded machine takes to start it, so long as the process lives (pytest-timeout
+    bounds a hang)."""
+    while (ready := SERVING.search(log.read_bytes())) is None:
+        assert proc.poll() is None, f"shequn serve exited {proc.returncode}:\n{log.read_text()}"
+        time.sleep(0.1)
+    return ready.group(1).decode()
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[Shequn, str]]:
     sq = Shequn("sqlite", f"sqlite:///{tmp_path / 's.db'}", tmp_path)
     sq.ws = sq.new_workspace()
-    port = _free_port()
-    with (tmp_path / "serve.log").open("wb") as log:
+    log = tmp_path / "serve.log"
+    with log.open("wb") as fh:
+        # Port 0: the system picks a free one, and no other test can take it first.
         proc = subprocess.Popen(
-            [SHEQUN, "serve", "--port", str(port)],
+            [SHEQUN, "serve", "--port", "0"],
             cwd=tmp_path,
             env=clean_env(sq.url),
-            stdout=log,
-            stderr=log,
+            stdout=fh,
+            stderr=fh,
         )
-        base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert proc.poll() is None, (tmp_path / "serve.log").read_text()
-                assert time.monotonic() < deadline, "shequn serve did not start"
-                time.sleep(0.1)
+            base = _serving_at(proc, log)
+            assert httpx.get(f"{base}/healthz", timeout=30).status_code == 200
             yield sq, base
         finally:
             proc.terminate()
@@ -1116,7 +1180,10 @@ def served(tmp_path: Path) -> Iterator[tuple[Shequn, str]]:
 def test_a_created_token_reads_its_workspace_through_serve(served: tuple[Shequn, str]) -> None:
     sq, base = served
     other = sq.new_workspace()
-    sq.ingest(world())
+    # The world happens in 2100: the server's worker, on the wall clock, finds nothing due, so
+    # what the server and the command read cannot change between the two reads.
+    later = timedelta(days=365 * 74)
+    sq.ingest([{**e, "at": (datetime.fromisoformat(e["at"]) + later).isoformat()} for e in world()])
     token = sq.ok("token", "create", *sq.w).text.strip()
     headers = {"Authorization": f"Bearer {token}"}
     r = httpx.get(f"{base}/api/v1/workspaces/{sq.ws}/exports/events", headers=headers)
@@ -1132,6 +1199,6 @@ def test_concurrent_first_use_of_a_fresh_sqlite_database(tmp_path: Path) -> None
         root = tmp_path / f"try-{attempt}"
         root.mkdir()
         cli = Shequn("sqlite", f"sqlite:///{root / 's.db'}", root)
-        for r in cli.many(*[("workspace", "create", f"w-{i}") for i in range(4)]):
+        for r in cli.at_once(*[("workspace", "create", f"w-{i}") for i in range(4)]):
             r.ok()
         assert sorted(cli.ok("workspace", "list").text.split()) == [f"w-{i}" for i in range(4)]

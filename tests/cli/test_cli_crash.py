@@ -5,22 +5,20 @@ The ingest commits one transaction per --batch-size events. The test kills the p
 SIGKILL while it is between its first and its last commit (it polls the events table to
 know), does that twice (the second kill lands during the re-run), then lets a third run
 finish and compares every export byte for byte with a clean run into a fresh database.
+Every ingest is a process of its own (the clean one runs beside the others); the workspaces
+are made and the exports read in this process.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,9 +28,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from shequn.simulate import chat_traffic
+from tests.cli.helpers import SHEQUN, clean_env, in_process
 
-_NEXT_TO_PYTHON = Path(sys.executable).parent / "shequn"
-SHEQUN = str(_NEXT_TO_PYTHON) if _NEXT_TO_PYTHON.exists() else (shutil.which("shequn") or "shequn")
 POSTGRES_URL = os.environ.get("SHEQUN_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
 
@@ -40,17 +37,6 @@ BATCH = 2000
 EVENTS = {"sqlite": 60_000, "postgres": 12_000}
 """Enough batches that a kill lands between the first and the last commit."""
 KINDS = ("members", "memberships", "actions", "events", "groups")
-
-
-PYCACHE = Path(tempfile.gettempdir()) / f"shequn-cli-tests-pycache-{os.getuid()}"
-
-
-def clean_env(url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SHEQUN_")}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env.update(PYTHONPYCACHEPREFIX=str(PYCACHE))
-    env.update(SHEQUN_DATABASE_URL=url, NO_COLOR="1", TERM="dumb")
-    return env
 
 
 @dataclass
@@ -62,7 +48,15 @@ class Target:
     ws: str
     cwd: Path
 
-    def cli(self, *args: str) -> subprocess.CompletedProcess[bytes]:
+    def cli(self, *args: str) -> bytes:
+        """The command in this process; its stdout."""
+        code, out, err = in_process(self.url, self.cwd, [*args, "--workspace", self.ws])
+        assert code == 0, f"shequn {' '.join(args)}: {err}"
+        assert "Traceback" not in err, err
+        return out
+
+    def spawn(self, *args: str) -> subprocess.CompletedProcess[bytes]:
+        """The installed command, in a process of its own."""
         proc = subprocess.run(
             [SHEQUN, *args, "--workspace", self.ws],
             cwd=self.cwd,
@@ -161,7 +155,7 @@ def crash_and_rerun(target: Target, path: Path, total: int, log: Path) -> list[i
     for stored in (first, second):
         # Each batch is one transaction: a kill leaves whole batches, nothing in between.
         assert stored % BATCH == 0, f"{stored} events stored: a batch was half committed"
-    rerun = target.cli("ingest", str(path), "--batch-size", str(BATCH))  # the same command
+    rerun = target.spawn("ingest", str(path), "--batch-size", str(BATCH))  # the same command
     summary: dict[str, Any] = orjson.loads(rerun.stdout)
     assert summary["duplicates"] == second
     assert summary["accepted"] == total - second
@@ -180,26 +174,16 @@ def make_target(backend: str, root: Path, request: pytest.FixtureRequest, ws: st
     else:
         url = str(request.getfixturevalue("postgres_url"))
         target = Target(backend, url, f"{ws}-{uuid.uuid4().hex[:10]}", root)
-    proc = subprocess.run(
-        [SHEQUN, "workspace", "create", target.ws],
-        cwd=root,
-        env=clean_env(target.url),
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr.decode()
+    code, _, err = in_process(target.url, root, ["workspace", "create", target.ws])
+    assert code == 0, err
     return target
 
 
 def exports(*targets: Target) -> list[dict[str, bytes]]:
-    """Every export of each target (jsonl), the processes run a few at a time."""
-    calls = [(target, kind) for target in targets for kind in KINDS]
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        outs = list(pool.map(lambda c: c[0].cli("export", c[1], "--format", "jsonl"), calls))
+    """Every export of each target (jsonl)."""
     return [
-        {kind: outs[i * len(KINDS) + k].stdout for k, kind in enumerate(KINDS)}
-        for i in range(len(targets))
+        {kind: target.cli("export", kind, "--format", "jsonl") for kind in KINDS}
+        for target in targets
     ]
 
 

@@ -6,26 +6,25 @@ from __future__ import annotations
 import pytest
 from typer import Typer
 
-from shequn.settings import Settings
+from shequn.settings import Settings, get_settings
 from tests.growth.helpers import load_domains
 
 load_domains()
 
 
 @pytest.fixture
-def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Typer:
+def cli(cli_settings: Settings) -> Typer:
     """The `shequn` command as users run it, on this test's database."""
     from shequn.cli import app
 
-    monkeypatch.setattr("shequn.cli.get_settings", lambda: settings)
     return app
 
 
 @pytest.fixture
-def cli_en(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Typer:
+def cli_en(cli_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Typer:
     """The `shequn` command with SHEQUN_LOCALE=en: its error lines in English."""
     from shequn.cli import app
 
-    english = settings.model_copy(update={"locale": "en"})
-    monkeypatch.setattr("shequn.cli.get_settings", lambda: english)
+    monkeypatch.setenv("SHEQUN_LOCALE", "en")
+    get_settings.cache_clear()
     return app

@@ -51,11 +51,10 @@ def rich_document() -> dict[str, Any]:
 
 @pytest.mark.parametrize("fmt", ["yaml", "json"])
 def test_config_show_prints_what_it_printed_before(
-    settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch, fmt: str
+    cli_settings: Settings, engine: Engine, fmt: str
 ) -> None:
     from shequn.cli import app
 
-    monkeypatch.setattr("shequn.cli.get_settings", lambda: settings)
     slug = f"cfg-{uuid.uuid4().hex[:12]}"
     with transaction(engine) as conn:
         base = do_create_workspace(conn, f"{slug}-base", now=NOW)

@@ -18,8 +18,7 @@ Shequn = Callable[..., Result]
 
 
 @pytest.fixture
-def shequn(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Shequn:
-    monkeypatch.setattr("shequn.cli.get_settings", lambda: settings)
+def shequn(cli_settings: Settings) -> Shequn:
     runner = CliRunner()
 
     def run(*args: str) -> Result:

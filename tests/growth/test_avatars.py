@@ -228,15 +228,13 @@ def test_posters_draw_the_avatar_over_the_api(
 
 
 def test_avatar_from_the_command_line(
-    settings: Settings,
+    cli_settings: Settings,
     engine: Engine,
     workspace: WorkspaceInfo,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from shequn.cli import app
 
     ws, _ = campaign(engine, workspace)
-    monkeypatch.setattr("shequn.cli.get_settings", lambda: settings)
     runner = CliRunner()
     url = "https://cdn.example.com/a.png"
     done = runner.invoke(app, ["campaign", "avatar", "spring", "u-1", url, "-w", ws.slug])
@@ -293,6 +291,7 @@ def test_by_default_a_redirect_to_a_private_host_is_not_followed(
 )
 def test_a_private_avatar_url_is_refused_when_set(
     settings: Settings,
+    cli_settings: Settings,
     engine: Engine,
     workspace: WorkspaceInfo,
     monkeypatch: pytest.MonkeyPatch,
@@ -309,14 +308,13 @@ def test_a_private_avatar_url_is_refused_when_set(
     assert bad.status_code == 422, bad.text
     assert bad.headers["content-type"].startswith("application/problem+json")
     assert "not a public address" in bad.text
-    english = settings.model_copy(update={"locale": "en"})  # the CLI's error line in English
-    monkeypatch.setattr("shequn.cli.get_settings", lambda: english)
-    monkeypatch.setattr("shequn.settings.get_settings", lambda: settings)
+    in_english = settings.model_copy(update={"locale": "en"})  # the CLI's error line in English
+    monkeypatch.setattr("shequn.settings.get_settings", lambda: in_english)
     runner = CliRunner()
     refused = runner.invoke(app, ["campaign", "avatar", "spring", "u-1", url, "-w", ws.slug])
     assert refused.exit_code != 0 and "not a public address" in refused.output
     assert rows(engine, ws, "participants") == []  # refused input stores nothing
-    allowed = settings.model_copy(update={"avatar_allow_private_hosts": True})
+    allowed = in_english.model_copy(update={"avatar_allow_private_hosts": True})
     monkeypatch.setattr("shequn.settings.get_settings", lambda: allowed)
     done = runner.invoke(app, ["campaign", "avatar", "spring", "u-1", url, "-w", ws.slug])
     assert done.exit_code == 0, done.output

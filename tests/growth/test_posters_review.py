@@ -173,16 +173,14 @@ def test_posters_served_and_the_review(
 
 
 def test_report_campaign_command(
-    settings: Settings,
+    cli_settings: Settings,
     engine: Engine,
     workspace: WorkspaceInfo,
     tmp_path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from shequn.growth.cli import campaign_app, livecode_app, report_app
 
     ws = campaign_world(engine, workspace)
-    monkeypatch.setattr("shequn.cli.get_settings", lambda: settings)
     app = Typer()
     app.add_typer(report_app, name="report")
     app.add_typer(campaign_app, name="campaign")

@@ -96,15 +96,13 @@ def test_a_targeted_segment_must_exist(engine: Engine, workspace: WorkspaceInfo)
 
 
 def test_config_apply_refuses_an_unknown_template_in_one_line(
-    settings: Settings,
+    cli_settings: Settings,
     engine: Engine,
     workspace: WorkspaceInfo,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from shequn.cli import app
 
-    monkeypatch.setattr("shequn.cli.get_settings", lambda: settings)
     path = tmp_path / "shequn.yaml"
     doc = document(spring=cards({"kind": "coupon", "coupon": "x"}))
     path.write_text(yaml.safe_dump(doc, allow_unicode=True), "utf-8")

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
@@ -190,16 +189,14 @@ def test_cards_an_order_dropped_go_with_its_refund(
 
 
 def test_a_refund_imported_from_csv_reverses_the_milestone(
-    settings: Settings,
+    cli_settings: Settings,
     engine: Engine,
     workspace: WorkspaceInfo,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from shequn.cli import app
 
     ws = invited(engine, workspace)
-    monkeypatch.setattr("shequn.cli.get_settings", lambda: settings)
     runner = CliRunner()
     file = tmp_path / "orders.csv"
     file.write_text(

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import orjson
-import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
@@ -96,15 +95,13 @@ def test_a_campaign_without_channels_costs_its_rewards_only(
 
 
 def test_report_campaign_shows_reward_channel_and_total_cost(
-    settings: Settings,
+    cli_settings: Settings,
     engine: Engine,
     workspace: WorkspaceInfo,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from shequn.cli import app
 
     ws = world(engine, workspace)
-    monkeypatch.setattr("shequn.cli.get_settings", lambda: settings)
     runner = CliRunner()
     table = runner.invoke(app, ["report", "campaign", "spring", "-w", ws.slug])
     assert table.exit_code == 0, table.output

@@ -210,16 +210,14 @@ def test_a_paid_reward_cannot_be_reversed(engine: Engine, workspace: WorkspaceIn
 
 
 def test_reverse_from_the_command_line(
-    settings: Settings,
+    cli_settings: Settings,
     engine: Engine,
     workspace: WorkspaceInfo,
     tmp_path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from shequn.cli import app
 
     ws = mutual(engine, workspace)
-    monkeypatch.setattr("shequn.cli.get_settings", lambda: settings)
     runner = CliRunner()
     listed = runner.invoke(app, ["reward", "list", "-w", ws.slug, "--status", "issued"])
     assert listed.exit_code == 0, listed.output

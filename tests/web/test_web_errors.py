@@ -176,11 +176,12 @@ def test_every_domain_error_answers_its_status(
 
 
 def test_the_cli_says_a_domain_error_on_one_line_in_its_locale(
-    settings: Settings, workspace: WorkspaceInfo, monkeypatch: pytest.MonkeyPatch
+    cli_settings: Settings, workspace: WorkspaceInfo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from typer.testing import CliRunner
 
     from shequn.cli import app
+    from shequn.settings import get_settings
 
     runner = CliRunner()
     args = ["moderation", "words", "export", "nope", "-w", workspace.slug]
@@ -188,8 +189,8 @@ def test_the_cli_says_a_domain_error_on_one_line_in_its_locale(
         ("zh-CN", "错误: 未知的词库分类「nope」"),
         ("en", "error: unknown category 'nope'"),
     ):
-        chosen = settings.model_copy(update={"locale": locale})
-        monkeypatch.setattr("shequn.cli.get_settings", lambda chosen=chosen: chosen)
+        monkeypatch.setenv("SHEQUN_LOCALE", locale)
+        get_settings.cache_clear()
         done = runner.invoke(app, args)
         assert done.exit_code == 2, done.output
         (line,) = done.output.strip().splitlines()

@@ -1,7 +1,6 @@
 """`shequn report …`: each analytic as a terminal table, JSON, a PNG chart or an HTML page.
 
-Mounted by the main command as `app.add_typer(report_app, name="report")`; the helpers of
-`shequn.cli` are imported inside the commands, since that module mounts this one.
+The main command joins growth's `report campaign` to these (`shequn.cli.DOMAINS`).
 """
 
 from __future__ import annotations
@@ -12,18 +11,16 @@ from typing import Annotated, Any
 
 import orjson
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from shequn.analytics.report import Report, cell, label
 from shequn.analytics.service import Options, check_period, run_report
-from shequn.cli_support import WorkspaceOpt, now
+from shequn.cli_support import WorkspaceOpt, find_workspace, guarded, now, open_engine, out
 
 report_app = typer.Typer(
     help="Reports 数据报表: funnel, retention, health, ROI, levels, persona, KOL …",
     no_args_is_help=True,
 )
-out = Console()
 
 SinceOpt = Annotated[
     str | None, typer.Option(help="First day, YYYY-MM-DD in the workspace's time zone.")
@@ -58,13 +55,12 @@ def _run(
     html: Path | None,
     options: Options,
 ) -> None:
-    from shequn.cli import _engine, _workspace, guarded
     from shequn.settings import get_settings
 
-    engine = _engine()
+    engine = open_engine()
 
     def run() -> Report:
-        ws = _workspace(engine, workspace)
+        ws = find_workspace(engine, workspace)
         return run_report(engine, ws, name, check_period(ws, since, until, now=now()), options)
 
     report = guarded(run)

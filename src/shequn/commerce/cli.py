@@ -1,8 +1,7 @@
 """Command line of commerce: `shequn order import FILE.csv`, `shequn order chain …`,
 `shequn coupon …`, `shequn promoter …`,
 `shequn commission …`, `shequn shop create KEY`. Each command parses, then calls the
-services (the shared helpers of `shequn.cli` are imported inside the commands, which mounts
-these apps)."""
+services."""
 
 from __future__ import annotations
 
@@ -12,10 +11,18 @@ from typing import Annotated, Any
 
 import orjson
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from shequn.cli_support import WorkspaceOpt, in_workspace, now
+from shequn.cli_support import (
+    UserError,
+    WorkspaceOpt,
+    find_workspace,
+    guarded,
+    in_workspace,
+    now,
+    open_engine,
+    out,
+)
 
 order_app = typer.Typer(help="Orders and refunds.", no_args_is_help=True)
 coupon_app = typer.Typer(help="Coupons 优惠券.", no_args_is_help=True)
@@ -27,8 +34,6 @@ chain_app = typer.Typer(
 )
 order_app.add_typer(chain_app, name="chain")
 
-out = Console()
-
 
 @order_app.command("import")
 def order_import(
@@ -37,12 +42,11 @@ def order_import(
     channel: Annotated[str, typer.Option(help="Channel of members without one.")] = "sandbox",
 ) -> None:
     """Import orders (and refunds) from CSV; every line is checked before anything is stored."""
-    from shequn.cli import UserError, _engine, _workspace, guarded
     from shequn.commerce.orders import orders_from_csv
     from shequn.engine.service import do_ingest_items
     from shequn.events import BatchRejected
 
-    engine = _engine()
+    engine = open_engine()
 
     def run() -> Any:
         if not file.is_file():
@@ -50,7 +54,7 @@ def order_import(
         events, errors = orders_from_csv(file.read_text(encoding="utf-8-sig"), channel)
         if errors:
             raise BatchRejected(errors, unit="line")
-        return do_ingest_items(engine, _workspace(engine, workspace), events)
+        return do_ingest_items(engine, find_workspace(engine, workspace), events)
 
     report = guarded(run)
     sys.stdout.write(
@@ -145,14 +149,13 @@ def coupon_issue(
 @coupon_app.command("redeem")
 def coupon_redeem(code: str, workspace: WorkspaceOpt = None) -> None:
     """Redeem 核销 a coupon (through the engine, as the API does)."""
-    from shequn.cli import UserError, _engine, _workspace, guarded
     from shequn.commerce.coupons import access_coupon
     from shequn.engine.service import do_ingest_items
 
-    engine = _engine()
+    engine = open_engine()
 
     def run() -> dict[str, Any]:
-        ws = _workspace(engine, workspace)
+        ws = find_workspace(engine, workspace)
         with engine.connect() as conn:
             coupon = access_coupon(conn, ws, code)
         raw = {

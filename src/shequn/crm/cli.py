@@ -1,8 +1,4 @@
-"""`shequn members …`: import and export members, profiles, tags, notes and segments.
-
-Mounted by the main command as `app.add_typer(members_app, name="members")`; the helpers of
-`shequn.cli` are imported inside the commands, since that module mounts this one.
-"""
+"""`shequn members …`: import and export members, profiles, tags, notes and segments."""
 
 from __future__ import annotations
 
@@ -13,25 +9,30 @@ from typing import Annotated, Any
 import orjson
 import typer
 import yaml
-from rich.console import Console
 from rich.table import Table
 
-from shequn.cli_support import WorkspaceOpt, now
+from shequn.cli_support import (
+    WorkspaceOpt,
+    err,
+    find_workspace,
+    guarded,
+    now,
+    open_engine,
+    out,
+    progress_bar,
+)
 
 members_app = typer.Typer(
     help="Members 客户: profiles, tags, segments, import, export.", no_args_is_help=True
 )
-out = Console()
-err = Console(stderr=True)
 
 ChannelOpt = Annotated[str, typer.Option(help="The members' channel (sandbox, wecom, telegram …).")]
 
 
 def _context(workspace: str | None) -> tuple[Any, Any]:
-    from shequn.cli import _engine, _workspace, guarded
 
-    engine = _engine()
-    return engine, guarded(lambda: _workspace(engine, workspace))
+    engine = open_engine()
+    return engine, guarded(lambda: find_workspace(engine, workspace))
 
 
 def _echo(value: Any) -> None:
@@ -64,7 +65,6 @@ def import_members(
     ] = False,
 ) -> None:
     """Import members from CSV/XLSX. The whole file is checked first; a bad row stores nothing."""
-    from shequn.cli import _progress, guarded
     from shequn.crm.importer import ImportRejected, do_import_members, read_table
     from shequn.platform.db import transaction
 
@@ -79,7 +79,7 @@ def import_members(
         err.print(f"error: unknown encoding {encoding!r}", highlight=False)
         raise typer.Exit(2) from None
     try:
-        with _progress() as progress, transaction(engine) as conn:
+        with progress_bar() as progress, transaction(engine) as conn:
             task = progress.add_task("import", total=len(table.rows))
             report = do_import_members(
                 conn,
@@ -113,7 +113,6 @@ def export_members(
     ] = False,
 ) -> None:
     """Export members with profiles and tags; phone numbers are masked unless revealed."""
-    from shequn.cli import guarded
     from shequn.crm.exports import check_reveal, write_members
 
     engine, ws = _context(workspace)
@@ -133,7 +132,6 @@ def export_members(
 @members_app.command("show")
 def show(member: str, workspace: WorkspaceOpt = None, channel: ChannelOpt = "sandbox") -> None:
     """A member's profile, first touch and tags."""
-    from shequn.cli import guarded
     from shequn.crm.service import access_profile
 
     engine, ws = _context(workspace)
@@ -214,7 +212,6 @@ def segment(
     """Save a segment from a filter file, or show its live count (and members)."""
     from pydantic import ValidationError
 
-    from shequn.cli import guarded
     from shequn.crm.service import access_segment, count_filter, do_save_segment, segment_members
     from shequn.platform.db import transaction
 

@@ -7,15 +7,13 @@ from typing import Annotated, Any, cast, get_args
 
 import orjson
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Connection
 
-from shequn.cli_support import WorkspaceOpt, in_workspace, now
+from shequn.cli_support import UserError, WorkspaceOpt, in_workspace, now, out
 from shequn.engine.rules import WorkspaceInfo
 
 points_app = typer.Typer(help="Points 积分: leaderboards and redemptions.", no_args_is_help=True)
-out = Console()
 
 
 @points_app.command("leaderboard")
@@ -26,7 +24,6 @@ def show_leaderboard(
     json_: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,
 ) -> None:
     """The top members (排行榜)."""
-    from shequn.cli import UserError
     from shequn.engagement.service import Board, leaderboard
 
     def board(conn: Connection, ws: WorkspaceInfo) -> list[dict[str, Any]]:

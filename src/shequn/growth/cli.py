@@ -1,8 +1,5 @@
 """Command line of growth: `shequn campaign …`, `shequn report campaign ID`, `shequn livecode
 …`, `shequn channel …`, `shequn reward …`. Each command parses, then calls the services.
-
-The shared helpers of `shequn.cli` (engine, workspace, error handling) are imported inside
-the commands: `shequn.cli` mounts these apps, so importing it at the top would be circular.
 """
 
 from __future__ import annotations
@@ -14,18 +11,15 @@ from typing import Annotated, Any
 import orjson
 import typer
 import yaml
-from rich.console import Console
 from rich.table import Table
 
-from shequn.cli_support import WorkspaceOpt, in_workspace, now
+from shequn.cli_support import UserError, WorkspaceOpt, guarded, in_workspace, now, out
 
 campaign_app = typer.Typer(help="Campaigns and their fission models.", no_args_is_help=True)
 report_app = typer.Typer(help="Reports.", no_args_is_help=True)
 livecode_app = typer.Typer(help="Live codes 活码.", no_args_is_help=True)
 channel_app = typer.Typer(help="Acquisition channels with their cost.", no_args_is_help=True)
 reward_app = typer.Typer(help="The reward ledger and staff review.", no_args_is_help=True)
-
-out = Console()
 
 
 def _json(value: Any) -> None:
@@ -59,7 +53,6 @@ def campaign_apply(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Create or replace the campaigns in a YAML file (all are checked before any is kept)."""
-    from shequn.cli import UserError
     from shequn.growth.campaigns import check_campaign, do_put_campaign
     from shequn.growth.livecode import check_key
 
@@ -102,7 +95,6 @@ def campaign_preset(
     key: Annotated[str, typer.Argument(help="Key of the new campaign.")],
 ) -> None:
     """Print a campaign made from a preset, ready for `campaign apply`."""
-    from shequn.cli import guarded
     from shequn.growth.campaigns import preset
 
     document = guarded(lambda: preset(name))

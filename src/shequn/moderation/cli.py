@@ -10,7 +10,7 @@ import orjson
 import typer
 from sqlalchemy import Connection
 
-from shequn.cli_support import WorkspaceOpt, in_workspace, now
+from shequn.cli_support import UserError, WorkspaceOpt, in_workspace, now
 from shequn.engine.rules import WorkspaceInfo
 
 moderation_app = typer.Typer(
@@ -114,7 +114,6 @@ def words_import(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Add words to a category of the workspace's lists."""
-    from shequn.cli import UserError
     from shequn.moderation.service import do_import_words
 
     def load(conn: Connection, ws: WorkspaceInfo) -> int:

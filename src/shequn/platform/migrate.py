@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fcntl
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +11,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
+from shequn.platform.revision import sqlite_revision
 from shequn.settings import Settings, get_settings
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -37,7 +37,7 @@ def upgrade(settings: Settings | None = None) -> None:
     # Every command on the embedded setup migrates on start: one at a time, and not at all
     # when the file is already current (most starts).
     with _locked(path.with_name(path.name + ".migrate.lock")):
-        if _sqlite_revision(path) != ScriptDirectory.from_config(cfg).get_current_head():
+        if sqlite_revision(path) != ScriptDirectory.from_config(cfg).get_current_head():
             command.upgrade(cfg, "head")
 
 
@@ -49,19 +49,6 @@ def _locked(lock_path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def _sqlite_revision(path: Path) -> str | None:
-    if not path.exists():
-        return None
-    conn = sqlite3.connect(path)
-    try:
-        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
-    except sqlite3.OperationalError:
-        return None  # no schema yet
-    finally:
-        conn.close()
-    return None if row is None else str(row[0])
 
 
 def check(settings: Settings | None = None) -> None:
