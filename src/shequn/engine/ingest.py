@@ -24,7 +24,7 @@ from shequn.engine.rules import (
     rules_for,
 )
 from shequn.engine.state import BatchState
-from shequn.events import STAFF_EVENT_TYPES, Event, MemberJoinedData
+from shequn.events import Event, MemberJoinedData
 from shequn.i18n import t
 from shequn.platform.db import (
     db_datetime,
@@ -183,10 +183,7 @@ class Run:
         )
 
     def apply(self, ev: Event) -> None:
-        if ev.type not in STAFF_EVENT_TYPES:
-            # Staff act on the state as they find it: their events do not move the
-            # scheduler's clock (community events and ticks do), live and in a replay alike.
-            self.run_jobs_until(ev.at)
+        self.run_jobs_until(ev.at)
         project(self.state, ev, self.capacity)
         ctx = self.ctx.handle(ev.at, f"{ev.channel}:{ev.id}")
         plan = self._plan(ev)
