@@ -16,9 +16,7 @@ import orjson
 import pytest
 from sqlalchemy import Engine
 
-from shequn.analytics import config as _config  # noqa: F401  (registers the section)
 from shequn.analytics import ledgers
-from shequn.analytics.attribution import analytics_config
 from shequn.analytics.funnel import STEPS, funnel
 from shequn.analytics.health import health, stage
 from shequn.analytics.kol import kol
@@ -108,7 +106,7 @@ def period() -> Period:
 
 
 def cfg_of(stored: tuple[Engine, WorkspaceInfo]) -> Any:
-    return analytics_config(stored[1].config)
+    return stored[1].config.analytics
 
 
 def test_the_frame_holds_every_event(frame: Frame, world: World) -> None:
@@ -211,8 +209,8 @@ def test_channel_roi_matches_the_raw_events(
 
 
 def test_fixed_channel_costs_are_prorated_by_day() -> None:
-    from shequn.analytics.config import ChannelSpec
     from shequn.analytics.roi import channel_cost
+    from shequn.config.analytics import ChannelSpec
 
     spec = ChannelSpec.model_validate(
         {

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from sqlalchemy import Engine
 
-import shequn.engagement.activities  # noqa: F401  (registers the section, rules and exports)
+import shequn.engagement.activities  # noqa: F401  (registers the rules and exports)
 from shequn.community.config import ConfigRejected
 from shequn.community.service import do_apply_config
 from shequn.engagement.activities import draw, split_packets

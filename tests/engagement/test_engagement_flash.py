@@ -12,9 +12,9 @@ import orjson
 import pytest
 from sqlalchemy import Engine
 
-import shequn.engagement.flash  # noqa: F401  (registers the section, rules and exports)
-from shequn.community import config as community_config
+import shequn.engagement.flash  # noqa: F401  (registers the rules and exports)
 from shequn.community.service import do_apply_config
+from shequn.config import community as community_config
 from shequn.engine.ingest import tick
 from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
@@ -43,7 +43,7 @@ def flash_actions(engine: Engine, ws: WorkspaceInfo) -> list[dict[str, Any]]:
 @pytest.fixture
 def scoped(monkeypatch: pytest.MonkeyPatch) -> None:
     """Let blueprints and groups set the flash section, as the wiring does
-    (`community.config.GROUP_SCOPED`)."""
+    (`shequn.config.community.GROUP_SCOPED`)."""
     monkeypatch.setattr(community_config, "GROUP_SCOPED", community_config.GROUP_SCOPED | {"flash"})
 
 

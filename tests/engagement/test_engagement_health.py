@@ -13,10 +13,11 @@ import orjson
 import pytest
 from sqlalchemy import Engine
 
-import shequn.engagement.health  # noqa: F401  (registers the section, rules and export)
-from shequn.community import config as community_config
+import shequn.engagement.health  # noqa: F401  (registers the rules and export)
 from shequn.community.service import do_apply_config
-from shequn.engagement.health import HealthSection, stage_of
+from shequn.config import community as community_config
+from shequn.config.engagement import HealthSection
+from shequn.engagement.health import stage_of
 from shequn.engine.ingest import tick
 from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
@@ -64,7 +65,7 @@ def life_of_a_group(group: str = "g-1") -> list[Event]:
 @pytest.fixture
 def scoped(monkeypatch: pytest.MonkeyPatch) -> None:
     """Let blueprints and groups set the health section, as the wiring does
-    (`community.config.GROUP_SCOPED`)."""
+    (`shequn.config.community.GROUP_SCOPED`)."""
     monkeypatch.setattr(
         community_config, "GROUP_SCOPED", community_config.GROUP_SCOPED | {"health"}
     )

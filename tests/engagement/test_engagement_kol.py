@@ -11,9 +11,10 @@ from zoneinfo import ZoneInfo
 import orjson
 from sqlalchemy import Engine
 
-import shequn.engagement.kol  # noqa: F401  (registers the section, rules and export)
+import shequn.engagement.kol  # noqa: F401  (registers the rules and export)
 from shequn.community.service import do_apply_config
-from shequn.engagement.kol import Candidate, KolSection, score
+from shequn.config.engagement import KolSection
+from shequn.engagement.kol import Candidate, score
 from shequn.engine.ingest import tick
 from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.service import do_ingest_events

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 from datetime import datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,11 +13,11 @@ import pytest
 import yaml
 from sqlalchemy import Engine
 
-from shequn.community import config as community_config
+import shequn.engagement.sop  # noqa: F401  (registers the rules and the export)
 from shequn.community.config import ConfigRejected, check_config
 from shequn.community.service import do_apply_config
-from shequn.engagement.robot import section
-from shequn.engagement.sop import SopSection  # registers the section, rules and export
+from shequn.config import community as community_config
+from shequn.config.engagement import SopSection
 from shequn.engine.ingest import tick
 from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
@@ -84,7 +83,7 @@ def groups_created(*names: str, channel: str = "sandbox") -> list[Any]:
 @pytest.fixture
 def scoped(monkeypatch: pytest.MonkeyPatch) -> None:
     """Let blueprints and groups set the sop section, as the wiring does
-    (`community.config.GROUP_SCOPED`)."""
+    (`shequn.config.community.GROUP_SCOPED`)."""
     monkeypatch.setattr(community_config, "GROUP_SCOPED", community_config.GROUP_SCOPED | {"sop"})
 
 
@@ -283,5 +282,5 @@ def test_content_export_lists_the_library(engine: Engine, workspace: WorkspaceIn
 
 
 def test_a_configuration_without_the_section_gets_the_defaults() -> None:
-    older = SimpleNamespace(workspace=SimpleNamespace(locale="zh-CN"))
-    assert section(older, "sop", SopSection) == SopSection()
+    older = check_config({"workspace": {"locale": "zh-CN"}})
+    assert older.sop == SopSection()

@@ -1,4 +1,4 @@
-"""Growth and commerce register their rules, books and configuration sections on import;
+"""Growth and commerce register their rules and books on import;
 until the core lists them (engine.rules.RULE_MODULES) the tests load them here."""
 
 from __future__ import annotations

@@ -5,22 +5,33 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from shequn.analytics.schemas import ReportOut, ReportsOut
 from shequn.analytics.service import REPORTS, Options, check_period, run_report
+from shequn.platform.schemas import file_responses
 from shequn.web.auth import EngineDep, Now, Workspace
-from shequn.web.problems import Problem
+from shequn.web.problems import WORKSPACE_ERRORS, Problem, problem_responses
 
-router = APIRouter(prefix="/api/v1/workspaces/{ws}/reports", tags=["analytics"])
+router = APIRouter(
+    prefix="/api/v1/workspaces/{ws}/reports",
+    tags=["analytics"],
+    responses=problem_responses(*WORKSPACE_ERRORS),
+)
 
 
-@router.get("", summary="The reports there are")
+@router.get("", summary="The reports there are", response_model=ReportsOut)
 def list_reports(workspace: Workspace) -> dict[str, Any]:
     return {"reports": list(REPORTS)}
 
 
-@router.get("/{name}", summary="One report (JSON, PNG chart or HTML page)")
+@router.get(
+    "/{name}",
+    summary="One report (JSON, PNG chart or HTML page)",
+    response_model=ReportOut,
+    responses=file_responses("image/png", "text/html"),
+)
 async def get_report(
     name: str,
     workspace: Workspace,
@@ -38,7 +49,7 @@ async def get_report(
     segment: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 20,
     format: Annotated[Literal["json", "png", "html"], Query()] = "json",
-) -> Response:
+) -> dict[str, Any] | Response:
     if name not in REPORTS:
         raise Problem(404, "Unknown report", f"choose from {', '.join(REPORTS)}")
     try:
@@ -51,7 +62,7 @@ async def get_report(
     # DuckDB and the database read block: off the event loop.
     report = await run_in_threadpool(run_report, engine, workspace, name, period, options)
     if format == "json":
-        return JSONResponse(report.to_json())
+        return report.to_json()
     from shequn.analytics import charts
 
     if format == "png":

@@ -8,14 +8,8 @@ is the campaign of the inviter's latest poster share before the join.
 
 from __future__ import annotations
 
-from shequn.analytics.config import AnalyticsSection
 from shequn.analytics.source import Frame
-
-
-def analytics_config(config: object) -> AnalyticsSection:
-    """The workspace's analytics section (the defaults if the section is not registered)."""
-    section = getattr(config, "analytics", None)
-    return section if isinstance(section, AnalyticsSection) else AnalyticsSection()
+from shequn.config.analytics import AnalyticsSection
 
 
 def ensure_first_touch(frame: Frame, cfg: AnalyticsSection) -> None:

@@ -16,9 +16,9 @@ from __future__ import annotations
 from typing import Literal
 
 from shequn.analytics.attribution import ensure_first_touch, ensure_valid_invites
-from shequn.analytics.config import AnalyticsSection
 from shequn.analytics.report import Chart, Column, Report, ratio
 from shequn.analytics.source import Frame, Period
+from shequn.config.analytics import AnalyticsSection
 
 STEPS = ("joined", "activated", "retained", "revenue", "referral")
 Breakdown = Literal["channel", "campaign", "group", "cohort"]

@@ -11,9 +11,9 @@ changes nothing). Stages, checked in this order:
 
 from __future__ import annotations
 
-from shequn.analytics.config import AnalyticsSection
 from shequn.analytics.report import Chart, Column, Report
 from shequn.analytics.source import Frame, Period
+from shequn.config.analytics import AnalyticsSection
 
 DAILY_SQL = """
     WITH chg AS (

@@ -12,9 +12,9 @@ full weight; consistency and tenure are shares already.
 from __future__ import annotations
 
 from shequn.analytics.attribution import ensure_first_touch
-from shequn.analytics.config import AnalyticsSection
 from shequn.analytics.report import Chart, Column, Report
 from shequn.analytics.source import Frame, Period
+from shequn.config.analytics import AnalyticsSection
 
 KOL_SQL = """
     WITH msgs AS (

@@ -16,9 +16,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from shequn.analytics.attribution import ensure_first_touch, ensure_valid_invites
-from shequn.analytics.config import AnalyticsSection
 from shequn.analytics.report import Chart, Column, Report
 from shequn.analytics.source import Frame, Period
+from shequn.config.analytics import AnalyticsSection
 
 LEVELS = ("orbit1", "orbit2", "orbit3", "orbit4")
 

@@ -17,9 +17,9 @@ from datetime import date, timedelta
 from typing import Literal
 
 from shequn.analytics.attribution import ensure_first_touch
-from shequn.analytics.config import AnalyticsSection
 from shequn.analytics.report import Chart, Column, Report, ratio
 from shequn.analytics.source import Frame, Period
+from shequn.config.analytics import AnalyticsSection
 
 Unit = Literal["day", "week"]
 Mode = Literal["first", "recurring"]

@@ -14,9 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 from shequn.analytics.attribution import ensure_first_touch
-from shequn.analytics.config import AnalyticsSection, ChannelSpec
 from shequn.analytics.report import Chart, Column, Report, ratio
 from shequn.analytics.source import Frame, Period
+from shequn.config.analytics import AnalyticsSection, ChannelSpec
 
 ROI_SQL = """
     WITH c AS (SELECT channel, member, source FROM ft WHERE lday BETWEEN $since AND $until),

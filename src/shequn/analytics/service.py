@@ -13,7 +13,6 @@ from shequn.analytics import funnel as funnel_mod
 from shequn.analytics import health as health_mod
 from shequn.analytics import kol as kol_mod
 from shequn.analytics import ledgers, orbit, persona, retention, roi
-from shequn.analytics.attribution import analytics_config
 from shequn.analytics.report import Report
 from shequn.analytics.source import Frame, Period, load_frame
 from shequn.engine.rules import WorkspaceInfo
@@ -77,7 +76,7 @@ def run_report(
 ) -> Report:
     check_report(name)
     opts = options or Options()
-    cfg = analytics_config(ws.config)
+    cfg = ws.config.analytics
     if name in ("moderation", "points", "persona"):
         with engine.connect() as conn:
             if name == "moderation":
@@ -129,7 +128,7 @@ def channel_roi(
     """Every channel's members, cost, revenue and ROI (the `roi` report's rows). Without a
     period: all history to date — from the first event or dated cost to today or the last
     dated cost, so every cost counts whole. Answers the period used, and the rows."""
-    cfg = analytics_config(ws.config)
+    cfg = ws.config.analytics
     with frame_of(conn, ws) as frame:
         if period is None:
             today = now.astimezone(ws.tz).date()

@@ -204,8 +204,7 @@ def load_frame(
     conn = source
     tz = ws.tz
     if checkin_keywords is None:
-        checkin = getattr(ws.config, "checkin", None)
-        checkin_keywords = list(getattr(checkin, "keywords", ["签到", "打卡"]))
+        checkin_keywords = list(ws.config.checkin.keywords)
     con = new_connection()
     create_ev(con)
     bound = until or datetime(9999, 1, 1, tzinfo=UTC)

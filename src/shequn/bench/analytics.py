@@ -16,11 +16,11 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from shequn.analytics.config import AnalyticsSection
 from shequn.analytics.funnel import funnel
 from shequn.analytics.health import health
 from shequn.analytics.retention import retention
 from shequn.analytics.source import Frame, Period, create_ev, new_connection
+from shequn.config.analytics import AnalyticsSection
 
 START = date(2026, 1, 1)
 DAYS = 120

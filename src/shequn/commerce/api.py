@@ -23,6 +23,18 @@ from shequn.commerce.orders import (
     list_orders,
     orders_from_csv,
 )
+from shequn.commerce.schemas import (
+    ChainEntryOut,
+    CommissionOut,
+    CouponOut,
+    CouponStatsOut,
+    OrderOut,
+    PaidMembershipOut,
+    PaidOut,
+    PromoterOut,
+    ReceivedOut,
+    ShopOut,
+)
 from shequn.community.service import Conflict, access_workspace
 from shequn.engine.service import do_ingest_items
 from shequn.events import BatchRejected
@@ -30,10 +42,14 @@ from shequn.growth.livecode import check_key
 from shequn.platform.db import transaction
 from shequn.web.auth import EngineDep, Now, Workspace
 from shequn.web.body import read_bounded
-from shequn.web.problems import Problem
+from shequn.web.problems import WORKSPACE_ERRORS, Problem, problem_responses
 
-router = APIRouter(prefix="/api/v1/workspaces/{ws}", tags=["commerce"])
-public = APIRouter(tags=["public"])
+router = APIRouter(
+    prefix="/api/v1/workspaces/{ws}",
+    tags=["commerce"],
+    responses=problem_responses(*WORKSPACE_ERRORS),
+)
+public = APIRouter(tags=["public"], responses=problem_responses(401, 404, 413, 422))
 
 
 class _Body(BaseModel):
@@ -88,7 +104,10 @@ def _refused(title: str, exc: ValueError) -> Problem:
 
 
 @router.put(
-    "/shops/{key}", status_code=201, summary="Create a shop; answers its webhook secret once"
+    "/shops/{key}",
+    status_code=201,
+    summary="Create a shop; answers its webhook secret once",
+    response_model=ShopOut,
 )
 def put_shop(
     key: str, body: ShopIn, workspace: Workspace, engine: EngineDep, now: Now
@@ -104,7 +123,11 @@ def put_shop(
     }
 
 
-@router.get("/orders", summary="Orders with their attribution")
+@router.get(
+    "/orders",
+    summary="Orders with their attribution",
+    response_model=list[OrderOut],
+)
 def get_orders(
     workspace: Workspace, engine: EngineDep, limit: Annotated[int, Query(ge=1, le=10_000)] = 1000
 ) -> list[dict[str, Any]]:
@@ -112,7 +135,11 @@ def get_orders(
         return list_orders(conn, workspace, limit)
 
 
-@router.post("/orders/import", summary="Import orders from CSV (all lines checked first)")
+@router.post(
+    "/orders/import",
+    summary="Import orders from CSV (all lines checked first)",
+    response_model=ReceivedOut,
+)
 async def post_orders_csv(
     request: Request, workspace: Workspace, engine: EngineDep
 ) -> dict[str, Any]:
@@ -130,7 +157,11 @@ async def post_orders_csv(
     return {"accepted": report.accepted, "duplicates": report.duplicates}
 
 
-@router.get("/chain-entries", summary="Order-chain 接龙 entries with their status")
+@router.get(
+    "/chain-entries",
+    summary="Order-chain 接龙 entries with their status",
+    response_model=list[ChainEntryOut],
+)
 def get_chain_entries(
     workspace: Workspace,
     engine: EngineDep,
@@ -141,7 +172,11 @@ def get_chain_entries(
         return chain_orders.list_entries(conn, workspace, status, group)
 
 
-@router.post("/chain-entries/confirm", summary="Confirm chain entries as paid: real orders")
+@router.post(
+    "/chain-entries/confirm",
+    summary="Confirm chain entries as paid: real orders",
+    response_model=list[ChainEntryOut],
+)
 def post_chain_confirm(
     body: ChainConfirmIn, workspace: Workspace, engine: EngineDep, now: Now
 ) -> list[dict[str, Any]]:
@@ -154,7 +189,11 @@ def post_chain_confirm(
         raise _refused("Chain entries not confirmed", exc) from exc
 
 
-@router.post("/chain-entries/cancel", summary="Cancel claimed chain entries")
+@router.post(
+    "/chain-entries/cancel",
+    summary="Cancel claimed chain entries",
+    response_model=list[ChainEntryOut],
+)
 def post_chain_cancel(
     body: ChainIdsIn, workspace: Workspace, engine: EngineDep
 ) -> list[dict[str, Any]]:
@@ -165,13 +204,21 @@ def post_chain_cancel(
         raise _refused("Chain entries not cancelled", exc) from exc
 
 
-@router.get("/promoters", summary="Promoters 分销员 with tier, status and sales")
+@router.get(
+    "/promoters",
+    summary="Promoters 分销员 with tier, status and sales",
+    response_model=list[PromoterOut],
+)
 def get_promoters(workspace: Workspace, engine: EngineDep) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         return distribution.list_promoters(conn, workspace)
 
 
-@router.put("/promoters/{member}", summary="Enrol a member as a promoter (or re-activate)")
+@router.put(
+    "/promoters/{member}",
+    summary="Enrol a member as a promoter (or re-activate)",
+    response_model=PromoterOut,
+)
 def put_promoter(
     member: str, body: PromoterIn, workspace: Workspace, engine: EngineDep, now: Now
 ) -> dict[str, Any]:
@@ -182,7 +229,11 @@ def put_promoter(
         raise _refused("Promoter not enrolled", exc) from exc
 
 
-@router.put("/promoters/{member}/tier", summary="Fix a promoter's tier (null: follow sales)")
+@router.put(
+    "/promoters/{member}/tier",
+    summary="Fix a promoter's tier (null: follow sales)",
+    response_model=PromoterOut,
+)
 def put_promoter_tier(
     member: str, body: PromoterIn, workspace: Workspace, engine: EngineDep
 ) -> dict[str, Any]:
@@ -193,7 +244,11 @@ def put_promoter_tier(
         raise _refused("Tier not set", exc) from exc
 
 
-@router.post("/promoters/{member}/disable", summary="Disable a promoter: no new commissions")
+@router.post(
+    "/promoters/{member}/disable",
+    summary="Disable a promoter: no new commissions",
+    response_model=PromoterOut,
+)
 def post_promoter_disable(
     member: str, body: PromoterRef, workspace: Workspace, engine: EngineDep, now: Now
 ) -> dict[str, Any]:
@@ -201,7 +256,11 @@ def post_promoter_disable(
         return distribution.do_disable(conn, workspace, body.channel, member, now)
 
 
-@router.get("/commissions", summary="Distribution commissions")
+@router.get(
+    "/commissions",
+    summary="Distribution commissions",
+    response_model=list[CommissionOut],
+)
 def get_commissions(
     workspace: Workspace, engine: EngineDep, status: str | None = None
 ) -> list[dict[str, Any]]:
@@ -209,7 +268,11 @@ def get_commissions(
         return distribution.list_commissions(conn, workspace, status)
 
 
-@router.post("/commissions/paid", summary="Record confirmed commissions as paid")
+@router.post(
+    "/commissions/paid",
+    summary="Record confirmed commissions as paid",
+    response_model=PaidOut,
+)
 def post_commissions_paid(
     body: PayIn, workspace: Workspace, engine: EngineDep, now: Now
 ) -> dict[str, int]:
@@ -217,7 +280,12 @@ def post_commissions_paid(
         return {"paid": distribution.do_pay(conn, workspace, now, body.ids, body.promoter)}
 
 
-@router.post("/coupons", status_code=201, summary="Issue a coupon from a template")
+@router.post(
+    "/coupons",
+    status_code=201,
+    summary="Issue a coupon from a template",
+    response_model=CouponOut,
+)
 def post_coupon(body: IssueIn, workspace: Workspace, engine: EngineDep, now: Now) -> dict[str, Any]:
     with transaction(engine) as conn:
         return coupon_ops.issue_coupon(
@@ -232,19 +300,31 @@ def post_coupon(body: IssueIn, workspace: Workspace, engine: EngineDep, now: Now
         )
 
 
-@router.get("/coupons/stats", summary="Issued, redeemed and redemption rate per template")
+@router.get(
+    "/coupons/stats",
+    summary="Issued, redeemed and redemption rate per template",
+    response_model=list[CouponStatsOut],
+)
 def get_coupon_stats(workspace: Workspace, engine: EngineDep) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         return coupon_ops.coupon_stats(conn, workspace)
 
 
-@router.get("/coupons/{code}", summary="A coupon")
+@router.get(
+    "/coupons/{code}",
+    summary="A coupon",
+    response_model=CouponOut,
+)
 def get_coupon(code: str, workspace: Workspace, engine: EngineDep) -> dict[str, Any]:
     with engine.connect() as conn:
         return coupon_ops.access_coupon(conn, workspace, code)
 
 
-@router.post("/coupons/{code}/redeem", summary="Redeem 核销 a coupon")
+@router.post(
+    "/coupons/{code}/redeem",
+    summary="Redeem 核销 a coupon",
+    response_model=CouponOut,
+)
 def post_redeem(
     code: str, body: RedeemIn, workspace: Workspace, engine: EngineDep, now: Now
 ) -> dict[str, Any]:
@@ -270,7 +350,11 @@ def post_redeem(
     return after
 
 
-@router.get("/paid-memberships", summary="Paid memberships")
+@router.get(
+    "/paid-memberships",
+    summary="Paid memberships",
+    response_model=list[PaidMembershipOut],
+)
 def get_memberships(
     workspace: Workspace, engine: EngineDep, member: str | None = None
 ) -> list[dict[str, Any]]:
@@ -282,7 +366,11 @@ def get_memberships(
         return [public_membership(r) for r in conn.execute(stmt.order_by(t.c.id)).mappings()]
 
 
-@public.post("/shop/{ws}/{shop}/webhook", summary="Shop webhook (HMAC-SHA256 signed)")
+@public.post(
+    "/shop/{ws}/{shop}/webhook",
+    summary="Shop webhook (HMAC-SHA256 signed)",
+    response_model=ReceivedOut,
+)
 async def shop_webhook(ws: str, shop: str, request: Request, now: Now) -> dict[str, Any]:
     """Orders, refunds and coupon redemptions from a shop. The signature is checked over the
     raw body before anything in it is read; the same delivery twice is one order."""

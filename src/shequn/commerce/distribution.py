@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, select, update
 
-from shequn.commerce.config import DistributionSection, Tier
 from shequn.commerce.models import commissions, promoters
 from shequn.community.service import NotFound
+from shequn.config.commerce import DistributionSection, Tier
 from shequn.engine.rules import WorkspaceInfo
 from shequn.platform.db import insert_ignore
 

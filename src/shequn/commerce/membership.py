@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, select, update
 
-from shequn.commerce.config import CouponTemplate, Plan
 from shequn.commerce.models import paid_memberships
+from shequn.config.commerce import CouponTemplate, Plan
 
 REMIND_JOB = "commerce.renewal_reminder"
 EXPIRY_JOB = "commerce.membership_expiry"

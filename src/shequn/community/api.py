@@ -9,17 +9,36 @@ import yaml
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
+from shequn.community.schemas import (
+    AdmissionOut,
+    BlueprintOut,
+    GroupOut,
+    MemberOut,
+    MembershipOut,
+    WorkspaceOut,
+)
 from shequn.community.service import do_apply_config, effective_config_document
+from shequn.config import WorkspaceConfig
 from shequn.exports import EXPORTS
 from shequn.platform.db import transaction
 from shequn.web.auth import EngineDep, Now, Workspace
 from shequn.web.body import read_bounded
-from shequn.web.problems import Problem
+from shequn.web.problems import WORKSPACE_ERRORS, Problem, problem_responses
 
-router = APIRouter(prefix="/api/v1/workspaces/{ws}", tags=["community"])
+router = APIRouter(
+    prefix="/api/v1/workspaces/{ws}",
+    tags=["community"],
+    responses=problem_responses(*WORKSPACE_ERRORS),
+)
+
+_LISTED: dict[str, Any] = {
+    "groups": list[GroupOut],
+    "members": list[MemberOut],
+    "memberships": list[MembershipOut],
+}
 
 
-@router.get("", summary="The workspace")
+@router.get("", summary="The workspace", response_model=WorkspaceOut)
 def get_workspace(workspace: Workspace) -> dict[str, Any]:
     return {
         "workspace": workspace.slug,
@@ -29,12 +48,16 @@ def get_workspace(workspace: Workspace) -> dict[str, Any]:
     }
 
 
-@router.get("/config", summary="Effective configuration")
+@router.get("/config", summary="Effective configuration", response_model=WorkspaceConfig)
 def get_config(workspace: Workspace) -> dict[str, Any]:
     return effective_config_document(workspace)
 
 
-@router.put("/config", summary="Replace the configuration (JSON or YAML body)")
+@router.put(
+    "/config",
+    summary="Replace the configuration (JSON or YAML body)",
+    response_model=WorkspaceConfig,
+)
 async def put_config(request: Request, workspace: Workspace, engine: EngineDep) -> dict[str, Any]:
     body = await read_bounded(request, 1024 * 1024)
     try:
@@ -61,7 +84,13 @@ def _listing(kind: str):  # type: ignore[no-untyped-def]
 
 
 for _kind in ("groups", "members", "memberships"):
-    router.add_api_route(f"/{_kind}", _listing(_kind), methods=["GET"], summary=f"List {_kind}")
+    router.add_api_route(
+        f"/{_kind}",
+        _listing(_kind),
+        methods=["GET"],
+        summary=f"List {_kind}",
+        response_model=_LISTED[_kind],
+    )
 
 
 class AdmissionBody(BaseModel):
@@ -70,7 +99,11 @@ class AdmissionBody(BaseModel):
     approve: bool = True
 
 
-@router.post("/groups/{group}/admissions", summary="Approve or reject a pending newcomer")
+@router.post(
+    "/groups/{group}/admissions",
+    summary="Approve or reject a pending newcomer",
+    response_model=AdmissionOut,
+)
 def decide_admission(
     group: str, body: AdmissionBody, workspace: Workspace, engine: EngineDep, now: Now
 ) -> dict[str, Any]:
@@ -88,7 +121,11 @@ def decide_admission(
         )
 
 
-@router.get("/blueprints", summary="Blueprints with their rules text and the fit check")
+@router.get(
+    "/blueprints",
+    summary="Blueprints with their rules text and the fit check",
+    response_model=list[BlueprintOut],
+)
 def list_blueprints(workspace: Workspace) -> list[dict[str, Any]]:
     """Each blueprint as configured, with its four-part rules as members see them and
     whether the business fits community selling (high margin, frequency or decision cost)."""

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine, func, select, update
 from shequn.community.blueprints import merge
 from shequn.community.config import ConfigError, ConfigRejected, check_config
 from shequn.community.models import api_tokens, memberships, workspaces
+from shequn.config import WorkspaceConfig
 from shequn.engine.rules import WorkspaceInfo, load_rule_modules
 from shequn.platform.db import transaction
 
@@ -52,18 +53,7 @@ def do_create_workspace(
         )
     ).inserted_primary_key
     assert wid is not None
-    return WorkspaceInfo(int(wid[0]), slug, _effective({}), 1, {})
-
-
-def load_sections() -> None:
-    """Make every domain register its configuration sections."""
-    load_rule_modules()
-    import shequn.community.blueprints  # noqa: F401
-
-
-def _effective(document: dict[str, Any]) -> Any:
-    load_sections()
-    return check_config(document)
+    return WorkspaceInfo(int(wid[0]), slug, check_config({}), 1, {})
 
 
 def access_workspace(conn: Connection, slug: str) -> WorkspaceInfo:
@@ -74,7 +64,7 @@ def access_workspace(conn: Connection, slug: str) -> WorkspaceInfo:
     ).first()
     if row is None:
         raise NotFound(f"no workspace {slug!r} (create it with: shequn workspace create {slug})")
-    return WorkspaceInfo(int(row[0]), slug, _effective(row[1]), int(row[2]), dict(row[1] or {}))
+    return WorkspaceInfo(int(row[0]), slug, check_config(row[1]), int(row[2]), dict(row[1] or {}))
 
 
 def load_workspace(engine: Engine, slug: str) -> WorkspaceInfo:
@@ -86,10 +76,9 @@ def list_workspaces(conn: Connection) -> list[str]:
     return [r[0] for r in conn.execute(select(workspaces.c.slug).order_by(workspaces.c.id))]
 
 
-def check_config_document(document: Any) -> Any:
+def check_config_document(document: Any) -> WorkspaceConfig:
     """Validate a configuration document against every domain's sections, including what
     each blueprint and group override would make of it."""
-    load_sections()
     config = check_config(document)
     errors: list[ConfigError] = []
     layers: list[tuple[str, dict[str, Any]]] = [
@@ -131,6 +120,7 @@ def register_reference_check(check: ReferenceCheck) -> None:
 
 
 def check_config_references(conn: Connection, ws: WorkspaceInfo, document: Any) -> None:
+    load_rule_modules()  # the domains register their checks with their rules
     errors = [e for check in _REFERENCE_CHECKS for e in check(conn, ws, document or {})]
     if errors:
         raise ConfigRejected(errors)

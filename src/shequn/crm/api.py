@@ -13,13 +13,36 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from shequn.crm import service
 from shequn.crm.exports import PhoneExportRefused, write_members
 from shequn.crm.importer import ImportRejected, do_import_members, read_csv, read_xlsx
-from shequn.crm.schemas import CustomFieldIn, MemberTagIn, NoteIn, ProfileIn, TagIn
+from shequn.crm.schemas import (
+    CountOut,
+    CustomFieldIn,
+    CustomFieldOut,
+    ImportOut,
+    MemberTagIn,
+    MemberTagOut,
+    MemberUntagOut,
+    NoteIn,
+    NoteOut,
+    ProfileIn,
+    ProfileOut,
+    SegmentMemberOut,
+    SegmentOut,
+    TagCountOut,
+    TagIn,
+    TagOut,
+    TimelineItem,
+)
 from shequn.platform.db import transaction
+from shequn.platform.schemas import file_responses
 from shequn.web.auth import EngineDep, Now, Workspace
 from shequn.web.body import read_bounded
-from shequn.web.problems import Problem
+from shequn.web.problems import WORKSPACE_ERRORS, Problem, problem_responses
 
-router = APIRouter(prefix="/api/v1/workspaces/{ws}/crm", tags=["crm"])
+router = APIRouter(
+    prefix="/api/v1/workspaces/{ws}/crm",
+    tags=["crm"],
+    responses=problem_responses(*WORKSPACE_ERRORS),
+)
 Channel = Annotated[str, Query(min_length=1, max_length=32)]
 MAX_IMPORT_BYTES = 32 * 1024 * 1024
 
@@ -32,7 +55,7 @@ def _bad_filter(exc: ValidationError) -> Problem:
     return Problem(422, "Invalid filter", errors[0]["message"], errors=errors)
 
 
-@router.get("/members/{member}", summary="A member's profile")
+@router.get("/members/{member}", summary="A member's profile", response_model=ProfileOut)
 def get_profile(
     member: str, workspace: Workspace, engine: EngineDep, channel: Channel = "sandbox"
 ) -> dict[str, Any]:
@@ -40,7 +63,7 @@ def get_profile(
         return service.access_profile(conn, workspace, channel, member)
 
 
-@router.patch("/members/{member}", summary="Change a member's profile")
+@router.patch("/members/{member}", summary="Change a member's profile", response_model=ProfileOut)
 def patch_profile(
     member: str,
     change: ProfileIn,
@@ -56,7 +79,11 @@ def patch_profile(
         raise Problem(422, "Invalid profile", str(exc)) from exc
 
 
-@router.get("/members/{member}/timeline", summary="Events, actions, notes and tags, newest first")
+@router.get(
+    "/members/{member}/timeline",
+    summary="Events, actions, notes and tags, newest first",
+    response_model=list[TimelineItem],
+)
 def get_timeline(
     member: str,
     workspace: Workspace,
@@ -68,7 +95,7 @@ def get_timeline(
         return service.timeline(conn, workspace, channel, member, limit)
 
 
-@router.get("/members/{member}/notes", summary="Interview notes")
+@router.get("/members/{member}/notes", summary="Interview notes", response_model=list[NoteOut])
 def get_notes(
     member: str, workspace: Workspace, engine: EngineDep, channel: Channel = "sandbox"
 ) -> list[dict[str, Any]]:
@@ -76,7 +103,12 @@ def get_notes(
         return service.list_notes(conn, workspace, channel, member)
 
 
-@router.post("/members/{member}/notes", status_code=201, summary="Add an interview note")
+@router.post(
+    "/members/{member}/notes",
+    status_code=201,
+    summary="Add an interview note",
+    response_model=NoteOut,
+)
 def post_note(
     member: str,
     note: NoteIn,
@@ -89,7 +121,7 @@ def post_note(
         return service.do_add_note(conn, workspace, channel, member, note, now=now)
 
 
-@router.post("/members/{member}/tags", summary="Tag a member")
+@router.post("/members/{member}/tags", summary="Tag a member", response_model=MemberTagOut)
 def post_member_tag(
     member: str,
     body: MemberTagIn,
@@ -103,7 +135,9 @@ def post_member_tag(
     return {"tag": body.tag, "added": added}
 
 
-@router.delete("/members/{member}/tags/{tag}", summary="Untag a member")
+@router.delete(
+    "/members/{member}/tags/{tag}", summary="Untag a member", response_model=MemberUntagOut
+)
 def delete_member_tag(
     member: str, tag: str, workspace: Workspace, engine: EngineDep, channel: Channel = "sandbox"
 ) -> dict[str, Any]:
@@ -112,25 +146,35 @@ def delete_member_tag(
     return {"tag": tag, "removed": removed}
 
 
-@router.get("/tags", summary="Tags with their groups and member counts")
+@router.get(
+    "/tags",
+    summary="Tags with their groups and member counts",
+    response_model=list[TagCountOut],
+)
 def get_tags(workspace: Workspace, engine: EngineDep) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         return service.list_tags(conn, workspace)
 
 
-@router.post("/tags", status_code=201, summary="Create a tag (and its group)")
+@router.post(
+    "/tags", status_code=201, summary="Create a tag (and its group)", response_model=TagOut
+)
 def post_tag(body: TagIn, workspace: Workspace, engine: EngineDep) -> dict[str, Any]:
     with transaction(engine) as conn:
         return service.do_create_tag(conn, workspace, body.name, body.group)
 
 
-@router.get("/fields", summary="Custom profile fields")
+@router.get("/fields", summary="Custom profile fields", response_model=list[CustomFieldOut])
 def get_fields(workspace: Workspace, engine: EngineDep) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         return service.list_custom_fields(conn, workspace)
 
 
-@router.put("/fields", summary="Define or change a custom profile field")
+@router.put(
+    "/fields",
+    summary="Define or change a custom profile field",
+    response_model=CustomFieldOut,
+)
 def put_field(
     body: CustomFieldIn, workspace: Workspace, engine: EngineDep, now: Now
 ) -> dict[str, Any]:
@@ -148,13 +192,15 @@ class SegmentIn(BaseModel):
     description: Annotated[str, Field(max_length=2000)] | None = None
 
 
-@router.get("/segments", summary="Saved segments with live counts")
+@router.get("/segments", summary="Saved segments with live counts", response_model=list[SegmentOut])
 def get_segments(workspace: Workspace, engine: EngineDep, now: Now) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         return service.list_segments(conn, workspace, now=now)
 
 
-@router.post("/segments/count", summary="Live count of a filter (not saved)")
+@router.post(
+    "/segments/count", summary="Live count of a filter (not saved)", response_model=CountOut
+)
 def count_segment(
     body: SegmentIn, workspace: Workspace, engine: EngineDep, now: Now
 ) -> dict[str, Any]:
@@ -165,7 +211,7 @@ def count_segment(
         raise _bad_filter(exc) from exc
 
 
-@router.put("/segments/{name}", summary="Save a segment")
+@router.put("/segments/{name}", summary="Save a segment", response_model=SegmentOut)
 def put_segment(
     name: str, body: SegmentIn, workspace: Workspace, engine: EngineDep, now: Now
 ) -> dict[str, Any]:
@@ -180,7 +226,11 @@ def put_segment(
         raise _bad_filter(exc) from exc
 
 
-@router.get("/segments/{name}/members", summary="Who is in a segment now")
+@router.get(
+    "/segments/{name}/members",
+    summary="Who is in a segment now",
+    response_model=list[SegmentMemberOut],
+)
 def get_segment_members(
     name: str,
     workspace: Workspace,
@@ -201,7 +251,11 @@ def delete_segment(name: str, workspace: Workspace, engine: EngineDep) -> Respon
     return Response(status_code=204)
 
 
-@router.post("/import", summary="Import members from CSV or XLSX (the request body)")
+@router.post(
+    "/import",
+    summary="Import members from CSV or XLSX (the request body)",
+    response_model=ImportOut,
+)
 async def post_import(
     request: Request,
     workspace: Workspace,
@@ -260,7 +314,12 @@ _MEDIA = {
 }
 
 
-@router.get("/export", summary="Members with profiles and tags; phones masked by default")
+@router.get(
+    "/export",
+    summary="Members with profiles and tags; phones masked by default",
+    response_class=Response,
+    responses=file_responses("text/csv", _MEDIA["xlsx"], "application/x-ndjson"),
+)
 def get_export(
     workspace: Workspace,
     engine: EngineDep,

@@ -13,7 +13,6 @@ import orjson
 from sqlalchemy import Connection, select
 
 from shequn.community.models import members
-from shequn.crm.config import crm_config
 from shequn.crm.models import member_tags, profiles
 from shequn.crm.schemas import PROFILE_FIELDS, mask_phone
 from shequn.crm.segments import base_query
@@ -116,7 +115,7 @@ def _cell(value: Any) -> Any:
 
 
 def check_reveal(ws: WorkspaceInfo, reveal_phones: bool) -> None:
-    if reveal_phones and not crm_config(ws.config).allow_phone_export:
+    if reveal_phones and not ws.config.crm.allow_phone_export:
         raise PhoneExportRefused(
             "full phone numbers may not be exported in this workspace"
             " (an admin can set crm.allow_phone_export: true)"

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete
 
 from shequn.actions import Decision
-from shequn.crm.config import CheckinStreak, JoinedVia, SpentAtLeast, crm_config
+from shequn.config.crm import CheckinStreak, JoinedVia, SpentAtLeast
 from shequn.crm.models import counters, member_tags
 from shequn.engine.books import Book, register_book
 from shequn.engine.rules import Context, rule
@@ -114,7 +114,7 @@ def _source(kind: str) -> str:
 @rule("crm", "tag_joined_via", on=["member.joined"])
 def tag_joined_via(event: Event, ctx: Context) -> Iterable[Decision]:
     """'Came from channel X': the member's first join was through one of these codes."""
-    specs = [s for s in crm_config(ctx.config).auto_tags if isinstance(s, JoinedVia)]
+    specs = [s for s in ctx.config.crm.auto_tags if isinstance(s, JoinedVia)]
     if not specs:
         return ()
     assert isinstance(event.data, MemberJoinedData) and event.member is not None
@@ -136,7 +136,7 @@ def tag_joined_via(event: Event, ctx: Context) -> Iterable[Decision]:
 @rule("crm", "tag_spent", on=["order.paid", "order.refunded"])
 def tag_spent(event: Event, ctx: Context) -> Iterable[Decision]:
     """'Spent ≥ ¥N': paid orders less refunds; a refund below the line removes the tag."""
-    specs = [s for s in crm_config(ctx.config).auto_tags if isinstance(s, SpentAtLeast)]
+    specs = [s for s in ctx.config.crm.auto_tags if isinstance(s, SpentAtLeast)]
     assert event.member is not None
     book = ctx.book(TagBook)
     counter = book.counter(event.channel, event.member)
@@ -155,13 +155,13 @@ def tag_spent(event: Event, ctx: Context) -> Iterable[Decision]:
 @rule("crm", "tag_checkin_streak", on=["message.posted"])
 def tag_checkin_streak(event: Event, ctx: Context) -> Iterable[Decision]:
     """'Checked in N days running': kept once earned."""
-    checkin = getattr(ctx.config, "checkin", None)
-    if checkin is None or not checkin.enabled:
+    checkin = ctx.config.checkin
+    if not checkin.enabled:
         return ()
     assert isinstance(event.data, MessagePostedData) and event.member is not None
     if not checkin.is_checkin(event.data.text):
         return ()
-    specs = [s for s in crm_config(ctx.config).auto_tags if isinstance(s, CheckinStreak)]
+    specs = [s for s in ctx.config.crm.auto_tags if isinstance(s, CheckinStreak)]
     book = ctx.book(TagBook)
     counter = book.counter(event.channel, event.member)
     day = ctx.local_date()

@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from shequn.platform.schemas import Answer, Json, Timestamp
+
 
 class Gender(StrEnum):
     MALE = "male"
@@ -245,3 +247,111 @@ class MemberTagIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     tag: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+# --- Answers ------------------------------------------------------------------------------
+
+
+class FirstTouchOut(Answer):
+    joined_at: Timestamp | None
+    group: str | None
+    scene: str | None
+    code: str | None
+    state: str | None
+    inviter: str | None
+
+
+class ProfileOut(Answer):
+    """A member's profile with what the community knows: first touch, activity, tags."""
+
+    channel: str
+    member: str
+    name: str | None
+    phone: str | None
+    gender: Gender | None
+    age_band: AgeBand | None
+    education: Education | None
+    city: str | None
+    city_tier: CityTier | None
+    occupation: str | None
+    income_band: IncomeBand | None
+    similar_spend_band: SpendBand | None
+    heard_from: str | None
+    purchase_motive: str | None
+    pains: list[str]
+    lifecycle_stage: Lifecycle | None
+    custom: dict[str, Json] = Field(description="Custom field values by key.")
+    nickname: str | None
+    first_touch: FirstTouchOut | None
+    message_count: int
+    last_spoke_at: Timestamp | None
+    blacklisted: bool
+    tags: list[str]
+
+
+class TimelineItem(Answer):
+    at: Timestamp
+    what: Literal["event", "action", "note", "tag"]
+    type: str = Field(description="The event type, action kind, `note` or `tag`.")
+    group: str | None
+    id: str
+    data: dict[str, Json]
+
+
+class NoteOut(Answer):
+    id: int
+    author: str
+    text: str
+    at: Timestamp
+
+
+class MemberTagOut(Answer):
+    tag: str
+    added: bool
+
+
+class MemberUntagOut(Answer):
+    tag: str
+    removed: bool
+
+
+class TagOut(Answer):
+    name: str
+    group: str | None
+    kind: str = Field(description="manual, or auto for tags the rules give.")
+
+
+class TagCountOut(TagOut):
+    members: int
+
+
+class CustomFieldOut(Answer):
+    key: str
+    label: str
+    type: FieldType
+    choices: list[str]
+
+
+class SegmentOut(Answer):
+    name: str
+    description: str | None
+    filter: dict[str, Json] = Field(description="The saved filter.")
+    count: int = Field(description="Members in it now.")
+
+
+class CountOut(Answer):
+    count: int
+
+
+class SegmentMemberOut(Answer):
+    channel: str
+    member: str
+
+
+class ImportOut(Answer):
+    rows: int
+    stored: int
+    created: int
+    skipped: int
+    ignored_columns: list[str]
+    problems: list[str] = Field(description="Skipped rows' problems (with skip_invalid).")

@@ -34,8 +34,7 @@ from shequn.engine.rules import WorkspaceInfo
 
 
 def _checkin_keywords(ws: WorkspaceInfo) -> list[str]:
-    checkin = getattr(ws.config, "checkin", None)
-    return list(getattr(checkin, "keywords", ["签到", "打卡"]))
+    return list(ws.config.checkin.keywords)
 
 
 # --- custom fields ---------------------------------------------------------------------------

@@ -18,27 +18,25 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import AwareDatetime, Field, model_validator
 from sqlalchemy import Connection, and_, select, update
 
 from shequn.actions import ActionKind, Decision
-from shequn.community.config import Section, register_section
+from shequn.config import WorkspaceConfig
+from shequn.config.engagement import ActivitiesSection, Activity
 from shequn.engagement.points import PointsBook
 from shequn.engagement.prices import parse_price
 from shequn.engagement.robot import (
     GroupRow,
     MarksBook,
-    fingerprint,
     is_exempt,
     live_groups,
     members_of,
     nickname,
-    section,
 )
 from shequn.engagement.robot_models import activity_entries, activity_winners
-from shequn.engagement.segments import SegmentRef, in_segment
+from shequn.engagement.segments import in_segment
 from shequn.engine.books import Book, register_book
 from shequn.engine.jobs import Job
 from shequn.engine.rules import Context, WorkspaceInfo, job_handler, rule
@@ -49,14 +47,6 @@ from shequn.platform.db import insert_ignore
 
 START_JOB = "engagement.activity.start"
 END_JOB = "engagement.activity.end"
-ActivityType = Literal["lottery", "redpacket_rain", "qa", "show_order", "price_hunt"]
-DEFAULT_KEYWORD: dict[str, str] = {
-    "lottery": "抽奖",
-    "redpacket_rain": "抢红包",
-    "show_order": "晒单",
-    "qa": "",
-    "price_hunt": "",
-}
 LOWEST_PRICE = "lowest-price"  # the "seed" of a price hunt: no chance, the lowest prices win
 ENTRY_TEXT_MAX = 2000  # what is kept of an entry's message, and read back for its price
 
@@ -153,105 +143,16 @@ _TEXTS: dict[str, dict[str, str]] = {
 _say = Texts(_TEXTS)
 
 
-class Activity(Section):
-    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
-    type: ActivityType
-    title: str | None = Field(default=None, max_length=100)
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
-    groups: list[str] = Field(default_factory=list, description="Only these groups (or all).")
-    keyword: str | None = Field(
-        default=None, max_length=50, description="Entry keyword; default per type."
-    )
-    min_level: str | None = Field(default=None, description="A level name from `levels`.")
-    min_points: int = Field(default=0, ge=0, description="Balance needed to enter.")
-    winners: int = Field(
-        default=3, ge=1, le=1000, description="Winners drawn, packets in the rain, right answers."
-    )
-    prize: str | None = Field(default=None, max_length=200, description="What a winner gets.")
-    amount_fen: int = Field(
-        default=0, ge=0, description="Cash per winner; for a red-packet rain, the whole pool."
-    )
-    points: int = Field(default=0, ge=0, le=1_000_000, description="Points per winner.")
-    entry_points: int = Field(default=0, ge=0, le=100_000, description="Points per entry.")
-    question: str | None = Field(default=None, max_length=1000)
-    answers: list[str] = Field(default_factory=list, description="Accepted answers (Q&A).")
-    product: str | None = Field(
-        default=None, max_length=100, description="What a price hunt is about (比省钱)."
-    )
-    min_price_fen: int = Field(
-        default=1, ge=1, description="Price hunt: lower prices are not believed (fen)."
-    )
-    max_price_fen: int | None = Field(
-        default=None, ge=1, description="Price hunt: higher prices are not entries (fen)."
-    )
-    proof: bool = Field(
-        default=False, description="Price hunt: an entry needs an image (order screenshot)."
-    )
-    segment: SegmentRef | None = Field(
-        default=None, description="Only members of this CRM segment (name or id) may enter."
-    )
-    announce: bool = Field(default=True, description="Announce the start in the groups.")
-    confirm: bool = Field(default=False, description="Reply to each entry (lottery, show).")
-
-    @model_validator(mode="after")
-    def _coherent(self) -> Activity:
-        if self.ends_at <= self.starts_at:
-            raise ValueError("ends_at must be after starts_at")
-        if self.type == "qa" and not (self.question and self.answers):
-            raise ValueError("a Q&A red packet needs question and answers")
-        if self.type == "redpacket_rain" and self.amount_fen < self.winners:
-            raise ValueError("a red-packet rain needs amount_fen ≥ winners (1 fen a packet)")
-        if self.type == "price_hunt":
-            if not self.product:
-                raise ValueError("a price hunt needs product")
-            if self.max_price_fen is None:
-                raise ValueError("a price hunt needs max_price_fen (the highest believable price)")
-            if self.min_price_fen > self.max_price_fen:
-                raise ValueError("min_price_fen must not be above max_price_fen")
-        elif self.proof or self.product or self.max_price_fen is not None:
-            raise ValueError("product, max_price_fen and proof are for a price hunt")
-        return self
-
-    def price_of(self, text: str | None) -> int | None:
-        """The believable price a price-hunt message states, or None."""
-        price = parse_price((text or "")[:ENTRY_TEXT_MAX])
-        if price is None or self.max_price_fen is None:
-            return None
-        return price if self.min_price_fen <= price <= self.max_price_fen else None
-
-    @property
-    def entry_keyword(self) -> str:
-        return self.keyword or DEFAULT_KEYWORD[self.type]
-
-    @property
-    def name(self) -> str:
-        return self.title or self.id
-
-    def timing(self) -> str:
-        return fingerprint(self.starts_at, self.ends_at)
-
-
-class ActivitiesSection(Section):
-    enabled: bool = True
-    items: list[Activity] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _unique(self) -> ActivitiesSection:
-        ids = [a.id for a in self.items]
-        if len(ids) != len(set(ids)):
-            raise ValueError("activity ids must be unique")
-        return self
-
-    def get(self, activity_id: str) -> Activity | None:
-        return next((a for a in self.items if a.id == activity_id), None)
-
-
-register_section("activities", ActivitiesSection)
-
-
 def _cfg(ctx: Context) -> ActivitiesSection:
-    return section(ctx.config, "activities", ActivitiesSection)
+    return ctx.config.activities
+
+
+def _price_of(act: Activity, text: str | None) -> int | None:
+    """The believable price a price-hunt message states, or None."""
+    price = parse_price((text or "")[:ENTRY_TEXT_MAX])
+    if price is None or act.max_price_fen is None:
+        return None
+    return price if act.min_price_fen <= price <= act.max_price_fen else None
 
 
 # --- The book of entries and winners -----------------------------------------------------------
@@ -619,7 +520,7 @@ def _enter_price_hunt(
     """A member's entry is their lowest believable price; an image is their proof."""
     assert ev.group is not None and ev.member is not None
     on_topic = act.keyword is None or act.keyword in (data.text or "")
-    price = act.price_of(data.text) if on_topic else None
+    price = _price_of(act, data.text) if on_topic else None
     proof = act.proof and data.kind == "image"
     if price is None and not proof:
         return []  # neither a price nor a screenshot: just chat
@@ -636,7 +537,7 @@ def _enter_price_hunt(
         text = data.text if price is not None else None
         entry = book.enter(act.id, ev, text, True if proof else (False if act.proof else None))
     else:
-        before = act.price_of(entry.text)
+        before = _price_of(act, entry.text)
         # Only a strictly lower price replaces: the same price posted again keeps the earlier.
         lower = price is not None and (before is None or price < before)
         if not lower and not (proof and not entry.correct):
@@ -678,8 +579,8 @@ def _arm(ctx: Context, cfg: ActivitiesSection) -> None:
         ctx.schedule(END_JOB, f"activity:end:{act.id}:{act.timing()}", act.ends_at, payload)
 
 
-def _has_activities(config: Any) -> bool:
-    cfg = section(config, "activities", ActivitiesSection)
+def _has_activities(config: WorkspaceConfig) -> bool:
+    cfg = config.activities
     return cfg.enabled and bool(cfg.items)
 
 
@@ -836,7 +737,7 @@ def _valid_prices(act: Activity, entries: dict[tuple[str, str], Entry]) -> list[
     """(price, entry) of the entries that count: a believable price, and proof if required."""
     found = []
     for entry in entries.values():
-        price = act.price_of(entry.text)
+        price = _price_of(act, entry.text)
         if price is not None and (not act.proof or entry.correct):
             found.append((price, entry))
     return found
@@ -866,7 +767,7 @@ def _shown(act: Activity, w: Winner, entries: dict[tuple[str, str], Entry]) -> s
         return f"（{yuan(w.amount_fen)}）"
     if act.type == "price_hunt":
         entry = entries.get((w.channel, w.member))
-        price = act.price_of(entry.text) if entry is not None else None
+        price = _price_of(act, entry.text) if entry is not None else None
         return f"（{yuan(price)}）" if price is not None else ""
     return ""
 

@@ -7,14 +7,24 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from shequn.engagement.schemas import LeaderOut, SpentOut
 from shequn.engagement.service import Board, do_spend_points, leaderboard
 from shequn.platform.db import transaction
 from shequn.web.auth import EngineDep, Now, Workspace
+from shequn.web.problems import WORKSPACE_ERRORS, problem_responses
 
-router = APIRouter(prefix="/api/v1/workspaces/{ws}/engagement", tags=["engagement"])
+router = APIRouter(
+    prefix="/api/v1/workspaces/{ws}/engagement",
+    tags=["engagement"],
+    responses=problem_responses(*WORKSPACE_ERRORS),
+)
 
 
-@router.get("/leaderboard", summary="Top members by points, earned, check-ins or streak")
+@router.get(
+    "/leaderboard",
+    summary="Top members by points, earned, check-ins or streak",
+    response_model=list[LeaderOut],
+)
 def get_leaderboard(
     workspace: Workspace,
     engine: EngineDep,
@@ -33,7 +43,11 @@ class SpendBody(BaseModel):
     key: str = Field(min_length=1, max_length=200, description="Idempotency key.")
 
 
-@router.post("/points/spend", summary="Spend a member's points (a redemption)")
+@router.post(
+    "/points/spend",
+    summary="Spend a member's points (a redemption)",
+    response_model=SpentOut,
+)
 def spend(body: SpendBody, workspace: Workspace, engine: EngineDep, now: Now) -> dict[str, Any]:
     with transaction(engine) as conn:
         return do_spend_points(

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, delete, select
 
 from shequn.actions import Decision
+from shequn.config import WorkspaceConfig
 from shequn.engagement.robot_models import group_day_counts, member_day_activity, message_authors
 from shequn.engine.books import Book, register_book
 from shequn.engine.rules import Context, rule
@@ -68,7 +69,7 @@ class CountersBook(Book):
         self._new_authors: list[tuple[MessageKey, str, datetime]] = []
         self._batch: Sequence[Event] = ()
         self._looked_up = False
-        self.config: Any = None
+        self.config: WorkspaceConfig | None = None
         self.health = self.kol = False
 
     def preload(self, events: Sequence[Event]) -> None:
@@ -157,18 +158,13 @@ class CountersBook(Book):
         self.group_days, self.member_days, self._new_authors = {}, {}, []
 
 
-def _enabled(config: Any, name: str) -> bool:
-    # Read by name: the sections live in health.py and kol.py, which import this module.
-    return bool(getattr(getattr(config, name, None), "enabled", False))
-
-
 @rule("engagement", "counters", on=["message.posted", "member.joined", "member.left"])
 def count_activity(event: Event, ctx: Context) -> Iterable[Decision]:
     """Count the event for group health and KOL scores (no decisions)."""
     book = ctx.book(CountersBook)
     if book.config is not ctx.config:  # once per transaction: this runs on every message
         book.config = ctx.config
-        book.health, book.kol = _enabled(ctx.config, "health"), _enabled(ctx.config, "kol")
+        book.health, book.kol = ctx.config.health.enabled, ctx.config.kol.enabled
     health, kol = book.health, book.kol
     if not (health or kol) or event.group is None:
         return ()

@@ -12,24 +12,20 @@ Off by default: removing members is a choice an operator makes.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime, time, timedelta
-from typing import Any, Literal
+from datetime import datetime, timedelta
+from typing import Any
 
-from pydantic import Field
 from sqlalchemy import Connection, and_, select, update
 
 from shequn.actions import ActionKind, Decision
-from shequn.community.config import Section, register_section
+from shequn.config.engagement import EliminationSection
 from shequn.engagement.points import PointsBook
 from shequn.engagement.robot import (
-    Calendar,
     MemberRow,
     active_members,
-    group_section,
     is_exempt,
     live_groups,
     mentions_text,
-    section,
 )
 from shequn.engagement.robot_models import elimination_baselines, eliminations
 from shequn.engine.jobs import Job
@@ -40,7 +36,6 @@ from shequn.i18n import Texts
 from shequn.platform.db import chunks, db_datetime, insert_ignore
 
 PERIOD_JOB = "engagement.elimination.period"
-RevivalTask = Literal["poster", "order", "keyword"]
 
 _TEXTS: dict[str, dict[str, str]] = {
     "reason": {
@@ -75,36 +70,8 @@ _TEXTS: dict[str, dict[str, str]] = {
 _say = Texts(_TEXTS)
 
 
-class RevivalSection(Section):
-    enabled: bool = True
-    window_hours: int = Field(default=72, ge=1, le=24 * 90, description="Time to come back.")
-    task: RevivalTask = Field(default="poster", description="poster, order or keyword.")
-    keyword: str = Field(default="复活", min_length=1, max_length=50)
-
-
-def _weekly() -> Calendar:
-    return Calendar(time=time(21, 0), days=["sun"])
-
-
-class EliminationSection(Section):
-    enabled: bool = Field(default=False, description="Off by default: it removes members.")
-    schedule: Calendar = Field(default_factory=_weekly, description="When a period ends.")
-    threshold: int = Field(default=20, ge=0, description="Points a member must earn a period.")
-    metric: Literal["period_points", "balance"] = Field(
-        default="period_points", description="Points earned in the period, or the balance."
-    )
-    grace_days: int = Field(default=7, ge=0, le=365, description="Newcomers are spared.")
-    groups: list[str] = Field(default_factory=list, description="Only these groups (or all).")
-    announce: bool = Field(default=True, description="Post the list in the group.")
-    max_per_run: int = Field(default=200, ge=1, le=10_000, description="Per group and period.")
-    revival: RevivalSection = Field(default_factory=RevivalSection)
-
-
-register_section("elimination", EliminationSection)
-
-
 def _cfg(ctx: Context) -> EliminationSection:
-    return section(ctx.config, "elimination", EliminationSection)
+    return ctx.config.elimination
 
 
 def _slot(cfg: EliminationSection, channel: str) -> str:
@@ -178,10 +145,7 @@ def end_period(job: Job, ctx: Context) -> Iterable[Decision]:
     period = ctx.local_date(now).isoformat()
     # A blueprint or a group may switch it off or set its own threshold.
     chosen = [g for g in live_groups(ctx, channel) if not cfg.groups or g.group in cfg.groups]
-    scoped = {
-        g.group: group_section(ctx, g.group, g.blueprint, "elimination", EliminationSection)
-        for g in chosen
-    }
+    scoped = {g.group: ctx.workspace.group_config(g.group, g.blueprint).elimination for g in chosen}
     targets = [g for g in chosen if scoped[g.group].enabled]
     rosters: dict[str, list[MemberRow]] = {
         g.group: active_members(ctx, channel, g.group) for g in targets

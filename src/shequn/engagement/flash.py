@@ -9,19 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import Field, field_validator
 from sqlalchemy import Connection, and_, select
 
 from shequn.actions import ActionKind, Decision
-from shequn.community.config import Section, register_section
+from shequn.config.engagement import INVITE_VARIABLES, FlashSection
 from shequn.engagement.robot import (
     LIVE,
     MarksBook,
     active_members,
     attendance,
-    group_section,
     is_exempt,
     members_of,
     mentions_text,
@@ -32,12 +30,11 @@ from shequn.engine.rules import Context, WorkspaceInfo, job_handler, rule
 from shequn.engine.state import GroupState
 from shequn.events import Event
 from shequn.exports import iso, register_export, stream
-from shequn.i18n import Texts, fill, placeholders
+from shequn.i18n import Texts, fill
 from shequn.platform.db import insert_ignore
 
 INVITE_JOB = "engagement.flash.invite"
 END_JOB = "engagement.flash.end"
-INVITE_VARIABLES = frozenset({"mentions", "group", "target", "link"})
 MENTIONS_PER_MESSAGE = 40
 """Chat apps cap @mentions per message; invitations go out in slices of this many."""
 
@@ -74,41 +71,9 @@ _TEXTS: dict[str, dict[str, str]] = {
 _say = Texts(_TEXTS)
 
 
-class FlashSection(Section):
-    enabled: bool = True
-    long_term_group: str | None = Field(
-        default=None, description="Group id the engaged are invited to (same channel)."
-    )
-    invite_link: str | None = Field(
-        default=None, max_length=2048, description="Link or live code to join it."
-    )
-    invite_before_minutes: int = Field(
-        default=120, ge=0, le=7 * 24 * 60, description="Invite this long before the end."
-    )
-    min_messages: int = Field(default=3, ge=1, description="Messages that make a member engaged.")
-    invite_template: str | None = Field(
-        default=None, max_length=2000, description="Variables: {mentions} {group} {target} {link}."
-    )
-    end_action: Literal["archive", "dissolve"] = "archive"
-    remove_members: bool = Field(
-        default=False, description="On dissolve, also remove every member (where possible)."
-    )
-    farewell: bool = Field(default=True, description="Post a farewell message at the end.")
-
-    @field_validator("invite_template")
-    @classmethod
-    def _known_variables(cls, value: str | None) -> str | None:
-        if value is not None and placeholders(value) - INVITE_VARIABLES:
-            raise ValueError(f"unknown variables; use {sorted(INVITE_VARIABLES)}")
-        return value
-
-
-register_section("flash", FlashSection)
-
-
 def _of(ctx: Context, group: GroupState) -> FlashSection:
     """The group's view: a flash blueprint (or the group itself) may set its own."""
-    return group_section(ctx, group.ext_id, group.blueprint, "flash", FlashSection)
+    return ctx.workspace.group_config(group.ext_id, group.blueprint).flash
 
 
 def _utc(at: datetime) -> datetime:

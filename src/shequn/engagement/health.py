@@ -13,22 +13,18 @@ Stages, checked in this order (shares are of the members at the day's end):
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import date, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
-from pydantic import Field
 from sqlalchemy import Connection, and_, func, select
 
 from shequn.actions import ActionKind, Decision
-from shequn.community.config import Section, register_section
+from shequn.config.base import fingerprint
+from shequn.config.engagement import HealthSection
 from shequn.engagement.counters import CountersBook
 from shequn.engagement.robot import (
-    LocalTime,
-    fingerprint,
-    group_section,
     live_groups,
     next_daily,
-    section,
 )
 from shequn.engagement.robot_models import group_day_counts, group_health, member_day_activity
 from shequn.engine.jobs import Job
@@ -66,23 +62,6 @@ _TEXTS: dict[str, dict[str, str]] = {
 _say = Texts(_TEXTS)
 
 
-class HealthSection(Section):
-    enabled: bool = True
-    run_at: LocalTime = Field(
-        default=time(0, 10), description="Local time the previous day is measured."
-    )
-    warn: bool = Field(default=True, description="A staff task when a group starts dying.")
-    min_age_days: int = Field(
-        default=7, ge=0, le=365, description="Younger groups get no warning (too little history)."
-    )
-    dead_speaker_share: float = Field(default=0.02, ge=0, le=1)
-    growing_net_share: float = Field(default=0.05, ge=0, le=1)
-    declining_message_ratio: float = Field(default=0.5, ge=0, le=1)
-
-
-register_section("health", HealthSection)
-
-
 def stage_of(
     cfg: HealthSection,
     members: int,
@@ -101,7 +80,7 @@ def stage_of(
 
 
 def _cfg(ctx: Context) -> HealthSection:
-    return section(ctx.config, "health", HealthSection)
+    return ctx.config.health
 
 
 def _slot(cfg: HealthSection, channel: str) -> str:
@@ -185,7 +164,7 @@ def measure_day(job: Job, ctx: Context) -> Iterable[Decision]:
     rows: list[dict[str, Any]] = []
     decisions: list[Decision] = []
     for g in groups:
-        eff = group_section(ctx, g.group, g.blueprint, "health", HealthSection)
+        eff = ctx.workspace.group_config(g.group, g.blueprint).health
         if not eff.enabled:
             continue
 

@@ -9,7 +9,6 @@ from typing import Any
 
 from shequn.actions import ActionKind, Decision
 from shequn.community.service import silent_memberships
-from shequn.engagement import config as _config  # noqa: F401  (registers the sections)
 from shequn.engagement.texts import say
 from shequn.engine.jobs import Job
 from shequn.engine.rules import Context, job_handler, rule

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from pydantic import Field
 from sqlalchemy import Connection, and_, func, select
 
 from shequn.actions import ActionKind, Decision
-from shequn.community.config import Section, register_section
+from shequn.config.engagement import KolSection
 from shequn.engagement.counters import REPLY_WINDOW, CountersBook
-from shequn.engagement.robot import Calendar, MarksBook, nickname, section
+from shequn.engagement.robot import MarksBook, nickname
 from shequn.engagement.robot_models import kol_scores, member_day_activity
 from shequn.engine.jobs import Job
 from shequn.engine.rules import Context, WorkspaceInfo, job_handler, rule
@@ -41,34 +40,6 @@ _TEXTS: dict[str, dict[str, str]] = {
     },
 }
 _say = Texts(_TEXTS)
-
-
-class KolWeights(Section):
-    answers: float = Field(default=40, ge=0)
-    received: float = Field(default=30, ge=0)
-    consistency: float = Field(default=20, ge=0)
-    tenure: float = Field(default=10, ge=0)
-
-
-def _weekly() -> Calendar:
-    return Calendar(time=time(10, 0), days=["mon"])
-
-
-class KolSection(Section):
-    enabled: bool = True
-    schedule: Calendar = Field(default_factory=_weekly, description="When the board is made.")
-    window_days: int = Field(default=30, ge=1, le=365, description="Days the score looks back.")
-    tenure_days: int = Field(default=90, ge=1, le=3650, description="Tenure counted in full.")
-    weights: KolWeights = Field(default_factory=KolWeights)
-    board_size: int = Field(default=50, ge=1, le=10_000)
-    suggest: bool = Field(default=True, description="Staff tasks suggesting new helpers.")
-    suggest_top: int = Field(default=3, ge=0, le=100, description="Suggestions per run, at most.")
-    suggest_min_score: float = Field(default=60, ge=0, le=1000)
-    min_answers: int = Field(default=3, ge=0, description="Answers to others needed.")
-    min_active_days: int = Field(default=3, ge=0, description="Active days needed.")
-
-
-register_section("kol", KolSection)
 
 
 @dataclass(slots=True)
@@ -101,15 +72,11 @@ def score(cfg: KolSection, people: list[Candidate]) -> list[Candidate]:
 
 
 def _cfg(ctx: Context) -> KolSection:
-    return section(ctx.config, "kol", KolSection)
+    return ctx.config.kol
 
 
 def _slot(cfg: KolSection, channel: str) -> str:
     return f"kol:weekly:{channel}:{cfg.schedule.timing()}"
-
-
-def _role(ctx: Context, name: str) -> set[str]:
-    return set(getattr(getattr(ctx.config, "roles", None), name, ()) or ())
 
 
 def _schedule_next(ctx: Context, cfg: KolSection, channel: str, after: datetime) -> None:
@@ -159,7 +126,7 @@ def _candidates(ctx: Context, channel: str, first: date, last: date) -> list[Can
     )
     for member, days in conn.execute(active):
         people[member].active_days = int(days)
-    excluded = _role(ctx, "staff") | _role(ctx, "bots") | {"shequn-bot"}
+    excluded = set(ctx.config.roles.staff) | set(ctx.config.roles.bots) | {"shequn-bot"}
     speakers = [c for c in people.values() if c.messages > 0 and c.member not in excluded]
     state = ctx.state
     state.members.load(conn, ws, [(channel, c.member) for c in speakers])
@@ -209,7 +176,7 @@ def make_board(job: Job, ctx: Context) -> Iterable[Decision]:
     )
     if not cfg.suggest:
         return ()
-    helpers = _role(ctx, "helpers")
+    helpers = set(ctx.config.roles.helpers)
     marks = ctx.book(MarksBook)
     decisions: list[Decision] = []
     for c in board:

@@ -1,135 +1,23 @@
-"""Shared pieces of the community robot's scheduled features: calendars and quiet hours in the
-workspace's time zone, sections as a group sees them, once-only marks, and listings of a
-workspace's live groups and their members for jobs that act on many at once."""
+"""Shared pieces of the community robot's scheduled features: once-only marks, listings of a
+workspace's live groups and their members for jobs that act on many at once, and days in the
+workspace's time zone (its calendars and quiet hours are configuration: `shequn.config`)."""
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
-from typing import Annotated, Any, Literal, TypeVar
+from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, BeforeValidator, Field, model_validator
 from sqlalchemy import Connection, and_, select
 
-from shequn.community.config import Section
 from shequn.community.models import groups, memberships
+from shequn.config.engagement import at_local
 from shequn.engagement.robot_models import robot_marks
 from shequn.engine.books import Book, register_book
 from shequn.engine.rules import Context
 from shequn.platform.db import chunks, insert_ignore
-
-S = TypeVar("S", bound=BaseModel)
-
-
-def section(config: Any, name: str, cls: type[S]) -> S:
-    """A configuration section, or its defaults when the configuration predates it."""
-    found = getattr(config, name, None)
-    return found if isinstance(found, cls) else cls()
-
-
-def group_section(ctx: Context, group: str, blueprint: str | None, name: str, cls: type[S]) -> S:
-    """A section as one group sees it: the workspace's, then its blueprint's settings, then
-    the group's own (`groups.overrides.<group>.settings`), for sections that are group-scoped."""
-    return section(ctx.workspace.group_config(group, blueprint), name, cls)
-
-
-@lru_cache(maxsize=1024)
-def fingerprint(*parts: Hashable) -> str:
-    """A short stable digest of configuration values: a changed schedule gets a new job chain.
-
-    Cached: rules ask for it on every event to name the slot they keep pending.
-    """
-    text = "|".join(str(p) for p in parts)
-    return hashlib.blake2b(text.encode(), digest_size=4).hexdigest()
-
-
-# --- Local times, calendars and quiet hours --------------------------------------------------
-
-
-def _local_time(value: Any) -> Any:
-    # YAML 1.1 reads an unquoted 21:00 as the base-60 integer 1260 (minutes): take it back.
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
-        return time(value // 60, value % 60)
-    return value
-
-
-LocalTime = Annotated[time, BeforeValidator(_local_time)]
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-def at_local(day: date, clock: time, tz: ZoneInfo) -> datetime:
-    """The instant the workspace's clock shows `clock` on `day`, in UTC."""
-    return datetime.combine(day, clock.replace(tzinfo=None), tzinfo=tz).astimezone(UTC)
-
-
-class Calendar(Section):
-    """Cron-like: days of the week at a local time, or specific dates at that time."""
-
-    time: LocalTime = Field(description="Local time, e.g. '09:30' (quote it in YAML).")
-    days: list[Weekday] = Field(
-        default_factory=lambda: list(WEEKDAYS), min_length=1, description="Days of the week."
-    )
-    dates: list[date] = Field(
-        default_factory=list, description="Specific dates instead of days of the week."
-    )
-
-    def timing(self) -> str:
-        """A fingerprint of when it happens."""
-        return fingerprint(self.time, tuple(self.days), tuple(self.dates))
-
-    def next_after(self, after: datetime, tz: ZoneInfo) -> datetime | None:
-        """The first occurrence strictly after `after` (UTC), or None when none is left."""
-        if self.dates:
-            for day in sorted(self.dates):
-                at = at_local(day, self.time, tz)
-                if at > after:
-                    return at
-            return None
-        wanted = {WEEKDAYS.index(d) for d in self.days}
-        start = after.astimezone(tz).date()
-        for offset in range(8):
-            day = start + timedelta(days=offset)
-            if day.weekday() in wanted:
-                at = at_local(day, self.time, tz)
-                if at > after:
-                    return at
-        return None
-
-
-class QuietHours(Section):
-    """Nothing is posted from `start` to `end` (local); a send falling inside waits for `end`."""
-
-    enabled: bool = True
-    start: LocalTime = Field(default=time(22, 0))
-    end: LocalTime = Field(default=time(8, 0))
-
-    @model_validator(mode="after")
-    def _not_empty(self) -> QuietHours:
-        if self.enabled and self.start == self.end:
-            raise ValueError("start and end must differ (or set enabled: false)")
-        return self
-
-    def shift(self, at: datetime, tz: ZoneInfo) -> datetime:
-        if not self.enabled:
-            return at
-        local = at.astimezone(tz)
-        clock = local.time().replace(tzinfo=None)
-        day = local.date()
-        if self.start < self.end:
-            if self.start <= clock < self.end:
-                return at_local(day, self.end, tz)
-            return at
-        if clock >= self.start:
-            return at_local(day + timedelta(days=1), self.end, tz)
-        if clock < self.end:
-            return at_local(day, self.end, tz)
-        return at
-
 
 # --- Once-only marks --------------------------------------------------------------------------
 

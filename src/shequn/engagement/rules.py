@@ -7,7 +7,12 @@ from datetime import timedelta
 from typing import Any
 
 from shequn.actions import ActionKind, Decision
-from shequn.engagement.config import CHECKIN_VARIABLES, LEVEL_VARIABLES, WELCOME_VARIABLES
+from shequn.config.engagement import (
+    CHECKIN_VARIABLES,
+    LEVEL_VARIABLES,
+    WELCOME_VARIABLES,
+    CheckinSection,
+)
 from shequn.engagement.points import Change, PointsBook, affordable, spend_key
 from shequn.engine.jobs import Job
 from shequn.engine.rules import Context, job_handler, rule
@@ -183,7 +188,7 @@ def check_in(event: Event, ctx: Context) -> Iterable[Decision]:
 
 
 def _challenges(
-    ctx: Context, event: Event, cfg: Any, book: PointsBook, standing: Any, day: Any
+    ctx: Context, event: Event, cfg: CheckinSection, book: PointsBook, standing: Any, day: Any
 ) -> list[Decision]:
     """Challenges this check-in completes: points, a message, and a task for staff."""
     decisions: list[Decision] = []

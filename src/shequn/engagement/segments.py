@@ -17,13 +17,11 @@ from sqlalchemy import Connection, select
 from shequn.community.config import ConfigError
 from shequn.community.models import memberships
 from shequn.community.service import register_reference_check
+from shequn.config.engagement import SegmentRef
 from shequn.crm.rules import TagBook
 from shequn.crm.service import filter_members, find_segment
 from shequn.engine.rules import Context, WorkspaceInfo
 from shequn.platform.db import chunks
-
-SegmentRef = str | int
-"""A segment's name, or its id."""
 
 
 def _written_out(ctx: Context) -> Connection:

@@ -20,25 +20,26 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import Field, model_validator
 from sqlalchemy import Connection
 
 from shequn.actions import ActionKind, Decision
-from shequn.community.config import Section, register_section
-from shequn.engagement.content import ContentItem, Theme, render
-from shequn.engagement.robot import (
-    Calendar,
-    LocalTime,
-    QuietHours,
+from shequn.config.engagement import (
+    CalendarSchedule,
+    ContentItem,
+    Journey,
+    JourneyStep,
+    SegmentRef,
+    SopSection,
     at_local,
-    group_section,
+)
+from shequn.engagement.content import render
+from shequn.engagement.robot import (
     is_exempt,
     live_groups,
     mentions_text,
-    section,
 )
 from shequn.engagement.robot import nickname as member_name
-from shequn.engagement.segments import SegmentRef, in_segment, present_by_group, segment_members
+from shequn.engagement.segments import in_segment, present_by_group, segment_members
 from shequn.engine.jobs import Job
 from shequn.engine.rules import Context, WorkspaceInfo, job_handler, rule
 from shequn.events import Event
@@ -48,7 +49,6 @@ from shequn.i18n import Texts
 CALENDAR_JOB = "engagement.sop.calendar"
 SEND_JOB = "engagement.sop.send"
 JOURNEY_JOB = "engagement.sop.journey"
-NAME = r"^[A-Za-z0-9_.-]+$"
 
 _TEXTS: dict[str, dict[str, str]] = {
     "calendar.reason": {
@@ -68,111 +68,13 @@ _TEXTS: dict[str, dict[str, str]] = {
 _say = Texts(_TEXTS)
 
 
-class CalendarSchedule(Calendar):
-    """Post library content on a calendar, to every live group or to the ones named."""
-
-    name: str = Field(min_length=1, max_length=64, pattern=NAME)
-    enabled: bool = True
-    content: list[str] = Field(
-        default_factory=list, description="Item ids, posted in turn, one per occurrence."
-    )
-    theme: Theme | None = Field(default=None, description="Or: the items of a theme, in turn.")
-    groups: list[str] = Field(default_factory=list, description="Only these groups (or all).")
-    blueprints: list[str] = Field(
-        default_factory=list, description="Only groups made from these blueprints."
-    )
-    segment: SegmentRef | None = Field(
-        default=None,
-        description="A CRM segment (name or id): only groups where its members are, "
-        "@mentioning them.",
-    )
-
-    @model_validator(mode="after")
-    def _has_content(self) -> CalendarSchedule:
-        if not self.content and self.theme is None:
-            raise ValueError("name content items or a theme")
-        return self
-
-
-class JourneyStep(Section):
-    day: int = Field(ge=0, le=365, description="Days after joining (0: the join day).")
-    time: LocalTime | None = Field(
-        default=None, description="Local time on that day; none: the time of the join."
-    )
-    delay_minutes: int = Field(default=0, ge=0, le=1440, description="Added when no time.")
-    content: str = Field(min_length=1, max_length=64)
-
-
-class Journey(Section):
-    """Content for each newcomer along their first days, @mentioning them in the group."""
-
-    name: str = Field(min_length=1, max_length=64, pattern=NAME)
-    enabled: bool = True
-    steps: list[JourneyStep] = Field(min_length=1)
-    groups: list[str] = Field(default_factory=list)
-    blueprints: list[str] = Field(default_factory=list)
-    segment: SegmentRef | None = Field(
-        default=None,
-        description="A CRM segment (name or id): only newcomers in it when a step is due.",
-    )
-
-
-class SopSection(Section):
-    enabled: bool = True
-    library: list[ContentItem] = Field(default_factory=list, description="The content library.")
-    quiet_hours: QuietHours = Field(
-        default_factory=QuietHours, description="No posts inside; they wait for the end."
-    )
-    calendar: list[CalendarSchedule] = Field(default_factory=list)
-    journeys: list[Journey] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _consistent(self) -> SopSection:
-        ids = [item.id for item in self.library]
-        if len(ids) != len(set(ids)):
-            raise ValueError("library item ids must be unique")
-        for kind, names in (
-            ("calendar", [s.name for s in self.calendar]),
-            ("journeys", [j.name for j in self.journeys]),
-        ):
-            if len(names) != len(set(names)):
-                raise ValueError(f"{kind} names must be unique")
-        known = set(ids)
-        for s in self.calendar:
-            missing = [c for c in s.content if c not in known]
-            if missing:
-                raise ValueError(f"calendar {s.name}: unknown content {missing}")
-            if s.theme is not None and not self.themed(s.theme):
-                raise ValueError(f"calendar {s.name}: no library item has theme {s.theme}")
-        for j in self.journeys:
-            missing = [st.content for st in j.steps if st.content not in known]
-            if missing:
-                raise ValueError(f"journey {j.name}: unknown content {missing}")
-        return self
-
-    def item(self, item_id: str) -> ContentItem | None:
-        return next((i for i in self.library if i.id == item_id), None)
-
-    def themed(self, theme: str) -> list[ContentItem]:
-        return [i for i in self.library if i.theme == theme]
-
-    def schedule(self, name: str) -> CalendarSchedule | None:
-        return next((s for s in self.calendar if s.name == name), None)
-
-    def journey(self, name: str) -> Journey | None:
-        return next((j for j in self.journeys if j.name == name), None)
-
-
-register_section("sop", SopSection)
-
-
 def _sop(ctx: Context) -> SopSection:
-    return section(ctx.config, "sop", SopSection)
+    return ctx.config.sop
 
 
 def _sop_of(ctx: Context, group: str, blueprint: str | None) -> SopSection:
     """The group's view: enabled, quiet hours, library and journeys may differ per group."""
-    return group_section(ctx, group, blueprint, "sop", SopSection)
+    return ctx.workspace.group_config(group, blueprint).sop
 
 
 def _targets(spec: CalendarSchedule | Journey, group: str, blueprint: str | None) -> bool:
@@ -436,7 +338,7 @@ def run_journey_step(job: Job, ctx: Context) -> Iterable[Decision]:
 )
 def _content(conn: Connection, ws: WorkspaceInfo) -> Iterator[dict[str, Any]]:
     """The library as configured, with the schedules and journeys that use each item."""
-    cfg = section(ws.config, "sop", SopSection)
+    cfg = ws.config.sop
     for item in sorted(cfg.library, key=lambda i: i.id):
         used = [
             f"calendar:{s.name}"

@@ -9,14 +9,19 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from shequn.engine.schemas import IngestAnswer, QueuedAnswer
+from shequn.engine.schemas import ActionOut, IngestAnswer, QueuedAnswer
 from shequn.engine.service import do_ingest_items
 from shequn.exports import EXPORTS, check_export, write_export
+from shequn.platform.schemas import file_responses
 from shequn.web.auth import EngineDep, Workspace
 from shequn.web.body import decode_json, read_bounded
-from shequn.web.problems import Problem
+from shequn.web.problems import WORKSPACE_ERRORS, Problem, problem_responses
 
-router = APIRouter(prefix="/api/v1/workspaces/{ws}", tags=["events"])
+router = APIRouter(
+    prefix="/api/v1/workspaces/{ws}",
+    tags=["events"],
+    responses=problem_responses(*WORKSPACE_ERRORS),
+)
 
 
 def _items(body: Any) -> list[Any]:
@@ -31,7 +36,10 @@ def _items(body: Any) -> list[Any]:
     "/events",
     response_model=IngestAnswer | QueuedAnswer,
     summary="Ingest a batch of events",
-    responses={202: {"model": QueuedAnswer}, 422: {"description": "batch rejected"}},
+    responses={
+        202: {"model": QueuedAnswer},
+        422: {**problem_responses(422)[422], "description": "Batch rejected, every bad item"},
+    },
 )
 async def post_events(
     request: Request,
@@ -73,7 +81,7 @@ async def post_events(
     return summary
 
 
-@router.get("/actions", summary="Decided actions, oldest first")
+@router.get("/actions", summary="Decided actions, oldest first", response_model=list[ActionOut])
 def list_actions(
     workspace: Workspace,
     engine: EngineDep,
@@ -95,7 +103,12 @@ _MEDIA = {
 }
 
 
-@router.get("/exports/{kind}", summary="Export rows as jsonl, csv or xlsx")
+@router.get(
+    "/exports/{kind}",
+    summary="Export rows as jsonl, csv or xlsx",
+    response_class=Response,
+    responses=file_responses("application/x-ndjson", "text/csv", _MEDIA["xlsx"]),
+)
 def get_export(
     kind: str,
     workspace: Workspace,

@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from shequn.actions import Decision
+from shequn.config import WorkspaceConfig
 from shequn.engine.books import B, Books
 from shequn.engine.jobs import Job, JobBook
 from shequn.engine.state import BatchState
@@ -45,14 +46,14 @@ RULE_MODULES = (
 class WorkspaceInfo:
     id: int
     slug: str
-    config: Any  # the effective configuration (community.config)
+    config: WorkspaceConfig  # the effective configuration
     config_version: int
     document: dict[str, Any] = field(default_factory=dict)  # as the operator applied it
-    _per_group: dict[tuple[str, str | None], Any] = field(
+    _per_group: dict[tuple[str, str | None], WorkspaceConfig] = field(
         default_factory=dict, compare=False, repr=False
     )
 
-    def group_config(self, group: str, blueprint: str | None = None) -> Any:
+    def group_config(self, group: str, blueprint: str | None = None) -> WorkspaceConfig:
         """The configuration a group works with: workspace, then its blueprint's settings,
         then its own overrides (validated when applied; merged once per group here)."""
         if not self.config.blueprints and not self.config.groups.overrides:
@@ -62,13 +63,13 @@ class WorkspaceInfo:
             self._per_group[key] = self._merge_for(group, blueprint)
         return self._per_group[key]
 
-    def _merge_for(self, group: str, blueprint: str | None) -> Any:
+    def _merge_for(self, group: str, blueprint: str | None) -> WorkspaceConfig:
         from shequn.community.blueprints import merge
         from shequn.community.config import check_config
 
         override = self.config.groups.overrides.get(group)
         name = (override.blueprint if override else None) or blueprint
-        layers = []
+        layers: list[dict[str, Any]] = []
         plan = self.config.blueprints.get(name) if name else None
         if plan is not None and plan.settings:
             layers.append(plan.settings)
@@ -109,7 +110,7 @@ class Context:
         self.now = now
         self.cause = cause  # the event or job being handled
         self._day: tuple[datetime, datetime, date] | None = None  # a local day, in UTC
-        self._settings: tuple[str, str, Any] | None = None
+        self._settings: tuple[str, str, WorkspaceConfig] | None = None
 
     def handle(self, now: datetime, cause: str) -> Context:
         """The same context, moved on to the next event or job (one per transaction)."""
@@ -131,10 +132,10 @@ class Context:
         return self.books.get(cls)
 
     @property
-    def config(self) -> Any:
+    def config(self) -> WorkspaceConfig:
         return self.workspace.config
 
-    def settings(self, channel: str, group: str | None) -> Any:
+    def settings(self, channel: str, group: str | None) -> WorkspaceConfig:
         """The configuration of one group (its blueprint and overrides applied)."""
         if group is None:
             return self.workspace.config
@@ -194,7 +195,7 @@ class Rule:
     name: str
     on: frozenset[str]
     fn: RuleFn
-    when: Callable[[Any], bool] | None = None
+    when: Callable[[WorkspaceConfig], bool] | None = None
     """Whether a configuration can make this rule act at all (None: always). Given the
     configuration of the event's group; it must read what the rule itself reads."""
     once_per_channel: bool = False
@@ -234,7 +235,7 @@ def rule(
     name: str,
     on: Iterable[str],
     *,
-    when: Callable[[Any], bool] | None = None,
+    when: Callable[[WorkspaceConfig], bool] | None = None,
     once_per_channel: bool = False,
 ) -> Callable[[RuleFn], RuleFn]:
     def register(fn: RuleFn) -> RuleFn:

@@ -28,30 +28,57 @@ from shequn.growth.ratelimit import WINDOW_SECONDS, Limiter, RateLimiter, RedisR
 from shequn.growth.referrals import referral_graph
 from shequn.growth.rewards import do_mark_paid, do_reverse, do_review, list_rewards
 from shequn.growth.schemas import (
+    AcceptedOut,
+    AssistOut,
     AssistStartIn,
+    AttributionOut,
     AvatarIn,
+    AvatarOut,
+    CampaignOut,
     ChannelIn,
+    ChannelOut,
+    ChannelStatsOut,
+    ClaimOut,
     CodeIn,
+    CodeOut,
+    CodeStatsOut,
+    DrawOut,
     GiftIn,
     GroupBuyJoinIn,
+    GroupBuyOut,
     GroupUrlIn,
     HelpIn,
+    HelpOut,
     MemberIn,
     PaidIn,
+    PaidOut,
     PoolGroupIn,
+    PresetsOut,
+    RankOut,
+    ReferralsOut,
     ReverseIn,
     ReviewIn,
+    ReviewOut,
+    RewardOut,
     SandboxJoinIn,
+    SandboxJoinOut,
+    ScanOut,
+    WinnerOut,
 )
 from shequn.growth.texts import say
 from shequn.platform.bus import RedisBus
 from shequn.platform.db import transaction
+from shequn.platform.schemas import file_responses
 from shequn.web.auth import EngineDep, Now, Workspace
 from shequn.web.body import read_bounded
-from shequn.web.problems import Problem, problem_response
+from shequn.web.problems import WORKSPACE_ERRORS, Problem, problem_response, problem_responses
 
-router = APIRouter(prefix="/api/v1/workspaces/{ws}", tags=["growth"])
-public = APIRouter(tags=["public"])
+router = APIRouter(
+    prefix="/api/v1/workspaces/{ws}",
+    tags=["growth"],
+    responses=problem_responses(*WORKSPACE_ERRORS),
+)
+public = APIRouter(tags=["public"], responses=problem_responses(400, 404, 422, 429))
 
 # This process's own count: the embedded default, and the fallback when Redis does not answer.
 LIMITER = RateLimiter()
@@ -85,13 +112,21 @@ def _at(given: datetime | None, now: datetime) -> datetime:
 # --- Channels and live codes --------------------------------------------------------------
 
 
-@router.get("/growth/channels", summary="Acquisition channels with their figures")
+@router.get(
+    "/growth/channels",
+    summary="Acquisition channels with their figures",
+    response_model=list[ChannelStatsOut],
+)
 def get_channels(workspace: Workspace, engine: EngineDep, now: Now) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         return livecode.channel_stats(conn, workspace, now=now)
 
 
-@router.put("/growth/channels/{key}", summary="Create or update an acquisition channel")
+@router.put(
+    "/growth/channels/{key}",
+    summary="Create or update an acquisition channel",
+    response_model=ChannelOut,
+)
 def put_channel(
     key: str, body: ChannelIn, workspace: Workspace, engine: EngineDep
 ) -> dict[str, Any]:
@@ -99,13 +134,22 @@ def put_channel(
         return livecode.do_upsert_channel(conn, workspace, key, body.name, body.kind, body.cost_fen)
 
 
-@router.get("/livecodes", summary="Live codes with their pools")
+@router.get(
+    "/livecodes",
+    summary="Live codes with their pools",
+    response_model=list[CodeOut],
+)
 def get_codes(workspace: Workspace, engine: EngineDep) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         return livecode.list_codes(conn, workspace)
 
 
-@router.post("/livecodes", status_code=201, summary="Create a live code")
+@router.post(
+    "/livecodes",
+    status_code=201,
+    summary="Create a live code",
+    response_model=CodeOut,
+)
 def post_code(body: CodeIn, workspace: Workspace, engine: EngineDep, now: Now) -> dict[str, Any]:
     with transaction(engine) as conn:
         return livecode.do_create_code(
@@ -126,19 +170,32 @@ def post_code(body: CodeIn, workspace: Workspace, engine: EngineDep, now: Now) -
         )
 
 
-@router.get("/livecodes/stats", summary="Scans, unique scanners, joins and join rate per code")
+@router.get(
+    "/livecodes/stats",
+    summary="Scans, unique scanners, joins and join rate per code",
+    response_model=list[CodeStatsOut],
+)
 def get_code_stats(workspace: Workspace, engine: EngineDep) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         return livecode.code_stats(conn, workspace)
 
 
-@router.get("/livecodes/{code}", summary="A live code and its pool")
+@router.get(
+    "/livecodes/{code}",
+    summary="A live code and its pool",
+    response_model=CodeOut,
+)
 def get_code(code: str, workspace: Workspace, engine: EngineDep) -> dict[str, Any]:
     with engine.connect() as conn:
         return livecode.access_code(conn, workspace, code)
 
 
-@router.post("/livecodes/{code}/groups", status_code=201, summary="Add a group to the pool")
+@router.post(
+    "/livecodes/{code}/groups",
+    status_code=201,
+    summary="Add a group to the pool",
+    response_model=CodeOut,
+)
 def post_pool_group(
     code: str, body: PoolGroupIn, workspace: Workspace, engine: EngineDep, now: Now
 ) -> dict[str, Any]:
@@ -149,7 +206,11 @@ def post_pool_group(
         return livecode.access_code(conn, workspace, code)
 
 
-@router.put("/livecodes/{code}/groups/{group}/url", summary="Set a pool group's join link")
+@router.put(
+    "/livecodes/{code}/groups/{group}/url",
+    summary="Set a pool group's join link",
+    response_model=CodeOut,
+)
 def put_group_url(
     code: str, group: str, body: GroupUrlIn, workspace: Workspace, engine: EngineDep
 ) -> dict[str, Any]:
@@ -158,7 +219,11 @@ def put_group_url(
         return livecode.access_code(conn, workspace, code)
 
 
-@router.get("/members/{member}/attribution", summary="A member's first touch")
+@router.get(
+    "/members/{member}/attribution",
+    summary="A member's first touch",
+    response_model=AttributionOut,
+)
 def get_attribution(
     member: str, workspace: Workspace, engine: EngineDep, channel: str = "sandbox"
 ) -> dict[str, Any]:
@@ -168,7 +233,11 @@ def get_attribution(
         return member_attribution(conn, workspace, channel, member).public()
 
 
-@router.post("/sandbox/livecode-joins", summary="On the sandbox, join the group a scan was sent to")
+@router.post(
+    "/sandbox/livecode-joins",
+    summary="On the sandbox, join the group a scan was sent to",
+    response_model=SandboxJoinOut,
+)
 def post_sandbox_join(
     body: SandboxJoinIn, workspace: Workspace, engine: EngineDep, now: Now
 ) -> dict[str, Any]:
@@ -248,7 +317,14 @@ def _page(ws: WorkspaceInfo, answer: livecode.ScanAnswer) -> str:
     )
 
 
-@public.get("/l/{token}", summary="Live code: answers the group to join")
+@public.get(
+    "/l/{token}",
+    summary="Live code: answers the group to join",
+    responses={
+        200: {"model": ScanOut, "content": {"text/html": {"schema": {"type": "string"}}}},
+        302: {"description": "With redirect=true: to the group's join link"},
+    },
+)
 def scan_live_code(
     token: str,
     request: Request,
@@ -289,24 +365,43 @@ def scan_live_code(
 # --- Campaigns ------------------------------------------------------------------------------
 
 
-@router.get("/campaigns", summary="Campaigns with their participant-cost warnings")
+@router.get(
+    "/campaigns",
+    summary="Campaigns with their participant-cost warnings",
+    response_model=list[CampaignOut],
+    response_model_exclude_unset=True,
+)
 def get_campaigns(workspace: Workspace) -> list[dict[str, Any]]:
     return campaign_ops.list_campaigns(workspace)
 
 
-@router.get("/campaigns/presets", summary="Presets: red-packet, stored-value, coupon, crowdfunding")
+@router.get(
+    "/campaigns/presets",
+    summary="Presets: red-packet, stored-value, coupon, crowdfunding",
+    response_model=PresetsOut,
+)
 def get_presets() -> dict[str, Any]:
     return campaign_ops.PRESETS
 
 
-@router.get("/campaigns/{key}", summary="A campaign")
+@router.get(
+    "/campaigns/{key}",
+    summary="A campaign",
+    response_model=CampaignOut,
+    response_model_exclude_unset=True,
+)
 def get_campaign(key: str, workspace: Workspace) -> dict[str, Any]:
     return campaign_ops.describe(
         key, campaign_ops.access_campaign(workspace, key), workspace.locale
     )
 
 
-@router.put("/campaigns/{key}", summary="Create or replace a campaign (JSON or YAML body)")
+@router.put(
+    "/campaigns/{key}",
+    summary="Create or replace a campaign (JSON or YAML body)",
+    response_model=CampaignOut,
+    response_model_exclude_unset=True,
+)
 async def put_campaign(
     key: str, request: Request, workspace: Workspace, engine: EngineDep
 ) -> dict[str, Any]:
@@ -321,21 +416,29 @@ async def put_campaign(
     return described
 
 
-@router.delete("/campaigns/{key}", status_code=204, summary="Remove a campaign")
+@router.delete(
+    "/campaigns/{key}", status_code=204, summary="Remove a campaign", response_class=Response
+)
 def delete_campaign(key: str, workspace: Workspace, engine: EngineDep) -> Response:
     with transaction(engine) as conn:
         campaign_ops.do_delete_campaign(conn, workspace, key)
     return Response(status_code=204)
 
 
-@router.get("/campaigns/{key}/referrals", summary="Referral tree, layers, K-factor, leaderboard")
+@router.get(
+    "/campaigns/{key}/referrals",
+    summary="Referral tree, layers, K-factor, leaderboard",
+    response_model=ReferralsOut,
+)
 def get_referrals(key: str, workspace: Workspace, engine: EngineDep) -> dict[str, Any]:
     with engine.connect() as conn:
         return referral_graph(conn, workspace, key)
 
 
 @router.post(
-    "/campaigns/{key}/assists", summary="Start a bargain, red-packet collection or vote entry"
+    "/campaigns/{key}/assists",
+    summary="Start a bargain, red-packet collection or vote entry",
+    response_model=AssistOut,
 )
 def post_assist(
     key: str, body: AssistStartIn, workspace: Workspace, engine: EngineDep, now: Now
@@ -346,7 +449,11 @@ def post_assist(
         )
 
 
-@router.post("/campaigns/{key}/helps", summary="Help someone's bargain / red packet, or vote")
+@router.post(
+    "/campaigns/{key}/helps",
+    summary="Help someone's bargain / red packet, or vote",
+    response_model=HelpOut,
+)
 def post_help(
     key: str, body: HelpIn, workspace: Workspace, engine: EngineDep, now: Now
 ) -> dict[str, Any]:
@@ -356,13 +463,21 @@ def post_help(
         )
 
 
-@router.get("/campaigns/{key}/ranking", summary="Vote ranking")
+@router.get(
+    "/campaigns/{key}/ranking",
+    summary="Vote ranking",
+    response_model=list[RankOut],
+)
 def get_ranking(key: str, workspace: Workspace, engine: EngineDep) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         return fission.vote_ranking(conn, workspace, key)
 
 
-@router.post("/campaigns/{key}/close", summary="Close a vote and award the prizes")
+@router.post(
+    "/campaigns/{key}/close",
+    summary="Close a vote and award the prizes",
+    response_model=list[WinnerOut],
+)
 def post_close(key: str, workspace: Workspace, engine: EngineDep, now: Now) -> list[dict[str, Any]]:
     with transaction(engine) as conn:
         return fission.do_close_vote(conn, workspace, key, now)
@@ -393,7 +508,11 @@ def get_cards(
         return fission.holdings(conn, workspace.id, key, channel, member)
 
 
-@router.post("/campaigns/{key}/claims", summary="Buy in a flash sale or take a free gift")
+@router.post(
+    "/campaigns/{key}/claims",
+    summary="Buy in a flash sale or take a free gift",
+    response_model=ClaimOut,
+)
 def post_claim(
     key: str, body: MemberIn, workspace: Workspace, engine: EngineDep, now: Now
 ) -> dict[str, Any]:
@@ -401,7 +520,11 @@ def post_claim(
         return fission.do_claim(conn, workspace, key, body.channel, body.member, _at(body.at, now))
 
 
-@router.post("/campaigns/{key}/draws", summary="Use a lottery chance")
+@router.post(
+    "/campaigns/{key}/draws",
+    summary="Use a lottery chance",
+    response_model=DrawOut,
+)
 def post_draw(
     key: str, body: MemberIn, workspace: Workspace, engine: EngineDep, now: Now
 ) -> dict[str, Any]:
@@ -409,7 +532,11 @@ def post_draw(
         return fission.do_draw(conn, workspace, key, body.channel, body.member, _at(body.at, now))
 
 
-@router.post("/campaigns/{key}/group-buys", summary="Open a group buy as its leader")
+@router.post(
+    "/campaigns/{key}/group-buys",
+    summary="Open a group buy as its leader",
+    response_model=GroupBuyOut,
+)
 def post_group_buy(
     key: str, body: MemberIn, workspace: Workspace, engine: EngineDep, now: Now
 ) -> dict[str, Any]:
@@ -419,7 +546,11 @@ def post_group_buy(
         )
 
 
-@router.post("/campaigns/{key}/group-buys/join", summary="Join someone's group buy")
+@router.post(
+    "/campaigns/{key}/group-buys/join",
+    summary="Join someone's group buy",
+    response_model=GroupBuyOut,
+)
 def post_group_buy_join(
     key: str, body: GroupBuyJoinIn, workspace: Workspace, engine: EngineDep, now: Now
 ) -> dict[str, Any]:
@@ -432,7 +563,11 @@ def post_group_buy_join(
 # --- Rewards --------------------------------------------------------------------------------
 
 
-@router.get("/rewards", summary="The reward ledger")
+@router.get(
+    "/rewards",
+    summary="The reward ledger",
+    response_model=list[RewardOut],
+)
 def get_rewards(
     workspace: Workspace,
     engine: EngineDep,
@@ -445,7 +580,11 @@ def get_rewards(
         return list_rewards(conn, workspace, status, campaign)
 
 
-@router.post("/rewards/{reward_id}/review", summary="Approve or reject a reward waiting for review")
+@router.post(
+    "/rewards/{reward_id}/review",
+    summary="Approve or reject a reward waiting for review",
+    response_model=RewardOut,
+)
 def post_review(
     reward_id: int, body: ReviewIn, workspace: Workspace, engine: EngineDep, now: Now
 ) -> dict[str, Any]:
@@ -456,7 +595,9 @@ def post_review(
 
 
 @router.post(
-    "/rewards/{reward_id}/reverse", summary="Reverse a reward: points taken back, coupon voided"
+    "/rewards/{reward_id}/reverse",
+    summary="Reverse a reward: points taken back, coupon voided",
+    response_model=RewardOut,
 )
 def post_reverse(
     reward_id: int, body: ReverseIn, workspace: Workspace, engine: EngineDep, now: Now
@@ -465,7 +606,11 @@ def post_reverse(
         return do_reverse(conn, workspace, reward_id, by=body.by, at=now, note=body.note)
 
 
-@router.post("/rewards/paid", summary="Record cash / red-packet rewards as paid out")
+@router.post(
+    "/rewards/paid",
+    summary="Record cash / red-packet rewards as paid out",
+    response_model=PaidOut,
+)
 def post_paid(body: PaidIn, workspace: Workspace, engine: EngineDep, now: Now) -> dict[str, int]:
     with transaction(engine) as conn:
         return {"paid": do_mark_paid(conn, workspace, body.ids, by=body.by, at=now)}
@@ -474,7 +619,12 @@ def post_paid(body: PaidIn, workspace: Workspace, engine: EngineDep, now: Now) -
 # --- Posters and the review -----------------------------------------------------------------
 
 
-@public.get("/p/{token}/{member}.png", summary="A participant's poster (PNG)")
+@public.get(
+    "/p/{token}/{member}.png",
+    summary="A participant's poster (PNG)",
+    response_class=Response,
+    responses=file_responses("image/png"),
+)
 def get_poster(token: str, member: str, request: Request, now: Now) -> Response:
     """Drawn on first request and cached; the first fetch records the poster as received."""
     from shequn.growth.avatars import avatar_store
@@ -509,6 +659,7 @@ def _code_of(conn: Any, token: str) -> str:
 @router.put(
     "/campaigns/{key}/participants/{member}/avatar",
     summary="The avatar a participant's poster draws (makes them a participant)",
+    response_model=AvatarOut,
 )
 def put_avatar(
     key: str,
@@ -531,7 +682,11 @@ def put_avatar(
         raise Problem(422, "Avatar refused", str(exc)) from exc
 
 
-@router.post("/campaigns/{key}/shares", summary="A participant shared their poster")
+@router.post(
+    "/campaigns/{key}/shares",
+    summary="A participant shared their poster",
+    response_model=AcceptedOut,
+)
 def post_share(
     key: str, body: MemberIn, workspace: Workspace, engine: EngineDep, now: Now
 ) -> dict[str, Any]:
@@ -551,7 +706,11 @@ def post_share(
     return {"accepted": report.accepted}
 
 
-@router.get("/campaigns/{key}/review", summary="Campaign review: every figure")
+@router.get(
+    "/campaigns/{key}/review",
+    summary="Campaign review: every figure",
+    response_model=ReviewOut,
+)
 def get_review(key: str, workspace: Workspace, engine: EngineDep, now: Now) -> dict[str, Any]:
     from shequn.growth.review import review
 
@@ -559,7 +718,11 @@ def get_review(key: str, workspace: Workspace, engine: EngineDep, now: Now) -> d
         return review(conn, workspace, key, now=now)
 
 
-@router.get("/campaigns/{key}/review.html", summary="Campaign review as a page with charts")
+@router.get(
+    "/campaigns/{key}/review.html",
+    summary="Campaign review as a page with charts",
+    response_class=HTMLResponse,
+)
 def get_review_html(key: str, workspace: Workspace, engine: EngineDep, now: Now) -> HTMLResponse:
     from shequn.growth.review import render_html, review
 

@@ -12,8 +12,7 @@ from sqlalchemy import Connection, select
 from shequn.community.config import ConfigError, ConfigRejected
 from shequn.community.models import workspaces
 from shequn.community.service import NotFound, do_apply_config
-from shequn.engine.rules import WorkspaceInfo
-from shequn.growth.config import (
+from shequn.config.growth import (
     AnyCampaign,
     BargainCampaign,
     Campaign,
@@ -25,6 +24,7 @@ from shequn.growth.config import (
     RedPacketCampaign,
     VoteCampaign,
 )
+from shequn.engine.rules import WorkspaceInfo
 from shequn.growth.texts import say
 
 SENSITIVE = ("id_card", "bank_card", "face")

@@ -13,12 +13,10 @@ from sqlalchemy import Connection, and_, func, select, update
 
 from shequn.actions import ActionKind, Decision
 from shequn.community.service import Conflict, NotFound
-from shequn.engine.jobs import Job, JobBook
-from shequn.engine.rules import Context, WorkspaceInfo, job_handler
-from shequn.events import Event
-from shequn.growth.config import (
+from shequn.config.growth import (
     AnyCampaign,
     BargainCampaign,
+    CardAction,
     CardsCampaign,
     FlashSaleCampaign,
     GroupBuyCampaign,
@@ -26,8 +24,10 @@ from shequn.growth.config import (
     RedPacketCampaign,
     Reward,
     VoteCampaign,
-    campaign_of,
 )
+from shequn.engine.jobs import Job, JobBook
+from shequn.engine.rules import Context, WorkspaceInfo, job_handler
+from shequn.events import Event
 from shequn.growth.maths import (
     draw_card,
     group_buy_price,
@@ -60,7 +60,7 @@ class Refused(Conflict):
 
 
 def running(ws: WorkspaceInfo, key: str, at: datetime) -> AnyCampaign:
-    spec = campaign_of(ws.config, key)
+    spec = ws.config.campaigns.get(key)
     if spec is None:
         raise NotFound(f"no campaign {key!r}")
     if not spec.active(at):
@@ -110,12 +110,12 @@ def drop_cards(
     spec: CardsCampaign,
     channel: str,
     member: str,
-    action: str,
+    action: CardAction,
     event: Event | None,
     subject: str | None = None,
 ) -> list[Decision]:
     """Cards for an action, doubled for new users; a full set unlocks the reward."""
-    count = spec.drops.get(action, 0)  # type: ignore[call-overload]
+    count = spec.drops.get(action, 0)
     if not count or not admitted(ctx, spec, channel, member):
         return []
     person = ctx.state.member(channel, member)
@@ -449,7 +449,7 @@ def do_close_vote(
 ) -> list[dict[str, Any]]:
     """Award the prizes by rank; winners claim them by adding the staff account."""
     lock_workspace(conn, ws.id)
-    spec = campaign_of(ws.config, campaign)
+    spec = ws.config.campaigns.get(campaign)
     if not isinstance(spec, VoteCampaign):
         raise NotFound(f"no vote campaign {campaign!r}")
     winners = []
@@ -776,7 +776,7 @@ def group_buy_deadline(job: Job, ctx: Context) -> Iterable[Decision]:
     )
     if row is None or row["status"] != "open":
         return ()
-    spec = campaign_of(ctx.config, row["campaign"])
+    spec = ctx.config.campaigns.get(row["campaign"])
     robots = isinstance(spec, GroupBuyCampaign) and spec.robot_completion
     if robots:
         assert isinstance(spec, GroupBuyCampaign)

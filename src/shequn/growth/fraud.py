@@ -9,6 +9,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from shequn.config.growth import FraudSignal
+
 _NOISE = re.compile(r"[\d\s_\-.·•~!！?？,，。、()（）\[\]【】*#@]+")
 
 
@@ -46,9 +48,9 @@ class Verdict:
     reasons: tuple[str, ...] = field(default_factory=tuple)
 
 
-def signals(facts: InviteFacts, burst_count: int, burst_minutes: int) -> list[str]:
+def signals(facts: InviteFacts, burst_count: int, burst_minutes: int) -> list[FraudSignal]:
     """The names of the fraud signals present, in a stable order."""
-    found: list[str] = []
+    found: list[FraudSignal] = []
     if facts.invitee_devices & facts.inviter_devices:
         found.append("same_device")
     if facts.invitee_networks & facts.inviter_networks:
@@ -68,6 +70,6 @@ def signals(facts: InviteFacts, burst_count: int, burst_minutes: int) -> list[st
     return found
 
 
-def score(found: Iterable[str], weights: Mapping[str, int]) -> Verdict:
+def score(found: Iterable[FraudSignal], weights: Mapping[FraudSignal, int]) -> Verdict:
     names = tuple(found)
     return Verdict(sum(weights.get(n, 0) for n in names), names)

@@ -13,16 +13,13 @@ import math
 import random
 from collections.abc import Sequence
 
+from shequn.config.growth import feasible  # the campaigns' validators ask it too
+
 
 def seeded(*parts: object) -> random.Random:
     """A random generator fixed by its parts: the same parts, the same draws."""
     digest = hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=8).digest()
     return random.Random(int.from_bytes(digest, "big"))
-
-
-def feasible(total: int, steps: int, first_share: float) -> bool:
-    """Can `total` be split into `steps` positive steps with the first ≥ the share?"""
-    return steps >= 1 and total - (steps - 1) >= max(math.ceil(first_share * total), 1)
 
 
 def split_plan(total: int, steps: int, first_share: float, rng: random.Random) -> list[int]:

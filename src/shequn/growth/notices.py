@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import and_, select
 
 from shequn.actions import ActionKind, Decision
+from shequn.config.growth import AnyCampaign, Reward
 from shequn.engagement.activities import yuan
 from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.state import BatchState
-from shequn.growth.config import AnyCampaign, Reward, campaign_of
 from shequn.growth.models import live_code_groups, live_codes
 from shequn.growth.referrals import ReferralBook
 from shequn.growth.texts import say
@@ -44,7 +44,7 @@ def reward_notice(
 ) -> Decision | None:
     """The message telling a member of an issued reward, or None when the campaign keeps
     quiet or the member is in none of the groups the campaign reached them in."""
-    spec = campaign_of(ws.config, issued.campaign)
+    spec = ws.config.campaigns.get(issued.campaign)
     if spec is not None and not spec.notify_rewards:
         return None
     channel, member = issued.channel, issued.member

@@ -23,7 +23,6 @@ from shequn.community.models import members
 from shequn.community.service import NotFound
 from shequn.engine.rules import WorkspaceInfo
 from shequn.growth.avatars import check_avatar_host, check_avatar_url
-from shequn.growth.config import campaign_of
 from shequn.growth.models import live_codes, participants
 from shequn.growth.referrals import ReferralBook
 from shequn.growth.texts import say
@@ -295,7 +294,7 @@ def do_set_avatar(
 ) -> dict[str, Any]:
     """Give a participant (made one if need be) the picture their poster draws; None
     clears it. A URL to a private or loopback host is refused unless allowed."""
-    if campaign_of(ws.config, campaign) is None:
+    if ws.config.campaigns.get(campaign) is None:
         raise NotFound(f"no campaign {campaign!r}")
     if avatar_url is None:
         url = None

@@ -13,9 +13,9 @@ from sqlalchemy import Connection
 
 from shequn.community.config import ConfigError, check_config
 from shequn.community.service import register_reference_check
+from shequn.config.growth import Reward
 from shequn.crm.service import find_segment
 from shequn.engine.rules import WorkspaceInfo
-from shequn.growth.config import Reward
 
 
 def _rewards(value: Any, path: str) -> Iterator[tuple[str, Reward]]:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, case, func, or_, select
 
 from shequn.community.models import members, memberships
+from shequn.config.growth import AnyCampaign
 from shequn.engine.models import events
 from shequn.engine.rules import WorkspaceInfo
 from shequn.growth.campaigns import access_campaign, cost_warnings
@@ -269,17 +270,28 @@ def _retention(
 
 
 def _goals(
-    spec: Any, groups_made: int, net_new: int, join_rate: float | None
+    spec: AnyCampaign, groups_made: int, net_new: int, join_rate: float | None
 ) -> list[dict[str, Any]]:
-    actual = {"new_members": net_new, "groups": groups_made, "join_rate": join_rate}
+    goal, forecast = spec.goal, spec.forecast
     return [
         {
-            "figure": name,
-            "goal": getattr(spec.goal, name),
-            "forecast": getattr(spec.forecast, name),
-            "actual": actual[name],
-        }
-        for name in ("new_members", "groups", "join_rate")
+            "figure": "new_members",
+            "goal": goal.new_members,
+            "forecast": forecast.new_members,
+            "actual": net_new,
+        },
+        {
+            "figure": "groups",
+            "goal": goal.groups,
+            "forecast": forecast.groups,
+            "actual": groups_made,
+        },
+        {
+            "figure": "join_rate",
+            "goal": goal.join_rate,
+            "forecast": forecast.join_rate,
+            "actual": join_rate,
+        },
     ]
 
 

@@ -18,13 +18,13 @@ from sqlalchemy import Connection, and_, func, select, update
 
 from shequn.actions import ActionKind, Decision
 from shequn.community.service import Conflict, NotFound
+from shequn.config.growth import Reward
 from shequn.engine.books import Book, register_book
 from shequn.engine.ingest import ingest_batch
 from shequn.engine.outbox import OutboxWriter
 from shequn.engine.rules import Context, WorkspaceInfo
 from shequn.engine.service import do_record_staff_event, staff_event, staff_event_id
 from shequn.engine.state import BatchState
-from shequn.growth.config import Reward, campaign_of
 from shequn.growth.fraud import Verdict
 from shequn.growth.models import rewards
 from shequn.growth.notices import reward_notice
@@ -95,7 +95,7 @@ def spent_fen(conn: Connection, workspace_id: int, campaign: str) -> int:
 def _budget_allows(
     conn: Connection, ws: WorkspaceInfo, campaign: str | None, cost: int, extra: int = 0
 ) -> bool:
-    spec = campaign_of(ws.config, campaign)
+    spec = ws.config.campaigns.get(campaign)
     if spec is None or spec.budget_fen is None or cost == 0 or campaign is None:
         return True
     return spent_fen(conn, ws.id, campaign) + extra + cost <= spec.budget_fen
@@ -303,7 +303,7 @@ def apply_review(
     status = "issued" if approve else "rejected"
     if approve:
         spent = spent_fen(conn, ws.id, row["campaign"]) if row["campaign"] else 0
-        spec = campaign_of(ws.config, row["campaign"])
+        spec = ws.config.campaigns.get(row["campaign"])
         # Its own cost is already counted in `spent` (review holds its place).
         if spec is not None and spec.budget_fen is not None and spent > spec.budget_fen:
             status, note = "rejected", "budget"
@@ -655,7 +655,7 @@ def give(
     verdict = verdict or Verdict(0, ())
     reasons = list(verdict.reasons) + (["rate_limit"] if rate_limited else [])
     review = verdict.score >= cfg.review_score or rate_limited
-    spec = campaign_of(ctx.config, campaign)
+    spec = ctx.config.campaigns.get(campaign)
     issued = ctx.book(RewardBook).issue(
         ctx.workspace,
         key=key,
@@ -748,7 +748,7 @@ def give_now(
         subject=subject,
         review=review,
         admitted=lambda: admitted_at(
-            conn, ws, campaign_of(ws.config, campaign), channel, member, at
+            conn, ws, ws.config.campaigns.get(campaign), channel, member, at
         ),
     )
     if issued is None:

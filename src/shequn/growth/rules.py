@@ -9,6 +9,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shequn.actions import Decision
+from shequn.config import WorkspaceConfig
+from shequn.config.growth import (
+    AnyCampaign,
+    CardAction,
+    CardsCampaign,
+    GroupBuyCampaign,
+    InvitationCampaign,
+    MutualCampaign,
+    Reward,
+)
 from shequn.engagement.points import PointsBook
 from shequn.engine.jobs import Job
 from shequn.engine.rules import Context, job_handler, rule
@@ -23,15 +33,6 @@ from shequn.events import (
     RewardReviewedData,
 )
 from shequn.growth import fission, references  # noqa: F401 - registers the apply-time check
-from shequn.growth.config import (
-    AnyCampaign,
-    CardsCampaign,
-    GroupBuyCampaign,
-    InvitationCampaign,
-    MutualCampaign,
-    Reward,
-    campaign_of,
-)
 from shequn.growth.fraud import InviteFacts, Verdict, score, signals
 from shequn.growth.maths import ladder_amount
 from shequn.growth.models import code_scans
@@ -142,7 +143,7 @@ def invite_joined(event: Event, ctx: Context) -> Iterable[Decision]:
         if linked is not None:
             inviter, code = linked[0], code or linked[1]
     campaign = book.code_campaign(code) or _active_campaign(ctx, event.group, event.at)
-    running = campaign_of(ctx.config, campaign)
+    running = ctx.config.campaigns.get(campaign)
     if running is None or not running.active(event.at):
         campaign = None  # outside its window a code still attributes, but rewards nothing
     decisions: list[Decision] = []
@@ -154,7 +155,7 @@ def invite_joined(event: Event, ctx: Context) -> Iterable[Decision]:
         and ms is not None
         and ms.joins == 1
     )
-    spec = campaign_of(ctx.config, campaign)
+    spec = ctx.config.campaigns.get(campaign)
     if isinstance(spec, CardsCampaign) and spec.active(event.at) and new:
         decisions += fission.drop_cards(ctx, campaign or "", spec, channel, member, "join", event)
     if inviter is None or book.get(channel, member) is not None:
@@ -268,7 +269,7 @@ def _reward_valid_invite(
     ctx: Context, ref: dict[str, Any], verdict: Verdict, caused_by: str | None
 ) -> list[Decision]:
     campaign = ref["campaign"]
-    spec = campaign_of(ctx.config, campaign)
+    spec = ctx.config.campaigns.get(campaign)
     if spec is None or campaign is None:
         return []
     book = ctx.book(ReferralBook)
@@ -389,7 +390,7 @@ def qualifying_action(event: Event, ctx: Context) -> Iterable[Decision]:
     out: list[Decision] = []
     if event.type == "order.paid":
         book.change(ref, orders=int(ref["orders"]) + 1)
-        spec = campaign_of(ctx.config, ref["campaign"])
+        spec = ctx.config.campaigns.get(ref["campaign"])
         if ref["status"] == "valid" and isinstance(spec, InvitationCampaign):
             common = {
                 "campaign": ref["campaign"],
@@ -443,13 +444,13 @@ def poster_shared(event: Event, ctx: Context) -> Iterable[Decision]:
         event.member,
         event.at,
     )
-    spec = campaign_of(ctx.config, campaign)
+    spec = ctx.config.campaigns.get(campaign)
     if isinstance(spec, CardsCampaign) and spec.active(event.at):
         return fission.drop_cards(ctx, campaign, spec, event.channel, event.member, "share", event)
     return ()
 
 
-def _runs_cards(config: Any) -> bool:
+def _runs_cards(config: WorkspaceConfig) -> bool:
     # Campaigns are a workspace section: a group's configuration holds the workspace's.
     return any(isinstance(spec, CardsCampaign) for _, spec in config.campaigns.items())
 
@@ -459,6 +460,7 @@ def card_actions(event: Event, ctx: Context) -> Iterable[Decision]:
     """Check-ins and orders drop cards in running card-collection campaigns."""
     if event.member is None:
         return ()
+    action: CardAction
     if event.type == "message.posted":
         assert isinstance(event.data, MessagePostedData)
         if not ctx.config.checkin.is_checkin(event.data.text):
@@ -476,7 +478,7 @@ def card_actions(event: Event, ctx: Context) -> Iterable[Decision]:
 
 
 def campaign_for(ctx: Context, key: str) -> AnyCampaign | None:
-    return campaign_of(ctx.config, key)
+    return ctx.config.campaigns.get(key)
 
 
 # --- Staff decisions on rewards, as events -------------------------------------------------

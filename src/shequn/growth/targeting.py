@@ -12,9 +12,9 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
+from shequn.config.growth import AnyCampaign
 from shequn.crm.service import filter_members, find_segment
 from shequn.engine.rules import Context, WorkspaceInfo
-from shequn.growth.config import AnyCampaign
 
 
 def admitted(ctx: Context, spec: AnyCampaign | None, channel: str, member: str) -> bool:

@@ -11,13 +11,31 @@ from pydantic import BaseModel, Field
 
 from shequn.exports import EXPORTS
 from shequn.moderation import service
+from shequn.moderation.schemas import (
+    BannedOut,
+    BanOut,
+    LiftedOut,
+    ReportOut,
+    RevertOut,
+    SampleOut,
+    ViolationOut,
+)
 from shequn.platform.db import transaction
 from shequn.web.auth import EngineDep, Now, Workspace
+from shequn.web.problems import WORKSPACE_ERRORS, problem_responses
 
-router = APIRouter(prefix="/api/v1/workspaces/{ws}/moderation", tags=["moderation"])
+router = APIRouter(
+    prefix="/api/v1/workspaces/{ws}/moderation",
+    tags=["moderation"],
+    responses=problem_responses(*WORKSPACE_ERRORS),
+)
 
 
-@router.get("/violations", summary="The violations log, oldest first")
+@router.get(
+    "/violations",
+    summary="The violations log, oldest first",
+    response_model=list[ViolationOut],
+)
 def list_violations(
     workspace: Workspace,
     engine: EngineDep,
@@ -32,7 +50,11 @@ class StaffBody(BaseModel):
     by: str = Field(default="staff", min_length=1, max_length=128)
 
 
-@router.post("/violations/{violation_id}/revert", summary="Revert a false positive")
+@router.post(
+    "/violations/{violation_id}/revert",
+    summary="Revert a false positive",
+    response_model=RevertOut,
+)
 def revert(
     violation_id: str, body: StaffBody, workspace: Workspace, engine: EngineDep, now: Now
 ) -> dict[str, Any]:
@@ -46,7 +68,11 @@ class SampleBody(BaseModel):
     by: str = Field(default="staff", max_length=128)
 
 
-@router.post("/samples", summary="Mark a message as spam (or clean) to learn from")
+@router.post(
+    "/samples",
+    summary="Mark a message as spam (or clean) to learn from",
+    response_model=SampleOut,
+)
 def add_sample(
     body: SampleBody, workspace: Workspace, engine: EngineDep, now: Now
 ) -> dict[str, Any]:
@@ -64,20 +90,24 @@ class BanBody(BaseModel):
     by: str = Field(default="staff", max_length=128)
 
 
-@router.get("/banlist", summary="The workspace's ban list")
+@router.get("/banlist", summary="The workspace's ban list", response_model=list[BanOut])
 def list_bans(workspace: Workspace, engine: EngineDep) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         return list(EXPORTS["banlist"].rows(conn, workspace))
 
 
-@router.post("/banlist", summary="Ban a member from every group of the workspace")
+@router.post(
+    "/banlist",
+    summary="Ban a member from every group of the workspace",
+    response_model=BannedOut,
+)
 def ban(body: BanBody, workspace: Workspace, engine: EngineDep, now: Now) -> dict[str, Any]:
     with transaction(engine) as conn:
         service.do_ban(conn, workspace, body.channel, body.member, body.reason, body.by, now=now)
     return {"banned": body.member}
 
 
-@router.delete("/banlist/{channel}/{member}", summary="Lift a ban")
+@router.delete("/banlist/{channel}/{member}", summary="Lift a ban", response_model=LiftedOut)
 def lift(
     channel: str, member: str, workspace: Workspace, engine: EngineDep, now: Now
 ) -> dict[str, Any]:
@@ -95,7 +125,7 @@ class ReportBody(BaseModel):
     text: str | None = Field(default=None, max_length=2000)
 
 
-@router.post("/reports", summary="A member reports a message")
+@router.post("/reports", summary="A member reports a message", response_model=ReportOut)
 def report(body: ReportBody, workspace: Workspace, engine: EngineDep, now: Now) -> dict[str, Any]:
     with transaction(engine) as conn:
         outcome = service.do_report_message(

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, and_, func, select, update
 
+from shequn.config.moderation import CATEGORIES, Category, ModerationSection
 from shequn.engine.books import Book, register_book
 from shequn.engine.models import events as events_table
 from shequn.engine.rules import WorkspaceInfo
@@ -28,7 +29,7 @@ _SCANNERS: dict[bytes, ScanConfig] = {}
 _LAST: dict[int, tuple[Any, ScanConfig]] = {}
 
 
-def scan_config(section: Any) -> ScanConfig:
+def scan_config(section: ModerationSection) -> ScanConfig:
     """The scanner of a moderation section, compiled once per distinct section."""
     last = _LAST.get(id(section))
     if last is not None and last[0] is section:
@@ -45,7 +46,12 @@ def scan_config(section: Any) -> ScanConfig:
     return _SCANNERS[key]
 
 
-def _compile(cfg: Any) -> ScanConfig:
+_CATEGORY: dict[str, Category] = {c: c for c in CATEGORIES}
+"""A configured category name as the vocabulary's own (the section keeps plain strings so
+its error names every unknown category at once)."""
+
+
+def _compile(cfg: ModerationSection) -> ScanConfig:
     lists = list(builtin_lists()) if cfg.builtin_words else []
     by_category = {lst.category: i for i, lst in enumerate(lists)}
     for category, words in sorted(cfg.words.items()):
@@ -53,7 +59,8 @@ def _compile(cfg: Any) -> ScanConfig:
             i = by_category[category]
             lists[i] = lists[i].extended(words)
         else:
-            lists.append(WordList(f"workspace-{category}", category, tuple(words)))
+            known = _CATEGORY[category]  # validated against CATEGORIES when applied
+            lists.append(WordList(f"workspace-{category}", known, tuple(words)))
     return ScanConfig(
         words=WordMatcher(lists) if lists else None,
         allowed_domains=frozenset(cfg.allowed_domains),

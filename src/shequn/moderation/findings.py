@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Literal
+
+from shequn.config.moderation import CATEGORIES, Action, Category
 
 __all__ = ["CATEGORIES", "Action", "Category", "Finding", "Severity"]
 
-Category = Literal["ads", "gambling", "porn", "politics", "abuse", "competitors", "spam"]
-CATEGORIES: tuple[Category, ...] = get_args(Category)
-
 Severity = Literal["low", "medium", "high"]
 """`low` findings (cards, mini-programs) are shown to staff but never punish on their own."""
-
-Action = Literal["notify", "delete", "warn", "mute", "remove", "blacklist"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shequn.actions import ActionKind, Decision
+from shequn.config.moderation import ModerationSection
 from shequn.engagement.points import PointsBook
 from shequn.engine.rules import Context, rule
 from shequn.events import Event, MemberJoinedData, MessagePostedData, ViolationRevertedData
-from shequn.moderation import config as _config  # noqa: F401  (registers the section)
 from shequn.moderation.book import ModerationBook, scan_config
 from shequn.moderation.detectors import ScanConfig, scan
 from shequn.moderation.findings import Finding
@@ -44,7 +44,7 @@ def _content_findings(
     ctx: Context,
     event: Event,
     data: MessagePostedData,
-    cfg: Any,
+    cfg: ModerationSection,
     scanner: ScanConfig,
     norm: Normalized | None,
 ) -> list[Finding]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
+from fastapi.routing import APIRoute
 from prometheus_client import generate_latest
 from sqlalchemy import Engine
 
@@ -16,8 +17,20 @@ from shequn.exports import load_export_modules
 from shequn.platform.clock import Clock
 from shequn.platform.db import get_engine
 from shequn.platform.metrics import registry, watch_actions
+from shequn.platform.schemas import Answer
 from shequn.settings import Settings, get_settings
 from shequn.web import problems
+
+
+class Health(Answer):
+    status: str
+
+
+def operation_id(route: APIRoute) -> str:
+    """`domain_verb_noun`: the router's tag, then the handler's name (`growth_get_campaigns`).
+    Typed clients name their methods after it, so it stays as long as the handler's name."""
+    domain = route.tags[0] if route.tags else "api"
+    return f"{domain}_{route.name}".replace("-", "_").lower()
 
 
 def create_app(
@@ -52,6 +65,7 @@ def create_app(
         description="Community operations: events in, decisions out. Bearer tokens are "
         "scoped to one workspace (`shequn token create`).",
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -93,14 +107,27 @@ def create_app(
     app.include_router(growth_public)
     app.include_router(commerce_public)
 
-    @app.get("/healthz", tags=["ops"], summary="Liveness")
+    @app.get("/healthz", tags=["ops"], summary="Liveness", response_model=Health)
     def healthz() -> dict[str, Any]:
         return {"status": "ok"}
 
-    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics")
+    @app.get(
+        "/metrics", tags=["ops"], summary="Prometheus metrics", response_class=PlainTextResponse
+    )
     def metrics() -> PlainTextResponse:
         return PlainTextResponse(
             generate_latest(registry), media_type="text/plain; version=0.0.4; charset=utf-8"
         )
 
+    generated = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        # Errors are application/problem+json: the routers name `Problem`, defined here once.
+        schema = generated()
+        schema.setdefault("components", {}).setdefault("schemas", {}).update(
+            problems.problem_schemas()
+        )
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app

@@ -18,7 +18,7 @@ from shequn.channels.base import (
     PermanentError,
 )
 from shequn.channels.sandbox.models import sandbox_sent
-from shequn.community.config import SHEQUN_BOT
+from shequn.config.community import SHEQUN_BOT
 from shequn.platform.db import insert_ignore, transaction
 
 BOT = SHEQUN_BOT

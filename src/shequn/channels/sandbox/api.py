@@ -8,12 +8,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel, Field
 
+from shequn.channels.sandbox.schemas import HistoryMessage, PostedOut
 from shequn.channels.sandbox.service import do_post_message, group_history
 from shequn.events import MessageKind
 from shequn.platform.db import transaction
 from shequn.web.auth import EngineDep, Now, Workspace
+from shequn.web.problems import WORKSPACE_ERRORS, problem_responses
 
-router = APIRouter(prefix="/api/v1/workspaces/{ws}/sandbox", tags=["sandbox"])
+router = APIRouter(
+    prefix="/api/v1/workspaces/{ws}/sandbox",
+    tags=["sandbox"],
+    responses=problem_responses(*WORKSPACE_ERRORS),
+)
 
 
 class PostMessage(BaseModel):
@@ -28,7 +34,9 @@ class PostMessage(BaseModel):
     at: AwareDatetime | None = None
 
 
-@router.post("/messages", summary="Post as a member; answers the actions decided")
+@router.post(
+    "/messages", summary="Post as a member; answers the actions decided", response_model=PostedOut
+)
 def post_message(
     body: PostMessage, workspace: Workspace, engine: EngineDep, now: Now
 ) -> dict[str, Any]:
@@ -54,7 +62,12 @@ def post_message(
     }
 
 
-@router.get("/groups/{group}/messages", summary="A sandbox group's history")
+@router.get(
+    "/groups/{group}/messages",
+    summary="A sandbox group's history",
+    response_model=list[HistoryMessage],
+    response_model_exclude_unset=True,
+)
 def get_history(
     group: str,
     workspace: Workspace,

@@ -1,13 +1,18 @@
-"""Configuration of moderation 群风控: detectors, the policy ladder, rollout modes, exemptions."""
+"""Configuration of moderation 群风控: detectors, the policy ladder, rollout modes, exemptions,
+and the vocabulary of categories and actions that detectors and the policy share."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field, field_validator
 
-from shequn.community.config import Section, register_section
-from shequn.moderation.findings import CATEGORIES, Action
+from shequn.config.base import Section
+
+Category = Literal["ads", "gambling", "porn", "politics", "abuse", "competitors", "spam"]
+CATEGORIES: tuple[Category, ...] = get_args(Category)
+
+Action = Literal["notify", "delete", "warn", "mute", "remove", "blacklist"]
 
 Mode = Literal["dry_run", "soft", "enforce"]
 # The names detectors give their findings.
@@ -107,6 +112,3 @@ class ModerationSection(Section):
 
     def mode_of(self, detector: str) -> Mode:
         return self.modes.get(detector, self.mode)
-
-
-register_section("moderation", ModerationSection)

@@ -7,7 +7,7 @@ from datetime import date
 
 from pydantic import Field, model_validator
 
-from shequn.community.config import Section, register_section
+from shequn.config.base import Section
 
 Key = str
 
@@ -133,6 +133,3 @@ class AnalyticsSection(Section):
             if len(names) != len(set(names)):
                 raise ValueError(f"{kind} names must be unique")
         return self
-
-
-register_section("analytics", AnalyticsSection)

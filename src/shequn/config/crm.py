@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from shequn.community.config import Section, register_section
+from shequn.config.base import Section
 
 TagName = Annotated[str, Field(min_length=1, max_length=64)]
 
@@ -54,11 +54,3 @@ class CrmSection(Section):
     allow_phone_export: bool = Field(
         default=False, description="May exports show full phone numbers when asked?"
     )
-
-
-register_section("crm", CrmSection)
-
-
-def crm_config(config: object) -> CrmSection:
-    section = getattr(config, "crm", None)
-    return section if isinstance(section, CrmSection) else CrmSection()

@@ -3,16 +3,21 @@ their fission models (sections `growth` and `campaigns` of the workspace YAML)."
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Literal, Union
 
 from pydantic import AwareDatetime, ConfigDict, Field, RootModel, model_validator
 
-from shequn.community.config import Section, register_section
-from shequn.growth.maths import feasible
+from shequn.config.base import Section
 
 Fen = Annotated[int, Field(ge=0, le=10**11)]
 Key = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+
+
+def feasible(total: int, steps: int, first_share: float) -> bool:
+    """Can `total` be split into `steps` positive steps with the first ≥ the share?"""
+    return steps >= 1 and total - (steps - 1) >= max(math.ceil(first_share * total), 1)
 
 
 class LiveCodeDefaults(Section):
@@ -370,20 +375,12 @@ class CampaignsSection(RootModel[dict[Key, Campaign]]):
     model_config = ConfigDict(frozen=True)
     root: dict[Key, Campaign] = Field(default_factory=dict)
 
-    def get(self, key: str) -> AnyCampaign | None:
+    def get(self, key: str | None) -> AnyCampaign | None:
+        """The campaign of that key; None for no key or an unknown one."""
+        if key is None:
+            return None
         found: AnyCampaign | None = self.root.get(key)
         return found
 
     def items(self) -> list[tuple[str, AnyCampaign]]:
         return list(self.root.items())
-
-
-def campaign_of(config: Any, key: str | None) -> AnyCampaign | None:
-    if key is None:
-        return None
-    section: CampaignsSection = config.campaigns
-    return section.get(key)
-
-
-register_section("growth", GrowthSection)
-register_section("campaigns", CampaignsSection)

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from shequn.community.config import Section, register_section
+from shequn.config.base import Section
 
 Fen = Annotated[int, Field(ge=0, le=10**11)]
 Key = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
@@ -130,9 +130,3 @@ class ChainSection(Section):
     prices: dict[str, Fen] = Field(
         default_factory=dict, description="Unit price per product name, for chain orders."
     )
-
-
-register_section("coupons", CouponsSection)
-register_section("distribution", DistributionSection)
-register_section("membership", MembershipSection)
-register_section("order_chain", ChainSection)

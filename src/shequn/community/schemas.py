@@ -1,0 +1,83 @@
+"""API models of the community: the workspace, its groups, members and memberships."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from shequn.config.community import Blueprint
+from shequn.platform.schemas import Answer, Timestamp
+
+
+class WorkspaceOut(Answer):
+    workspace: str
+    timezone: str
+    locale: str
+    config_version: int
+
+
+class GroupOut(Answer):
+    channel: str
+    group: str
+    name: str
+    status: str
+    capacity: int
+    member_count: int
+    blueprint: str | None
+    owner: str | None
+    notice: str | None
+    ends_at: Timestamp | None
+    created_at: Timestamp
+    dismissed_at: Timestamp | None
+
+
+class MemberOut(Answer):
+    channel: str
+    member: str
+    nickname: str | None
+    first_seen_at: Timestamp
+    last_seen_at: Timestamp
+    first_joined_at: Timestamp | None
+    first_group: str | None
+    first_scene: str | None
+    first_code: str | None
+    first_state: str | None
+    first_inviter: str | None
+    groups_in: int
+    message_count: int
+    last_spoke_at: Timestamp | None
+    blacklisted: bool
+    orders: int
+    spent_fen: int
+
+
+class MembershipOut(Answer):
+    channel: str
+    group: str
+    member: str
+    nickname: str | None
+    active: bool
+    joined_at: Timestamp | None
+    join_scene: str | None
+    inviter: str | None
+    code: str | None
+    state: str | None
+    joins: int
+    left_at: Timestamp | None
+    left_reason: str | None
+    left_by: str | None
+    last_spoke_at: Timestamp | None
+    message_count: int
+
+
+class AdmissionOut(Answer):
+    member: str
+    group: str
+    approved: bool
+
+
+class BlueprintOut(Blueprint):
+    """A blueprint as configured, with its rules as members read them and the fit check."""
+
+    name: str
+    rules_text: str = Field(description="The four-part group rules as members see them.")
+    fits: bool = Field(description="Whether the business fits community selling.")
