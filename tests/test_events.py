@@ -5,7 +5,15 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from shequn.events import EVENT_TYPES, MAX_EVENT_BYTES, Event, parse_line, parse_lines
+from shequn.engine.service import staff_event_id
+from shequn.events import (
+    EVENT_TYPES,
+    MAX_EVENT_BYTES,
+    STAFF_EVENT_TYPES,
+    Event,
+    parse_line,
+    parse_lines,
+)
 from tests.factories import raw_event
 
 GOOD = {
@@ -26,6 +34,11 @@ GOOD = {
     "order.paid": {"order_id": "o-1", "amount_fen": 3990, "items": [{"sku": "cake", "qty": 1}]},
     "order.refunded": {"order_id": "o-1", "amount_fen": 3990},
     "coupon.redeemed": {"coupon_id": "cp-1"},
+    "points.spent": {"amount": 50, "reason": "兑换蛋糕券", "key": "order-9", "by": "小王"},
+    "violation.reverted": {"event": "e-20", "by": "staff-1"},
+    "reward.reviewed": {"reward": "camp:invite:sandbox:u-1", "approve": True, "by": "小王"},
+    "reward.reversed": {"reward": "camp:invite:sandbox:u-1", "by": "小王", "note": "刷单"},
+    "reward.paid": {"reward": "camp:invite:sandbox:u-1", "by": "财务"},
 }
 
 
@@ -94,3 +107,19 @@ def test_batch_collects_every_error_and_skips_blank_lines() -> None:
     batch = parse_lines([(1, line()), (2, b"   "), (3, b"{"), (4, line(at="x"))])
     assert len(batch.events) == 1
     assert [e.position for e in batch.errors] == [3, 4]
+
+
+@pytest.mark.parametrize("etype", sorted(STAFF_EVENT_TYPES))
+def test_staff_events_say_who_acted(etype: str) -> None:
+    data = {k: v for k, v in GOOD[etype].items() if k != "by"}
+    errors = parse_line(orjson.dumps(raw_event(etype, "g-1", "u-1", **data)), 1)
+    assert isinstance(errors, list)
+    assert [(e.field, e.message) for e in errors] == [("data.by", "Field required")]
+
+
+def test_a_staff_event_is_named_by_its_operation_and_target() -> None:
+    assert staff_event_id("spend", "order-9") == "spend:order-9"
+    long = staff_event_id("review", "camp:" + "x" * 300)
+    assert len(long) <= 128 and long.startswith("review:")
+    assert long == staff_event_id("review", "camp:" + "x" * 300)  # the same target, the same id
+    assert long != staff_event_id("review", "camp:" + "y" * 300)

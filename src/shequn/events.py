@@ -119,6 +119,46 @@ class CouponRedeemedData(_Data):
     coupon_id: ExtId
 
 
+# Staff operations are events too, so a replay rebuilds what staff did. Each carries `by`,
+# the person who acted, and names its target by an identifier a replay into another
+# workspace or database gives again (never a surrogate row id).
+StaffName = Annotated[str, Field(min_length=1, max_length=100)]
+RewardKey = Annotated[str, Field(min_length=1, max_length=300)]
+Note = Annotated[str, Field(max_length=2000)]
+
+
+class PointsSpentData(_Data):
+    amount: Annotated[int, Field(ge=1, le=10**9)]
+    reason: Note
+    key: Annotated[str, Field(min_length=1, max_length=200)]
+    """The operation's idempotency key: the same key spends once."""
+    by: StaffName
+
+
+class ViolationRevertedData(_Data):
+    event: ExtId
+    """The id of the event the violation was recorded for (the violation's `caused_by`)."""
+    by: Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class RewardReviewedData(_Data):
+    reward: RewardKey
+    approve: bool
+    by: StaffName
+    note: Note | None = None
+
+
+class RewardReversedData(_Data):
+    reward: RewardKey
+    by: StaffName
+    note: Note | None = None
+
+
+class RewardPaidData(_Data):
+    reward: RewardKey
+    by: StaffName
+
+
 # type -> (data model, needs group, needs member)
 EVENT_TYPES: dict[str, tuple[type[_Data], bool, bool]] = {
     "group.created": (GroupCreatedData, True, False),
@@ -133,7 +173,18 @@ EVENT_TYPES: dict[str, tuple[type[_Data], bool, bool]] = {
     "order.paid": (OrderPaidData, False, True),
     "order.refunded": (OrderRefundedData, False, True),
     "coupon.redeemed": (CouponRedeemedData, False, True),
+    "points.spent": (PointsSpentData, False, True),
+    "violation.reverted": (ViolationRevertedData, True, True),
+    "reward.reviewed": (RewardReviewedData, False, True),
+    "reward.reversed": (RewardReversedData, False, True),
+    "reward.paid": (RewardPaidData, False, True),
 }
+
+STAFF_EVENT_TYPES = frozenset(
+    ("points.spent", "violation.reverted", "reward.reviewed", "reward.reversed", "reward.paid")
+)
+"""Staff operations: not community activity, so they change no group, member or membership
+(the projector skips them); their rules do what the operation did."""
 
 Channel = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$")]
 # Instants are kept in UTC so ordering and day arithmetic never depend on the sender.

@@ -21,6 +21,7 @@ from shequn.engine.ingest import tick
 from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
 from shequn.growth.rewards import do_mark_paid, do_reverse, list_rewards
+from shequn.platform.clock import FixedClock
 from shequn.platform.db import transaction
 from shequn.settings import Settings
 from tests.factories import NOW, T0, joined, left
@@ -156,7 +157,10 @@ def test_staff_reversal_voids_an_unused_coupon(
     (reward,) = ledger(engine, ws)
     code = coupon_code(ws.id, f"reward:{reward['key']}")
     auth, base = token(engine, ws), f"/api/v1/workspaces/{ws.slug}"
-    with TestClient(app_with_domains(settings, engine)) as client:
+    # Staff reverse it the day after, while the coupon is still valid (a reversal is an event:
+    # the scheduler's due work, the coupon's expiry included, runs up to it first).
+    staff_clock = FixedClock(T0 + 3 * DAY)
+    with TestClient(app_with_domains(settings, engine, clock=staff_clock)) as client:
         done = client.post(
             f"{base}/rewards/{reward['id']}/reverse", json={"by": "小王"}, headers=auth
         )

@@ -46,6 +46,16 @@ class Change:
         return self.new_level != self.old_level
 
 
+def spend_key(key: str) -> str:
+    """The ledger key of a spend: the operation's own idempotency key, so it spends once."""
+    return f"spend:{key}"
+
+
+def affordable(balance: int, amount: int, allow_negative: bool) -> bool:
+    """Whether a balance can pay `amount` (always, when the workspace lets it go negative)."""
+    return balance >= amount or allow_negative
+
+
 @register_book
 class PointsBook(Book):
     def __init__(self, conn: Connection, workspace_id: int) -> None:
@@ -171,7 +181,11 @@ class PointsBook(Book):
         return int(stored) + pending
 
     def entry_delta(self, key: str) -> int | None:
-        """The delta of a stored ledger entry, by its key."""
+        """The delta of a ledger entry, by its key: this transaction's or a stored one."""
+        if key in self._keys:
+            for row in reversed(self.ledger):
+                if row["key"] == key:
+                    return int(row["delta"])
         t = points_ledger
         found = self.conn.execute(
             select(t.c.delta).where(and_(t.c.workspace_id == self.workspace_id, t.c.key == key))

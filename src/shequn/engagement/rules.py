@@ -13,10 +13,10 @@ from shequn.config.engagement import (
     WELCOME_VARIABLES,
     CheckinSection,
 )
-from shequn.engagement.points import Change, PointsBook
+from shequn.engagement.points import Change, PointsBook, affordable, spend_key
 from shequn.engine.jobs import Job
 from shequn.engine.rules import Context, job_handler, rule
-from shequn.events import Event, MemberJoinedData, MessagePostedData
+from shequn.events import Event, MemberJoinedData, MessagePostedData, PointsSpentData
 from shequn.i18n import fill, t, template
 
 WELCOME_JOB = "engagement.welcome"
@@ -272,3 +272,32 @@ def points_for_speaking(event: Event, ctx: Context) -> Iterable[Decision]:
         group=event.group,
     )
     return _level_up(ctx, event, change)
+
+
+@rule("engagement", "spend", on=["points.spent"])
+def spend_points(event: Event, ctx: Context) -> Iterable[Decision]:
+    """Staff spent a member's points (a redemption): one ledger entry per key. When a replay
+    finds too few points (another configuration is being backtested), nothing is spent."""
+    data = event.data
+    assert isinstance(data, PointsSpentData) and event.member is not None
+    book = ctx.book(PointsBook)
+    key = spend_key(data.key)
+    if book.entry_delta(key) is not None:
+        return ()
+    levels = ctx.config.levels
+    standing = book.standing(event.channel, event.member, levels.level_for(0))
+    if not affordable(standing.balance, data.amount, ctx.config.points.allow_negative):
+        return ()
+    book.post(
+        standing,
+        delta=-data.amount,
+        kind="spend",
+        key=key,
+        reason=t("points.spend_reason", ctx.workspace.locale, reason=data.reason),
+        rule="engagement.points",
+        at=event.at,
+        level_for=levels.level_for,
+        allow_negative=True,
+        earns=False,
+    )
+    return ()

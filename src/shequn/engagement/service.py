@@ -8,15 +8,27 @@ from typing import Any, Literal
 from sqlalchemy import Connection, select
 
 from shequn.engagement.models import member_standing
-from shequn.engagement.points import PointsBook
+from shequn.engagement.points import PointsBook, affordable, spend_key
 from shequn.engagement.texts import say
-from shequn.engine.ingest import Run
 from shequn.engine.rules import WorkspaceInfo
-from shequn.i18n import t
+from shequn.engine.service import do_record_staff_event, staff_event_id
 from shequn.platform.db import lock_workspace
 from shequn.platform.errors import Conflict, Invalid
 
 Board = Literal["points", "earned", "checkins", "streak"]
+
+
+def check_spend_amount(amount: int) -> None:
+    if amount <= 0:
+        raise Invalid(say, "engagement.bad_amount")
+
+
+def check_spend_points(ws: WorkspaceInfo, member: str, balance: int, amount: int) -> None:
+    """A balance never goes below zero unless the workspace allows it."""
+    if not affordable(balance, amount, ws.config.points.allow_negative):
+        raise Conflict(
+            say, "engagement.points_short", member=member, balance=balance, amount=amount
+        )
 
 
 def do_spend_points(
@@ -29,36 +41,34 @@ def do_spend_points(
     reason: str,
     key: str,
     now: datetime,
+    by: str = "staff",
 ) -> dict[str, Any]:
     """Spend a member's points (a redemption). The key makes it idempotent: the same key
-    twice spends once. A balance never goes below zero unless the workspace allows it."""
-    if amount <= 0:
-        raise Invalid(say, "engagement.bad_amount")
+    twice spends once. A balance never goes below zero unless the workspace allows it.
+
+    The spend is a `points.spent` event in the log (its id derived from the key); the rule
+    `engagement.spend` posts it to the ledger, so a replay spends again what staff spent."""
+    check_spend_amount(amount)
     lock_workspace(conn, ws.id)
-    run = Run(conn, ws)
-    book = run.books.get(PointsBook)
-    levels = ws.config.levels
-    standing = book.standing(channel, member, levels.level_for(0))
-    if book.entry_delta(f"spend:{key}") is not None:
+    first_level = ws.config.levels.level_for(0)
+    standing = PointsBook(conn, ws.id).standing(channel, member, first_level)
+    if PointsBook(conn, ws.id).entry_delta(spend_key(key)) is not None:
         return {"member": member, "spent": 0, "balance": standing.balance, "duplicate": True}
-    if standing.balance < amount and not ws.config.points.allow_negative:
-        raise Conflict(
-            say, "engagement.points_short", member=member, balance=standing.balance, amount=amount
-        )
-    book.post(
-        standing,
-        delta=-amount,
-        kind="spend",
-        key=f"spend:{key}",
-        reason=t("points.spend_reason", ws.locale, reason=reason),
-        rule="engagement.points",
+    check_spend_points(ws, member, standing.balance, amount)
+    recorded = do_record_staff_event(
+        conn,
+        ws,
+        type_="points.spent",
+        id_=staff_event_id("spend", key),
+        channel=channel,
+        member=member,
         at=now,
-        level_for=levels.level_for,
-        allow_negative=True,
-        earns=False,
+        data={"amount": amount, "reason": reason, "key": key, "by": by},
     )
-    run.flush()
-    return {"member": member, "spent": amount, "balance": standing.balance, "duplicate": False}
+    balance = PointsBook(conn, ws.id).standing(channel, member, first_level).balance
+    if recorded.duplicates:
+        return {"member": member, "spent": 0, "balance": balance, "duplicate": True}
+    return {"member": member, "spent": amount, "balance": balance, "duplicate": False}
 
 
 def leaderboard(

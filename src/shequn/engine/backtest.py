@@ -2,9 +2,11 @@
 in a scratch database, and report per rule the actions that would be added or dropped.
 
 Both sides are replays — the live configuration and the candidate — so the comparison is
-like for like: staff's manual operations and wall-clock deliveries are not part of either.
-With the live configuration as the candidate, the report is empty (replays are
-deterministic).
+like for like: staff operations are events in the log, so both sides replay them (a rule
+skips one its side's state makes impossible), and wall-clock deliveries are part of neither.
+Each side replays into a scratch database of its own, so row ids and the ids derived from the
+workspace (coupon codes …) that decisions carry come out the same on both. With the live
+configuration as the candidate, the report is empty (replays are deterministic).
 """
 
 from __future__ import annotations
@@ -162,15 +164,27 @@ def run_backtest(
         live = stored_config(conn, ws.slug)
     history = list(_history(engine, ws, since, until))
     with tempfile.TemporaryDirectory(prefix="shequn-backtest-") as tmp:
-        settings = Settings(database_url=f"sqlite:///{Path(tmp) / 'replay.db'}")
-        upgrade(settings)
-        scratch = make_engine(settings.database_url)
-        try:
-            base = _replay(scratch, "baseline", live, history, until, progress)
-            cand = _replay(scratch, "candidate", candidate or {}, history, until, progress)
-        finally:
-            scratch.dispose()
+        base = _replay_apart(Path(tmp), "baseline", live, history, until, progress)
+        cand = _replay_apart(Path(tmp), "candidate", candidate or {}, history, until, progress)
     return BacktestReport(len(history), _compare(base, cand))
+
+
+def _replay_apart(
+    tmp: Path,
+    slug: str,
+    document: dict[str, Any],
+    history: list[Event],
+    until: datetime | None,
+    progress: Callable[[int], Any] | None,
+) -> dict[str, dict[str, Any]]:
+    """One side's replay, in a scratch database of its own."""
+    settings = Settings(database_url=f"sqlite:///{tmp / f'{slug}.db'}")
+    upgrade(settings)
+    scratch = make_engine(settings.database_url)
+    try:
+        return _replay(scratch, slug, document, history, until, progress)
+    finally:
+        scratch.dispose()
 
 
 def _compare(base: dict[str, dict[str, Any]], cand: dict[str, dict[str, Any]]) -> list[RuleDiff]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from shequn.engine.state import BatchState, GroupState, MembershipState, MemberState
 from shequn.events import (
+    STAFF_EVENT_TYPES,
     Event,
     GroupCreatedData,
     GroupUpdatedData,
@@ -151,6 +152,8 @@ def project(state: BatchState, event: Event, default_capacity: int) -> None:
         group.dismissed_at = event.at
         state.groups.touch((event.channel, group.ext_id))
         return
+    if etype in STAFF_EVENT_TYPES:
+        return  # what staff did is not the member's activity: their rules apply it
     if event.member is not None:
         member = ensure_member(state, event, event.member)
         if isinstance(event.data, OrderPaidData):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from shequn.engine.ingest import DEFAULT_BATCH, IngestResult, ingest_batch
 from shequn.engine.rules import WorkspaceInfo
@@ -181,3 +183,63 @@ def do_ingest_events(
     """Already-validated events (the simulator), through the same batches."""
     with gc_paused():
         return _commit_all(engine, ws, events, batch_size, progress, keep_actions=False)
+
+
+MAX_EVENT_ID = 128
+
+
+def staff_event_id(operation: str, target: str) -> str:
+    """The id of a staff operation's event: `operation:target`, the target hashed when that
+    would be longer than an event id may be. The same operation on the same target is the
+    same event, so doing it twice (or replaying it) stores it once."""
+    plain = f"{operation}:{target}"
+    if len(plain) <= MAX_EVENT_ID:
+        return plain
+    return f"{operation}:{hashlib.blake2b(target.encode(), digest_size=16).hexdigest()}"
+
+
+def staff_event(
+    *,
+    type_: str,
+    id_: str,
+    channel: str,
+    at: datetime,
+    data: dict[str, Any],
+    group: str | None = None,
+    member: str | None = None,
+) -> Event:
+    """A staff operation as an event, validated like any other."""
+    raw = {
+        "id": id_,
+        "type": type_,
+        "channel": channel,
+        "group": group,
+        "member": member,
+        "at": at,
+        "data": data,
+    }
+    parsed = parse_event(raw, 0)
+    if not isinstance(parsed, Event):
+        raise BatchRejected(parsed, unit="field")
+    return parsed
+
+
+def do_record_staff_event(
+    conn: Connection,
+    ws: WorkspaceInfo,
+    *,
+    type_: str,
+    id_: str,
+    channel: str,
+    at: datetime,
+    data: dict[str, Any],
+    group: str | None = None,
+    member: str | None = None,
+) -> IngestResult:
+    """Append a staff operation to the log and apply it through the engine, inside the
+    caller's transaction: its rule does what the operation does, so a replay of the log
+    does it again."""
+    event = staff_event(
+        type_=type_, id_=id_, channel=channel, at=at, data=data, group=group, member=member
+    )
+    return ingest_batch(conn, ws, [event])

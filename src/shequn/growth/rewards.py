@@ -20,8 +20,10 @@ from shequn.actions import ActionKind, Decision
 from shequn.community.service import Conflict, NotFound
 from shequn.config.growth import Reward
 from shequn.engine.books import Book, register_book
+from shequn.engine.ingest import ingest_batch
 from shequn.engine.outbox import OutboxWriter
 from shequn.engine.rules import Context, WorkspaceInfo
+from shequn.engine.service import do_record_staff_event, staff_event, staff_event_id
 from shequn.engine.state import BatchState
 from shequn.growth.fraud import Verdict
 from shequn.growth.models import rewards
@@ -171,6 +173,10 @@ class RewardBook(Book):
     def issue(self, ws: WorkspaceInfo, **kwargs: Any) -> Issued | None:
         return insert_reward(self.conn, ws, **kwargs)
 
+    def by_key(self, key: str) -> Any | None:
+        """A ledger row by its key (the reward's stable name), or None."""
+        return reward_by_key(self.conn, self.workspace_id, key)
+
     def for_subject(self, campaign: str | None, subject: str) -> list[Any]:
         t = rewards
         cond = [t.c.workspace_id == self.workspace_id, t.c.subject == subject]
@@ -236,6 +242,23 @@ def as_reward(row: Any) -> Reward:
     )
 
 
+def reward_by_key(conn: Connection, workspace_id: int, key: str) -> Any | None:
+    t = rewards
+    return (
+        conn.execute(select(t).where(and_(t.c.workspace_id == workspace_id, t.c.key == key)))
+        .mappings()
+        .first()
+    )
+
+
+def check_review(conn: Connection, ws: WorkspaceInfo, reward_id: int) -> Any:
+    """The reward to review; refused unless it waits for review."""
+    row = _reward_row(conn, ws, reward_id)
+    if row["status"] != "review":
+        raise Conflict(say, "growth.reward_not_in_review", reward=reward_id, status=row["status"])
+    return row
+
+
 def do_review(
     conn: Connection,
     ws: WorkspaceInfo,
@@ -246,11 +269,37 @@ def do_review(
     at: datetime,
     note: str | None = None,
 ) -> dict[str, Any]:
-    """Approve or reject a reward waiting for review. Approval respects the budget."""
+    """Approve or reject a reward waiting for review. Approval respects the budget.
+
+    The decision is a `reward.reviewed` event naming the reward by its key; the rule
+    `growth.review` applies it (status, effects, the member's notice), so a replay does too.
+    """
     lock_workspace(conn, ws.id)
-    row = _reward_row(conn, ws, reward_id)
-    if row["status"] != "review":
-        raise Conflict(say, "growth.reward_not_in_review", reward=reward_id, status=row["status"])
+    row = check_review(conn, ws, reward_id)
+    do_record_staff_event(
+        conn,
+        ws,
+        type_="reward.reviewed",
+        id_=staff_event_id("review", row["key"]),
+        channel=row["channel"],
+        member=row["member_ext"],
+        at=at,
+        data={"reward": row["key"], "approve": approve, "by": by, "note": note},
+    )
+    status = _reward_row(conn, ws, reward_id)["status"]
+    return public_reward({**row, "status": status, "decided_by": by, "decided_at": at})
+
+
+def apply_review(
+    ctx: Context, key: str, *, approve: bool, by: str, note: str | None
+) -> list[Decision]:
+    """A reviewed reward: issued (and its effects applied, the member told) or rejected.
+    Approval respects the budget. A reward no longer waiting for review is left alone."""
+    book = ctx.book(RewardBook)
+    conn, ws = book.conn, ctx.workspace
+    row = book.by_key(key)
+    if row is None or row["status"] != "review":
+        return []
     status = "issued" if approve else "rejected"
     if approve:
         spent = spent_fen(conn, ws.id, row["campaign"]) if row["campaign"] else 0
@@ -260,16 +309,25 @@ def do_review(
             status, note = "rejected", "budget"
     conn.execute(
         update(rewards)
-        .where(rewards.c.id == reward_id)
-        .values(status=status, decided_at=at, decided_by=by, note=note or row["note"])
+        .where(rewards.c.id == row["id"])
+        .values(status=status, decided_at=ctx.now, decided_by=by, note=note or row["note"])
     )
-    if status == "issued":
-        apply_effects(conn, ws, {**row, "status": status}, at)
-        issued = Issued.from_row(row, status)
-        writer = OutboxWriter(ws.id, ws.locale)
-        _tell(conn, ws, writer, issued, "growth.review", at, subject=row["subject"])
-        writer.flush(conn)
-    return public_reward({**row, "status": status, "decided_by": by, "decided_at": at})
+    if status != "issued":
+        return []
+    from shequn.engagement.points import PointsBook
+
+    apply_effects(conn, ws, {**row, "status": status}, ctx.now, ctx.book(PointsBook))
+    issued = Issued.from_row(row, status)
+    notice = reward_notice(ws, ctx.state, ctx.book(ReferralBook), issued, subject=row["subject"])
+    return [notice] if notice is not None else []
+
+
+def check_reverse(conn: Connection, ws: WorkspaceInfo, reward_id: int) -> Any:
+    """The reward to reverse; refused unless it is issued or in review."""
+    row = _reward_row(conn, ws, reward_id)
+    if row["status"] not in REVERSIBLE:
+        raise Conflict(say, "growth.reward_not_reversible", reward=reward_id, status=row["status"])
+    return row
 
 
 def do_reverse(
@@ -281,13 +339,35 @@ def do_reverse(
     at: datetime,
     note: str | None = None,
 ) -> dict[str, Any]:
-    """Staff reverse an issued or in-review reward; what it changed is taken back."""
+    """Staff reverse an issued or in-review reward; what it changed is taken back.
+
+    The reversal is a `reward.reversed` event; the rule `growth.reverse` applies it."""
     lock_workspace(conn, ws.id)
-    row = _reward_row(conn, ws, reward_id)
-    if row["status"] not in REVERSIBLE:
-        raise Conflict(say, "growth.reward_not_reversible", reward=reward_id, status=row["status"])
-    reverse_reward(conn, ws, row, note or say("reward.reversal.staff", ws.locale), at, by=by)
+    row = check_reverse(conn, ws, reward_id)
+    do_record_staff_event(
+        conn,
+        ws,
+        type_="reward.reversed",
+        id_=staff_event_id("reverse", row["key"]),
+        channel=row["channel"],
+        member=row["member_ext"],
+        at=at,
+        data={"reward": row["key"], "by": by, "note": note},
+    )
     return public_reward(_reward_row(conn, ws, reward_id))
+
+
+def apply_reversal(ctx: Context, key: str, *, by: str, note: str | None) -> None:
+    """Staff's reversal of a reward; one no longer issued or in review is left alone."""
+    from shequn.engagement.points import PointsBook
+
+    book = ctx.book(RewardBook)
+    row = book.by_key(key)
+    if row is None or row["status"] not in REVERSIBLE:
+        return
+    ws = ctx.workspace
+    note = note or say("reward.reversal.staff", ws.locale)
+    reverse_reward(book.conn, ws, row, note, ctx.now, by=by, points_book=ctx.book(PointsBook))
 
 
 def reverse_reward(
@@ -364,24 +444,61 @@ def undo_effects(
     return []
 
 
+PAYABLE = ("cash", "redpacket")
+"""Kinds of reward paid out outside Shequn (a liability until staff mark them paid)."""
+
+
 def do_mark_paid(
     conn: Connection, ws: WorkspaceInfo, reward_ids: Iterable[int], *, by: str, at: datetime
 ) -> int:
-    """Record that issued cash / red-packet liabilities were paid out (outside Shequn)."""
+    """Record that issued cash / red-packet liabilities were paid out (outside Shequn).
+
+    Each payment is a `reward.paid` event; the rule `growth.paid` records it."""
+    lock_workspace(conn, ws.id)
     t = rewards
-    return int(
-        conn.execute(
-            update(t)
-            .where(
-                and_(
-                    t.c.workspace_id == ws.id,
-                    t.c.id.in_(list(reward_ids)),
-                    t.c.status == "issued",
-                    t.c.kind.in_(("cash", "redpacket")),
-                )
+    rows = conn.execute(
+        select(t.c.key, t.c.channel, t.c.member_ext)
+        .where(
+            and_(
+                t.c.workspace_id == ws.id,
+                t.c.id.in_(list(reward_ids)),
+                t.c.status == "issued",
+                t.c.kind.in_(PAYABLE),
             )
-            .values(status="paid", decided_at=at, decided_by=by)
-        ).rowcount
+        )
+        .order_by(t.c.id)
+    ).all()
+    if not rows:
+        return 0
+    events = [
+        staff_event(
+            type_="reward.paid",
+            id_=staff_event_id("paid", key),
+            channel=channel,
+            member=member,
+            at=at,
+            data={"reward": key, "by": by},
+        )
+        for key, channel, member in rows
+    ]
+    return ingest_batch(conn, ws, events).accepted
+
+
+def apply_paid(ctx: Context, key: str, *, by: str) -> None:
+    """An issued cash / red-packet reward was paid out; any other is left alone."""
+    book = ctx.book(RewardBook)
+    t = rewards
+    book.conn.execute(
+        update(t)
+        .where(
+            and_(
+                t.c.workspace_id == ctx.workspace.id,
+                t.c.key == key,
+                t.c.status == "issued",
+                t.c.kind.in_(PAYABLE),
+            )
+        )
+        .values(status="paid", decided_at=ctx.now, decided_by=by)
     )
 
 

@@ -28,13 +28,16 @@ from shequn.events import (
     MemberJoinedData,
     MessagePostedData,
     PosterSharedData,
+    RewardPaidData,
+    RewardReversedData,
+    RewardReviewedData,
 )
 from shequn.growth import fission, references  # noqa: F401 - registers the apply-time check
 from shequn.growth.fraud import InviteFacts, Verdict, score, signals
 from shequn.growth.maths import ladder_amount
 from shequn.growth.models import code_scans
 from shequn.growth.referrals import ReferralBook, mark_shared
-from shequn.growth.rewards import RewardBook, give
+from shequn.growth.rewards import RewardBook, apply_paid, apply_reversal, apply_review, give
 from shequn.growth.targeting import admitted
 from shequn.growth.texts import say
 from shequn.platform.db import insert_ignore
@@ -476,3 +479,32 @@ def card_actions(event: Event, ctx: Context) -> Iterable[Decision]:
 
 def campaign_for(ctx: Context, key: str) -> AnyCampaign | None:
     return ctx.config.campaigns.get(key)
+
+
+# --- Staff decisions on rewards, as events -------------------------------------------------
+
+
+@rule("growth", "review", on=["reward.reviewed"])
+def reward_reviewed(event: Event, ctx: Context) -> Iterable[Decision]:
+    """Staff approved or rejected a reward waiting for review."""
+    data = event.data
+    assert isinstance(data, RewardReviewedData)
+    return apply_review(ctx, data.reward, approve=data.approve, by=data.by, note=data.note)
+
+
+@rule("growth", "reverse", on=["reward.reversed"])
+def reward_reversed(event: Event, ctx: Context) -> Iterable[Decision]:
+    """Staff reversed an issued or in-review reward."""
+    data = event.data
+    assert isinstance(data, RewardReversedData)
+    apply_reversal(ctx, data.reward, by=data.by, note=data.note)
+    return ()
+
+
+@rule("growth", "paid", on=["reward.paid"])
+def reward_paid(event: Event, ctx: Context) -> Iterable[Decision]:
+    """Staff paid out a cash or red-packet reward (outside Shequn)."""
+    data = event.data
+    assert isinstance(data, RewardPaidData)
+    apply_paid(ctx, data.reward, by=data.by)
+    return ()

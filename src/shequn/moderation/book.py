@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, and_, func, select, update
 
 from shequn.config.moderation import CATEGORIES, Category, ModerationSection
 from shequn.engine.books import Book, register_book
@@ -66,6 +66,31 @@ def _compile(cfg: ModerationSection) -> ScanConfig:
         allowed_domains=frozenset(cfg.allowed_domains),
         mention_threshold=cfg.mention_threshold,
     )
+
+
+def insert_sample(
+    conn: Connection,
+    workspace_id: int,
+    text: str,
+    label: str,
+    *,
+    source: str | None,
+    by: str | None,
+    at: datetime,
+) -> int:
+    """Store a spam (or clean) sample; answers its id."""
+    result = conn.execute(
+        spam_samples.insert().values(
+            workspace_id=workspace_id,
+            label=label,
+            text=text[:2000],
+            source=source,
+            by=by,
+            at=at,
+        )
+    )
+    assert result.inserted_primary_key is not None
+    return int(result.inserted_primary_key[0])
 
 
 @register_book
@@ -232,6 +257,56 @@ class ModerationBook(Book):
                 "lifted_at": None,
             }
         )
+
+    def violation(self, violation_id: str) -> dict[str, Any] | None:
+        """A violation by its id, this transaction's included."""
+        self.flush()  # what this transaction recorded so far is written first
+        t = violations
+        row = (
+            self.conn.execute(
+                select(t).where(and_(t.c.workspace_id == self.workspace_id, t.c.id == violation_id))
+            )
+            .mappings()
+            .first()
+        )
+        return dict(row) if row is not None else None
+
+    def revert(self, row: dict[str, Any], at: datetime, by: str) -> None:
+        """Mark a violation (read with `violation`) reverted: it no longer counts as an
+        offence, so the member's count is read again from the log when next asked."""
+        t = violations
+        self.conn.execute(
+            update(t)
+            .where(and_(t.c.workspace_id == self.workspace_id, t.c.id == row["id"]))
+            .values(reverted_at=at, reverted_by=by)
+        )
+        self._offences.pop((row["channel"], row["member_ext"]), None)
+
+    def lift_ban(self, channel: str, member: str, at: datetime) -> None:
+        """Take a member off the ban list, if they are on it."""
+        self.flush()  # a ban of this transaction is written first
+        t = banlist
+        self.conn.execute(
+            update(t)
+            .where(
+                and_(
+                    t.c.workspace_id == self.workspace_id,
+                    t.c.channel == channel,
+                    t.c.member_ext == member,
+                    t.c.lifted_at.is_(None),
+                )
+            )
+            .values(lifted_at=at)
+        )
+        self._banned[(channel, member)] = False
+
+    def add_sample(
+        self, ws: WorkspaceInfo, text: str, label: str, source: str, by: str, at: datetime
+    ) -> None:
+        """Learn a sample; the similarity detector, if already built, knows it at once."""
+        insert_sample(self.conn, self.workspace_id, text, label, source=source, by=by, at=at)
+        if self.flood is not None:
+            self.samples = self._load_samples(ws.config.moderation.similarity_threshold)
 
     def flush(self) -> None:
         insert_ignore(self.conn, violations, self.violation_rows)

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from shequn.actions import ActionKind, Decision
 from shequn.config.moderation import ModerationSection
 from shequn.engagement.points import PointsBook
 from shequn.engine.rules import Context, rule
-from shequn.events import Event, MemberJoinedData, MessagePostedData
+from shequn.events import Event, MemberJoinedData, MessagePostedData, ViolationRevertedData
 from shequn.moderation.book import ModerationBook, scan_config
 from shequn.moderation.detectors import ScanConfig, scan
 from shequn.moderation.findings import Finding
@@ -305,3 +305,60 @@ def scan_nickname(nickname: str, scanner: Any) -> Finding | None:
         if hits:
             return Finding("nickname", "ads", nickname, "medium", nickname)
     return None
+
+
+@rule("moderation", "revert", on=["violation.reverted"])
+def revert_violation(event: Event, ctx: Context) -> Iterable[Decision]:
+    """Staff undid a false positive: the violation stops counting, its points come back, a
+    removed member comes off the ban list (staff are asked to invite them back), and its
+    text is learnt as clean. A violation already reverted, or absent from a replay run
+    with another configuration, is left alone."""
+    data = event.data
+    assert isinstance(data, ViolationRevertedData)
+    book = ctx.book(ModerationBook)
+    v = book.violation(violation_id(ctx.workspace.id, event.channel, data.event))
+    if v is None or v["reverted_at"] is not None:
+        return ()
+    book.revert(v, event.at, data.by)
+    _refund_points(ctx, v, event.at)
+    decisions: list[Decision] = []
+    if {"remove", "blacklist"} & set(v["actions"]):
+        book.lift_ban(v["channel"], v["member_ext"], event.at)
+        decisions.append(
+            Decision(
+                ActionKind.STAFF_TASK,
+                say("restore", ctx.workspace.locale, member=v["member_ext"], group=v["group_ext"]),
+                group=v["group_ext"],
+                member=v["member_ext"],
+            )
+        )
+    if v["text"]:
+        book.add_sample(ctx.workspace, v["text"], "clean", v["id"], data.by, event.at)
+    return decisions
+
+
+def revert_key(violation: str) -> str:
+    """The ledger key of a reverted violation's refund."""
+    return f"revert:{violation}"
+
+
+def _refund_points(ctx: Context, v: dict[str, Any], at: datetime) -> None:
+    book = ctx.book(PointsBook)
+    deducted = book.entry_delta(f"violation:{v['id']}")
+    if not deducted:
+        return
+    levels = ctx.config.levels
+    standing = book.standing(v["channel"], v["member_ext"], levels.level_for(0))
+    book.post(
+        standing,
+        delta=-deducted,
+        kind="revert",
+        key=revert_key(v["id"]),
+        reason=say("refund", ctx.workspace.locale),
+        rule="moderation.revert",
+        at=at,
+        level_for=levels.level_for,
+        caused_by=v["caused_by"],
+        group=v["group_ext"],
+        earns=False,
+    )

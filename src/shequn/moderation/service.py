@@ -15,8 +15,11 @@ from shequn.community.service import Conflict, NotFound, do_apply_config, stored
 from shequn.engagement.points import PointsBook
 from shequn.engine.ingest import Run
 from shequn.engine.rules import WorkspaceInfo
+from shequn.engine.service import do_record_staff_event, staff_event_id
+from shequn.moderation.book import insert_sample
 from shequn.moderation.findings import CATEGORIES
-from shequn.moderation.models import banlist, member_reports, spam_samples, violations
+from shequn.moderation.models import banlist, member_reports, violations
+from shequn.moderation.rules import revert_key
 from shequn.moderation.texts import say
 from shequn.moderation.wordlist import builtin_lists, format_words, parse_words
 from shequn.platform.db import lock_workspace
@@ -38,65 +41,38 @@ def _violation(conn: Connection, ws: WorkspaceInfo, violation_id: str) -> Any:
     return row
 
 
-def do_revert_violation(
-    conn: Connection, ws: WorkspaceInfo, violation_id: str, by: str, *, now: datetime
-) -> dict[str, Any]:
-    """Undo a false positive: restore the member, refund points, learn a clean sample."""
-    lock_workspace(conn, ws.id)
+def check_revert_violation(conn: Connection, ws: WorkspaceInfo, violation_id: str) -> Any:
+    """The violation to revert; refused when there is none or it was already reverted."""
     v = _violation(conn, ws, violation_id)
     if v["reverted_at"] is not None:
         raise Conflict(say, "moderation.already_reverted", violation=violation_id)
-    conn.execute(
-        update(violations)
-        .where(violations.c.id == violation_id)
-        .values(reverted_at=now, reverted_by=by)
-    )
-    run = Run(conn, ws)
-    refunded = _refund_points(run, ws, v, now)
-    restored = False
-    if {"remove", "blacklist"} & set(v["actions"]):
-        do_lift_ban(conn, ws, v["channel"], v["member_ext"], now=now, missing_ok=True)
-        run.outbox.add(
-            "moderation.revert",
-            Decision(
-                ActionKind.STAFF_TASK,
-                say("restore", ws.locale, member=v["member_ext"], group=v["group_ext"]),
-                group=v["group_ext"],
-                member=v["member_ext"],
-            ),
-            channel=v["channel"],
-            caused_by=v["caused_by"],
-            cause_key=f"revert:{violation_id}",
-            at=now,
-        )
-        restored = True
-    run.flush()
-    if v["text"]:
-        do_add_sample(conn, ws, v["text"], "clean", source=violation_id, by=by, now=now)
-    return {"violation": violation_id, "refunded_points": refunded, "restore_task": restored}
+    return v
 
 
-def _refund_points(run: Run, ws: WorkspaceInfo, v: Any, now: datetime) -> int:
-    book = run.books.get(PointsBook)
-    deducted = book.entry_delta(f"violation:{v['id']}")
-    if not deducted:
-        return 0
-    levels = ws.config.levels
-    standing = book.standing(v["channel"], v["member_ext"], levels.level_for(0))
-    book.post(
-        standing,
-        delta=-deducted,
-        kind="revert",
-        key=f"revert:{v['id']}",
-        reason=say("refund", ws.locale),
-        rule="moderation.revert",
-        at=now,
-        level_for=levels.level_for,
-        caused_by=v["caused_by"],
+def do_revert_violation(
+    conn: Connection, ws: WorkspaceInfo, violation_id: str, by: str, *, now: datetime
+) -> dict[str, Any]:
+    """Undo a false positive: restore the member, refund points, learn a clean sample.
+
+    The revert is a `violation.reverted` event in the log, naming the violation by the event
+    it was recorded for; the rule `moderation.revert` does the work, so a replay does it too.
+    """
+    lock_workspace(conn, ws.id)
+    v = check_revert_violation(conn, ws, violation_id)
+    do_record_staff_event(
+        conn,
+        ws,
+        type_="violation.reverted",
+        id_=staff_event_id("revert", v["caused_by"]),
+        channel=v["channel"],
         group=v["group_ext"],
-        earns=False,
+        member=v["member_ext"],
+        at=now,
+        data={"event": v["caused_by"], "by": by},
     )
-    return -deducted
+    refunded = PointsBook(conn, ws.id).entry_delta(revert_key(violation_id)) or 0
+    restored = bool({"remove", "blacklist"} & set(v["actions"]))
+    return {"violation": violation_id, "refunded_points": refunded, "restore_task": restored}
 
 
 def do_add_sample(
@@ -114,18 +90,7 @@ def do_add_sample(
         raise Invalid(say, "moderation.bad_label")
     if not text.strip():
         raise Invalid(say, "moderation.empty_sample")
-    result = conn.execute(
-        spam_samples.insert().values(
-            workspace_id=ws.id,
-            label=label,
-            text=text[:2000],
-            source=source,
-            by=by,
-            at=now,
-        )
-    )
-    assert result.inserted_primary_key is not None
-    return int(result.inserted_primary_key[0])
+    return insert_sample(conn, ws.id, text, label, source=source, by=by, at=now)
 
 
 def do_ban(
