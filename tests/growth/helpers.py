@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from shequn.community.service import do_apply_config, do_create_token
-from shequn.engine.rules import WorkspaceInfo
+from shequn.community.workspace import WorkspaceInfo
 from shequn.exports import write_export
 from shequn.platform.clock import Clock
 from shequn.platform.db import transaction

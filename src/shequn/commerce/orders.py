@@ -18,8 +18,8 @@ from sqlalchemy import Connection, and_, select
 from shequn.commerce.models import orders, shops
 from shequn.commerce.texts import say
 from shequn.community.service import Conflict, NotFound
+from shequn.community.workspace import WorkspaceInfo
 from shequn.engine.ingest import IngestResult, ingest_batch
-from shequn.engine.rules import WorkspaceInfo
 from shequn.events import BatchRejected, EventError, parse_event
 from shequn.platform.errors import Unauthorized
 

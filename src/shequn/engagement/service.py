@@ -7,11 +7,11 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, select
 
+from shequn.community.workspace import WorkspaceInfo
 from shequn.engagement.models import member_standing
 from shequn.engagement.points import PointsBook
 from shequn.engagement.texts import say
 from shequn.engine.ingest import Run
-from shequn.engine.rules import WorkspaceInfo
 from shequn.i18n import t
 from shequn.platform.db import lock_workspace
 from shequn.platform.errors import Conflict, Invalid

@@ -18,10 +18,11 @@ from sqlalchemy import Connection, and_, func, select, update
 
 from shequn.actions import ActionKind, Decision
 from shequn.community.service import Conflict, NotFound
+from shequn.community.workspace import WorkspaceInfo
 from shequn.config.growth import Reward
 from shequn.engine.books import Book, register_book
 from shequn.engine.outbox import OutboxWriter
-from shequn.engine.rules import Context, WorkspaceInfo
+from shequn.engine.rules import Context
 from shequn.engine.state import BatchState
 from shequn.growth.fraud import Verdict
 from shequn.growth.models import rewards

@@ -1,0 +1,9 @@
+"""The sandbox channel: groups kept in Shequn, where every capability works."""
+
+from shequn.platform.domain import Domain
+
+DOMAIN = Domain(
+    name="sandbox",
+    models=("shequn.channels.sandbox.models",),
+    api=("shequn.channels.sandbox.api:router",),
+)
