@@ -18,14 +18,6 @@ from shequn.settings import Settings
 from tests.factories import NOW
 
 
-def load_domains() -> None:
-    """Import the rules (with books, job handlers and configuration sections) and exports."""
-    import shequn.commerce.exports
-    import shequn.commerce.rules
-    import shequn.growth.exports
-    import shequn.growth.rules  # noqa: F401
-
-
 def app_with_domains(settings: Settings, engine: Engine, clock: Clock | None = None) -> FastAPI:
     from shequn.commerce.api import public as commerce_public
     from shequn.commerce.api import router as commerce_router

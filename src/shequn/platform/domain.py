@@ -39,6 +39,8 @@ class Domain:
     """Modules registering export kinds on import."""
     references: tuple[str, ...] = ()
     """Checks (`module:function`) that what a configuration names exists in the workspace."""
+    channels: tuple[str, ...] = ()
+    """Channel adapters (`module:Class`, subclasses of `channels.base.ChannelAdapter`)."""
     api: tuple[str, ...] = ()
     """Routers (`module:attribute`) the web app includes, in this order."""
     cli: tuple[Command, ...] = ()
@@ -88,6 +90,6 @@ def resolve(target: str) -> Any:
     return getattr(importlib.import_module(module), attribute)
 
 
-def targets(kind: Literal["references", "api"]) -> list[Any]:
+def targets(kind: Literal["references", "channels", "api"]) -> list[Any]:
     """Every domain's objects of one kind, resolved, in the order of the domains."""
     return [resolve(target) for domain in installed() for target in getattr(domain, kind)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI
@@ -14,6 +15,7 @@ from sqlalchemy import Engine
 
 from shequn import __version__
 from shequn.domains import install as install_domains
+from shequn.engine.outbox import count_by_status
 from shequn.exports import load_export_modules
 from shequn.growth.api import public_limiter
 from shequn.platform.clock import Clock
@@ -82,7 +84,7 @@ def create_app(
     # The public pages' rate limits: shared through Redis when there is one.
     app.state.limiter = public_limiter(app.state.bus)
     problems.install(app)
-    watch_actions(engine)
+    watch_actions(partial(count_by_status, engine))
     load_export_modules()
 
     for router in targets("api"):
