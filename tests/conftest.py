@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import Engine, create_engine, make_url, text
 
 from shequn.community.service import do_create_workspace
-from shequn.engine.rules import WorkspaceInfo
+from shequn.community.workspace import WorkspaceInfo
+from shequn.domains import install
 from shequn.platform.db import make_engine, transaction
 from shequn.platform.migrate import upgrade
 from shequn.settings import Settings, get_settings
@@ -23,6 +24,8 @@ from tests.factories import NOW
 POSTGRES_URL = os.environ.get("SHEQUN_TEST_POSTGRES_URL")
 REDIS_URL = os.environ.get("SHEQUN_TEST_REDIS_URL")
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
+
+install()  # the tests run the program's domains, as its entry points do
 
 
 @pytest.fixture(autouse=True)

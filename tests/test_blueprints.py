@@ -11,8 +11,8 @@ from sqlalchemy import Engine
 
 from shequn.community.config import ConfigRejected
 from shequn.community.service import do_apply_config
+from shequn.community.workspace import WorkspaceInfo
 from shequn.engine.ingest import tick
-from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
 from shequn.exports import write_export
 from shequn.platform.db import transaction

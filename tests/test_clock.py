@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from shequn.community.service import do_create_token
-from shequn.engine.rules import WorkspaceInfo
+from shequn.community.workspace import WorkspaceInfo
 from shequn.moderation.service import do_ban
 from shequn.platform.clock import SYSTEM_CLOCK, FixedClock, SystemClock
 from shequn.platform.db import transaction

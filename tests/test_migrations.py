@@ -5,10 +5,10 @@ from __future__ import annotations
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
+from shequn.domains import all_tables
 from shequn.platform.db import make_engine
 from shequn.platform.migrate import alembic_config, check
 from shequn.platform.revision import VERSIONS, newest_revision
-from shequn.platform.schema import all_tables
 from shequn.settings import Settings
 
 

@@ -1,7 +1,7 @@
 """The `shequn` command. Each command parses, then calls the same services the API uses.
 
 This module imports only what every start needs (Typer and `cli_support`); each command
-imports its own work when it runs, and the domains' command groups are listed in `DOMAINS`
+imports its own work when it runs, and the domains' command groups are listed in `COMMAND_GROUPS`
 and imported only when used, so `shequn --help` starts at once.
 """
 
@@ -33,8 +33,9 @@ from shequn.cli_support import (
     say,
     workspace_names,
 )
+from shequn.platform.domain import Domain, install
 
-DOMAINS: dict[str, tuple[str, tuple[str, ...]]] = {
+COMMAND_GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
     "moderation": (
         "Moderation 群风控: violations, ban list, spam samples, word lists.",
         ("shequn.moderation.cli:moderation_app",),
@@ -69,11 +70,13 @@ DOMAINS: dict[str, tuple[str, tuple[str, ...]]] = {
     "shop": ("Shops that call the order webhook.", ("shequn.commerce.cli:shop_app",)),
 }
 """The domains' command groups: name → (the one-line help `shequn --help` shows, the Typer
-apps that make the group). tests/cli checks each help against its app."""
+apps that make the group). A static copy of what the domains' descriptors declare
+(`shequn.domains.command_groups()`), so that `shequn --help` imports no domain; tests/cli
+checks that the two agree and each help against its app."""
 
 
 class ShequnCommands(LazyGroup):
-    lazy = DOMAINS
+    lazy = COMMAND_GROUPS
 
 
 app = typer.Typer(
@@ -86,6 +89,21 @@ app = typer.Typer(
 workspace_app = typer.Typer(help="Workspaces (one per brand).", no_args_is_help=True)
 config_app = typer.Typer(help="Workspace configuration as YAML.", no_args_is_help=True)
 token_app = typer.Typer(help="API bearer tokens.", no_args_is_help=True)
+
+
+@app.callback()
+def _install_domains() -> None:
+    # Before any command: the domains this program is made of. Resolved when a command first
+    # needs them, so a command that needs none (`workspace list`) imports none.
+    install(_domains)
+
+
+def _domains() -> tuple[Domain, ...]:
+    from shequn.domains import DOMAINS  # imports every domain's descriptor: only when asked
+
+    return DOMAINS
+
+
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(config_app, name="config")
 app.add_typer(token_app, name="token")

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress
     from sqlalchemy import Connection, Engine
 
-    from shequn.engine.rules import WorkspaceInfo
+    from shequn.community.workspace import WorkspaceInfo
     from shequn.settings import Settings
 
 T = TypeVar("T")

@@ -7,7 +7,6 @@ their kinds with `register_export`.
 from __future__ import annotations
 
 import csv
-import importlib
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,10 +17,11 @@ import orjson
 from sqlalchemy import Connection, select
 
 from shequn.community.models import groups, members, memberships
+from shequn.community.workspace import WorkspaceInfo
 from shequn.engine.models import actions, events
 from shequn.engine.outbox import public_action
-from shequn.engine.rules import WorkspaceInfo
 from shequn.i18n import t
+from shequn.platform import domain
 from shequn.platform.errors import BadRequest, NotFound
 
 Rows = Callable[[Connection, WorkspaceInfo], Iterator[dict[str, Any]]]
@@ -36,20 +36,6 @@ class ExportKind:
 
 
 EXPORTS: dict[str, ExportKind] = {}
-# Domains whose exports module registers more kinds on import.
-EXPORT_MODULES = (
-    "shequn.engagement.exports",
-    "shequn.engagement.sop",
-    "shequn.engagement.activities",
-    "shequn.engagement.health",
-    "shequn.engagement.kol",
-    "shequn.engagement.elimination",
-    "shequn.engagement.flash",
-    "shequn.moderation.exports",
-    "shequn.crm.exports",
-    "shequn.growth.exports",
-    "shequn.commerce.exports",
-)
 
 
 def register_export(name: str, columns: tuple[str, ...]) -> Callable[[Rows], Rows]:
@@ -233,8 +219,9 @@ def _xlsx_cell(sheet: Any, value: Any) -> Any:
 
 
 def load_export_modules() -> None:
-    for module in EXPORT_MODULES:
-        importlib.import_module(module)
+    """Import the installed domains' exports modules (`Domain.exports`): they register their
+    kinds."""
+    domain.load("exports")
 
 
 def check_export(kind: str, fmt: str) -> ExportKind:

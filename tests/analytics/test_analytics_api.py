@@ -20,7 +20,7 @@ from shequn.analytics.service import REPORTS, Options, check_period, run_report
 from shequn.analytics.source import Period
 from shequn.bench.analytics import bench_analytics
 from shequn.community.service import do_create_token
-from shequn.engine.rules import WorkspaceInfo
+from shequn.community.workspace import WorkspaceInfo
 from shequn.platform.db import make_engine, transaction
 from shequn.settings import Settings
 from shequn.simulate.world import World, WorldSpec, build_world

@@ -25,7 +25,7 @@ from shequn.analytics.retention import retention
 from shequn.analytics.roi import roi
 from shequn.analytics.source import Frame, Period, load_frame
 from shequn.community.service import do_apply_config, do_create_workspace
-from shequn.engine.rules import WorkspaceInfo
+from shequn.community.workspace import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
 from shequn.exports import write_export
 from shequn.platform.db import make_engine, transaction

@@ -13,7 +13,7 @@ from typer import Typer
 from typer.testing import CliRunner
 
 from shequn.analytics.cli import report_app
-from shequn.engine.rules import WorkspaceInfo
+from shequn.community.workspace import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
 from shequn.events import Event
 from shequn.growth import livecode

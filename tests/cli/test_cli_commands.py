@@ -35,9 +35,10 @@ import orjson
 import pytest
 import yaml
 
-from shequn.cli import DOMAINS
+from shequn.cli import COMMAND_GROUPS
 from shequn.cli_support import load_group
 from shequn.community.service import list_workspaces
+from shequn.domains import command_groups
 from shequn.platform.db import make_engine
 from tests.cli.helpers import SHEQUN, clean_env, in_process
 
@@ -340,7 +341,7 @@ def test_the_installed_command_starts_and_explains_itself(tmp_path: Path) -> Non
     cli = Shequn("sqlite", f"sqlite:///{tmp_path / 's.db'}", tmp_path)
     r = cli.spawn("--help").ok()
     assert r.err == "" and "Usage" in r.text and "shequn" in r.text
-    for word in HELP[()] + TOP_LEVEL + list(DOMAINS):
+    for word in HELP[()] + TOP_LEVEL + list(COMMAND_GROUPS):
         assert word in r.text, word
     assert not (tmp_path / "s.db").exists() and not (tmp_path / "var").exists()
 
@@ -380,14 +381,19 @@ def test_help_and_workspace_list_load_no_database_toolkit_and_no_domain(
 
 
 def test_each_listed_command_group_is_the_group_that_runs() -> None:
-    """`shequn --help` lists the domains' groups from `DOMAINS` without importing them: each
-    one-line help there must be the help of the group that then runs."""
-    for name, (short_help, targets) in DOMAINS.items():
+    """`shequn --help` lists the domains' groups from `COMMAND_GROUPS` without importing them:
+    each one-line help there must be the help of the group that then runs."""
+    for name, (short_help, targets) in COMMAND_GROUPS.items():
         group = load_group(name, targets)
         assert (group.name, group.help) == (name, short_help)
         assert group.commands, name
-    report = load_group("report", DOMAINS["report"][1])
+    report = load_group("report", COMMAND_GROUPS["report"][1])
     assert {"funnel", "retention", "roi", "campaign"} <= set(report.commands)
+
+
+def test_the_listed_command_groups_are_the_domains_own() -> None:
+    """The static table `shequn --help` reads is what the domains' descriptors declare."""
+    assert command_groups() == COMMAND_GROUPS
 
 
 # --- 2. workspaces ----------------------------------------------------------------------------

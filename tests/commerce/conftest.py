@@ -1,5 +1,4 @@
-"""Growth and commerce register their rules and books on import;
-until the core lists them (engine.rules.RULE_MODULES) the tests load them here."""
+"""The commerce command line on each test's database."""
 
 from __future__ import annotations
 
@@ -7,9 +6,6 @@ import pytest
 from typer import Typer
 
 from shequn.settings import Settings, get_settings
-from tests.growth.helpers import load_domains
-
-load_domains()
 
 
 @pytest.fixture

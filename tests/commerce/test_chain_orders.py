@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from shequn.commerce.chain_orders import do_cancel_entries, do_confirm_entries, list_entries
 from shequn.community.service import Conflict, NotFound
-from shequn.engine.rules import WorkspaceInfo
+from shequn.community.workspace import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
 from shequn.growth import livecode
 from shequn.platform.db import transaction

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from typer import Typer
 from typer.testing import CliRunner
 
-from shequn.engine.rules import WorkspaceInfo
+from shequn.community.workspace import WorkspaceInfo
 from tests.factories import NOW
 from tests.growth.helpers import configure, rows
 

@@ -12,8 +12,8 @@ from sqlalchemy import Engine
 from shequn.commerce.chain import parse_chain
 from shequn.commerce.coupons import issue_coupon
 from shequn.commerce.orders import do_create_shop, do_shop_webhook, sign
+from shequn.community.workspace import WorkspaceInfo
 from shequn.engine.ingest import tick
-from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
 from shequn.platform.db import transaction
 from shequn.settings import Settings

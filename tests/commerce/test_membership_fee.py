@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from shequn.commerce.coupons import issue_coupon
 from shequn.commerce.orders import do_create_shop, sign
-from shequn.engine.rules import WorkspaceInfo
+from shequn.community.workspace import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
 from shequn.platform.db import transaction
 from shequn.settings import Settings

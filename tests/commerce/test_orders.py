@@ -19,8 +19,8 @@ from shequn.commerce.orders import (
     sign,
 )
 from shequn.community.config import ConfigRejected
+from shequn.community.workspace import WorkspaceInfo
 from shequn.engine.ingest import tick
-from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.service import do_ingest_events, do_ingest_items
 from shequn.events import BatchRejected
 from shequn.growth import livecode

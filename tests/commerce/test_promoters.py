@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from shequn.commerce.distribution import do_disable, do_enrol, do_set_tier
 from shequn.community.service import NotFound
-from shequn.engine.rules import WorkspaceInfo
+from shequn.community.workspace import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
 from shequn.platform.db import transaction
 from shequn.platform.errors import Invalid

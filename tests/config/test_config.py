@@ -28,9 +28,10 @@ import shequn
 import shequn.config
 from shequn.community.config import ConfigRejected, check_config
 from shequn.community.service import check_config_document, do_apply_config, do_create_workspace
+from shequn.community.workspace import WorkspaceInfo
 from shequn.config import GROUP_SCOPED, Section, WorkspaceConfig
 from shequn.config.growth import CampaignBase
-from shequn.engine.rules import Context, WorkspaceInfo, load_rule_modules
+from shequn.engine.rules import Context, load_rule_modules
 from shequn.exports import load_export_modules
 from shequn.platform.db import transaction
 from shequn.settings import Settings

@@ -12,9 +12,9 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from shequn.community.service import do_create_token
+from shequn.community.workspace import WorkspaceInfo
 from shequn.crm.api import router
 from shequn.crm.cli import members_app
-from shequn.engine.rules import WorkspaceInfo
 from shequn.platform.db import transaction
 from shequn.settings import Settings, get_settings
 from shequn.web.app import create_app

@@ -10,11 +10,11 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import Engine, func, select
 
+from shequn.community.workspace import WorkspaceInfo
 from shequn.crm.importer import ImportRejected, do_import_members, read_csv, read_xlsx
 from shequn.crm.models import member_tags, profiles
 from shequn.crm.schemas import CustomFieldIn
 from shequn.crm.service import access_profile, do_define_custom_field
-from shequn.engine.rules import WorkspaceInfo
 from shequn.platform.db import transaction
 from tests.factories import NOW
 

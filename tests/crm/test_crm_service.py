@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy import Engine
 
 from shequn.community.service import do_apply_config
+from shequn.community.workspace import WorkspaceInfo
 from shequn.crm import rules as _rules  # noqa: F401  (registers the auto-tag rules)
 from shequn.crm.exports import PhoneExportRefused, write_members
 from shequn.crm.schemas import CustomFieldIn, NoteIn, ProfileIn
@@ -29,7 +30,6 @@ from shequn.crm.service import (
     segment_members,
     timeline,
 )
-from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
 from shequn.exports import write_export
 from shequn.platform.db import transaction

@@ -17,9 +17,9 @@ from sqlalchemy import Engine
 import shequn.engagement.activities  # noqa: F401  (registers the rules and exports)
 from shequn.community.config import ConfigRejected
 from shequn.community.service import do_apply_config
+from shequn.community.workspace import WorkspaceInfo
 from shequn.engagement.activities import draw, split_packets
 from shequn.engine.ingest import tick
-from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
 from shequn.events import Event
 from shequn.exports import write_export

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import Engine
 
 from shequn.community.service import do_apply_config
+from shequn.community.workspace import WorkspaceInfo
 from shequn.engagement.service import do_spend_points, leaderboard
-from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
 from shequn.exports import write_export
 from shequn.platform.db import transaction

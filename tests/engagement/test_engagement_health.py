@@ -15,11 +15,11 @@ from sqlalchemy import Engine
 
 import shequn.engagement.health  # noqa: F401  (registers the rules and export)
 from shequn.community.service import do_apply_config
+from shequn.community.workspace import WorkspaceInfo
 from shequn.config import community as community_config
 from shequn.config.engagement import HealthSection
 from shequn.engagement.health import stage_of
 from shequn.engine.ingest import tick
-from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
 from shequn.events import Event
 from shequn.exports import write_export

@@ -13,10 +13,10 @@ from sqlalchemy import Engine
 
 import shequn.engagement.kol  # noqa: F401  (registers the rules and export)
 from shequn.community.service import do_apply_config
+from shequn.community.workspace import WorkspaceInfo
 from shequn.config.engagement import KolSection
 from shequn.engagement.kol import Candidate, score
 from shequn.engine.ingest import tick
-from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
 from shequn.events import Event
 from shequn.exports import write_export

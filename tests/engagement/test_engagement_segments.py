@@ -15,9 +15,9 @@ from sqlalchemy import Engine
 
 from shequn.community.config import ConfigRejected
 from shequn.community.service import do_apply_config, do_create_token
+from shequn.community.workspace import WorkspaceInfo
 from shequn.crm.service import do_delete_segment, do_save_segment, do_tag_member, find_segment
 from shequn.engine.ingest import tick
-from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
 from shequn.platform.db import transaction
 from shequn.settings import Settings

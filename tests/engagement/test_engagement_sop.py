@@ -16,10 +16,10 @@ from sqlalchemy import Engine
 import shequn.engagement.sop  # noqa: F401  (registers the rules and the export)
 from shequn.community.config import ConfigRejected, check_config
 from shequn.community.service import do_apply_config
+from shequn.community.workspace import WorkspaceInfo
 from shequn.config import community as community_config
 from shequn.config.engagement import SopSection
 from shequn.engine.ingest import tick
-from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
 from shequn.exports import write_export
 from shequn.platform.db import transaction

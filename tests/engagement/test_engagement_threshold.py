@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import Engine
 
 from shequn.community.service import NotFound, do_apply_config
+from shequn.community.workspace import WorkspaceInfo
 from shequn.engagement.threshold import do_decide_admission
 from shequn.engine.ingest import tick
-from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
 from shequn.exports import write_export
 from shequn.platform.db import transaction

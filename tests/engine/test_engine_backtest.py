@@ -6,8 +6,8 @@ import io
 
 from sqlalchemy import Engine
 
+from shequn.community.workspace import WorkspaceInfo
 from shequn.engine.backtest import run_backtest
-from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
 from shequn.exports import write_export
 from shequn.simulate.service import validated

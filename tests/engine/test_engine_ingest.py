@@ -8,10 +8,10 @@ from datetime import timedelta
 import orjson
 from sqlalchemy import Engine, select
 
+from shequn.community.workspace import WorkspaceInfo
 from shequn.engine.ingest import tick
 from shequn.engine.models import actions, events, jobs
 from shequn.engine.outbox import deliver_due
-from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
 from shequn.exports import write_export
 from shequn.platform.db import transaction

@@ -16,7 +16,8 @@ from sqlalchemy import Engine, event
 
 from shequn.community.config import check_config
 from shequn.community.service import do_apply_config
-from shequn.engine.rules import Context, WorkspaceInfo
+from shequn.community.workspace import WorkspaceInfo
+from shequn.engine.rules import Context
 from shequn.engine.service import do_ingest_events
 from shequn.exports import write_export
 from shequn.platform.db import transaction

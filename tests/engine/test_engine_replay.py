@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import Engine, Table, select
 
 from shequn.community.service import do_apply_config, do_create_workspace, stored_config
+from shequn.domains import all_tables
 from shequn.engagement.service import do_spend_points
 from shequn.engine.backtest import run_backtest
 from shequn.engine.ingest import tick
@@ -24,7 +25,6 @@ from shequn.events import Event, parse_event
 from shequn.growth.rewards import do_mark_paid, do_reverse, do_review, list_rewards
 from shequn.moderation.service import do_revert_violation
 from shequn.platform.db import transaction
-from shequn.platform.schema import all_tables
 from tests.factories import NOW, T0, joined, minutes, posted
 
 DAY = timedelta(days=1)

@@ -15,8 +15,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
+from shequn.community.workspace import WorkspaceInfo
 from shequn.engine.models import events
-from shequn.engine.rules import WorkspaceInfo
 from shequn.platform.bus import RedisBus
 from shequn.settings import Settings
 from tests.conftest import POSTGRES_URL, REDIS_URL, create_workspace

@@ -10,20 +10,12 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from shequn.community.service import do_apply_config, do_create_token
-from shequn.engine.rules import WorkspaceInfo
+from shequn.community.workspace import WorkspaceInfo
 from shequn.exports import write_export
 from shequn.platform.clock import Clock
 from shequn.platform.db import transaction
 from shequn.settings import Settings
 from tests.factories import NOW
-
-
-def load_domains() -> None:
-    """Import the rules (with books, job handlers and configuration sections) and exports."""
-    import shequn.commerce.exports
-    import shequn.commerce.rules
-    import shequn.growth.exports
-    import shequn.growth.rules  # noqa: F401
 
 
 def app_with_domains(settings: Settings, engine: Engine, clock: Clock | None = None) -> FastAPI:

@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 import orjson
 
 from shequn.community.service import load_workspace
+from shequn.domains import install
 from shequn.growth.livecode import do_scan
 from shequn.platform.db import make_engine, transaction
-from tests.growth.helpers import load_domains
 
 
 def main() -> None:
@@ -26,7 +26,7 @@ def main() -> None:
         int(sys.argv[4]),
         int(sys.argv[5]),
     )
-    load_domains()
+    install()
     engine = make_engine(url)
     ws = load_workspace(engine, slug)
 

@@ -24,7 +24,7 @@ from PIL import Image
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from shequn.engine.rules import WorkspaceInfo
+from shequn.community.workspace import WorkspaceInfo
 from shequn.growth import avatars, livecode
 from shequn.growth.api import LIMITER
 from shequn.growth.avatars import SIDE, TIMEOUT_SECONDS, AvatarStore

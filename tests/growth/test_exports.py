@@ -7,7 +7,7 @@ import io
 import pytest
 from sqlalchemy import Engine
 
-from shequn.engine.rules import WorkspaceInfo
+from shequn.community.workspace import WorkspaceInfo
 from shequn.exports import EXPORTS, write_export
 from shequn.growth import livecode
 from shequn.platform.db import transaction

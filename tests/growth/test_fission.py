@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from shequn.community.config import ConfigRejected
+from shequn.community.workspace import WorkspaceInfo
 from shequn.engine.ingest import tick
-from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
 from shequn.growth import campaigns, fission
 from shequn.growth.fission import Refused

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from shequn.community.workspace import WorkspaceInfo
 from shequn.engine.ingest import tick
-from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
 from shequn.growth import fission, livecode
 from shequn.growth.referrals import referral_graph

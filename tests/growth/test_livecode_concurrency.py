@@ -13,8 +13,8 @@ from pathlib import Path
 import orjson
 from sqlalchemy import Engine, func, select
 
+from shequn.community.workspace import WorkspaceInfo
 from shequn.engine.models import events
-from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
 from shequn.growth import livecode
 from shequn.platform.db import transaction

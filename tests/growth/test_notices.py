@@ -10,10 +10,10 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from shequn.community.workspace import WorkspaceInfo
 from shequn.config.growth import Reward
 from shequn.engine.ingest import tick
 from shequn.engine.outbox import deliver_due
-from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
 from shequn.growth import fission
 from shequn.growth.rewards import give_now, list_rewards

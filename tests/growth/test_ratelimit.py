@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from shequn.engine.rules import WorkspaceInfo
+from shequn.community.workspace import WorkspaceInfo
 from shequn.growth import livecode
 from shequn.growth.api import LIMITER
 from shequn.growth.ratelimit import RateLimiter, RedisRateLimiter

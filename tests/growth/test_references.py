@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 
 from shequn.community.config import ConfigRejected
 from shequn.community.service import do_apply_config, stored_config
+from shequn.community.workspace import WorkspaceInfo
 from shequn.crm.service import do_save_segment
-from shequn.engine.rules import WorkspaceInfo
 from shequn.platform.db import transaction
 from shequn.settings import Settings
 from tests.factories import NOW

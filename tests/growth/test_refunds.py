@@ -13,8 +13,8 @@ import orjson
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
+from shequn.community.workspace import WorkspaceInfo
 from shequn.engine.ingest import tick
-from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
 from shequn.events import Event
 from shequn.growth.fission import holdings

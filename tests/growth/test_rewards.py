@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 
 from shequn.commerce.coupons import access_coupon, coupon_code, redeem
 from shequn.community.service import Conflict
+from shequn.community.workspace import WorkspaceInfo
 from shequn.engagement.service import do_spend_points
 from shequn.engine.ingest import tick
-from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
 from shequn.growth.rewards import do_mark_paid, do_reverse, list_rewards
 from shequn.platform.clock import FixedClock

@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from shequn.community.service import do_apply_config
+from shequn.community.workspace import WorkspaceInfo
 from shequn.crm.service import do_delete_segment, do_save_segment
 from shequn.engine.ingest import tick
-from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
 from shequn.growth import fission
 from shequn.growth.fission import Refused

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine
 
 from shequn.community.service import Conflict
-from shequn.engine.rules import WorkspaceInfo
+from shequn.community.workspace import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
 from shequn.exports import write_export
 from shequn.moderation import service

@@ -21,8 +21,8 @@ from sqlalchemy import Engine
 from shequn.analytics.schemas import ReportName
 from shequn.analytics.service import REPORTS
 from shequn.community.service import do_apply_config, do_create_token
+from shequn.community.workspace import WorkspaceInfo
 from shequn.engine.ingest import tick
-from shequn.engine.rules import WorkspaceInfo
 from shequn.growth.schemas import ScanOut
 from shequn.platform.db import transaction
 from shequn.settings import Settings

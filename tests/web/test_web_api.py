@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine
 
 from shequn.community.service import do_create_token
-from shequn.engine.rules import WorkspaceInfo
+from shequn.community.workspace import WorkspaceInfo
 from shequn.platform.db import transaction
 from shequn.settings import Settings
 from shequn.web.app import create_app

@@ -1,6 +1,6 @@
 """`shequn report …`: each analytic as a terminal table, JSON, a PNG chart or an HTML page.
 
-The main command joins growth's `report campaign` to these (`shequn.cli.DOMAINS`).
+The main command joins growth's `report campaign` to these (`shequn.cli.COMMAND_GROUPS`).
 """
 
 from __future__ import annotations

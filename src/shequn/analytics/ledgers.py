@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 
 from shequn.analytics.report import Chart, Column, Report, ratio
 from shequn.analytics.source import Period
-from shequn.engine.rules import WorkspaceInfo
+from shequn.community.workspace import WorkspaceInfo
 from shequn.exports import EXPORTS, load_export_modules
 
 

@@ -13,9 +13,9 @@ from sqlalchemy import Connection
 
 from shequn.analytics.report import Chart, Column, Report
 from shequn.analytics.source import Period
+from shequn.community.workspace import WorkspaceInfo
 from shequn.crm.schemas import ENUM_FIELDS
 from shequn.crm.service import access_segment, filter_members, iter_profiles
-from shequn.engine.rules import WorkspaceInfo
 
 PERSONA_FIELDS = (*ENUM_FIELDS, "city", "occupation", "heard_from", "purchase_motive")
 TOP = 10

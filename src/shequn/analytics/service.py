@@ -16,7 +16,7 @@ from shequn.analytics import ledgers, orbit, persona, retention, roi
 from shequn.analytics.report import Report
 from shequn.analytics.source import Frame, Period, load_frame
 from shequn.analytics.texts import say
-from shequn.engine.rules import WorkspaceInfo
+from shequn.community.workspace import WorkspaceInfo
 from shequn.platform.errors import BadRequest, NotFound
 
 REPORTS = (

@@ -27,7 +27,7 @@ from shequn.platform.errors import BadRequest
 if TYPE_CHECKING:  # imported where used: `shequn --help` should not pay for DuckDB
     import duckdb
 
-from shequn.engine.rules import WorkspaceInfo
+from shequn.community.workspace import WorkspaceInfo
 from shequn.events import EVENT_TYPES
 
 CHUNK = 100_000

@@ -4,7 +4,8 @@ Adding a channel:
 1. a folder `channels/<name>/` with `adapter.py` subclassing `ChannelAdapter`;
 2. declare `capabilities` honestly: an action the channel cannot do becomes a staff task;
 3. raise `TemporaryError` when a retry can help and `PermanentError` when it cannot;
-4. register it in `ADAPTERS` below and add tests against a local fake of its server.
+4. name it in its package's descriptor (`domain.py`, `Domain.channels`), list that in
+   `shequn.domains`, and add tests against a local fake of its server.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, ClassVar
 from sqlalchemy import Engine
 
 from shequn.actions import ActionKind
+from shequn.platform.domain import targets
 
 
 class Capability(StrEnum):
@@ -91,7 +93,7 @@ _MANUAL = ManualChannel()
 def adapter_for(channel: str) -> ChannelAdapter:
     """The adapter of a channel; a channel without one is handled by staff."""
     if not _ADAPTERS:
-        from shequn.channels.sandbox.adapter import SandboxChannel
-
-        _ADAPTERS["sandbox"] = SandboxChannel()
+        for cls in targets("channels"):  # the domains' adapters (`Domain.channels`)
+            adapter = cls()
+            _ADAPTERS[adapter.name] = adapter
     return _ADAPTERS.get(channel, _MANUAL)

@@ -15,8 +15,8 @@ from sqlalchemy import Connection, Select, and_, select, update
 from shequn.commerce.models import chain_entries, orders
 from shequn.commerce.texts import say
 from shequn.community.service import Conflict, NotFound
+from shequn.community.workspace import WorkspaceInfo
 from shequn.engine.ingest import ingest_batch
-from shequn.engine.rules import WorkspaceInfo
 from shequn.events import BatchRejected, Event, parse_event
 from shequn.platform.errors import Invalid
 

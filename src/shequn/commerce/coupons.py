@@ -14,8 +14,8 @@ from sqlalchemy import Connection, and_, func, select, update
 from shequn.commerce.models import coupons
 from shequn.commerce.texts import say
 from shequn.community.service import NotFound
+from shequn.community.workspace import WorkspaceInfo
 from shequn.engine.jobs import JobBook
-from shequn.engine.rules import WorkspaceInfo
 
 EXPIRY_JOB = "commerce.coupon_expiry"
 

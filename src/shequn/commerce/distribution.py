@@ -13,8 +13,8 @@ from sqlalchemy import Connection, and_, func, select, update
 from shequn.commerce.models import commissions, promoters
 from shequn.commerce.texts import say
 from shequn.community.service import NotFound
+from shequn.community.workspace import WorkspaceInfo
 from shequn.config.commerce import DistributionSection, Tier
-from shequn.engine.rules import WorkspaceInfo
 from shequn.platform.db import insert_ignore
 from shequn.platform.errors import Invalid
 

@@ -20,7 +20,7 @@ from shequn.commerce.models import (
     promoters,
 )
 from shequn.commerce.orders import public_order
-from shequn.engine.rules import WorkspaceInfo
+from shequn.community.workspace import WorkspaceInfo
 from shequn.exports import iso, register_export, stream
 
 

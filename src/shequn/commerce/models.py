@@ -17,8 +17,7 @@ from sqlalchemy import (
     false,
 )
 
-from shequn.community.models import Id
-from shequn.platform.db import UTCDateTime, metadata
+from shequn.platform.db import Id, UTCDateTime, metadata
 
 
 def _ws() -> Column[int]:

@@ -13,13 +13,13 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 import orjson
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection, and_, or_, select
 
 from shequn.commerce.models import orders, shops
 from shequn.commerce.texts import say
 from shequn.community.service import Conflict, NotFound
+from shequn.community.workspace import WorkspaceInfo
 from shequn.engine.ingest import IngestResult, ingest_batch
-from shequn.engine.rules import WorkspaceInfo
 from shequn.events import BatchRejected, EventError, parse_event
 from shequn.platform.errors import Unauthorized
 
@@ -241,6 +241,27 @@ def public_order(row: Any) -> dict[str, Any]:
         "refunded_at": iso(row["refunded_at"]),
         "caused_by": row["caused_by"],
     }
+
+
+def order_rank(conn: Connection, workspace_id: int, order: dict[str, Any]) -> int:
+    """1 for the buyer's first paid order, 2 for the next … (`order` as the orders table
+    holds it: id, channel, member_ext, paid_at)."""
+    o = orders
+    earlier = conn.execute(
+        select(o.c.id).where(
+            and_(
+                o.c.workspace_id == workspace_id,
+                o.c.channel == order["channel"],
+                o.c.member_ext == order["member_ext"],
+                o.c.status != "claimed",
+                or_(
+                    o.c.paid_at < order["paid_at"],
+                    and_(o.c.paid_at == order["paid_at"], o.c.id < order["id"]),
+                ),
+            )
+        )
+    ).all()
+    return len(earlier) + 1
 
 
 def list_orders(conn: Connection, ws: WorkspaceInfo, limit: int = 1000) -> list[dict[str, Any]]:

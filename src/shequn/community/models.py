@@ -20,9 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from shequn.platform.db import UTCDateTime, metadata
-
-Id = BigInteger().with_variant(Integer, "sqlite")
+from shequn.platform.db import Id, UTCDateTime, metadata
 
 workspaces = Table(
     "workspaces",

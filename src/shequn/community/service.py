@@ -14,9 +14,10 @@ from sqlalchemy import Connection, Engine, func, select, update
 from shequn.community.blueprints import merge
 from shequn.community.config import ConfigError, ConfigRejected, check_config
 from shequn.community.models import api_tokens, memberships, workspaces
+from shequn.community.workspace import WorkspaceInfo
 from shequn.config import WorkspaceConfig
-from shequn.engine.rules import WorkspaceInfo, load_rule_modules
 from shequn.i18n import t
+from shequn.platform import domain
 from shequn.platform.db import transaction
 from shequn.platform.errors import Conflict as Conflict
 from shequn.platform.errors import Invalid
@@ -105,18 +106,13 @@ def stored_config(conn: Connection, slug: str) -> dict[str, Any]:
 
 
 ReferenceCheck = Callable[[Connection, WorkspaceInfo, dict[str, Any]], list[ConfigError]]
-_REFERENCE_CHECKS: list[ReferenceCheck] = []
-
-
-def register_reference_check(check: ReferenceCheck) -> None:
-    """A domain whose configuration names stored things (a CRM segment) checks they exist."""
-    if check not in _REFERENCE_CHECKS:
-        _REFERENCE_CHECKS.append(check)
+"""A domain whose configuration names stored things (a CRM segment) checks they exist; the
+domain names its check in its descriptor (`Domain.references`)."""
 
 
 def check_config_references(conn: Connection, ws: WorkspaceInfo, document: Any) -> None:
-    load_rule_modules()  # the domains register their checks with their rules
-    errors = [e for check in _REFERENCE_CHECKS for e in check(conn, ws, document or {})]
+    checks: list[ReferenceCheck] = domain.targets("references")
+    errors = [e for check in checks for e in check(conn, ws, document or {})]
     if errors:
         raise ConfigRejected(errors)
 

@@ -13,11 +13,11 @@ import orjson
 from sqlalchemy import Connection, select
 
 from shequn.community.models import members
+from shequn.community.workspace import WorkspaceInfo
 from shequn.crm.models import member_tags, profiles
 from shequn.crm.schemas import PROFILE_FIELDS, mask_phone
 from shequn.crm.segments import base_query
 from shequn.crm.texts import say
-from shequn.engine.rules import WorkspaceInfo
 from shequn.exports import iso, register_export, stream
 from shequn.platform.errors import BadRequest, Forbidden
 

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import Connection
 
+from shequn.community.workspace import WorkspaceInfo
 from shequn.crm.schemas import ENUM_FIELDS, TEXT_FIELDS, normalize_phone, parse_enum
 from shequn.crm.service import (
     check_custom_value,
@@ -27,7 +28,6 @@ from shequn.crm.service import (
     upsert_profile_values,
 )
 from shequn.crm.texts import say
-from shequn.engine.rules import WorkspaceInfo
 from shequn.platform.errors import Invalid
 
 REQUIRED = ("member",)

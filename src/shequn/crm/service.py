@@ -13,6 +13,7 @@ from sqlalchemy import Connection, and_, delete, func, select, tuple_, update
 
 from shequn.community.models import members
 from shequn.community.service import NotFound
+from shequn.community.workspace import WorkspaceInfo
 from shequn.crm.models import (
     custom_fields,
     member_tags,
@@ -31,7 +32,6 @@ from shequn.crm.schemas import (
 from shequn.crm.segments import base_query, check_filter, compile_filter, dump_filter
 from shequn.crm.texts import say
 from shequn.engine.models import actions, events
-from shequn.engine.rules import WorkspaceInfo
 from shequn.platform.errors import Invalid
 
 

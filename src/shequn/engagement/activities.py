@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, select, update
 
 from shequn.actions import ActionKind, Decision
+from shequn.community.workspace import WorkspaceInfo
 from shequn.config import WorkspaceConfig
 from shequn.config.engagement import ActivitiesSection, Activity
 from shequn.engagement.points import PointsBook
@@ -39,7 +40,7 @@ from shequn.engagement.robot_models import activity_entries, activity_winners
 from shequn.engagement.segments import in_segment
 from shequn.engine.books import Book, register_book
 from shequn.engine.jobs import Job
-from shequn.engine.rules import Context, WorkspaceInfo, job_handler, rule
+from shequn.engine.rules import Context, job_handler, rule
 from shequn.events import Event, MessagePostedData
 from shequn.exports import iso, register_export, stream
 from shequn.i18n import Texts

@@ -11,7 +11,7 @@ from rich.table import Table
 from sqlalchemy import Connection
 
 from shequn.cli_support import UserError, WorkspaceOpt, in_workspace, now, out
-from shequn.engine.rules import WorkspaceInfo
+from shequn.community.workspace import WorkspaceInfo
 
 points_app = typer.Typer(help="Points 积分: leaderboards and redemptions.", no_args_is_help=True)
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, select, update
 
 from shequn.actions import ActionKind, Decision
+from shequn.community.workspace import WorkspaceInfo
 from shequn.config.engagement import EliminationSection
 from shequn.engagement.points import PointsBook
 from shequn.engagement.robot import (
@@ -29,7 +30,7 @@ from shequn.engagement.robot import (
 )
 from shequn.engagement.robot_models import elimination_baselines, eliminations
 from shequn.engine.jobs import Job
-from shequn.engine.rules import Context, WorkspaceInfo, job_handler, rule
+from shequn.engine.rules import Context, job_handler, rule
 from shequn.events import Event, MessagePostedData
 from shequn.exports import iso, register_export, stream
 from shequn.i18n import Texts

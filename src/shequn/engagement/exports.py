@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from shequn.community.workspace import WorkspaceInfo
 from shequn.engagement.models import checkins, member_standing, points_ledger
-from shequn.engine.rules import WorkspaceInfo
 from shequn.exports import iso, register_export, stream
 
 

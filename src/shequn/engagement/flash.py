@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, select
 
 from shequn.actions import ActionKind, Decision
+from shequn.community.workspace import WorkspaceInfo
 from shequn.config.engagement import INVITE_VARIABLES, FlashSection
 from shequn.engagement.robot import (
     LIVE,
@@ -26,7 +27,7 @@ from shequn.engagement.robot import (
 )
 from shequn.engagement.robot_models import flash_invites, flash_reports
 from shequn.engine.jobs import Job
-from shequn.engine.rules import Context, WorkspaceInfo, job_handler, rule
+from shequn.engine.rules import Context, job_handler, rule
 from shequn.engine.state import GroupState
 from shequn.events import Event
 from shequn.exports import iso, register_export, stream

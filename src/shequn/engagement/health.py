@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, select
 
 from shequn.actions import ActionKind, Decision
+from shequn.community.workspace import WorkspaceInfo
 from shequn.config.base import fingerprint
 from shequn.config.engagement import HealthSection
 from shequn.engagement.counters import CountersBook
@@ -28,7 +29,7 @@ from shequn.engagement.robot import (
 )
 from shequn.engagement.robot_models import group_day_counts, group_health, member_day_activity
 from shequn.engine.jobs import Job
-from shequn.engine.rules import Context, WorkspaceInfo, job_handler, rule
+from shequn.engine.rules import Context, job_handler, rule
 from shequn.events import Event
 from shequn.exports import iso, register_export, stream
 from shequn.i18n import Texts

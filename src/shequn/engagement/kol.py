@@ -16,12 +16,13 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, select
 
 from shequn.actions import ActionKind, Decision
+from shequn.community.workspace import WorkspaceInfo
 from shequn.config.engagement import KolSection
 from shequn.engagement.counters import REPLY_WINDOW, CountersBook
 from shequn.engagement.robot import MarksBook, nickname
 from shequn.engagement.robot_models import kol_scores, member_day_activity
 from shequn.engine.jobs import Job
-from shequn.engine.rules import Context, WorkspaceInfo, job_handler, rule
+from shequn.engine.rules import Context, job_handler, rule
 from shequn.events import Event
 from shequn.exports import register_export, stream
 from shequn.i18n import Texts

@@ -16,11 +16,11 @@ from sqlalchemy import Connection, select
 
 from shequn.community.config import ConfigError
 from shequn.community.models import memberships
-from shequn.community.service import register_reference_check
+from shequn.community.workspace import WorkspaceInfo
 from shequn.config.engagement import SegmentRef
 from shequn.crm.rules import TagBook
 from shequn.crm.service import filter_members, find_segment
-from shequn.engine.rules import Context, WorkspaceInfo
+from shequn.engine.rules import Context
 from shequn.platform.db import chunks
 
 
@@ -103,6 +103,3 @@ def check_segments_exist(
         for path, ref in _segment_refs(document)
         if find_segment(conn, ws, ref) is None
     ]
-
-
-register_reference_check(check_segments_exist)

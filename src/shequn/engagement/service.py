@@ -7,10 +7,10 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, select
 
+from shequn.community.workspace import WorkspaceInfo
 from shequn.engagement.models import member_standing
 from shequn.engagement.points import PointsBook, affordable, spend_key
 from shequn.engagement.texts import say
-from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.service import do_record_staff_event, staff_event_id
 from shequn.platform.db import lock_workspace
 from shequn.platform.errors import Conflict, Invalid

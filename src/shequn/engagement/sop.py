@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from shequn.actions import ActionKind, Decision
+from shequn.community.workspace import WorkspaceInfo
 from shequn.config.engagement import (
     CalendarSchedule,
     ContentItem,
@@ -41,7 +42,7 @@ from shequn.engagement.robot import (
 from shequn.engagement.robot import nickname as member_name
 from shequn.engagement.segments import in_segment, present_by_group, segment_members
 from shequn.engine.jobs import Job
-from shequn.engine.rules import Context, WorkspaceInfo, job_handler, rule
+from shequn.engine.rules import Context, job_handler, rule
 from shequn.events import Event
 from shequn.exports import register_export
 from shequn.i18n import Texts

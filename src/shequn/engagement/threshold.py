@@ -11,9 +11,10 @@ from sqlalchemy import Connection
 
 from shequn.actions import ActionKind, Decision
 from shequn.community.service import NotFound, active_groups_of
+from shequn.community.workspace import WorkspaceInfo
 from shequn.engine.ingest import Run
 from shequn.engine.jobs import Job
-from shequn.engine.rules import Context, WorkspaceInfo, job_handler, rule
+from shequn.engine.rules import Context, job_handler, rule
 from shequn.events import Event, MemberJoinedData
 from shequn.i18n import Texts
 from shequn.platform.db import lock_workspace

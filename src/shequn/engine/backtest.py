@@ -26,10 +26,10 @@ from shequn.community.service import (
     do_create_workspace,
     stored_config,
 )
+from shequn.community.workspace import WorkspaceInfo
 from shequn.engine.ingest import tick
 from shequn.engine.models import actions
 from shequn.engine.models import events as events_table
-from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
 from shequn.events import Event, parse_event
 from shequn.platform.db import make_engine, transaction

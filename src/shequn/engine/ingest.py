@@ -10,19 +10,13 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, func, select
 
 from shequn.actions import ActionKind, Decision
+from shequn.community.workspace import WorkspaceInfo
 from shequn.engine.books import Books
 from shequn.engine.jobs import Job, JobBook
 from shequn.engine.models import events as events_table
 from shequn.engine.outbox import DecidedAction, OutboxWriter
 from shequn.engine.projector import project
-from shequn.engine.rules import (
-    Context,
-    Rule,
-    WorkspaceInfo,
-    handler_for,
-    load_rule_modules,
-    rules_for,
-)
+from shequn.engine.rules import Context, Rule, handler_for, load_rule_modules, rules_for
 from shequn.engine.state import BatchState
 from shequn.events import Event, MemberJoinedData
 from shequn.i18n import t

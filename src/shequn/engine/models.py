@@ -14,8 +14,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from shequn.community.models import Id
-from shequn.platform.db import UTCDateTime, metadata
+from shequn.platform.db import Id, UTCDateTime, metadata
 
 events = Table(
     "events",

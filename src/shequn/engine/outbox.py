@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy import Engine, and_, func, or_, select, update
 
 from shequn.actions import ActionKind, ActionStatus, Decision
 from shequn.channels.base import ChannelError, OutboundAction, adapter_for
@@ -129,6 +129,13 @@ class OutboxWriter:
 
     def flush(self, conn: Any) -> None:
         insert_ignore(conn, actions, [d.row for d in self.decided])
+
+
+def count_by_status(engine: Engine) -> list[tuple[str, int]]:
+    """How many actions the outbox holds in each status (the metrics read it when scraped)."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(actions.c.status, func.count()).group_by(actions.c.status))
+        return [(str(status), int(count)) for status, count in rows]
 
 
 def _backoff(attempts: int) -> timedelta:

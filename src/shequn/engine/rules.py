@@ -8,87 +8,19 @@ scheduler's clock.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from shequn.actions import Decision
+from shequn.community.workspace import WorkspaceInfo
 from shequn.config import WorkspaceConfig
 from shequn.engine.books import B, Books
 from shequn.engine.jobs import Job, JobBook
 from shequn.engine.state import BatchState
 from shequn.events import Event
-
-# Domains whose rules module registers rules on import. Later domains add themselves here.
-# Moderation first: a message it punishes is judged before it earns anything.
-RULE_MODULES = (
-    "shequn.moderation.rules",
-    "shequn.engagement.rules",
-    "shequn.engagement.housekeeping",
-    "shequn.engagement.threshold",
-    "shequn.engagement.sop",
-    "shequn.engagement.activities",
-    "shequn.engagement.health",
-    "shequn.engagement.kol",
-    "shequn.engagement.elimination",
-    "shequn.engagement.flash",
-    "shequn.growth.rules",
-    "shequn.commerce.rules",
-    "shequn.crm.rules",
-    "shequn.analytics.rules",
-)
-
-
-@dataclass(frozen=True, slots=True)
-class WorkspaceInfo:
-    id: int
-    slug: str
-    config: WorkspaceConfig  # the effective configuration
-    config_version: int
-    document: dict[str, Any] = field(default_factory=dict)  # as the operator applied it
-    _per_group: dict[tuple[str, str | None], WorkspaceConfig] = field(
-        default_factory=dict, compare=False, repr=False
-    )
-
-    def group_config(self, group: str, blueprint: str | None = None) -> WorkspaceConfig:
-        """The configuration a group works with: workspace, then its blueprint's settings,
-        then its own overrides (validated when applied; merged once per group here)."""
-        if not self.config.blueprints and not self.config.groups.overrides:
-            return self.config  # the common case: one configuration for every group
-        key = (group, blueprint)
-        if key not in self._per_group:
-            self._per_group[key] = self._merge_for(group, blueprint)
-        return self._per_group[key]
-
-    def _merge_for(self, group: str, blueprint: str | None) -> WorkspaceConfig:
-        from shequn.community.blueprints import merge
-        from shequn.community.config import check_config
-
-        override = self.config.groups.overrides.get(group)
-        name = (override.blueprint if override else None) or blueprint
-        layers: list[dict[str, Any]] = []
-        plan = self.config.blueprints.get(name) if name else None
-        if plan is not None and plan.settings:
-            layers.append(plan.settings)
-        if override is not None and override.settings:
-            layers.append(override.settings)
-        if not layers:
-            return self.config
-        document = self.document
-        for layer in layers:
-            document = merge(document, layer)
-        return check_config(document)
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.config.workspace.timezone)  # cached by zoneinfo itself
-
-    @property
-    def locale(self) -> str:
-        return str(self.config.workspace.locale)
+from shequn.platform import domain
 
 
 class Context:
@@ -222,7 +154,6 @@ class JobHandler:
 _RULES_BY_TYPE: dict[str, list[Rule]] = {}
 _RULES_BY_NAME: dict[str, Rule] = {}
 _JOB_HANDLERS: dict[str, JobHandler] = {}
-_loaded = False
 
 
 def _same_function(a: Callable[..., Any], b: Callable[..., Any]) -> bool:
@@ -265,16 +196,13 @@ def job_handler(domain: str, name: str, kind: str) -> Callable[[JobFn], JobFn]:
 
 
 def load_rule_modules() -> None:
-    global _loaded
-    if not _loaded:
-        for module in RULE_MODULES:
-            importlib.import_module(module)
-        _loaded = True
+    """Import the installed domains' rules modules (`Domain.rules`): they register their
+    rules, job handlers and books."""
+    domain.load("rules")
 
 
 def rules_for(event_type: str) -> list[Rule]:
-    if not _loaded:
-        load_rule_modules()
+    load_rule_modules()
     return _RULES_BY_TYPE.get(event_type, [])
 
 

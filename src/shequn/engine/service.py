@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from shequn.community.workspace import WorkspaceInfo
 from shequn.engine.ingest import DEFAULT_BATCH, IngestResult, ingest_batch
-from shequn.engine.rules import WorkspaceInfo
 from shequn.events import BatchRejected, Event, EventError, parse_event, parse_line
 from shequn.platform import metrics
 from shequn.platform.db import transaction

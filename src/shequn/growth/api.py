@@ -21,7 +21,7 @@ from sqlalchemy import Engine, select
 
 from shequn.community.models import workspaces
 from shequn.community.service import NotFound, access_workspace
-from shequn.engine.rules import WorkspaceInfo
+from shequn.community.workspace import WorkspaceInfo
 from shequn.growth import campaigns as campaign_ops
 from shequn.growth import fission, livecode
 from shequn.growth.ratelimit import WINDOW_SECONDS, Limiter, RateLimiter, RedisRateLimiter

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import Connection, and_, select
 
 from shequn.community.models import members
-from shequn.engine.rules import Context, WorkspaceInfo
+from shequn.community.workspace import WorkspaceInfo
+from shequn.engine.rules import Context
 from shequn.growth.models import live_codes, referrals
 from shequn.growth.referrals import ReferralBook
 

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, select
 from shequn.community.config import ConfigError, ConfigRejected
 from shequn.community.models import workspaces
 from shequn.community.service import NotFound, do_apply_config
+from shequn.community.workspace import WorkspaceInfo
 from shequn.config.growth import (
     AnyCampaign,
     BargainCampaign,
@@ -24,7 +25,6 @@ from shequn.config.growth import (
     RedPacketCampaign,
     VoteCampaign,
 )
-from shequn.engine.rules import WorkspaceInfo
 from shequn.growth.texts import say
 
 SENSITIVE = ("id_card", "bank_card", "face")

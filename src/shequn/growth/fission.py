@@ -13,6 +13,7 @@ from sqlalchemy import Connection, and_, func, select, update
 
 from shequn.actions import ActionKind, Decision
 from shequn.community.service import Conflict, NotFound
+from shequn.community.workspace import WorkspaceInfo
 from shequn.config.growth import (
     AnyCampaign,
     BargainCampaign,
@@ -26,7 +27,7 @@ from shequn.config.growth import (
     VoteCampaign,
 )
 from shequn.engine.jobs import Job, JobBook
-from shequn.engine.rules import Context, WorkspaceInfo, job_handler
+from shequn.engine.rules import Context, job_handler
 from shequn.events import Event
 from shequn.growth.maths import (
     draw_card,

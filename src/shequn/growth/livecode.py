@@ -21,9 +21,9 @@ from sqlalchemy import Connection, and_, bindparam, case, func, or_, select, upd
 from shequn.actions import ActionKind, Decision
 from shequn.community.models import groups
 from shequn.community.service import Conflict, NotFound
+from shequn.community.workspace import WorkspaceInfo
 from shequn.engine.ingest import ingest_batch
 from shequn.engine.outbox import OutboxWriter
-from shequn.engine.rules import WorkspaceInfo
 from shequn.events import BatchRejected, Event, parse_event
 from shequn.growth.models import code_scans, live_code_groups, live_codes
 from shequn.growth.texts import say

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import and_, select
 
 from shequn.actions import ActionKind, Decision
+from shequn.community.workspace import WorkspaceInfo
 from shequn.config.growth import AnyCampaign, Reward
 from shequn.engagement.activities import yuan
-from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.state import BatchState
 from shequn.growth.models import live_code_groups, live_codes
 from shequn.growth.referrals import ReferralBook

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, and_, select
 
 from shequn.community.models import members
 from shequn.community.service import NotFound
-from shequn.engine.rules import WorkspaceInfo
+from shequn.community.workspace import WorkspaceInfo
 from shequn.growth.avatars import check_avatar_host, check_avatar_url
 from shequn.growth.models import live_codes, participants
 from shequn.growth.referrals import ReferralBook

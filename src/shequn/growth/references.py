@@ -12,10 +12,9 @@ from pydantic import BaseModel
 from sqlalchemy import Connection
 
 from shequn.community.config import ConfigError, check_config
-from shequn.community.service import register_reference_check
+from shequn.community.workspace import WorkspaceInfo
 from shequn.config.growth import Reward
 from shequn.crm.service import find_segment
-from shequn.engine.rules import WorkspaceInfo
 
 
 def _rewards(value: Any, path: str) -> Iterator[tuple[str, Reward]]:
@@ -62,6 +61,3 @@ def check_campaign_references(
     conn: Connection, ws: WorkspaceInfo, document: dict[str, Any]
 ) -> list[ConfigError]:
     return campaign_reference_errors(conn, ws, document)
-
-
-register_reference_check(check_campaign_references)

@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, select, update
 
+from shequn.community.workspace import WorkspaceInfo
 from shequn.engine.books import Book, register_book
-from shequn.engine.rules import WorkspaceInfo
 from shequn.events import Event
 from shequn.growth.maths import k_factor
 from shequn.growth.models import code_scans, live_codes, participants, referrals

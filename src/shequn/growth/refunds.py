@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 
 from shequn.actions import ActionKind, Decision
+from shequn.commerce.orders import order_rank
 from shequn.engagement.points import PointsBook
 from shequn.engine.rules import Context
 from shequn.events import Event
@@ -48,29 +49,8 @@ def reverse_for_refund(ctx: Context, order: dict[str, Any], event: Event) -> lis
 
 
 def _order_rank(ctx: Context, order: dict[str, Any]) -> int:
-    """1 for the buyer's first paid order, 2 for the next …"""
-    from shequn.commerce.models import orders
-
-    o = orders
-    earlier = (
-        ctx.book(RewardBook)
-        .conn.execute(
-            select(o.c.id).where(
-                and_(
-                    o.c.workspace_id == ctx.workspace.id,
-                    o.c.channel == order["channel"],
-                    o.c.member_ext == order["member_ext"],
-                    o.c.status != "claimed",
-                    or_(
-                        o.c.paid_at < order["paid_at"],
-                        and_(o.c.paid_at == order["paid_at"], o.c.id < order["id"]),
-                    ),
-                )
-            )
-        )
-        .all()
-    )
-    return len(earlier) + 1
+    """1 for the buyer's first paid order, 2 for the next … (commerce's count)."""
+    return order_rank(ctx.book(RewardBook).conn, ctx.workspace.id, order)
 
 
 def _tied_rewards(ctx: Context, order: dict[str, Any]) -> list[Any]:

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import Connection, and_, case, func, or_, select
 
 from shequn.community.models import members, memberships
+from shequn.community.workspace import WorkspaceInfo
 from shequn.config.growth import AnyCampaign
 from shequn.engine.models import events
-from shequn.engine.rules import WorkspaceInfo
 from shequn.growth.campaigns import access_campaign, cost_warnings
 from shequn.growth.models import (
     code_scans,

@@ -18,11 +18,12 @@ from sqlalchemy import Connection, and_, func, select, update
 
 from shequn.actions import ActionKind, Decision
 from shequn.community.service import Conflict, NotFound
+from shequn.community.workspace import WorkspaceInfo
 from shequn.config.growth import Reward
 from shequn.engine.books import Book, register_book
 from shequn.engine.ingest import ingest_batch
 from shequn.engine.outbox import OutboxWriter
-from shequn.engine.rules import Context, WorkspaceInfo
+from shequn.engine.rules import Context
 from shequn.engine.service import do_record_staff_event, staff_event, staff_event_id
 from shequn.engine.state import BatchState
 from shequn.growth.fraud import Verdict

@@ -12,9 +12,10 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
+from shequn.community.workspace import WorkspaceInfo
 from shequn.config.growth import AnyCampaign
 from shequn.crm.service import filter_members, find_segment
-from shequn.engine.rules import Context, WorkspaceInfo
+from shequn.engine.rules import Context
 
 
 def admitted(ctx: Context, spec: AnyCampaign | None, channel: str, member: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, text
 
-from shequn.platform.schema import all_tables
+from shequn.domains import all_tables
 
 target_metadata = all_tables()
 

@@ -10,10 +10,10 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, and_, func, select, update
 
+from shequn.community.workspace import WorkspaceInfo
 from shequn.config.moderation import CATEGORIES, Category, ModerationSection
 from shequn.engine.books import Book, register_book
 from shequn.engine.models import events as events_table
-from shequn.engine.rules import WorkspaceInfo
 from shequn.events import Event
 from shequn.moderation.behaviour import DuplicateDetector, FloodDetector, SpamSamples
 from shequn.moderation.detectors import ScanConfig

@@ -11,7 +11,7 @@ import typer
 from sqlalchemy import Connection
 
 from shequn.cli_support import UserError, WorkspaceOpt, in_workspace, now
-from shequn.engine.rules import WorkspaceInfo
+from shequn.community.workspace import WorkspaceInfo
 
 moderation_app = typer.Typer(
     help="Moderation 群风控: violations, ban list, spam samples, word lists.",

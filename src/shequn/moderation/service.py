@@ -12,9 +12,9 @@ from sqlalchemy import Connection, and_, func, select, update
 
 from shequn.actions import ActionKind, Decision
 from shequn.community.service import Conflict, NotFound, do_apply_config, stored_config
+from shequn.community.workspace import WorkspaceInfo
 from shequn.engagement.points import PointsBook
 from shequn.engine.ingest import Run
-from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.service import do_record_staff_event, staff_event_id
 from shequn.moderation.book import insert_sample
 from shequn.moderation.findings import CATEGORIES

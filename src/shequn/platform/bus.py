@@ -15,12 +15,10 @@ import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 import redis
-
-from shequn.events import Event
 
 STREAM = "shequn:events:{}"
 LEASE = "shequn:lease:{}"
@@ -35,7 +33,19 @@ return redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0
 """
 
 
-def partition_of(workspace: str, event: Event, partitions: int) -> int:
+class Routable(Protocol):
+    """What the bus carries: an event (`shequn.events.Event`), routed by its group or member."""
+
+    @property
+    def channel(self) -> str: ...
+    @property
+    def group(self) -> str | None: ...
+    @property
+    def member(self) -> str | None: ...
+    def to_json_dict(self) -> dict[str, Any]: ...
+
+
+def partition_of(workspace: str, event: Routable, partitions: int) -> int:
     key = f"{workspace}|{event.channel}|{event.group or event.member or ''}"
     return zlib.crc32(key.encode()) % partitions
 
@@ -60,7 +70,7 @@ class RedisBus:
     def _stream(self, p: int) -> str:
         return self.prefix + STREAM.format(p)
 
-    def publish(self, workspace: str, events: Sequence[Event]) -> None:
+    def publish(self, workspace: str, events: Sequence[Routable]) -> None:
         pipe = self.client.pipeline(transaction=False)
         for ev in events:
             p = partition_of(workspace, ev, self.partitions)

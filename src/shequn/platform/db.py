@@ -11,9 +11,11 @@ from typing import Any
 import orjson
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Connection,
     Engine,
+    Integer,
     MetaData,
     Table,
     TypeDecorator,
@@ -34,6 +36,10 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 metadata = MetaData(naming_convention=NAMING)
+
+
+Id = BigInteger().with_variant(Integer, "sqlite")
+"""Surrogate keys: 64-bit on PostgreSQL, SQLite's rowid integer."""
 
 
 class UTCDateTime(TypeDecorator[Any]):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -33,22 +33,14 @@ def record_batch(accepted: int, duplicates: int, seconds: float) -> None:
 class _ActionsByStatus:
     """Reads the outbox at scrape time, so every process reports the same truth."""
 
-    def __init__(self, engine: Any) -> None:
-        self.engine = engine
+    def __init__(self, count: Callable[[], Iterable[tuple[str, int]]]) -> None:
+        self.count = count
 
     def collect(self) -> Iterator[Any]:
-        from sqlalchemy import func, select
-
-        from shequn.engine.models import actions
-
         family = GaugeMetricFamily(
             "shequn_actions", "Actions in the outbox by status", labels=["status"]
         )
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(actions.c.status, func.count()).group_by(actions.c.status)
-            ).all()
-        for status, count in rows:
+        for status, count in self.count():
             family.add_metric([status], count)
         yield family
 
@@ -56,10 +48,11 @@ class _ActionsByStatus:
 _watched: list[_ActionsByStatus] = []
 
 
-def watch_actions(engine: Any) -> None:
+def watch_actions(count: Callable[[], Iterable[tuple[str, int]]]) -> None:
+    """Report the outbox's actions by status, as `count` reads them (the engine's)."""
     for collector in _watched:
         registry.unregister(collector)
     _watched.clear()
-    collector = _ActionsByStatus(engine)
+    collector = _ActionsByStatus(count)
     registry.register(collector)
     _watched.append(collector)

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from shequn.community.service import Conflict, do_create_workspace, load_workspace
+from shequn.community.workspace import WorkspaceInfo
 from shequn.engine.models import events as events_table
-from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.service import IngestReport, do_ingest_events
 from shequn.events import BatchRejected, Event, parse_event
 from shequn.platform.db import transaction

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI
@@ -13,9 +14,13 @@ from prometheus_client import generate_latest
 from sqlalchemy import Engine
 
 from shequn import __version__
+from shequn.domains import install as install_domains
+from shequn.engine.outbox import count_by_status
 from shequn.exports import load_export_modules
+from shequn.growth.api import public_limiter
 from shequn.platform.clock import Clock
 from shequn.platform.db import get_engine
+from shequn.platform.domain import targets
 from shequn.platform.metrics import registry, watch_actions
 from shequn.platform.schemas import Answer
 from shequn.settings import Settings, get_settings
@@ -41,6 +46,7 @@ def create_app(
 ) -> FastAPI:
     """The API. `clock` is what "now" means for its staff operations and due work (default:
     the settings' clock — SHEQUN_NOW or the wall clock)."""
+    install_domains()
     settings = settings or get_settings()
     engine = engine or get_engine(settings)
     clock = clock or settings.clock()
@@ -76,36 +82,13 @@ def create_app(
 
         app.state.bus = RedisBus(settings.redis_url, settings.bus_partitions, settings.bus_prefix)
     # The public pages' rate limits: shared through Redis when there is one.
-    from shequn.growth.api import public_limiter
-
     app.state.limiter = public_limiter(app.state.bus)
     problems.install(app)
-    watch_actions(engine)
+    watch_actions(partial(count_by_status, engine))
     load_export_modules()
 
-    from shequn.analytics.api import router as analytics_router
-    from shequn.channels.sandbox.api import router as sandbox_router
-    from shequn.commerce.api import public as commerce_public
-    from shequn.commerce.api import router as commerce_router
-    from shequn.community.api import router as community_router
-    from shequn.crm.api import router as crm_router
-    from shequn.engagement.api import router as engagement_router
-    from shequn.engine.api import router as engine_router
-    from shequn.growth.api import public as growth_public
-    from shequn.growth.api import router as growth_router
-    from shequn.moderation.api import router as moderation_router
-
-    app.include_router(community_router)
-    app.include_router(engine_router)
-    app.include_router(sandbox_router)
-    app.include_router(moderation_router)
-    app.include_router(engagement_router)
-    app.include_router(crm_router)
-    app.include_router(analytics_router)
-    app.include_router(growth_router)
-    app.include_router(commerce_router)
-    app.include_router(growth_public)
-    app.include_router(commerce_public)
+    for router in targets("api"):
+        app.include_router(router)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness", response_model=Health)
     def healthz() -> dict[str, Any]:

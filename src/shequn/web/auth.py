@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
 from shequn.community.service import access_workspace, workspace_of_token
-from shequn.engine.rules import WorkspaceInfo
+from shequn.community.workspace import WorkspaceInfo
 from shequn.web.problems import Problem
 
 _bearer = HTTPBearer(auto_error=False)

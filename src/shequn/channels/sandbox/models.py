@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text
 
-from shequn.community.models import Id
-from shequn.platform.db import UTCDateTime, metadata
+from shequn.platform.db import Id, UTCDateTime, metadata
 
 sandbox_sent = Table(
     "sandbox_sent",

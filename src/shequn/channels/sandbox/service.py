@@ -9,9 +9,9 @@ from sqlalchemy import Connection, Engine, and_, select
 
 from shequn.channels.sandbox.models import sandbox_sent
 from shequn.community.models import workspaces
+from shequn.community.workspace import WorkspaceInfo
 from shequn.engine.ingest import IngestResult, ingest_batch
 from shequn.engine.models import actions, events
-from shequn.engine.rules import WorkspaceInfo
 from shequn.events import BatchRejected, parse_event
 from shequn.platform.db import transaction
 
