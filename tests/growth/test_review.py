@@ -43,9 +43,7 @@ def world(engine: Engine, ws: WorkspaceInfo) -> WorkspaceInfo:
         "ends_at": (T0 + 10 * DAY).isoformat(),
         "ladder": [{"min_invites": 1, "per_invite_fen": 500}],
     }
-    ws = configure(
-        engine, ws, {"analytics": {"sources": sources}, "campaigns": {"spring": spring}}
-    )
+    ws = configure(engine, ws, {"analytics": {"sources": sources}, "campaigns": {"spring": spring}})
     with transaction(engine) as conn:
         livecode.do_create_code(conn, ws, "lc-store", source="store", campaign="spring", at=T0)
         livecode.do_create_code(conn, ws, "lc-ads", state="ads-spring", campaign="spring", at=T0)

@@ -96,9 +96,8 @@ def funnel(
     if by in RENAMED_BREAKDOWNS:
         new = RENAMED_BREAKDOWNS[by]
         sys.stderr.write(say("cli.renamed_option", old=f"--by {by}", new=f"--by {new}") + "\n")
-    try:
-        breakdown = breakdown_named(by) if by else None
-    except ValueError:
+    breakdown = breakdown_named(by) if by else None
+    if by and breakdown is None:
         _bad(f"--by must be source, campaign, group or cohort, not {by!r}")
     _run("funnel", workspace, since, until, json_, png, html, Options(by=breakdown))
 

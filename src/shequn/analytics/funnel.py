@@ -32,12 +32,10 @@ _DIMENSION = {
 }
 
 
-def breakdown_named(name: str) -> Breakdown:
-    """The breakdown called `name`, old names included; ValueError for no such breakdown."""
+def breakdown_named(name: str) -> Breakdown | None:
+    """The breakdown called `name`, old names included; None for no such breakdown."""
     current = RENAMED_BREAKDOWNS.get(name, name)
-    if current not in _DIMENSION:
-        raise ValueError(f"no breakdown {name!r}")
-    return cast(Breakdown, current)
+    return cast(Breakdown, current) if current in _DIMENSION else None
 
 
 def funnel_members_sql(cfg: AnalyticsSection) -> str:

@@ -127,9 +127,9 @@ def frame_of(
 def source_roi(
     conn: Connection, ws: WorkspaceInfo, period: Period | None = None, *, now: datetime
 ) -> tuple[Period, list[dict[str, Any]]]:
-    """Every acquisition source's members, cost, revenue and ROI (the `roi` report's rows). Without a
-    period: all history to date — from the first event or dated cost to today or the last
-    dated cost, so every cost counts whole. Answers the period used, and the rows."""
+    """Every acquisition source's members, cost, revenue and ROI (the `roi` report's rows).
+    Without a period: all history to date — from the first event or dated cost to today or the
+    last dated cost, so every cost counts whole. Answers the period used, and the rows."""
     cfg = ws.config.analytics
     with frame_of(conn, ws) as frame:
         if period is None:

@@ -5,7 +5,6 @@ score."""
 from __future__ import annotations
 
 from datetime import date
-
 from typing import Any
 
 from pydantic import Field, model_validator

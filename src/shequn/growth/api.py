@@ -1,5 +1,6 @@
-"""HTTP routes of growth: acquisition sources 来源渠道 and live codes, campaigns and their fission models,
-rewards and review, the referral graph; and the public pages `/l/{token}` and `/p/…`."""
+"""HTTP routes of growth: acquisition sources 来源渠道 and live codes, campaigns and their
+fission models, rewards and review, the referral graph; and the public pages `/l/{token}` and
+`/p/…`."""
 
 from __future__ import annotations
 

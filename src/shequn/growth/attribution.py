@@ -1,5 +1,6 @@
 """First-touch attribution of a member: the chat platform (`channel`), acquisition source,
-campaign, inviter, code and `state`. Other domains (commerce) credit sales through this, never through growth's tables."""
+campaign, inviter, code and `state`. Other domains (commerce) credit sales through this,
+never through growth's tables."""
 
 from __future__ import annotations
 

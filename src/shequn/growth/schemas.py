@@ -379,7 +379,7 @@ class RewardTally(Answer):
     cost_fen: int
 
 
-class SourceCost(Answer):
+class ReviewSourceCost(Answer):
     source: str
     cost_fen: int
 
@@ -433,7 +433,7 @@ class ReviewOut(Answer):
     rewards: dict[str, RewardTally] = Field(description="Count and cost by reward status.")
     reward_cost_fen: int
     commission_cost_fen: int
-    sources: list[SourceCost]
+    sources: list[ReviewSourceCost]
     source_cost_fen: int
     cost_fen: int
     cost_per_new_member_fen: int | None
