@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import orjson
 from alembic import command
@@ -43,7 +44,7 @@ def test_channel_costs_and_message_authors_survive_the_upgrade(tmp_path: Path) -
             [("g-1", "m-1", "u-1", STAMP), ("g-2", "m-1", "u-2", STAMP)],
         )
 
-    command.upgrade(cfg, "head")
+    command.upgrade(cfg, "0010")  # 0011 renames the key 0009 wrote (tested below)
 
     with sqlite3.connect(path) as db:
         (stored,) = db.execute("SELECT config FROM workspaces WHERE id = 1").fetchone()
@@ -63,3 +64,59 @@ def test_channel_costs_and_message_authors_survive_the_upgrade(tmp_path: Path) -
     check_config(orjson.loads(stored))  # the moved document is a valid configuration
     assert "growth_channels" not in tables
     assert authors == [("g-1", "m-1", "u-1"), ("g-2", "m-1", "u-2")]
+
+
+def _configs(path: Path) -> dict[int, dict[str, Any]]:
+    with sqlite3.connect(path) as db:
+        rows = db.execute("SELECT id, config FROM workspaces ORDER BY id").fetchall()
+    return {int(ws_id): orjson.loads(config) for ws_id, config in rows}
+
+
+def test_acquisition_sources_move_to_their_new_key_and_back(tmp_path: Path) -> None:
+    """0011: `analytics.channels` becomes `analytics.sources` in every stored configuration,
+    with every entry and every other key as it was; downgrading gives the old key back."""
+    path = tmp_path / "old.db"
+    cfg = alembic_config(Settings(database_url=f"sqlite:///{path}"))
+    command.upgrade(cfg, "0010")
+    store = {"name": "store", "label": "门店二维码", "states": ["s-store"], "cost_fen": 50_000}
+    ads = {
+        "name": "ads",
+        "codes": ["ads-feed"],
+        "costs": [{"since": "2026-10-01", "until": "2026-10-31", "cost_fen": 300_000}],
+    }
+    before = {
+        1: {
+            "workspace": {"name": "幸福烘焙"},
+            "analytics": {"activation_days": 5, "channels": [store, ads], "campaigns": []},
+        },
+        2: {"welcome": {"enabled": False}},  # no analytics at all
+        3: {"analytics": {"channels": []}},
+        4: {},
+    }
+    with sqlite3.connect(path) as db:
+        db.executemany(
+            "INSERT INTO workspaces (id, slug, name, config, config_version, created_at)"
+            " VALUES (?, ?, ?, ?, 1, ?)",
+            [
+                (ws_id, f"w-{ws_id}", f"w-{ws_id}", orjson.dumps(config).decode(), STAMP)
+                for ws_id, config in before.items()
+            ],
+        )
+
+    command.upgrade(cfg, "0011")
+    after = _configs(path)
+    assert after[1] == {
+        "workspace": {"name": "幸福烘焙"},
+        "analytics": {"activation_days": 5, "sources": [store, ads], "campaigns": []},
+    }
+    assert list(after[1]["analytics"]) == ["activation_days", "sources", "campaigns"]
+    assert after[2] == before[2] and after[4] == before[4]
+    assert after[3] == {"analytics": {"sources": []}}
+    for config in after.values():
+        check_config(config)  # a valid configuration under the new key
+    assert check_config(after[1]).analytics.sources[0].cost_fen == 50_000
+
+    command.downgrade(cfg, "0010")
+    assert _configs(path) == before
+    command.upgrade(cfg, "head")
+    assert _configs(path) == after

@@ -55,7 +55,16 @@ COMMAND_GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "campaign": ("Campaigns and their fission models.", ("shequn.growth.cli:campaign_app",)),
     "livecode": ("Live codes 活码.", ("shequn.growth.cli:livecode_app",)),
-    "channel": ("Acquisition channels with their cost.", ("shequn.growth.cli:channel_app",)),
+    "source": (
+        "Acquisition sources 来源渠道 (store QR, ads, KOL …) with their cost and ROI.",
+        ("shequn.growth.cli:source_app",),
+    ),
+    # `channel` is a chat platform only (it keeps `list`/`set` as deprecated aliases of
+    # `source` for one release).
+    "channel": (
+        "Chat platforms 聊天平台 (sandbox, WeCom, Telegram).",
+        ("shequn.channels.cli:channel_app",),
+    ),
     "reward": ("The reward ledger and staff review.", ("shequn.growth.cli:reward_app",)),
     "order": ("Orders and refunds.", ("shequn.commerce.cli:order_app",)),
     "coupon": ("Coupons 优惠券.", ("shequn.commerce.cli:coupon_app",)),
@@ -153,6 +162,7 @@ def config_apply(
     import yaml
 
     from shequn.community.service import do_apply_config
+    from shequn.config.renames import renamed_keys_in
     from shequn.platform.db import transaction
 
     engine = open_engine()
@@ -165,6 +175,9 @@ def config_apply(
         ws = find_workspace(engine, workspace)
         with transaction(engine) as conn:
             do_apply_config(conn, ws.slug, document, check_references=True)
+        for renamed in renamed_keys_in(document):
+            sys.stderr.write(say("cli.renamed_key", old=renamed.old_path, new=renamed.new_path))
+            sys.stderr.write("\n")
 
     guarded(run)
     out.print(say("cli.config_applied"))

@@ -13,6 +13,7 @@ import importlib
 from sqlalchemy import MetaData
 
 from shequn.analytics.domain import DOMAIN as ANALYTICS
+from shequn.channels.domain import DOMAIN as CHANNELS
 from shequn.channels.sandbox.domain import DOMAIN as SANDBOX
 from shequn.commerce.domain import DOMAIN as COMMERCE
 from shequn.community.domain import DOMAIN as COMMUNITY
@@ -29,6 +30,7 @@ DOMAINS: tuple[Domain, ...] = (
     COMMUNITY,
     ENGINE,
     SANDBOX,
+    CHANNELS,
     MODERATION,
     ENGAGEMENT,
     GROWTH,

@@ -79,6 +79,21 @@ _TEXTS: dict[str, dict[str, str]] = {
     "cli.workspace_created": {"zh-CN": "已创建工作区 {name}", "en": "workspace {name} created"},
     "cli.config_applied": {"zh-CN": "配置已生效", "en": "configuration applied"},
     "cli.migrated": {"zh-CN": "数据库迁移完成", "en": "migrations applied"},
+    "cli.renamed_key": {
+        "zh-CN": "提示：配置项 {old} 已更名为 {new}，已按新名称保存；旧名称将在下一版本停用",
+        "en": "note: configuration key {old} is now {new} and was stored so; the old name goes"
+        " away in the next release",
+    },
+    "cli.renamed_option": {
+        "zh-CN": "提示：{old} 已更名为 {new}（来源渠道），旧写法将在下一版本停用",
+        "en": "note: {old} is now {new} (acquisition source); the old spelling goes away in the"
+        " next release",
+    },
+    "cli.renamed_command": {
+        "zh-CN": "提示：shequn {old} 已更名为 shequn {new}（来源渠道），旧命令将在下一版本停用",
+        "en": "note: shequn {old} is now shequn {new} (acquisition sources); the old command goes"
+        " away in the next release",
+    },
     "cli.demo_ready": {
         "zh-CN": "演示工作区 {name} 已就绪（已导入 {events} 条事件）",
         "en": "demo workspace {name} is ready ({events} events ingested)",

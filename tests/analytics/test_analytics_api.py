@@ -92,7 +92,7 @@ def test_report_command_prints_a_table_and_writes_charts(
     runner = CliRunner()
     png, html = tmp_path / "f.png", tmp_path / "f.html"
     args = ["report", "funnel", "-w", filled.slug, "--since", "2026-10-01", "--until", "2026-10-14"]
-    result = runner.invoke(app, [*args, "--by", "channel", "--png", str(png), "--html", str(html)])
+    result = runner.invoke(app, [*args, "--by", "source", "--png", str(png), "--html", str(html)])
     assert result.exit_code == 0, result.output
     assert "AARRR 漏斗" in result.output and "激活" in result.output
     assert png.read_bytes()[:4] == b"\x89PNG" and "<table>" in html.read_text(encoding="utf-8")

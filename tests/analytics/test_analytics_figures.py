@@ -40,11 +40,11 @@ SPEC = WorldSpec(
     groups=3, members=260, days=40, seed=11, start=datetime(2026, 10, 1, tzinfo=ref.SH)
 )
 SINCE, UNTIL = date(2026, 10, 1), date(2026, 11, 9)
-CHANNELS = {c.state: c.name for c in ACQUISITION_CHANNELS}
+SOURCES = {c.state: c.name for c in ACQUISITION_CHANNELS}
 PER_MEMBER = {c.name: c.cost_fen for c in ACQUISITION_CHANNELS}
 CONFIG = {
     "analytics": {
-        "channels": [
+        "sources": [
             {
                 "name": c.name,
                 "label": c.label,
@@ -135,18 +135,18 @@ def test_funnel_matches_a_count_from_the_raw_events(
         assert row["overall_rate"] == pytest.approx(row["count"] / first["count"])
 
 
-def test_funnel_breakdown_by_first_touch_channel(
+def test_funnel_breakdown_by_first_touch_source(
     frame: Frame, stored: Any, period: Period, evs: list[ref.Ev], world: World
 ) -> None:
-    report = funnel(frame, cfg_of(stored), period, by="channel")
+    report = funnel(frame, cfg_of(stored), period, by="source")
     joined = {r["breakdown"]: r["count"] for r in report.rows if r["step"] == "joined"}
     joins = {m: j for m, j in ref.first_joins(evs).items() if SINCE <= j.day <= UNTIL}
-    assert joined == Counter(ref.source(j, CHANNELS) for j in joins.values())
+    assert joined == Counter(ref.source(j, SOURCES) for j in joins.values())
     # Attribution from the log agrees with the simulator's ground truth wherever the join
     # carried a live-code state or an inviter.
     for member, join in joins.items():
         if join.data.get("state") or join.data.get("inviter"):
-            assert ref.source(join, CHANNELS) == world.first_touch[member]
+            assert ref.source(join, SOURCES) == world.first_touch[member]
     by_step = Counter()
     for r in report.rows:
         by_step[r["step"]] += r["count"]
@@ -189,12 +189,12 @@ def test_group_health_matches_the_raw_events(
     assert {r["stage"] for r in report.rows} >= {"growing", "active"}
 
 
-def test_channel_roi_matches_the_raw_events(
+def test_source_roi_matches_the_raw_events(
     frame: Frame, stored: Any, period: Period, evs: list[ref.Ev]
 ) -> None:
     report = roi(frame, cfg_of(stored), period)
-    expected = ref.roi(evs, SINCE, UNTIL, PER_MEMBER, CHANNELS)
-    got = {r["channel"]: r for r in report.rows if r["members"]}
+    expected = ref.roi(evs, SINCE, UNTIL, PER_MEMBER, SOURCES)
+    got = {r["source"]: r for r in report.rows if r["members"]}
     assert set(got) == set(expected)
     for name, want in expected.items():
         row = got[name]
@@ -208,11 +208,11 @@ def test_channel_roi_matches_the_raw_events(
             assert row["roi"] == pytest.approx((want["revenue"] - want["cost"]) / want["cost"])
 
 
-def test_fixed_channel_costs_are_prorated_by_day() -> None:
-    from shequn.analytics.roi import channel_cost
-    from shequn.config.analytics import ChannelSpec
+def test_fixed_source_costs_are_prorated_by_day() -> None:
+    from shequn.analytics.roi import source_cost
+    from shequn.config.analytics import SourceSpec
 
-    spec = ChannelSpec.model_validate(
+    spec = SourceSpec.model_validate(
         {
             "name": "ads",
             "cost_per_member_fen": 100,
@@ -220,7 +220,7 @@ def test_fixed_channel_costs_are_prorated_by_day() -> None:
         }
     )
     # 10 of the cost's 20 days fall in October's first ten days: half of it.
-    assert channel_cost(spec, 3, Period(date(2026, 10, 1), date(2026, 10, 31), ref.SH)) == 10_300
+    assert source_cost(spec, 3, Period(date(2026, 10, 1), date(2026, 10, 31), ref.SH)) == 10_300
 
 
 def test_kol_board_matches_the_raw_events(

@@ -1,5 +1,6 @@
-"""One definition of channel cost and ROI: `shequn channel list` and `shequn report roi` give
-the same figures, and both agree with a plain computation from the events."""
+"""One definition of an acquisition source's cost and ROI: `shequn source list` and `shequn
+report roi` give the same figures, and both agree with a plain computation from the events;
+`shequn channel list` / `set`, their old names, still work for one release and say so."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from shequn.community.workspace import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
 from shequn.events import Event
 from shequn.growth import livecode
-from shequn.growth.cli import channel_app
+from shequn.growth.cli import source_app
 from shequn.platform.db import transaction
 from shequn.settings import Settings
 from tests.analytics.reference import SH
@@ -53,16 +54,16 @@ def world() -> list[Event]:
 
 
 def plain_roi(events: list[Event], costs: dict[str, dict[str, int]]) -> dict[str, dict[str, Any]]:
-    """By hand: first join → channel; each order once, less refunds; cost and ROI."""
+    """By hand: first join → source; each order once, less refunds; cost and ROI."""
     sources = {"lc-store": "store"}
-    channel: dict[str, str] = {}
+    first_source: dict[str, str] = {}
     for e in events:
-        if e.type == "member.joined" and e.member not in channel:
+        if e.type == "member.joined" and e.member not in first_source:
             d = e.data
             code = getattr(d, "code", None)
             inviter = getattr(d, "inviter", None)
             by_code = {"ads-feed": "ads"}.get(code or "") or sources.get(code or "")
-            channel[str(e.member)] = by_code or ("referral" if inviter else "direct")
+            first_source[str(e.member)] = by_code or ("referral" if inviter else "direct")
     orders: dict[str, tuple[str, int]] = {}
     refunds: dict[str, int] = {}
     for e in events:
@@ -72,8 +73,8 @@ def plain_roi(events: list[Event], costs: dict[str, dict[str, int]]) -> dict[str
             oid = e.data.order_id  # type: ignore[union-attr]
             refunds[oid] = refunds.get(oid, 0) + e.data.amount_fen  # type: ignore[union-attr]
     out: dict[str, dict[str, Any]] = {}
-    for name in sorted(set(channel.values()) | set(costs)):
-        members = [m for m, c in channel.items() if c == name]
+    for name in sorted(set(first_source.values()) | set(costs)):
+        members = [m for m, c in first_source.items() if c == name]
         revenue = sum(
             fen - min(refunds.get(oid, 0), fen) for oid, (m, fen) in orders.items() if m in members
         )
@@ -95,18 +96,18 @@ def rounded(value: float | None) -> float | None:
 @pytest.fixture
 def cli(cli_settings: Settings) -> Typer:
     app = Typer()
-    app.add_typer(channel_app, name="channel")
+    app.add_typer(source_app, name="source")
     app.add_typer(report_app, name="report")
     return app
 
 
-def test_channel_list_and_report_roi_agree_with_the_events(
+def test_source_list_and_report_roi_agree_with_the_events(
     cli: Typer, engine: Engine, workspace: WorkspaceInfo
 ) -> None:
-    ws = configure(engine, workspace, {"analytics": {"channels": [ADS]}})
+    ws = configure(engine, workspace, {"analytics": {"sources": [ADS]}})
     runner = CliRunner()
     store_cost = ["--name", "门店", "--kind", "store", "--cost-fen", "10000"]
-    done = runner.invoke(cli, ["channel", "set", "store", *store_cost, "-w", ws.slug])
+    done = runner.invoke(cli, ["source", "set", "store", *store_cost, "-w", ws.slug])
     assert done.exit_code == 0, done.output
     with transaction(engine) as conn:
         livecode.do_create_code(conn, ws, "lc-store", source="store", groups_=["g-1"], at=NOW)
@@ -122,10 +123,10 @@ def test_channel_list_and_report_roi_agree_with_the_events(
         "roi": -0.5,
     }
 
-    listed = runner.invoke(cli, ["channel", "list", "-w", ws.slug])
+    listed = runner.invoke(cli, ["source", "list", "-w", ws.slug])
     assert listed.exit_code == 0, listed.output
     by_list = {
-        c["channel"]: {
+        c["source"]: {
             "members": c["new"],
             "cost_fen": c["cost_fen"],
             "revenue_fen": c["revenue_fen"],
@@ -141,7 +142,7 @@ def test_channel_list_and_report_roi_agree_with_the_events(
     )
     assert report.exit_code == 0, report.output
     by_report = {
-        r["channel"]: {
+        r["source"]: {
             "members": r["members"],
             "cost_fen": r["cost_fen"],
             "revenue_fen": r["revenue_fen"],
@@ -150,16 +151,16 @@ def test_channel_list_and_report_roi_agree_with_the_events(
         for r in orjson.loads(report.output)["rows"]
     }
     assert by_list == by_report == expected
-    names = {c["channel"]: (c["name"], c["kind"]) for c in orjson.loads(listed.output)}
+    names = {c["source"]: (c["name"], c["kind"]) for c in orjson.loads(listed.output)}
     assert names["store"] == ("门店", "store") and names["ads"] == ("信息流广告", None)
     # The store's code figures are still there, and the cost was stored in the configuration.
-    store = next(c for c in orjson.loads(listed.output) if c["channel"] == "store")
+    store = next(c for c in orjson.loads(listed.output) if c["source"] == "store")
     assert (store["codes"], store["joins"]) == (1, 2)
-    shown = runner.invoke(cli, ["channel", "set", "store", "--cost-fen", "-1", "-w", ws.slug])
+    shown = runner.invoke(cli, ["source", "set", "store", "--cost-fen", "-1", "-w", ws.slug])
     assert shown.exit_code == 2
 
 
-def test_a_code_counts_for_one_channel_in_channel_list_report_roi_and_the_review(
+def test_a_code_counts_for_one_source_in_source_list_report_roi_and_the_review(
     cli_settings: Settings, engine: Engine, workspace: WorkspaceInfo
 ) -> None:
     """The code's state belongs to `ads`, its source is `store`: the state wins everywhere —
@@ -172,12 +173,12 @@ def test_a_code_counts_for_one_channel_in_channel_list_report_roi_and_the_review
         "starts_at": (T - timedelta(days=1)).isoformat(),
         "ladder": [{"min_invites": 1, "per_invite_fen": 500}],
     }
-    channels = [
+    sources = [
         {"name": "ads", "states": ["ads-q4"], "cost_fen": 8_000},
         {"name": "store", "cost_fen": 10_000},
     ]
     ws = configure(
-        engine, workspace, {"analytics": {"channels": channels}, "campaigns": {"spring": spring}}
+        engine, workspace, {"analytics": {"sources": sources}, "campaigns": {"spring": spring}}
     )
     with transaction(engine) as conn:
         livecode.do_create_code(
@@ -188,7 +189,7 @@ def test_a_code_counts_for_one_channel_in_channel_list_report_roi_and_the_review
             for i in range(3)
         ]
     with transaction(engine) as conn:
-        livecode.do_create_code(conn, ws, "lc-open", at=T)  # no channel: counts as itself
+        livecode.do_create_code(conn, ws, "lc-open", at=T)  # no source: counts as itself
         livecode.do_add_group(conn, ws, "lc-open", "g-9", at=T)
         livecode.do_scan(conn, ws, "lc-open", scanner="u-9", at=T)
         for i, ticket in enumerate(tickets[:2]):
@@ -200,9 +201,9 @@ def test_a_code_counts_for_one_channel_in_channel_list_report_roi_and_the_review
     do_ingest_events(engine, ws, [joined("u-9", "g-9", at=T, code="lc-open"), paid])
 
     runner = CliRunner()
-    listed = runner.invoke(app, ["channel", "list", "-w", ws.slug])
+    listed = runner.invoke(app, ["source", "list", "-w", ws.slug])
     assert listed.exit_code == 0, listed.output
-    by_list = {c["channel"]: c for c in orjson.loads(listed.output)}
+    by_list = {c["source"]: c for c in orjson.loads(listed.output)}
     ads = by_list["ads"]
     assert (ads["codes"], ads["scans"], ads["joins"], ads["new"]) == (1, 3, 2, 2)
     assert (ads["cost_fen"], ads["revenue_fen"]) == (8_000, 9_000)
@@ -216,9 +217,41 @@ def test_a_code_counts_for_one_channel_in_channel_list_report_roi_and_the_review
         ["report", "roi", "--since", "2026-11-01", "--until", str(today), "--json", "-w", ws.slug],
     )
     assert report.exit_code == 0, report.output
-    roi = {r["channel"]: r["members"] for r in orjson.loads(report.output)["rows"]}
+    roi = {r["source"]: r["members"] for r in orjson.loads(report.output)["rows"]}
     assert roi == {"ads": 2, "store": 0, "lc-open": 1}
 
     shown = runner.invoke(app, ["report", "campaign", "spring", "--json", "-w", ws.slug])
     assert shown.exit_code == 0, shown.output
-    assert orjson.loads(shown.output)["channels"] == [{"channel": "ads", "cost_fen": 8_000}]
+    assert orjson.loads(shown.output)["sources"] == [{"source": "ads", "cost_fen": 8_000}]
+
+
+def test_channel_list_and_set_still_work_for_one_release_and_point_at_source(
+    cli_settings: Settings, engine: Engine, workspace: WorkspaceInfo
+) -> None:
+    """`shequn channel set` / `list`, the old names of `shequn source …`: the same work and
+    answer, and one line on stderr naming the new command (zh-CN by default)."""
+    from shequn.cli import app
+
+    runner = CliRunner()
+    old = runner.invoke(
+        app, ["channel", "set", "store", "--cost-fen", "10000", "-w", workspace.slug]
+    )
+    assert old.exit_code == 0, old.output
+    assert old.stderr.splitlines() == [
+        "提示：shequn channel set 已更名为 shequn source set（来源渠道），旧命令将在下一版本停用"
+    ]
+    assert orjson.loads(old.stdout) == {
+        "key": "store",
+        "name": "store",
+        "kind": "other",
+        "cost_fen": 10_000,
+    }
+    listed_old = runner.invoke(app, ["channel", "list", "-w", workspace.slug])
+    listed_new = runner.invoke(app, ["source", "list", "-w", workspace.slug])
+    assert listed_old.exit_code == listed_new.exit_code == 0, listed_old.output
+    assert "shequn source list" in listed_old.stderr and listed_new.stderr == ""
+    assert listed_old.stdout == listed_new.stdout
+    assert [s["source"] for s in orjson.loads(listed_new.stdout)] == ["store"]
+    # The old command's refusals are the new one's.
+    bad = runner.invoke(app, ["channel", "set", "bad key", "-w", workspace.slug])
+    assert bad.exit_code == 2

@@ -239,3 +239,90 @@ def test_the_configuration_package_reads_no_layer_above_it() -> None:
         if module.split(".")[0] == "shequn" and not module.startswith(allowed)
     ]
     assert outside == []
+
+
+# --- Renamed keys -------------------------------------------------------------------------------
+
+
+def with_old_key(document: dict[str, Any]) -> dict[str, Any]:
+    """`document` as written before acquisition sources were `analytics.sources`."""
+    analytics = {("channels" if k == "sources" else k): v for k, v in document["analytics"].items()}
+    return {**document, "analytics": analytics}
+
+
+def test_a_document_that_still_says_channels_reads_and_shows_as_sources(
+    cli_settings: Settings, engine: Engine, tmp_path: Path
+) -> None:
+    """For one release `analytics.channels` is read as `analytics.sources`: the same
+    configuration, stored under the new key when applied, shown under it, and the operator is
+    told once, on stderr."""
+    from shequn.cli import app
+    from shequn.community.service import access_workspace, stored_config
+
+    new, old = rich_document(), with_old_key(rich_document())
+    assert "channels" in old["analytics"] and "sources" not in old["analytics"]
+    assert check_config(old) == check_config(new)
+    assert with_old_key(new) == old  # the caller's document is left as it was
+
+    slug = f"cfg-{uuid.uuid4().hex[:12]}"
+    with transaction(engine) as conn:
+        do_create_workspace(conn, slug, now=NOW)
+    file = tmp_path / "old.yaml"
+    file.write_text(yaml.safe_dump(old, allow_unicode=True), "utf-8")
+    applied = CliRunner().invoke(app, ["config", "apply", str(file), "-w", slug])
+    assert applied.exit_code == 0, applied.output
+    assert applied.stderr.splitlines() == [
+        "提示：配置项 analytics.channels 已更名为 analytics.sources，已按新名称保存；"
+        "旧名称将在下一版本停用"
+    ]
+    with engine.connect() as conn:
+        stored = stored_config(conn, slug)
+        ws = access_workspace(conn, slug)
+    assert "channels" not in stored["analytics"]
+    assert [s["name"] for s in stored["analytics"]["sources"]] == ["门店", "store", "信息流广告"]
+    assert ws.config == check_config(stored) == check_config(new)
+    shown = CliRunner().invoke(app, ["config", "show", "-w", slug])
+    assert "\n  sources:\n" in shown.stdout and "channels" not in shown.stdout
+
+    # The same configuration written with the new key: shown the same, and nothing said.
+    with transaction(engine) as conn:
+        do_create_workspace(conn, f"{slug}-new", now=NOW)
+    file.write_text(yaml.safe_dump(new, allow_unicode=True), "utf-8")
+    quiet = CliRunner().invoke(app, ["config", "apply", str(file), "-w", f"{slug}-new"])
+    assert quiet.exit_code == 0 and quiet.stderr == ""
+    shown_new = CliRunner().invoke(app, ["config", "show", "-w", f"{slug}-new"])
+    assert shown_new.stdout_bytes == shown.stdout_bytes
+
+
+def test_a_stored_document_that_still_says_channels_loads_and_is_edited_as_sources(
+    engine: Engine,
+) -> None:
+    """A document stored before the migration renamed the key (or by an older process)."""
+    from sqlalchemy import update
+
+    from shequn.community.models import workspaces
+    from shequn.community.service import access_workspace, stored_config
+    from shequn.growth.livecode import do_upsert_source
+
+    old = with_old_key(rich_document())
+    with transaction(engine) as conn:
+        ws = do_create_workspace(conn, f"cfg-{uuid.uuid4().hex[:12]}", now=NOW)
+        conn.execute(update(workspaces).where(workspaces.c.id == ws.id).values(config=old))
+        loaded = access_workspace(conn, ws.slug)
+        assert loaded.config == check_config(rich_document())
+        assert "sources" in loaded.document["analytics"]
+        assert "channels" not in loaded.document["analytics"]
+        do_upsert_source(conn, loaded, "kol-7", "KOL 小七", "kol", cost_fen=20_000)
+        stored = stored_config(conn, ws.slug)
+    assert "channels" not in stored["analytics"]
+    names = [s["name"] for s in stored["analytics"]["sources"]]
+    assert names == ["门店", "store", "信息流广告", "kol-7"]  # the old entries are kept
+
+
+def test_a_document_with_both_names_is_refused() -> None:
+    document = rich_document()
+    document["analytics"]["channels"] = document["analytics"]["sources"]
+    with pytest.raises(ConfigRejected) as info:
+        check_config_document(document)
+    assert [e.path for e in info.value.errors] == ["analytics"]
+    assert "`channels` is the old name of `sources`" in info.value.errors[0].message

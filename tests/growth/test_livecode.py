@@ -94,12 +94,12 @@ def test_elsewhere_the_next_group_is_a_staff_task(engine: Engine, workspace: Wor
     assert (ok.status, ok.group, ok.join_url) == ("ok", "lc-1-1", "https://work.weixin.qq.com/g/x")
 
 
-def test_figures_per_code_and_channel(engine: Engine, workspace: WorkspaceInfo) -> None:
+def test_figures_per_code_and_source(engine: Engine, workspace: WorkspaceInfo) -> None:
     with transaction(engine) as conn:
-        livecode.do_upsert_channel(
+        livecode.do_upsert_source(
             conn, workspace, "store", "门店二维码", "offline", cost_fen=10_000
         )
-        workspace = access_workspace(conn, workspace.slug)  # channels live in its configuration
+        workspace = access_workspace(conn, workspace.slug)  # sources live in its configuration
     make_code(engine, workspace, source="store", state="store-qr")
     tickets = [scan(engine, workspace, n=i, scanner=f"u-{i % 3}") for i in range(6)]
     tickets.append(scan(engine, workspace, n=7))  # anonymous: one more person
@@ -110,7 +110,7 @@ def test_figures_per_code_and_channel(engine: Engine, workspace: WorkspaceInfo) 
             )
     with engine.connect() as conn:
         (code,) = livecode.code_stats(conn, workspace)
-        channels = {c["channel"]: c for c in livecode.channel_stats(conn, workspace, now=NOW)}
+        sources = {c["source"]: c for c in livecode.source_stats(conn, workspace, now=NOW)}
     assert code == {
         "code": "lc-1",
         "state": "store-qr",
@@ -121,7 +121,7 @@ def test_figures_per_code_and_channel(engine: Engine, workspace: WorkspaceInfo) 
         "new": 2,
         "join_rate": 0.5,
     }
-    store = channels["store"]
+    store = sources["store"]
     assert (store["cost_fen"], store["new"], store["cost_per_new_fen"]) == (10_000, 2, 5_000)
     do_ingest_events(
         engine,
@@ -138,7 +138,7 @@ def test_figures_per_code_and_channel(engine: Engine, workspace: WorkspaceInfo) 
         ],
     )
     with engine.connect() as conn:
-        store = {c["channel"]: c for c in livecode.channel_stats(conn, workspace, now=NOW)}["store"]
+        store = {c["source"]: c for c in livecode.source_stats(conn, workspace, now=NOW)}["store"]
     assert (store["revenue_fen"], store["roi"]) == (25_000, 1.5)  # (revenue − cost) ÷ cost
     members = {m["member"]: m for m in rows(engine, workspace, "members")}
     assert (members["u-0"]["first_code"], members["u-0"]["first_state"]) == ("lc-1", "store-qr")

@@ -27,7 +27,7 @@ STORE_LUMP, STORE_PER_MEMBER, ADS_DATED = 30_000, 200, 9_000
 def world(engine: Engine, ws: WorkspaceInfo) -> WorkspaceInfo:
     """Two codes of the campaign: one made for the store channel, one whose state is the ads
     channel's; a partner channel no code of the campaign belongs to."""
-    channels = [
+    sources = [
         {"name": "store", "cost_fen": STORE_LUMP, "cost_per_member_fen": STORE_PER_MEMBER},
         {
             "name": "ads",
@@ -43,9 +43,7 @@ def world(engine: Engine, ws: WorkspaceInfo) -> WorkspaceInfo:
         "ends_at": (T0 + 10 * DAY).isoformat(),
         "ladder": [{"min_invites": 1, "per_invite_fen": 500}],
     }
-    ws = configure(
-        engine, ws, {"analytics": {"channels": channels}, "campaigns": {"spring": spring}}
-    )
+    ws = configure(engine, ws, {"analytics": {"sources": sources}, "campaigns": {"spring": spring}})
     with transaction(engine) as conn:
         livecode.do_create_code(conn, ws, "lc-store", source="store", campaign="spring", at=T0)
         livecode.do_create_code(conn, ws, "lc-ads", state="ads-spring", campaign="spring", at=T0)
@@ -63,19 +61,19 @@ def world(engine: Engine, ws: WorkspaceInfo) -> WorkspaceInfo:
     return ws
 
 
-def test_the_review_adds_the_channels_cost_to_the_total(
+def test_the_review_adds_the_sources_cost_to_the_total(
     engine: Engine, workspace: WorkspaceInfo
 ) -> None:
     ws = world(engine, workspace)
     with engine.connect() as conn:
         figures = review(conn, ws, "spring", now=T0 + 9 * DAY)
     store = STORE_LUMP + 2 * STORE_PER_MEMBER  # n-1 and n-2 came through the store code
-    assert figures["channels"] == [
-        {"channel": "ads", "cost_fen": ADS_DATED},
-        {"channel": "store", "cost_fen": store},
+    assert figures["sources"] == [
+        {"source": "ads", "cost_fen": ADS_DATED},
+        {"source": "store", "cost_fen": store},
     ]
     assert figures["reward_cost_fen"] == 500 and figures["commission_cost_fen"] == 0
-    assert figures["channel_cost_fen"] == store + ADS_DATED
+    assert figures["source_cost_fen"] == store + ADS_DATED
     total = 500 + store + ADS_DATED
     assert figures["cost_fen"] == total
     assert figures["net_new_members"] == 3
@@ -84,17 +82,17 @@ def test_the_review_adds_the_channels_cost_to_the_total(
     assert "渠道成本（元）" in page and f"{total / 100:,.2f}" in page
 
 
-def test_a_campaign_without_channels_costs_its_rewards_only(
+def test_a_campaign_without_sources_costs_its_rewards_only(
     engine: Engine, workspace: WorkspaceInfo
 ) -> None:
     ws = world(engine, workspace)
-    ws = configure(engine, ws, {"campaigns": ws.document["campaigns"]})  # no channels now
+    ws = configure(engine, ws, {"campaigns": ws.document["campaigns"]})  # no sources now
     with engine.connect() as conn:
         figures = review(conn, ws, "spring", now=T0 + 9 * DAY)
-    assert (figures["channels"], figures["channel_cost_fen"], figures["cost_fen"]) == ([], 0, 500)
+    assert (figures["sources"], figures["source_cost_fen"], figures["cost_fen"]) == ([], 0, 500)
 
 
-def test_report_campaign_shows_reward_channel_and_total_cost(
+def test_report_campaign_shows_reward_source_and_total_cost(
     cli_settings: Settings,
     engine: Engine,
     workspace: WorkspaceInfo,
@@ -110,5 +108,5 @@ def test_report_campaign_shows_reward_channel_and_total_cost(
     as_json = orjson.loads(
         runner.invoke(app, ["report", "campaign", "spring", "-w", ws.slug, "--json"]).output
     )
-    assert as_json["channel_cost_fen"] == sum(c["cost_fen"] for c in as_json["channels"])
-    assert as_json["cost_fen"] == as_json["reward_cost_fen"] + as_json["channel_cost_fen"]
+    assert as_json["source_cost_fen"] == sum(c["cost_fen"] for c in as_json["sources"])
+    assert as_json["cost_fen"] == as_json["reward_cost_fen"] + as_json["source_cost_fen"]

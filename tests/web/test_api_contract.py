@@ -241,8 +241,10 @@ def drive(client: TestClient, engine: Engine, ws: WorkspaceInfo, seen: list[Any]
     call("GET", "/reports/funnel", params={**period, "format": "png"})
     call("GET", "/reports/funnel", params={**period, "format": "html"})
 
-    # Growth: channels and live codes.
-    call("PUT", "/growth/channels/ads", json={"name": "广告", "kind": "ads", "cost_fen": 10_000})
+    # Growth: acquisition sources and live codes (and the sources' deprecated old paths).
+    call("PUT", "/sources/ads", json={"name": "广告", "kind": "ads", "cost_fen": 10_000})
+    call("GET", "/sources")
+    call("PUT", "/growth/channels/kol", json={"name": "达人", "kind": "kol", "cost_fen": 5_000})
     call("GET", "/growth/channels")
     code = call("POST", "/livecodes", expect=201,
                 json={"code": "spring", "source": "ads", "campaign": "kan",

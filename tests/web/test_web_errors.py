@@ -82,6 +82,7 @@ def test_a_reporter_over_the_limit_is_told_when_to_come_back(
     [
         ("GET", "/moderation/words/nope", None, 404, "moderation.no_category"),
         ("PUT", "/campaigns/bad%20key", None, 422, "growth.bad_key"),
+        ("PUT", "/sources/bad%20key", {}, 422, "growth.bad_key"),
         ("PUT", "/growth/channels/bad%20key", {}, 422, "growth.bad_key"),
         ("PUT", "/shops/bad%20key", {}, 422, "growth.bad_key"),
         ("POST", "/livecodes", {"code": "lc-1", "channel": ""}, 422, "growth.bad_channel"),

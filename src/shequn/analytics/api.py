@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from shequn.analytics.funnel import breakdown_named
 from shequn.analytics.schemas import ReportOut, ReportsOut
 from shequn.analytics.service import REPORTS, Options, check_period, run_report
 from shequn.platform.schemas import file_responses
@@ -41,7 +42,10 @@ async def get_report(
         str | None, Query(description="First day, YYYY-MM-DD (workspace zone)")
     ] = None,
     until: Annotated[str | None, Query(description="Last day, YYYY-MM-DD (default today)")] = None,
-    by: Annotated[Literal["channel", "campaign", "group", "cohort"] | None, Query()] = None,
+    by: Annotated[
+        Literal["source", "campaign", "group", "cohort", "channel"] | None,
+        Query(description="Funnel breakdown; `channel` is the deprecated old name of `source`."),
+    ] = None,
     unit: Annotated[Literal["day", "week"], Query()] = "week",
     mode: Annotated[Literal["first", "recurring"], Query()] = "first",
     measure: Annotated[Literal["on", "on_or_after"], Query()] = "on",
@@ -54,7 +58,13 @@ async def get_report(
         raise Problem(404, "Unknown report", f"choose from {', '.join(REPORTS)}")
     period = check_period(workspace, since, until, now=now)
     options = Options(
-        by=by, unit=unit, mode=mode, measure=measure, group=group, segment=segment, limit=limit
+        by=breakdown_named(by) if by else None,
+        unit=unit,
+        mode=mode,
+        measure=measure,
+        group=group,
+        segment=segment,
+        limit=limit,
     )
     # DuckDB and the database read block: off the event loop.
     report = await run_in_threadpool(run_report, engine, workspace, name, period, options)

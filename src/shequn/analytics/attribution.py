@@ -1,7 +1,8 @@
-"""First touch: each member's first join, and the channel and campaign it is credited to.
+"""First touch: each member's first join, and the acquisition source and campaign it is
+credited to.
 
-A join's channel is `AnalyticsSection.code_channel` of its `code`, `state` and the live code's
-`source` (the one rule `channel list` and the campaign review use too), else the state or code
+A join's source is `AnalyticsSection.code_source` of its `code`, `state` and the live code's
+`source` (the one rule `source list` and the campaign review use too), else the state or code
 itself; a join with an inviter is a referral; the rest came directly. A referral's campaign
 is the campaign of the inviter's latest poster share before the join.
 """
@@ -20,22 +21,22 @@ def ensure_first_touch(frame: Frame, cfg: AnalyticsSection) -> None:
     )
     if exists:
         return
-    con.execute("CREATE TEMP TABLE chan_map (state VARCHAR, code VARCHAR, name VARCHAR)")
+    con.execute("CREATE TEMP TABLE source_map (state VARCHAR, code VARCHAR, name VARCHAR)")
     con.execute("CREATE TEMP TABLE camp_map (kind VARCHAR, key VARCHAR, name VARCHAR)")
     # Few distinct (state, code) pairs: each is mapped in Python by the one rule.
     pairs = con.execute(
         "SELECT DISTINCT state, code FROM ev WHERE type = 'member.joined'"
         " AND (state IS NOT NULL OR code IS NOT NULL)"
     ).fetchall()
-    chan_rows = [
+    source_rows = [
         (state, code, name)
         for state, code in pairs
-        if (name := cfg.code_channel(code, state, frame.code_sources.get(code or ""))) is not None
+        if (name := cfg.code_source(code, state, frame.code_sources.get(code or ""))) is not None
     ]
     camp_rows = [("state", s, c.name) for c in cfg.campaigns for s in c.states]
     camp_rows += [("code", s, c.name) for c in cfg.campaigns for s in c.codes]
-    if chan_rows:
-        con.executemany("INSERT INTO chan_map VALUES (?, ?, ?)", chan_rows)
+    if source_rows:
+        con.executemany("INSERT INTO source_map VALUES (?, ?, ?)", source_rows)
     if camp_rows:
         con.executemany("INSERT INTO camp_map VALUES (?, ?, ?)", camp_rows)
     con.execute(
@@ -56,7 +57,7 @@ def ensure_first_touch(frame: Frame, cfg: AnalyticsSection) -> None:
             GROUP BY f.channel, f.member
         )
         SELECT f.*,
-               coalesce(ch.name, f.state, f.code,
+               coalesce(sm.name, f.state, f.code,
                         CASE WHEN f.inviter IS NOT NULL THEN 'referral' ELSE 'direct' END)
                    AS source,
                coalesce(cs.name, cc.name, po.campaign, '(none)') AS campaign,
@@ -64,8 +65,8 @@ def ensure_first_touch(frame: Frame, cfg: AnalyticsSection) -> None:
                iv.mid AS inviter_mid
         FROM first f
         LEFT JOIN first iv ON iv.channel = f.channel AND iv.member = f.inviter
-        LEFT JOIN chan_map ch
-          ON ch.state IS NOT DISTINCT FROM f.state AND ch.code IS NOT DISTINCT FROM f.code
+        LEFT JOIN source_map sm
+          ON sm.state IS NOT DISTINCT FROM f.state AND sm.code IS NOT DISTINCT FROM f.code
         LEFT JOIN camp_map cs ON cs.kind = 'state' AND cs.key = f.state
         LEFT JOIN camp_map cc ON cc.kind = 'code' AND cc.key = f.code
         LEFT JOIN posters po ON po.channel = f.channel AND po.member = f.member

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from shequn.analytics.report import Report, cell, label
 from shequn.analytics.service import Options, check_period, run_report
-from shequn.cli_support import WorkspaceOpt, find_workspace, guarded, now, open_engine, out
+from shequn.cli_support import WorkspaceOpt, find_workspace, guarded, now, open_engine, out, say
 
 report_app = typer.Typer(
     help="Reports 数据报表: funnel, retention, health, ROI, levels, persona, KOL …",
@@ -84,16 +84,22 @@ def funnel(
     since: SinceOpt = None,
     until: UntilOpt = None,
     by: Annotated[
-        str | None, typer.Option(help="Breakdown: channel, campaign, group or cohort.")
+        str | None, typer.Option(help="Breakdown: source 来源渠道, campaign, group or cohort.")
     ] = None,
     json_: JsonOpt = False,
     png: PngOpt = None,
     html: HtmlOpt = None,
 ) -> None:
     """AARRR funnel 漏斗: joined → activated → retained → revenue → referral."""
-    if by not in (None, "channel", "campaign", "group", "cohort"):
-        _bad(f"--by must be channel, campaign, group or cohort, not {by!r}")
-    _run("funnel", workspace, since, until, json_, png, html, Options(by=by))  # type: ignore[arg-type]
+    from shequn.analytics.funnel import RENAMED_BREAKDOWNS, breakdown_named
+
+    if by in RENAMED_BREAKDOWNS:
+        new = RENAMED_BREAKDOWNS[by]
+        sys.stderr.write(say("cli.renamed_option", old=f"--by {by}", new=f"--by {new}") + "\n")
+    breakdown = breakdown_named(by) if by else None
+    if by and breakdown is None:
+        _bad(f"--by must be source, campaign, group or cohort, not {by!r}")
+    _run("funnel", workspace, since, until, json_, png, html, Options(by=breakdown))
 
 
 @report_app.command()
@@ -175,7 +181,7 @@ def _plain_command(name: str, doc: str) -> None:
 
 
 for _name, _doc in (
-    ("roi", "Channel ROI 渠道ROI: cost and revenue of the members each channel brought."),
+    ("roi", "Source ROI 渠道ROI: cost and revenue of the members each source brought."),
     ("levels", "Orbit levels 成员等级 per month and movement up and down."),
     ("gravity", "Community gravity 社群引力 per month (love × reach)."),
     ("cohorts", "Preset cohorts: new and active; recently inactive top members."),

@@ -13,7 +13,7 @@ Semantics as product-analytics tools define funnels:
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, cast
 
 from shequn.analytics.attribution import ensure_first_touch, ensure_valid_invites
 from shequn.analytics.report import Chart, Column, Report, ratio
@@ -21,13 +21,21 @@ from shequn.analytics.source import Frame, Period
 from shequn.config.analytics import AnalyticsSection
 
 STEPS = ("joined", "activated", "retained", "revenue", "referral")
-Breakdown = Literal["channel", "campaign", "group", "cohort"]
+Breakdown = Literal["source", "campaign", "group", "cohort"]
+RENAMED_BREAKDOWNS: dict[str, Breakdown] = {"channel": "source"}
+"""Old names of breakdowns, still understood for one release (`--by channel`)."""
 _DIMENSION = {
-    "channel": "source",
+    "source": "source",
     "campaign": "campaign",
     "group": "grp",
     "cohort": "CAST(cohort_week AS VARCHAR)",
 }
+
+
+def breakdown_named(name: str) -> Breakdown | None:
+    """The breakdown called `name`, old names included; None for no such breakdown."""
+    current = RENAMED_BREAKDOWNS.get(name, name)
+    return cast(Breakdown, current) if current in _DIMENSION else None
 
 
 def funnel_members_sql(cfg: AnalyticsSection) -> str:

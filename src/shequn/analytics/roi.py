@@ -1,9 +1,9 @@
-"""Channel ROI: what each first-touch channel cost and what the members it brought paid. The
-one definition of a channel's cost and ROI: `shequn report roi`, `shequn channel list` and the
-campaign review all read it.
+"""Source ROI 渠道ROI: what each first-touch acquisition source cost and what the members it
+brought paid. The one definition of a source's cost and ROI: `shequn report roi`, `shequn
+source list` and the campaign review all read it.
 
-Members count for the channel of their first join when that join falls in the range. Cost is
-the channel's lump `cost_fen` (undated: counted whole), plus its cost per member times those
+Members count for the source of their first join when that join falls in the range. Cost is
+the source's lump `cost_fen` (undated: counted whole), plus its cost per member times those
 members, plus its dated costs prorated by the days they share with the range. Revenue is their
 paid orders less refunds, up to the range's end: each order once (its first `order.paid`),
 refunds at most what it paid. ROI = (revenue − cost) / cost.
@@ -16,7 +16,7 @@ from typing import Any
 from shequn.analytics.attribution import ensure_first_touch
 from shequn.analytics.report import Chart, Column, Report, ratio
 from shequn.analytics.source import Frame, Period
-from shequn.config.analytics import AnalyticsSection, ChannelSpec
+from shequn.config.analytics import AnalyticsSection, SourceSpec
 
 ROI_SQL = """
     WITH c AS (SELECT channel, member, source FROM ft WHERE lday BETWEEN $since AND $until),
@@ -45,7 +45,7 @@ ROI_SQL = """
 """
 
 
-def channel_cost(spec: ChannelSpec, members: int, period: Period) -> int:
+def source_cost(spec: SourceSpec, members: int, period: Period) -> int:
     cost = spec.cost_fen + spec.cost_per_member_fen * members
     for fixed in spec.costs:
         first, last = max(fixed.since, period.since), min(fixed.until, period.until)
@@ -61,17 +61,17 @@ def roi(frame: Frame, cfg: AnalyticsSection, period: Period) -> Report:
     found = {
         r["source"]: r for r in frame.rows(ROI_SQL, {"since": period.since, "until": period.until})
     }
-    specs = {c.name: c for c in cfg.channels}
+    specs = {c.name: c for c in cfg.sources}
     rows: list[dict[str, Any]] = []
     for name in sorted(set(found) | set(specs)):
         r = found.get(name, {"members": 0, "revenue_fen": 0, "paying": 0})
         members = int(r["members"])
         revenue = int(r["revenue_fen"])
         spec = specs.get(name)
-        cost = channel_cost(spec, members, period) if spec else 0
+        cost = source_cost(spec, members, period) if spec else 0
         rows.append(
             {
-                "channel": name,
+                "source": name,
                 "members": members,
                 "paying": int(r["paying"]),
                 "cost_fen": cost,
@@ -81,12 +81,12 @@ def roi(frame: Frame, cfg: AnalyticsSection, period: Period) -> Report:
                 "roi": ratio(revenue - cost, cost),
             }
         )
-    rows.sort(key=lambda row: (-row["revenue_fen"], row["channel"]))
+    rows.sort(key=lambda row: (-row["revenue_fen"], row["source"]))
     return Report(
         name="roi",
         period=period,
         columns=[
-            Column("channel", "text"),
+            Column("source", "text"),
             Column("members"),
             Column("paying"),
             Column("cost_fen", "fen"),
@@ -96,5 +96,5 @@ def roi(frame: Frame, cfg: AnalyticsSection, period: Period) -> Report:
             Column("roi", "pct"),
         ],
         rows=rows,
-        chart=Chart("bar", x="channel", y=("cost_fen", "revenue_fen")),
+        chart=Chart("bar", x="source", y=("cost_fen", "revenue_fen")),
     )

@@ -113,7 +113,7 @@ def run_report(
 def frame_of(
     source: Engine | Connection, ws: WorkspaceInfo, until: datetime | None = None
 ) -> Frame:
-    """The log as a Frame, with the live codes' channels (first touch needs them)."""
+    """The log as a Frame, with the live codes' sources (first touch needs them)."""
     from shequn.growth.livecode import code_sources
 
     if isinstance(source, Engine):
@@ -124,18 +124,18 @@ def frame_of(
     return frame
 
 
-def channel_roi(
+def source_roi(
     conn: Connection, ws: WorkspaceInfo, period: Period | None = None, *, now: datetime
 ) -> tuple[Period, list[dict[str, Any]]]:
-    """Every channel's members, cost, revenue and ROI (the `roi` report's rows). Without a
-    period: all history to date — from the first event or dated cost to today or the last
-    dated cost, so every cost counts whole. Answers the period used, and the rows."""
+    """Every acquisition source's members, cost, revenue and ROI (the `roi` report's rows).
+    Without a period: all history to date — from the first event or dated cost to today or the
+    last dated cost, so every cost counts whole. Answers the period used, and the rows."""
     cfg = ws.config.analytics
     with frame_of(conn, ws) as frame:
         if period is None:
             today = now.astimezone(ws.tz).date()
             first = frame.scalar("SELECT min(lday) FROM ev") or today
-            since = min([first, today] + [c.since for s in cfg.channels for c in s.costs])
-            until = max([today] + [c.until for s in cfg.channels for c in s.costs])
+            since = min([first, today] + [c.since for s in cfg.sources for c in s.costs])
+            until = max([today] + [c.until for s in cfg.sources for c in s.costs])
             period = Period(since, until, ws.tz)
         return period, roi.roi(frame, cfg, period).rows

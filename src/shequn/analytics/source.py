@@ -102,8 +102,8 @@ class Frame:
     def __init__(self, con: duckdb.DuckDBPyConnection, tz: ZoneInfo) -> None:
         self.con = con
         self.tz = tz
-        # Live code → acquisition channel (`livecode create --source`): read with the log,
-        # so a join through a code counts for its channel in every report.
+        # Live code → acquisition source (`livecode create --source`): read with the log,
+        # so a join through a code counts for its source in every report.
         self.code_sources: dict[str, str] = {}
 
     def rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:

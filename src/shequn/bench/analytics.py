@@ -193,7 +193,7 @@ ACTIVITY_BASELINE = """
 
 def _clean(frame: Frame) -> None:
     """Drop what a report cached on the frame, so every timing starts from the log alone."""
-    for name in ("ft", "vi", "chan_map", "camp_map"):
+    for name in ("ft", "vi", "source_map", "camp_map"):
         frame.con.execute(f"DROP TABLE IF EXISTS {name}")
 
 

@@ -39,7 +39,7 @@ order_app.add_typer(chain_app, name="chain")
 def order_import(
     file: Annotated[Path, typer.Argument(help="CSV: order_id, member, amount_fen, paid_at …")],
     workspace: WorkspaceOpt = None,
-    channel: Annotated[str, typer.Option(help="Channel of members without one.")] = "sandbox",
+    channel: Annotated[str, typer.Option(help="Chat platform of members without one.")] = "sandbox",
 ) -> None:
     """Import orders (and refunds) from CSV; every line is checked before anything is stored."""
     from shequn.commerce.orders import orders_from_csv
@@ -122,7 +122,7 @@ def coupon_issue(
     template: str,
     member: str,
     workspace: WorkspaceOpt = None,
-    channel: Annotated[str, typer.Option()] = "sandbox",
+    channel: Annotated[str, typer.Option(help="Chat platform of the member.")] = "sandbox",
     key: Annotated[str | None, typer.Option(help="Idempotency key (default: a new one).")] = None,
 ) -> None:
     """Issue a coupon from a template; prints its code."""
@@ -217,7 +217,7 @@ def commission_pay(
     sys.stdout.write(f"{paid}\n")
 
 
-ChannelOpt = Annotated[str, typer.Option(help="Chat channel of the member.")]
+ChannelOpt = Annotated[str, typer.Option(help="Chat platform of the member.")]
 
 
 @promoter_app.command("list")
@@ -280,7 +280,7 @@ def shop_create(
     key: str,
     workspace: WorkspaceOpt = None,
     name: Annotated[str | None, typer.Option()] = None,
-    channel: Annotated[str, typer.Option(help="Channel of the shop's buyers.")] = "sandbox",
+    channel: Annotated[str, typer.Option(help="Chat platform of the shop's buyers.")] = "sandbox",
 ) -> None:
     """Create a shop; prints its webhook secret (shown only once)."""
     from shequn.commerce.orders import do_create_shop

@@ -66,7 +66,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "unknown tier {name!r}; choose from {tiers}",
     },
     "commerce.no_member": {
-        "zh-CN": "渠道「{channel}」上没有成员「{member}」",
+        "zh-CN": "平台「{channel}」上没有成员「{member}」",
         "en": "no member {member!r} on channel {channel!r}",
     },
     "commerce.shop_exists": {

@@ -16,6 +16,7 @@ from shequn.community.config import ConfigError, ConfigRejected, check_config
 from shequn.community.models import api_tokens, memberships, workspaces
 from shequn.community.workspace import WorkspaceInfo
 from shequn.config import WorkspaceConfig
+from shequn.config.renames import with_new_keys
 from shequn.i18n import t
 from shequn.platform import domain
 from shequn.platform.db import transaction
@@ -60,7 +61,8 @@ def access_workspace(conn: Connection, slug: str) -> WorkspaceInfo:
     ).first()
     if row is None:
         raise NotFound(t, "community.no_workspace", slug=slug)
-    return WorkspaceInfo(int(row[0]), slug, check_config(row[1]), int(row[2]), dict(row[1] or {}))
+    document = with_new_keys(dict(row[1] or {}))
+    return WorkspaceInfo(int(row[0]), slug, check_config(document), int(row[2]), document)
 
 
 def load_workspace(engine: Engine, slug: str) -> WorkspaceInfo:
@@ -98,11 +100,12 @@ def check_config_document(document: Any) -> WorkspaceConfig:
 
 
 def stored_config(conn: Connection, slug: str) -> dict[str, Any]:
-    """The configuration document as the operator applied it (without defaults)."""
+    """The configuration document as the operator applied it (without defaults), with renamed
+    keys under their new names."""
     row = conn.execute(select(workspaces.c.config).where(workspaces.c.slug == slug)).first()
     if row is None:
         raise NotFound(t, "community.no_workspace", slug=slug)
-    return dict(row[0] or {})
+    return dict(with_new_keys(dict(row[0] or {})))
 
 
 ReferenceCheck = Callable[[Connection, WorkspaceInfo, dict[str, Any]], list[ConfigError]]
@@ -124,8 +127,10 @@ def do_apply_config(
 
     An operator's apply also checks that what the document names exists in the workspace
     (`check_references`); programmatic rewrites and replays into a scratch database do not,
-    so a segment deleted later never blocks them.
+    so a segment deleted later never blocks them. A key that was renamed is stored under its
+    new name (`shequn.config.renames`).
     """
+    document = with_new_keys(document)
     check_config_document(document)
     ws = access_workspace(conn, slug)
     if check_references:

@@ -1,9 +1,11 @@
-"""Configuration of analytics: funnel windows, attribution of channels and campaigns, channel
-costs, and the thresholds behind group stages, Orbit levels and the KOL score."""
+"""Configuration of analytics: funnel windows, attribution of acquisition sources 来源渠道 and
+campaigns, source costs, and the thresholds behind group stages, Orbit levels and the KOL
+score."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from pydantic import Field, model_validator
 
@@ -12,32 +14,33 @@ from shequn.config.base import Section
 Key = str
 
 
-class ChannelCost(Section):
-    """A fixed spend on a channel over some days (an ad budget, a booth); prorated by day."""
+class SourceCost(Section):
+    """A fixed spend on a source over some days (an ad budget, a booth); prorated by day."""
 
     since: date
     until: date = Field(description="Last day, inclusive.")
     cost_fen: int = Field(ge=0)
 
     @model_validator(mode="after")
-    def _ordered(self) -> ChannelCost:
+    def _ordered(self) -> SourceCost:
         if self.until < self.since:
             raise ValueError("until must not be before since")
         return self
 
 
-class ChannelSpec(Section):
-    """An acquisition channel: which live-code states or codes mean it (besides the live codes
-    made with it as their `source`), and what it costs. The one place channel costs live."""
+class SourceSpec(Section):
+    """An acquisition source 来源渠道 (a store QR, an ads campaign, a KOL): which live-code
+    states or codes mean it (besides the live codes made with it as their `source`), and what
+    it costs. The one place source costs live."""
 
-    name: str = Field(min_length=1, max_length=64, description="Its key (`channel set KEY`).")
+    name: str = Field(min_length=1, max_length=64, description="Its key (`source set KEY`).")
     label: str | None = Field(default=None, max_length=100)
     kind: str | None = Field(default=None, max_length=32, description="poster, store, ads …")
     states: list[str] = Field(default_factory=list)
     codes: list[str] = Field(default_factory=list)
     cost_fen: int = Field(default=0, ge=0, description="A lump sum, undated: counted whole.")
     cost_per_member_fen: int = Field(default=0, ge=0, description="Cost of each member it brings.")
-    costs: list[ChannelCost] = Field(default_factory=list)
+    costs: list[SourceCost] = Field(default_factory=list)
 
 
 class CampaignSpec(Section):
@@ -99,7 +102,7 @@ class AnalyticsSection(Section):
     invite_hold_hours: int = Field(
         default=24, ge=0, le=24 * 90, description="A valid invitee stays at least this long."
     )
-    channels: list[ChannelSpec] = Field(default_factory=list)
+    sources: list[SourceSpec] = Field(default_factory=list)
     campaigns: list[CampaignSpec] = Field(default_factory=list)
     health: HealthThresholds = Field(default_factory=HealthThresholds)
     orbit: OrbitSettings = Field(default_factory=OrbitSettings)
@@ -109,25 +112,35 @@ class AnalyticsSection(Section):
         default=2, ge=1, description="'New and active': active on at least this many days."
     )
 
-    def code_channel(self, code: str | None, state: str | None, source: str | None) -> str | None:
-        """The channel a live code (or a join through it) counts for — the one rule of first
-        touch, `channel list` and the campaign review: the channel whose `states` hold the
-        state, else the channel whose `codes` list the code, else the channel the code was made
-        for (`--source`) when that channel is configured. None when no channel claims it."""
+    def code_source(self, code: str | None, state: str | None, source: str | None) -> str | None:
+        """The source a live code (or a join through it) counts for — the one rule of first
+        touch, `source list` and the campaign review: the source whose `states` hold the
+        state, else the source whose `codes` list the code, else the source the code was made
+        for (`--source`) when that source is configured. None when no source claims it."""
         if state is not None:
-            for c in self.channels:
+            for c in self.sources:
                 if state in c.states:
                     return c.name
         if code is not None:
-            for c in self.channels:
+            for c in self.sources:
                 if code in c.codes:
                     return c.name
-        return source if any(c.name == source for c in self.channels) else None
+        return source if any(c.name == source for c in self.sources) else None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_keys(cls, data: Any) -> Any:
+        # A document written before the rename (`channels`) still reads (see RENAMED_KEYS).
+        if isinstance(data, dict) and "channels" in data:
+            if "sources" in data:
+                raise ValueError("`channels` is the old name of `sources`: keep only `sources`")
+            data = {("sources" if k == "channels" else k): v for k, v in data.items()}
+        return data
 
     @model_validator(mode="after")
     def _unique_names(self) -> AnalyticsSection:
         for kind, names in (
-            ("channel", [c.name for c in self.channels]),
+            ("source", [c.name for c in self.sources]),
             ("campaign", [c.name for c in self.campaigns]),
         ):
             if len(names) != len(set(names)):

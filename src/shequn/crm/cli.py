@@ -26,7 +26,9 @@ members_app = typer.Typer(
     help="Members 客户: profiles, tags, segments, import, export.", no_args_is_help=True
 )
 
-ChannelOpt = Annotated[str, typer.Option(help="The members' channel (sandbox, wecom, telegram …).")]
+ChannelOpt = Annotated[
+    str, typer.Option(help="The members' chat platform (sandbox, wecom, telegram …).")
+]
 
 
 def _context(workspace: str | None) -> tuple[Any, Any]:

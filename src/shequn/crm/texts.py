@@ -18,7 +18,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "custom.{key}: {reason}",
     },
     "crm.no_member": {
-        "zh-CN": "渠道「{channel}」上没有成员「{member}」",
+        "zh-CN": "平台「{channel}」上没有成员「{member}」",
         "en": "no member {member!r} on channel {channel!r}",
     },
     "crm.bad_segment_name": {

@@ -52,7 +52,7 @@ def spend(
     reason: Annotated[str, typer.Option(help="What they were spent on.")],
     key: Annotated[str, typer.Option(help="Idempotency key: the same key spends once.")],
     workspace: WorkspaceOpt = None,
-    channel: Annotated[str, typer.Option(help="The member's channel.")] = "sandbox",
+    channel: Annotated[str, typer.Option(help="The member's chat platform.")] = "sandbox",
 ) -> None:
     """Spend a member's points (积分兑换); never below zero unless the workspace allows."""
     from shequn.engagement.service import do_spend_points

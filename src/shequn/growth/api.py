@@ -1,5 +1,6 @@
-"""HTTP routes of growth: live codes and channels, campaigns and their fission models,
-rewards and review, the referral graph; and the public pages `/l/{token}` and `/p/…`."""
+"""HTTP routes of growth: acquisition sources 来源渠道 and live codes, campaigns and their
+fission models, rewards and review, the referral graph; and the public pages `/l/{token}` and
+`/p/…`."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import yaml
 from fastapi import APIRouter, Query, Request
@@ -35,9 +37,6 @@ from shequn.growth.schemas import (
     AvatarIn,
     AvatarOut,
     CampaignOut,
-    ChannelIn,
-    ChannelOut,
-    ChannelStatsOut,
     ClaimOut,
     CodeIn,
     CodeOut,
@@ -63,6 +62,9 @@ from shequn.growth.schemas import (
     SandboxJoinIn,
     SandboxJoinOut,
     ScanOut,
+    SourceIn,
+    SourceOut,
+    SourceStatsOut,
     WinnerOut,
 )
 from shequn.growth.texts import say
@@ -110,29 +112,65 @@ def _at(given: datetime | None, now: datetime) -> datetime:
     return (given or now).astimezone(UTC)
 
 
-# --- Channels and live codes --------------------------------------------------------------
+# --- Acquisition sources and live codes ---------------------------------------------------
+
+
+@router.get(
+    "/sources",
+    summary="Acquisition sources 来源渠道 with their figures",
+    response_model=list[SourceStatsOut],
+)
+def get_sources(workspace: Workspace, engine: EngineDep, now: Now) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return livecode.source_stats(conn, workspace, now=now)
+
+
+@router.put(
+    "/sources/{key}",
+    summary="Create or update an acquisition source 来源渠道",
+    response_model=SourceOut,
+)
+def put_source(key: str, body: SourceIn, workspace: Workspace, engine: EngineDep) -> dict[str, Any]:
+    with transaction(engine) as conn:
+        return livecode.do_upsert_source(conn, workspace, key, body.name, body.kind, body.cost_fen)
+
+
+# The paths before acquisition sources were called sources: answered the same, for one
+# release. Their handlers keep their names, so their operation ids (and the methods of a
+# client generated from them) stay as they were.
+
+
+def _deprecated(response: Response, workspace: Workspace, successor: str) -> None:
+    response.headers["Deprecation"] = "true"
+    response.headers["Link"] = (
+        f'</api/v1/workspaces/{workspace.slug}/{quote(successor)}>; rel="successor-version"'
+    )
 
 
 @router.get(
     "/growth/channels",
-    summary="Acquisition channels with their figures",
-    response_model=list[ChannelStatsOut],
+    summary="Deprecated: use GET …/sources",
+    response_model=list[SourceStatsOut],
+    deprecated=True,
 )
-def get_channels(workspace: Workspace, engine: EngineDep, now: Now) -> list[dict[str, Any]]:
-    with engine.connect() as conn:
-        return livecode.channel_stats(conn, workspace, now=now)
+def get_channels(
+    response: Response, workspace: Workspace, engine: EngineDep, now: Now
+) -> list[dict[str, Any]]:
+    _deprecated(response, workspace, "sources")
+    return get_sources(workspace, engine, now)
 
 
 @router.put(
     "/growth/channels/{key}",
-    summary="Create or update an acquisition channel",
-    response_model=ChannelOut,
+    summary="Deprecated: use PUT …/sources/{key}",
+    response_model=SourceOut,
+    deprecated=True,
 )
 def put_channel(
-    key: str, body: ChannelIn, workspace: Workspace, engine: EngineDep
+    key: str, body: SourceIn, response: Response, workspace: Workspace, engine: EngineDep
 ) -> dict[str, Any]:
-    with transaction(engine) as conn:
-        return livecode.do_upsert_channel(conn, workspace, key, body.name, body.kind, body.cost_fen)
+    _deprecated(response, workspace, f"sources/{key}")
+    return put_source(key, body, workspace, engine)
 
 
 @router.get(

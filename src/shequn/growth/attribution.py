@@ -1,5 +1,6 @@
-"""First-touch attribution of a member: acquisition channel, campaign, inviter, code and
-`state`. Other domains (commerce) credit sales through this, never through growth's tables."""
+"""First-touch attribution of a member: the chat platform (`channel`), acquisition source,
+campaign, inviter, code and `state`. Other domains (commerce) credit sales through this,
+never through growth's tables."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from shequn.growth.referrals import ReferralBook
 @dataclass(frozen=True, slots=True)
 class Attribution:
     channel: str
+    """The member's chat platform (sandbox, wecom, telegram)."""
     member: str
     group: str | None = None
     code: str | None = None
@@ -25,7 +27,9 @@ class Attribution:
     inviter: str | None = None
     campaign: str | None = None
     source: str | None = None
-    """The acquisition channel (growth channel key) of the first-touch code."""
+    """The acquisition source the first-touch code was made for (`livecode create --source`),
+    as given. Reports credit a join by `AnalyticsSection.code_source`, where a configured
+    source's `states` or `codes` come first, so the two differ when they disagree."""
 
     def public(self) -> dict[str, Any]:
         return {

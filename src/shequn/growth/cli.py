@@ -1,5 +1,5 @@
 """Command line of growth: `shequn campaign …`, `shequn report campaign ID`, `shequn livecode
-…`, `shequn channel …`, `shequn reward …`. Each command parses, then calls the services.
+…`, `shequn source …`, `shequn reward …`. Each command parses, then calls the services.
 """
 
 from __future__ import annotations
@@ -18,7 +18,10 @@ from shequn.cli_support import UserError, WorkspaceOpt, guarded, in_workspace, n
 campaign_app = typer.Typer(help="Campaigns and their fission models.", no_args_is_help=True)
 report_app = typer.Typer(help="Reports.", no_args_is_help=True)
 livecode_app = typer.Typer(help="Live codes 活码.", no_args_is_help=True)
-channel_app = typer.Typer(help="Acquisition channels with their cost.", no_args_is_help=True)
+source_app = typer.Typer(
+    help="Acquisition sources 来源渠道 (store QR, ads, KOL …) with their cost and ROI.",
+    no_args_is_help=True,
+)
 reward_app = typer.Typer(help="The reward ledger and staff review.", no_args_is_help=True)
 
 
@@ -117,7 +120,7 @@ def campaign_avatar(
     member: Annotated[str, typer.Argument(help="The participant.")],
     url: Annotated[str, typer.Argument(help="http(s) URL of the picture; '-' clears it.")],
     workspace: WorkspaceOpt = None,
-    channel: Annotated[str, typer.Option(help="Chat channel of the member.")] = "sandbox",
+    channel: Annotated[str, typer.Option(help="Chat platform of the member.")] = "sandbox",
 ) -> None:
     """Set the avatar a participant's poster draws (else the nickname's initial)."""
     from shequn.growth.posters import do_set_avatar
@@ -175,7 +178,7 @@ def report_campaign(
         html_.write_text(render_html(figures, locale), encoding="utf-8")
 
 
-# --- livecode and channel ------------------------------------------------------------------
+# --- livecode and source -------------------------------------------------------------------
 
 
 @livecode_app.command("create")
@@ -185,9 +188,11 @@ def livecode_create(
     group: Annotated[
         list[str] | None, typer.Option("--group", "-g", help="Pool groups, in order.")
     ] = None,
-    channel: Annotated[str, typer.Option(help="Chat channel of the groups.")] = "sandbox",
+    channel: Annotated[str, typer.Option(help="Chat platform of the groups.")] = "sandbox",
     state: Annotated[str | None, typer.Option(help="Attribution tag carried by joins.")] = None,
-    source: Annotated[str | None, typer.Option(help="Acquisition channel key.")] = None,
+    source: Annotated[
+        str | None, typer.Option(help="Acquisition source 来源渠道 (`shequn source set KEY`).")
+    ] = None,
     campaign: Annotated[str | None, typer.Option(help="Campaign key.")] = None,
     blueprint: Annotated[
         str | None, typer.Option(help="Blueprint new groups are made from.")
@@ -298,32 +303,32 @@ def livecode_stats(workspace: WorkspaceOpt = None) -> None:
     out.print(table)
 
 
-@channel_app.command("set")
-def channel_set(
+@source_app.command("set")
+def source_set(
     key: str,
     workspace: WorkspaceOpt = None,
     name: Annotated[str | None, typer.Option(help="Display name.")] = None,
     kind: Annotated[str, typer.Option(help="poster, store, article, ads, partner …")] = "other",
-    cost_fen: Annotated[int, typer.Option(min=0, help="What the channel cost, in fen.")] = 0,
+    cost_fen: Annotated[int, typer.Option(min=0, help="What the source cost, in fen.")] = 0,
 ) -> None:
-    """Create or update an acquisition channel and its cost."""
-    from shequn.growth.livecode import do_upsert_channel
+    """Create or update an acquisition source 来源渠道 and its cost."""
+    from shequn.growth.livecode import do_upsert_source
 
     _json(
         in_workspace(
             workspace,
-            lambda conn, ws: do_upsert_channel(conn, ws, key, name, kind, cost_fen),
+            lambda conn, ws: do_upsert_source(conn, ws, key, name, kind, cost_fen),
             write=True,
         )
     )
 
 
-@channel_app.command("list")
-def channel_list(workspace: WorkspaceOpt = None) -> None:
-    """Channels with scans, joins, new members, cost and cost per new member."""
-    from shequn.growth.livecode import channel_stats
+@source_app.command("list")
+def source_list(workspace: WorkspaceOpt = None) -> None:
+    """Sources with scans, joins, new members, cost, cost per new member and ROI."""
+    from shequn.growth.livecode import source_stats
 
-    _json(in_workspace(workspace, lambda conn, ws: channel_stats(conn, ws, now=now())))
+    _json(in_workspace(workspace, lambda conn, ws: source_stats(conn, ws, now=now())))
 
 
 # --- reward --------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Growth and fission: channels, live codes, posters, campaigns, referrals and rewards."""
+"""Growth and fission: sources, live codes, posters, campaigns, referrals and rewards."""
 
 from shequn.platform.domain import Command, Domain
 
@@ -15,7 +15,9 @@ DOMAIN = Domain(
         ),
         Command("livecode", "Live codes 活码.", ("shequn.growth.cli:livecode_app",)),
         Command(
-            "channel", "Acquisition channels with their cost.", ("shequn.growth.cli:channel_app",)
+            "source",
+            "Acquisition sources 来源渠道 (store QR, ads, KOL …) with their cost and ROI.",
+            ("shequn.growth.cli:source_app",),
         ),
         Command("reward", "The reward ledger and staff review.", ("shequn.growth.cli:reward_app",)),
         # `shequn report campaign` joins analytics' `report` group (no help of its own).

@@ -1,4 +1,4 @@
-"""Live codes 活码 and acquisition channels: one stable QR / URL that sends each scan to the
+"""Live codes 活码 and acquisition sources 来源渠道: one stable QR / URL that sends each scan to the
 first group of its pool that is not full, and makes the next group when all are full.
 
 A scan holds the workspace's writer lock for its short transaction, the lock every ingest
@@ -33,10 +33,10 @@ from shequn.platform.errors import Invalid
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 CHANNEL = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 SELF_MADE = ("sandbox",)
-"""Channels whose groups Shequn makes itself; elsewhere a new group is a staff task."""
+"""Chat platforms whose groups Shequn makes itself; elsewhere a new group is a staff task."""
 
 
-KEY_NAMES = {"code": "活码", "campaign": "活动", "channel": "渠道", "shop": "店铺"}
+KEY_NAMES = {"code": "活码", "campaign": "活动", "source": "来源渠道", "shop": "店铺"}
 
 
 def check_key(value: str, what: str = "code") -> str:
@@ -46,10 +46,10 @@ def check_key(value: str, what: str = "code") -> str:
     return value
 
 
-# --- Acquisition channels ------------------------------------------------------------------
+# --- Acquisition sources -------------------------------------------------------------------
 
 
-def do_upsert_channel(
+def do_upsert_source(
     conn: Connection,
     ws: WorkspaceInfo,
     key: str,
@@ -57,31 +57,31 @@ def do_upsert_channel(
     kind: str = "other",
     cost_fen: int = 0,
 ) -> dict[str, Any]:
-    """Create an acquisition channel or update its name, kind and lump cost — in the
-    workspace configuration (`analytics.channels`), the one place channel costs live; its
+    """Create an acquisition source or update its name, kind and lump cost — in the
+    workspace configuration (`analytics.sources`), the one place source costs live; its
     states, codes, per-member and dated costs are kept."""
     from shequn.community.service import do_apply_config, stored_config
 
-    check_key(key, "channel")
+    check_key(key, "source")
     if cost_fen < 0:
         raise Invalid(say, "growth.negative_cost")
-    stored = stored_config(conn, ws.slug)
+    stored = stored_config(conn, ws.slug)  # renamed keys already under their new names
     section = dict(stored.get("analytics") or {})
-    channels = [dict(c) for c in section.get("channels") or []]
-    entry = next((c for c in channels if c.get("name") == key), None)
+    sources = [dict(c) for c in section.get("sources") or []]
+    entry = next((c for c in sources if c.get("name") == key), None)
     if entry is None:
         entry = {"name": key}
-        channels.append(entry)
+        sources.append(entry)
     entry.update(label=name or entry.get("label") or key, kind=kind, cost_fen=cost_fen)
-    section["channels"] = channels
+    section["sources"] = sources
     stored["analytics"] = section
     do_apply_config(conn, ws.slug, stored)
     return {"key": key, "name": entry["label"], "kind": kind, "cost_fen": cost_fen}
 
 
-def list_channels(ws: WorkspaceInfo) -> list[dict[str, Any]]:
-    """The configured channels: key, name, kind and lump cost."""
-    cfg = ws.config.analytics.channels
+def list_sources(ws: WorkspaceInfo) -> list[dict[str, Any]]:
+    """The configured sources: key, name, kind and lump cost."""
+    cfg = ws.config.analytics.sources
     return [
         {"key": c.name, "name": c.label or c.name, "kind": c.kind, "cost_fen": c.cost_fen}
         for c in sorted(cfg, key=lambda c: c.name)
@@ -89,7 +89,7 @@ def list_channels(ws: WorkspaceInfo) -> list[dict[str, Any]]:
 
 
 def code_sources(conn: Connection, ws: WorkspaceInfo) -> dict[str, str]:
-    """Each live code made for an acquisition channel (`--source`), with that channel."""
+    """Each live code made for an acquisition source (`--source`), with that source."""
     t = live_codes
     rows = conn.execute(
         select(t.c.code, t.c.source).where(and_(t.c.workspace_id == ws.id, t.c.source.is_not(None)))
@@ -122,7 +122,7 @@ def do_create_code(
     if not CHANNEL.match(channel):
         raise Invalid(say, "growth.bad_channel", channel=channel)
     if source is not None:
-        check_key(source, "channel")
+        check_key(source, "source")
     defaults = ws.config.growth.live_codes
     cap = admissions_cap or defaults.admissions_per_group
     capacity = group_capacity or defaults.group_capacity
@@ -677,29 +677,29 @@ def code_stats(conn: Connection, ws: WorkspaceInfo) -> list[dict[str, Any]]:
     return out
 
 
-def channel_stats(conn: Connection, ws: WorkspaceInfo, *, now: datetime) -> list[dict[str, Any]]:
-    """Every channel over all history to date: its codes' scans, scanners and joins, and from
-    the ROI figures (`shequn report roi`, the one definition) its new members, cost, revenue,
-    cost per new member and ROI = (revenue − cost) ÷ cost."""
-    from shequn.analytics.service import channel_roi
+def source_stats(conn: Connection, ws: WorkspaceInfo, *, now: datetime) -> list[dict[str, Any]]:
+    """Every acquisition source over all history to date: its codes' scans, scanners and
+    joins, and from the ROI figures (`shequn report roi`, the one definition) its new members,
+    cost, revenue, cost per new member and ROI = (revenue − cost) ÷ cost."""
+    from shequn.analytics.service import source_roi
 
-    _, figures = channel_roi(conn, ws, now=now)
-    configured = {c.name: c for c in ws.config.analytics.channels}
+    _, figures = source_roi(conn, ws, now=now)
+    configured = {c.name: c for c in ws.config.analytics.sources}
     sums: dict[str, dict[str, Any]] = {}
 
     def blank(key: str) -> dict[str, Any]:
         zero = dict.fromkeys(("codes", "scans", "scanners", "joins"), 0)
-        return {"channel": key, **zero}
+        return {"source": key, **zero}
 
-    # A code counts where first touch credits its joins: its channel, else its state or code.
-    rule = ws.config.analytics.code_channel
+    # A code counts where first touch credits its joins: its source, else its state or code.
+    rule = ws.config.analytics.code_source
     for e in code_stats(conn, ws):
         key = rule(e["code"], e["state"], e["source"]) or e["state"] or e["code"]
         agg = sums.setdefault(key, blank(key))
         agg["codes"] += 1
         for k in ("scans", "scanners", "joins"):
             agg[k] += e[k]
-    money = {r["channel"]: r for r in figures}
+    money = {r["source"]: r for r in figures}
     out = []
     for key in sorted(set(sums) | set(money)):
         agg = sums.get(key) or blank(key)

@@ -125,9 +125,9 @@ def review(conn: Connection, ws: WorkspaceInfo, key: str, *, now: datetime) -> d
     by_status = {status: (int(n), int(cost)) for status, n, cost in cost_rows}
     reward_cost = sum(by_status.get(st, (0, 0))[1] for st in ("issued", "paid"))
     commission_cost = _commission_cost(conn, ws, key)
-    channels = channel_costs(conn, ws, codes, start, end, now)
-    channel_cost = sum(c["cost_fen"] for c in channels)
-    total_cost = reward_cost + commission_cost + channel_cost
+    sources = source_costs(conn, ws, codes, start, end, now)
+    source_cost = sum(c["cost_fen"] for c in sources)
+    total_cost = reward_cost + commission_cost + source_cost
 
     figures = {
         "campaign": key,
@@ -160,8 +160,8 @@ def review(conn: Connection, ws: WorkspaceInfo, key: str, *, now: datetime) -> d
         "rewards": {st: {"count": n, "cost_fen": c} for st, (n, c) in sorted(by_status.items())},
         "reward_cost_fen": reward_cost,
         "commission_cost_fen": commission_cost,
-        "channels": channels,
-        "channel_cost_fen": channel_cost,
+        "sources": sources,
+        "source_cost_fen": source_cost,
         "cost_fen": total_cost,
         "cost_per_new_member_fen": total_cost // net_new if net_new else None,
         "budget_fen": spec.budget_fen,
@@ -178,9 +178,9 @@ def review(conn: Connection, ws: WorkspaceInfo, key: str, *, now: datetime) -> d
     return figures
 
 
-def code_channels(conn: Connection, ws: WorkspaceInfo, codes: list[str]) -> dict[str, str]:
-    """The configured channel each code belongs to, by the rule first touch credits it with
-    (`AnalyticsSection.code_channel`)."""
+def code_sources(conn: Connection, ws: WorkspaceInfo, codes: list[str]) -> dict[str, str]:
+    """The configured acquisition source each code belongs to, by the rule first touch
+    credits it with (`AnalyticsSection.code_source`)."""
     t = live_codes
     found = conn.execute(
         select(t.c.code, t.c.state, t.c.source).where(
@@ -191,13 +191,13 @@ def code_channels(conn: Connection, ws: WorkspaceInfo, codes: list[str]) -> dict
     out: dict[str, str] = {}
     for code in codes:
         state, source = known.get(code, (None, None))
-        name = ws.config.analytics.code_channel(code, state, source)
+        name = ws.config.analytics.code_source(code, state, source)
         if name is not None:
             out[code] = name
     return out
 
 
-def channel_costs(
+def source_costs(
     conn: Connection,
     ws: WorkspaceInfo,
     codes: list[str],
@@ -205,13 +205,13 @@ def channel_costs(
     end: datetime | None,
     now: datetime,
 ) -> list[dict[str, Any]]:
-    """What the channels of the campaign's codes cost over its window (its start to its end
-    or `now`; without a start, all history as `channel list`), by the one definition of
-    channel cost (`report roi`). A channel shared with other campaigns counts whole."""
-    wanted = set(code_channels(conn, ws, codes).values())
+    """What the acquisition sources of the campaign's codes cost over its window (its start to
+    its end or `now`; without a start, all history as `source list`), by the one definition of
+    source cost (`report roi`). A source shared with other campaigns counts whole."""
+    wanted = set(code_sources(conn, ws, codes).values())
     if not wanted:
         return []
-    from shequn.analytics.service import channel_roi
+    from shequn.analytics.service import source_roi
     from shequn.analytics.source import Period
 
     period = None
@@ -220,9 +220,9 @@ def channel_costs(
         since = start.astimezone(ws.tz).date()
         until = (last - timedelta(microseconds=1)).astimezone(ws.tz).date()
         period = Period(since, max(since, until), ws.tz)
-    _, rows = channel_roi(conn, ws, period, now=now)
-    cost = {r["channel"]: int(r["cost_fen"]) for r in rows}
-    return [{"channel": name, "cost_fen": cost.get(name, 0)} for name in sorted(wanted)]
+    _, rows = source_roi(conn, ws, period, now=now)
+    cost = {r["source"]: int(r["cost_fen"]) for r in rows}
+    return [{"source": name, "cost_fen": cost.get(name, 0)} for name in sorted(wanted)]
 
 
 def _commission_cost(conn: Connection, ws: WorkspaceInfo, key: str) -> int:
@@ -311,7 +311,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "k_factor": ("K 因子", "K-factor"),
     "reward_cost_fen": ("奖励成本（元）", "reward cost (¥)"),
     "commission_cost_fen": ("佣金（元）", "commissions (¥)"),
-    "channel_cost_fen": ("渠道成本（元）", "channel cost (¥)"),
+    "source_cost_fen": ("渠道成本（元）", "source cost (¥)"),
     "cost_fen": ("总成本（元）", "total cost (¥)"),
     "cost_per_new_member_fen": ("拉新成本（元/人）", "cost per new member (¥)"),
     "budget_left_fen": ("预算余额（元）", "budget left (¥)"),

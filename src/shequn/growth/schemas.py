@@ -17,7 +17,7 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class ChannelIn(_Body):
+class SourceIn(_Body):
     name: str | None = Field(default=None, max_length=100)
     kind: str = Field(default="other", max_length=32)
     cost_fen: int = Field(default=0, ge=0, le=10**12)
@@ -26,9 +26,13 @@ class ChannelIn(_Body):
 class CodeIn(_Body):
     code: str = Field(min_length=1, max_length=64)
     name: str | None = Field(default=None, max_length=100)
-    channel: str = Field(default="sandbox", max_length=32)
+    channel: str = Field(
+        default="sandbox", max_length=32, description="Chat platform of the code's groups."
+    )
     state: str | None = Field(default=None, max_length=200)
-    source: str | None = Field(default=None, max_length=64, description="Acquisition channel.")
+    source: str | None = Field(
+        default=None, max_length=64, description="Acquisition source 来源渠道 (its key)."
+    )
     campaign: str | None = Field(default=None, max_length=64)
     blueprint: str | None = Field(default=None, max_length=200)
     base_name: str | None = Field(default=None, max_length=150)
@@ -118,8 +122,8 @@ RewardKind = Literal["cash", "redpacket", "discount", "points", "coupon", "ident
 RewardStatus = Literal["issued", "review", "rejected", "reversed", "paid"]
 
 
-class ChannelOut(Answer):
-    """An acquisition channel as configured."""
+class SourceOut(Answer):
+    """An acquisition source 来源渠道 as configured."""
 
     key: str
     name: str
@@ -127,16 +131,17 @@ class ChannelOut(Answer):
     cost_fen: int
 
 
-class ChannelStatsOut(Answer):
-    """A channel over all history: its codes' traffic and, from the ROI report, its money."""
+class SourceStatsOut(Answer):
+    """An acquisition source over all history: its codes' traffic and, from the ROI report,
+    its money."""
 
-    channel: str
+    source: str
     codes: int
     scans: int
     scanners: int
     joins: int
     name: str
-    kind: str | None = Field(description="null for a channel that is not configured.")
+    kind: str | None = Field(description="null for a source that is not configured.")
     new: int
     paying: int
     cost_fen: int
@@ -165,7 +170,7 @@ class CodeOut(Answer):
     name: str
     channel: str
     state: str | None
-    source: str | None = Field(description="The acquisition channel.")
+    source: str | None = Field(description="The acquisition source 来源渠道 (its key).")
     campaign: str | None
     blueprint: str | None
     base_name: str
@@ -188,14 +193,17 @@ class CodeStatsOut(Answer):
 class AttributionOut(Answer):
     """A member's first touch: where they came from."""
 
-    channel: str
+    channel: str = Field(description="The member's chat platform.")
     member: str
     group: str | None
     code: str | None
     state: str | None
     inviter: str | None
     campaign: str | None
-    source: str | None
+    source: str | None = Field(
+        description="The acquisition source the first-touch code was made for (`--source`), as"
+        " given; reports credit the source `analytics.sources` names for its state or code first."
+    )
 
 
 class SandboxJoinOut(Answer):
@@ -371,8 +379,8 @@ class RewardTally(Answer):
     cost_fen: int
 
 
-class ChannelCost(Answer):
-    channel: str
+class ReviewSourceCost(Answer):
+    source: str
     cost_fen: int
 
 
@@ -425,8 +433,8 @@ class ReviewOut(Answer):
     rewards: dict[str, RewardTally] = Field(description="Count and cost by reward status.")
     reward_cost_fen: int
     commission_cost_fen: int
-    channels: list[ChannelCost]
-    channel_cost_fen: int
+    sources: list[ReviewSourceCost]
+    source_cost_fen: int
     cost_fen: int
     cost_per_new_member_fen: int | None
     budget_fen: int | None

@@ -122,7 +122,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "cost_fen must be ≥ 0",
     },
     "growth.bad_channel": {
-        "zh-CN": "聊天渠道「{channel}」不可用：请用小写字母、数字和 '_'",
+        "zh-CN": "聊天平台「{channel}」不可用：请用小写字母、数字和 '_'",
         "en": "channel {channel!r}: lowercase letters, digits and '_'",
     },
     "growth.bad_capacity": {

@@ -64,7 +64,7 @@ def ban(
     member: Annotated[str, typer.Argument(help="The member's channel id.")],
     reason: Annotated[str, typer.Option(help="Why: shown to staff.")],
     workspace: WorkspaceOpt = None,
-    channel: Annotated[str, typer.Option(help="The member's channel.")] = "sandbox",
+    channel: Annotated[str, typer.Option(help="The member's chat platform.")] = "sandbox",
 ) -> None:
     """Ban a member from every group of the workspace."""
     from shequn.moderation.service import do_ban
@@ -81,7 +81,7 @@ def ban(
 def unban(
     member: Annotated[str, typer.Argument(help="The member's channel id.")],
     workspace: WorkspaceOpt = None,
-    channel: Annotated[str, typer.Option(help="The member's channel.")] = "sandbox",
+    channel: Annotated[str, typer.Option(help="The member's chat platform.")] = "sandbox",
 ) -> None:
     """Lift a ban."""
     from shequn.moderation.service import do_lift_ban
