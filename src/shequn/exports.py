@@ -11,6 +11,7 @@ import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 from typing import IO, Any
 
 import orjson
@@ -51,7 +52,30 @@ def iso(value: datetime | None) -> str | None:
 
 
 def stream(conn: Connection, stmt: Any) -> Iterator[Any]:
-    yield from conn.execution_options(yield_per=2000).execute(stmt).mappings()
+    """Rows of `stmt` fetched in chunks (a server-side cursor on PostgreSQL). The cursor is
+    closed when the rows end or when the reader stops early and closes the iterator."""
+    result = conn.execution_options(yield_per=2000).execute(stmt)
+    try:
+        yield from result.mappings()
+    finally:
+        result.close()
+
+
+def page(
+    rows: Iterator[dict[str, Any]],
+    offset: int,
+    limit: int,
+    keep: Callable[[dict[str, Any]], bool] | None = None,
+) -> list[dict[str, Any]]:
+    """Rows `offset` to `offset + limit` of an export (those `keep` accepts), closing the rest
+    unread: an export's cursor must not outlive the request's connection."""
+    wanted = rows if keep is None else filter(keep, rows)
+    try:
+        return list(islice(wanted, offset, offset + limit))
+    finally:
+        close = getattr(rows, "close", None)  # export functions are generators
+        if close is not None:
+            close()
 
 
 @register_export("events", ("id", "type", "channel", "group", "member", "at", "data"))

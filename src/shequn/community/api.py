@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from itertools import islice
 from typing import Annotated, Any
 
 import yaml
@@ -19,7 +18,7 @@ from shequn.community.schemas import (
 )
 from shequn.community.service import do_apply_config, effective_config_document
 from shequn.config import WorkspaceConfig
-from shequn.exports import EXPORTS
+from shequn.exports import EXPORTS, page
 from shequn.platform.db import transaction
 from shequn.web.auth import EngineDep, Now, Workspace
 from shequn.web.body import read_bounded
@@ -77,7 +76,7 @@ def _listing(kind: str):  # type: ignore[no-untyped-def]
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> list[dict[str, Any]]:
         with engine.connect() as conn:
-            return list(islice(EXPORTS[kind].rows(conn, workspace), offset, offset + limit))
+            return page(EXPORTS[kind].rows(conn, workspace), offset, limit)
 
     handler.__name__ = f"list_{kind}"
     return handler

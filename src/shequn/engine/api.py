@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from itertools import islice
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -11,7 +10,7 @@ from fastapi.responses import JSONResponse, Response
 
 from shequn.engine.schemas import ActionOut, IngestAnswer, QueuedAnswer
 from shequn.engine.service import do_ingest_items
-from shequn.exports import EXPORTS, check_export, write_export
+from shequn.exports import EXPORTS, check_export, page, write_export
 from shequn.platform.schemas import file_responses
 from shequn.web.auth import EngineDep, Workspace
 from shequn.web.body import decode_json, read_bounded
@@ -91,9 +90,8 @@ def list_actions(
 ) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         rows = EXPORTS["actions"].rows(conn, workspace)
-        if status is not None:
-            rows = (r for r in rows if r["status"] == status)
-        return list(islice(rows, offset, offset + limit))
+        keep = None if status is None else (lambda r: r["status"] == status)
+        return page(rows, offset, limit, keep)
 
 
 _MEDIA = {

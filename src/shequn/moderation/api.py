@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from itertools import islice
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
-from shequn.exports import EXPORTS
+from shequn.exports import EXPORTS, page
 from shequn.moderation import service
 from shequn.moderation.schemas import (
     BannedOut,
@@ -43,7 +42,7 @@ def list_violations(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[dict[str, Any]]:
     with engine.connect() as conn:
-        return list(islice(EXPORTS["violations"].rows(conn, workspace), offset, offset + limit))
+        return page(EXPORTS["violations"].rows(conn, workspace), offset, limit)
 
 
 class StaffBody(BaseModel):
