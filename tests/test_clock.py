@@ -27,6 +27,7 @@ WALL_CLOCK_READS = {
     ("datetime", "today"),
     ("date", "today"),
     ("time", "time"),
+    ("time", "time_ns"),
     ("time", "localtime"),
     ("time", "gmtime"),
 }
@@ -38,8 +39,14 @@ def wall_clock_reads(source: str) -> list[str]:
     found = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            owner = node.func.value
-            name = owner.id if isinstance(owner, ast.Name) else None
+            owner = node.func.value  # `datetime.now()`, or `datetime.datetime.now()`
+            name = (
+                owner.id
+                if isinstance(owner, ast.Name)
+                else owner.attr
+                if isinstance(owner, ast.Attribute)
+                else None
+            )
             if (name, node.func.attr) in WALL_CLOCK_READS:
                 found.append(f"{node.lineno}: {name}.{node.func.attr}()")
     return found
@@ -60,6 +67,7 @@ def test_the_guard_sees_every_kind_of_read() -> None:
         f"{owner}.{attr}()" for owner, attr in sorted(WALL_CLOCK_READS)
     )
     assert len(wall_clock_reads(source)) == len(WALL_CLOCK_READS)
+    assert len(wall_clock_reads("datetime.datetime.now(UTC)\n")) == 1
     assert wall_clock_reads("time.monotonic()\nnow.date()\nctx.now\n") == []
 
 

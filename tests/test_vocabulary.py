@@ -21,9 +21,9 @@ from shequn.analytics.service import REPORTS, Options, check_period, run_report
 from shequn.cli import COMMAND_GROUPS, app
 from shequn.cli_support import load_group
 from shequn.community.service import do_create_token
+from shequn.community.workspace import WorkspaceInfo
 from shequn.config import WorkspaceConfig
 from shequn.crm.exports import MEMBER_COLUMNS
-from shequn.engine.rules import WorkspaceInfo
 from shequn.exports import EXPORTS, load_export_modules
 from shequn.platform.db import transaction
 from shequn.settings import Settings

@@ -1,4 +1,4 @@
-"""Background work: consume the bus, run the scheduler on the wall clock, deliver the outbox.
+"""Background work: consume the bus, run the scheduler on the process clock, deliver the outbox.
 
 `shequn serve` runs the scheduler and outbox part in a thread; `shequn worker` runs all of it
 as its own process, for PostgreSQL + Redis deployments.

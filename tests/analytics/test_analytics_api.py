@@ -139,7 +139,7 @@ def test_funnel_and_retention_are_the_same_on_sqlite_and_postgres(
             ws = ingest_world(engine, world)
             answers[backend] = [
                 run_report(engine, ws, "funnel", period, Options(by=by)).to_json()["rows"]
-                for by in (None, "channel", "cohort")
+                for by in (None, "source", "cohort")
             ] + [
                 run_report(
                     engine, ws, "retention", period, Options(unit=u, mode=m, measure=x)

@@ -14,12 +14,12 @@ import pytest
 from sqlalchemy import Engine, Table, select
 
 from shequn.community.service import do_apply_config, do_create_workspace, stored_config
+from shequn.community.workspace import WorkspaceInfo
 from shequn.domains import all_tables
 from shequn.engagement.service import do_spend_points
 from shequn.engine.backtest import run_backtest
 from shequn.engine.ingest import tick
 from shequn.engine.models import events as events_table
-from shequn.engine.rules import WorkspaceInfo
 from shequn.engine.service import do_ingest_events
 from shequn.events import Event, parse_event
 from shequn.growth.rewards import do_mark_paid, do_reverse, do_review, list_rewards

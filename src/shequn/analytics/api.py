@@ -10,10 +10,10 @@ from starlette.concurrency import run_in_threadpool
 
 from shequn.analytics.funnel import breakdown_named
 from shequn.analytics.schemas import ReportOut, ReportsOut
-from shequn.analytics.service import REPORTS, Options, check_period, run_report
+from shequn.analytics.service import REPORTS, Options, check_period, check_report, run_report
 from shequn.platform.schemas import file_responses
 from shequn.web.auth import EngineDep, Now, Workspace
-from shequn.web.problems import WORKSPACE_ERRORS, Problem, problem_responses
+from shequn.web.problems import WORKSPACE_ERRORS, problem_responses
 
 router = APIRouter(
     prefix="/api/v1/workspaces/{ws}/reports",
@@ -54,8 +54,7 @@ async def get_report(
     limit: Annotated[int, Query(ge=1, le=500)] = 20,
     format: Annotated[Literal["json", "png", "html"], Query()] = "json",
 ) -> dict[str, Any] | Response:
-    if name not in REPORTS:
-        raise Problem(404, "Unknown report", f"choose from {', '.join(REPORTS)}")
+    check_report(name)
     period = check_period(workspace, since, until, now=now)
     options = Options(
         by=breakdown_named(by) if by else None,

@@ -15,7 +15,17 @@ from rich.table import Table
 
 from shequn.analytics.report import Report, cell, label
 from shequn.analytics.service import Options, check_period, run_report
-from shequn.cli_support import WorkspaceOpt, find_workspace, guarded, now, open_engine, out, say
+from shequn.cli_support import (
+    WorkspaceOpt,
+    current_settings,
+    fail,
+    find_workspace,
+    guarded,
+    now,
+    open_engine,
+    out,
+    say,
+)
 
 report_app = typer.Typer(
     help="Reports 数据报表: funnel, retention, health, ROI, levels, persona, KOL …",
@@ -55,8 +65,6 @@ def _run(
     html: Path | None,
     options: Options,
 ) -> None:
-    from shequn.settings import get_settings
-
     engine = open_engine()
 
     def run() -> Report:
@@ -64,7 +72,7 @@ def _run(
         return run_report(engine, ws, name, check_period(ws, since, until, now=now()), options)
 
     report = guarded(run)
-    locale = get_settings().locale
+    locale = current_settings().locale
     if json_:
         sys.stdout.write(orjson.dumps(report.to_json()).decode() + "\n")
     else:
@@ -192,5 +200,4 @@ for _name, _doc in (
 
 
 def _bad(message: str) -> Any:
-    sys.stderr.write(f"error: {message}\n")
-    raise typer.Exit(2)
+    fail(message)

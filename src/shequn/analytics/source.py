@@ -91,11 +91,6 @@ class Period:
         return {"since": self.since.isoformat(), "until": self.until.isoformat(), "tz": self.tz.key}
 
 
-def naive_utc(value: datetime) -> datetime:
-    """DuckDB's TIMESTAMP in `ev` is naive UTC."""
-    return value.astimezone(UTC).replace(tzinfo=None)
-
-
 class Frame:
     """A DuckDB connection holding `ev` for one workspace (and scratch tables of reports)."""
 

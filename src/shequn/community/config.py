@@ -54,8 +54,3 @@ def check_config(document: Any) -> WorkspaceConfig:
             for err in exc.errors(include_url=False)
         ]
         raise ConfigRejected(errors) from None
-
-
-def effective_config(document: dict[str, Any]) -> WorkspaceConfig:
-    """The effective configuration of a stored document (already validated when applied)."""
-    return check_config(document)

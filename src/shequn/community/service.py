@@ -19,7 +19,6 @@ from shequn.config import WorkspaceConfig
 from shequn.config.renames import with_new_keys
 from shequn.i18n import t
 from shequn.platform import domain
-from shequn.platform.db import transaction
 from shequn.platform.errors import Conflict as Conflict
 from shequn.platform.errors import Invalid
 from shequn.platform.errors import NotFound as NotFound
@@ -171,11 +170,6 @@ def workspace_of_token(conn: Connection, token: str) -> str | None:
         .where(api_tokens.c.token_hash == _hash(token))
     ).first()
     return None if row is None else str(row[0])
-
-
-def count_workspaces(engine: Engine) -> int:
-    with transaction(engine) as conn:
-        return int(conn.execute(select(func.count()).select_from(workspaces)).scalar_one())
 
 
 def silent_memberships(

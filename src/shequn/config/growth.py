@@ -355,18 +355,6 @@ AnyCampaign = (
     | GroupBuyCampaign
     | DistributionCampaign
 )
-MODELS = (
-    "invitation",
-    "bargain",
-    "redpacket",
-    "vote",
-    "cards",
-    "mutual",
-    "flash_sale",
-    "free_gift",
-    "group_buy",
-    "distribution",
-)
 
 
 class CampaignsSection(RootModel[dict[Key, Campaign]]):

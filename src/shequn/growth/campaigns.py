@@ -3,7 +3,6 @@ and YAML share one source), presets of the same mechanics, and the participant-c
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -180,7 +179,3 @@ def preset(name: str, **overrides: Any) -> dict[str, Any]:
     document = {**PRESETS[name], "preset": name, **overrides}
     check_campaign(document)
     return document
-
-
-def window_of(spec: AnyCampaign) -> tuple[datetime | None, datetime | None]:
-    return spec.starts_at, spec.ends_at

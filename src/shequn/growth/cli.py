@@ -13,7 +13,15 @@ import typer
 import yaml
 from rich.table import Table
 
-from shequn.cli_support import UserError, WorkspaceOpt, guarded, in_workspace, now, out
+from shequn.cli_support import (
+    UserError,
+    WorkspaceOpt,
+    current_settings,
+    guarded,
+    in_workspace,
+    now,
+    out,
+)
 
 campaign_app = typer.Typer(help="Campaigns and their fission models.", no_args_is_help=True)
 report_app = typer.Typer(help="Reports.", no_args_is_help=True)
@@ -124,10 +132,9 @@ def campaign_avatar(
 ) -> None:
     """Set the avatar a participant's poster draws (else the nickname's initial)."""
     from shequn.growth.posters import do_set_avatar
-    from shequn.settings import get_settings
 
     avatar = None if url == "-" else url
-    allow = get_settings().avatar_allow_private_hosts
+    allow = current_settings().avatar_allow_private_hosts
     _json(
         in_workspace(
             workspace,

@@ -79,15 +79,6 @@ def do_upsert_source(
     return {"key": key, "name": entry["label"], "kind": kind, "cost_fen": cost_fen}
 
 
-def list_sources(ws: WorkspaceInfo) -> list[dict[str, Any]]:
-    """The configured sources: key, name, kind and lump cost."""
-    cfg = ws.config.analytics.sources
-    return [
-        {"key": c.name, "name": c.label or c.name, "kind": c.kind, "cost_fen": c.cost_fen}
-        for c in sorted(cfg, key=lambda c: c.name)
-    ]
-
-
 def code_sources(conn: Connection, ws: WorkspaceInfo) -> dict[str, str]:
     """Each live code made for an acquisition source (`--source`), with that source."""
     t = live_codes

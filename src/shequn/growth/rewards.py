@@ -20,6 +20,7 @@ from shequn.actions import ActionKind, Decision
 from shequn.community.service import Conflict, NotFound
 from shequn.community.workspace import WorkspaceInfo
 from shequn.config.growth import Reward
+from shequn.engagement.points import PointsBook
 from shequn.engine.books import Book, register_book
 from shequn.engine.ingest import ingest_batch
 from shequn.engine.outbox import OutboxWriter
@@ -191,7 +192,7 @@ class RewardBook(Book):
         row: Any,
         note: str,
         at: datetime,
-        points_book: Any,
+        points_book: PointsBook,
         caused_by: str | None = None,
     ) -> bool:
         return reverse_reward(
@@ -315,8 +316,6 @@ def apply_review(
     )
     if status != "issued":
         return []
-    from shequn.engagement.points import PointsBook
-
     apply_effects(conn, ws, {**row, "status": status}, ctx.now, ctx.book(PointsBook))
     issued = Issued.from_row(row, status)
     notice = reward_notice(ws, ctx.state, ctx.book(ReferralBook), issued, subject=row["subject"])
@@ -360,8 +359,6 @@ def do_reverse(
 
 def apply_reversal(ctx: Context, key: str, *, by: str, note: str | None) -> None:
     """Staff's reversal of a reward; one no longer issued or in review is left alone."""
-    from shequn.engagement.points import PointsBook
-
     book = ctx.book(RewardBook)
     row = book.by_key(key)
     if row is None or row["status"] not in REVERSIBLE:
@@ -379,7 +376,7 @@ def reverse_reward(
     at: datetime,
     *,
     by: str,
-    points_book: Any = None,
+    points_book: PointsBook | None = None,
     caused_by: str | None = None,
 ) -> bool:
     """Reverse a reward once; an issued one gives back what it changed. What could not be
@@ -405,14 +402,12 @@ def undo_effects(
     ws: WorkspaceInfo,
     row: Any,
     at: datetime,
-    points_book: Any = None,
+    points_book: PointsBook | None = None,
     caused_by: str | None = None,
 ) -> list[str]:
     """Take back what an issued reward changed; answers what could not be taken back."""
     key = f"reward-reversal:{row['key']}"
     if row["kind"] == "points" and row["points"]:
-        from shequn.engagement.points import PointsBook
-
         book = points_book or PointsBook(conn, ws.id)
         levels = ws.config.levels
         owed = int(row["points"])
@@ -504,7 +499,11 @@ def apply_paid(ctx: Context, key: str, *, by: str) -> None:
 
 
 def apply_effects(
-    conn: Connection, ws: WorkspaceInfo, row: Any, at: datetime, points_book: Any = None
+    conn: Connection,
+    ws: WorkspaceInfo,
+    row: Any,
+    at: datetime,
+    points_book: PointsBook | None = None,
 ) -> None:
     """What an issued reward changes besides its ledger row: points, coupons, identities.
 
@@ -512,8 +511,6 @@ def apply_effects(
     one place; outside it, a book of its own is made and flushed here.
     """
     if row["kind"] == "points" and row["points"]:
-        from shequn.engagement.points import PointsBook
-
         book = points_book or PointsBook(conn, ws.id)
         levels = ws.config.levels
         standing = book.standing(row["channel"], row["member_ext"], levels.level_for(0))
@@ -677,8 +674,6 @@ def give(
     if issued is None:
         return []
     if issued.status == "issued":
-        from shequn.engagement.points import PointsBook
-
         row = issued.effects_row(reason, rule_name, caused_by)
         apply_effects(ctx.book(RewardBook).conn, ctx.workspace, row, ctx.now, ctx.book(PointsBook))
         notice = reward_notice(

@@ -11,7 +11,6 @@ from typing import Any
 from shequn.actions import Decision
 from shequn.config import WorkspaceConfig
 from shequn.config.growth import (
-    AnyCampaign,
     CardAction,
     CardsCampaign,
     GroupBuyCampaign,
@@ -475,10 +474,6 @@ def card_actions(event: Event, ctx: Context) -> Iterable[Decision]:
                 continue
             out += fission.drop_cards(ctx, key, spec, event.channel, event.member, action, event)
     return out
-
-
-def campaign_for(ctx: Context, key: str) -> AnyCampaign | None:
-    return ctx.config.campaigns.get(key)
 
 
 # --- Staff decisions on rewards, as events -------------------------------------------------
