@@ -63,7 +63,7 @@ COMMAND_GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
     # `source` for one release).
     "channel": (
         "Chat platforms 聊天平台 (sandbox, WeCom, Telegram).",
-        ("shequn.channels.cli:channel_app",),
+        ("shequn.channels.cli:channel_app", "shequn.growth.cli:channel_aliases"),
     ),
     "reward": ("The reward ledger and staff review.", ("shequn.growth.cli:reward_app",)),
     "order": ("Orders and refunds.", ("shequn.commerce.cli:order_app",)),

@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,6 +23,7 @@ from shequn.cli_support import (
     in_workspace,
     now,
     out,
+    say,
 )
 
 campaign_app = typer.Typer(help="Campaigns and their fission models.", no_args_is_help=True)
@@ -410,3 +413,30 @@ def reward_paid(
         workspace, lambda conn, ws: do_mark_paid(conn, ws, ids, by=by, at=now()), write=True
     )
     out.print(f"{done}")
+
+
+# --- the old `shequn channel list|set`, joined to the chat platforms' `channel` group -----
+
+channel_aliases = typer.Typer(no_args_is_help=True)
+
+
+def _renamed(command: Callable[..., None], name: str) -> Callable[..., None]:
+    """`command` of `shequn source`, first telling on stderr that `shequn channel NAME` is
+    now `shequn source NAME` (the options stay the same)."""
+
+    @functools.wraps(command)
+    def alias(*args: Any, **kwargs: Any) -> None:
+        sys.stderr.write(say("cli.renamed_command", old=f"channel {name}", new=f"source {name}"))
+        sys.stderr.write("\n")
+        command(*args, **kwargs)
+
+    return alias
+
+
+# Not click's `deprecated=True`: its notice is a second line, in English only.
+channel_aliases.command("list", help="(已弃用 deprecated) Use `shequn source list` (来源渠道).")(
+    _renamed(source_list, "list")
+)
+channel_aliases.command("set", help="(已弃用 deprecated) Use `shequn source set KEY` (来源渠道).")(
+    _renamed(source_set, "set")
+)

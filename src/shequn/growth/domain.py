@@ -20,6 +20,8 @@ DOMAIN = Domain(
             ("shequn.growth.cli:source_app",),
         ),
         Command("reward", "The reward ledger and staff review.", ("shequn.growth.cli:reward_app",)),
+        # The old `shequn channel list|set` join the chat platforms' `channel` group.
+        Command("channel", "", ("shequn.growth.cli:channel_aliases",)),
         # `shequn report campaign` joins analytics' `report` group (no help of its own).
         Command("report", "", ("shequn.growth.cli:report_app",)),
     ),
