@@ -11,7 +11,7 @@ from shequn.community.workspace import WorkspaceInfo
 from shequn.engagement.models import member_standing
 from shequn.engagement.points import PointsBook, affordable, spend_key
 from shequn.engagement.texts import say
-from shequn.engine.service import do_record_staff_event, staff_event_id
+from shequn.engine.service import do_record_staff_events, staff_event, staff_event_id
 from shequn.platform.db import lock_workspace
 from shequn.platform.errors import Conflict, Invalid
 
@@ -51,19 +51,24 @@ def do_spend_points(
     check_spend_amount(amount)
     lock_workspace(conn, ws.id)
     first_level = ws.config.levels.level_for(0)
-    standing = PointsBook(conn, ws.id).standing(channel, member, first_level)
-    if PointsBook(conn, ws.id).entry_delta(spend_key(key)) is not None:
+    book = PointsBook(conn, ws.id)
+    standing = book.standing(channel, member, first_level)
+    if book.entry_delta(spend_key(key)) is not None:
         return {"member": member, "spent": 0, "balance": standing.balance, "duplicate": True}
     check_spend_points(ws, member, standing.balance, amount)
-    recorded = do_record_staff_event(
+    recorded = do_record_staff_events(
         conn,
         ws,
-        type_="points.spent",
-        id_=staff_event_id("spend", key),
-        channel=channel,
-        member=member,
-        at=now,
-        data={"amount": amount, "reason": reason, "key": key, "by": by},
+        [
+            staff_event(
+                type_="points.spent",
+                id_=staff_event_id("spend", key),
+                channel=channel,
+                member=member,
+                at=now,
+                data={"amount": amount, "reason": reason, "key": key, "by": by},
+            )
+        ],
     )
     balance = PointsBook(conn, ws.id).standing(channel, member, first_level).balance
     if recorded.duplicates:

@@ -224,22 +224,10 @@ def staff_event(
     return parsed
 
 
-def do_record_staff_event(
-    conn: Connection,
-    ws: WorkspaceInfo,
-    *,
-    type_: str,
-    id_: str,
-    channel: str,
-    at: datetime,
-    data: dict[str, Any],
-    group: str | None = None,
-    member: str | None = None,
+def do_record_staff_events(
+    conn: Connection, ws: WorkspaceInfo, events: Sequence[Event]
 ) -> IngestResult:
-    """Append a staff operation to the log and apply it through the engine, inside the
-    caller's transaction: its rule does what the operation does, so a replay of the log
-    does it again."""
-    event = staff_event(
-        type_=type_, id_=id_, channel=channel, at=at, data=data, group=group, member=member
-    )
-    return ingest_batch(conn, ws, [event])
+    """Append staff operations (`staff_event`s) to the log and apply them through the engine,
+    inside the caller's transaction: their rules do what the operations do, so a replay of
+    the log does it again."""
+    return ingest_batch(conn, ws, list(events))

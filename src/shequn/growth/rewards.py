@@ -22,10 +22,9 @@ from shequn.community.workspace import WorkspaceInfo
 from shequn.config.growth import Reward
 from shequn.engagement.points import PointsBook
 from shequn.engine.books import Book, register_book
-from shequn.engine.ingest import ingest_batch
 from shequn.engine.outbox import OutboxWriter
 from shequn.engine.rules import Context
-from shequn.engine.service import do_record_staff_event, staff_event, staff_event_id
+from shequn.engine.service import do_record_staff_events, staff_event, staff_event_id
 from shequn.engine.state import BatchState
 from shequn.growth.fraud import Verdict
 from shequn.growth.models import rewards
@@ -278,15 +277,19 @@ def do_review(
     """
     lock_workspace(conn, ws.id)
     row = check_review(conn, ws, reward_id)
-    do_record_staff_event(
+    do_record_staff_events(
         conn,
         ws,
-        type_="reward.reviewed",
-        id_=staff_event_id("review", row["key"]),
-        channel=row["channel"],
-        member=row["member_ext"],
-        at=at,
-        data={"reward": row["key"], "approve": approve, "by": by, "note": note},
+        [
+            staff_event(
+                type_="reward.reviewed",
+                id_=staff_event_id("review", row["key"]),
+                channel=row["channel"],
+                member=row["member_ext"],
+                at=at,
+                data={"reward": row["key"], "approve": approve, "by": by, "note": note},
+            )
+        ],
     )
     status = _reward_row(conn, ws, reward_id)["status"]
     return public_reward({**row, "status": status, "decided_by": by, "decided_at": at})
@@ -344,15 +347,19 @@ def do_reverse(
     The reversal is a `reward.reversed` event; the rule `growth.reverse` applies it."""
     lock_workspace(conn, ws.id)
     row = check_reverse(conn, ws, reward_id)
-    do_record_staff_event(
+    do_record_staff_events(
         conn,
         ws,
-        type_="reward.reversed",
-        id_=staff_event_id("reverse", row["key"]),
-        channel=row["channel"],
-        member=row["member_ext"],
-        at=at,
-        data={"reward": row["key"], "by": by, "note": note},
+        [
+            staff_event(
+                type_="reward.reversed",
+                id_=staff_event_id("reverse", row["key"]),
+                channel=row["channel"],
+                member=row["member_ext"],
+                at=at,
+                data={"reward": row["key"], "by": by, "note": note},
+            )
+        ],
     )
     return public_reward(_reward_row(conn, ws, reward_id))
 
@@ -477,7 +484,7 @@ def do_mark_paid(
         )
         for key, channel, member in rows
     ]
-    return ingest_batch(conn, ws, events).accepted
+    return do_record_staff_events(conn, ws, events).accepted
 
 
 def apply_paid(ctx: Context, key: str, *, by: str) -> None:

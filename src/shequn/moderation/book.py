@@ -68,6 +68,24 @@ def _compile(cfg: ModerationSection) -> ScanConfig:
     )
 
 
+def lift_ban(conn: Connection, workspace_id: int, channel: str, member: str, at: datetime) -> int:
+    """Take a member off the ban list at `at`; the number of bans lifted (0 or 1)."""
+    t = banlist
+    lifted = conn.execute(
+        update(t)
+        .where(
+            and_(
+                t.c.workspace_id == workspace_id,
+                t.c.channel == channel,
+                t.c.member_ext == member,
+                t.c.lifted_at.is_(None),
+            )
+        )
+        .values(lifted_at=at)
+    )
+    return int(lifted.rowcount)
+
+
 def insert_sample(
     conn: Connection,
     workspace_id: int,
@@ -285,19 +303,7 @@ class ModerationBook(Book):
     def lift_ban(self, channel: str, member: str, at: datetime) -> None:
         """Take a member off the ban list, if they are on it."""
         self.flush()  # a ban of this transaction is written first
-        t = banlist
-        self.conn.execute(
-            update(t)
-            .where(
-                and_(
-                    t.c.workspace_id == self.workspace_id,
-                    t.c.channel == channel,
-                    t.c.member_ext == member,
-                    t.c.lifted_at.is_(None),
-                )
-            )
-            .values(lifted_at=at)
-        )
+        lift_ban(self.conn, self.workspace_id, channel, member, at)
         self._banned[(channel, member)] = False
 
     def add_sample(

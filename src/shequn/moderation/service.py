@@ -15,8 +15,8 @@ from shequn.community.service import Conflict, NotFound, do_apply_config, stored
 from shequn.community.workspace import WorkspaceInfo
 from shequn.engagement.points import PointsBook
 from shequn.engine.ingest import Run
-from shequn.engine.service import do_record_staff_event, staff_event_id
-from shequn.moderation.book import insert_sample
+from shequn.engine.service import do_record_staff_events, staff_event, staff_event_id
+from shequn.moderation.book import insert_sample, lift_ban
 from shequn.moderation.findings import CATEGORIES
 from shequn.moderation.models import banlist, member_reports, violations
 from shequn.moderation.rules import revert_key
@@ -59,16 +59,20 @@ def do_revert_violation(
     """
     lock_workspace(conn, ws.id)
     v = check_revert_violation(conn, ws, violation_id)
-    do_record_staff_event(
+    do_record_staff_events(
         conn,
         ws,
-        type_="violation.reverted",
-        id_=staff_event_id("revert", v["caused_by"]),
-        channel=v["channel"],
-        group=v["group_ext"],
-        member=v["member_ext"],
-        at=now,
-        data={"event": v["caused_by"], "by": by},
+        [
+            staff_event(
+                type_="violation.reverted",
+                id_=staff_event_id("revert", v["caused_by"]),
+                channel=v["channel"],
+                group=v["group_ext"],
+                member=v["member_ext"],
+                at=now,
+                data={"event": v["caused_by"], "by": by},
+            )
+        ],
     )
     refunded = PointsBook(conn, ws.id).entry_delta(revert_key(violation_id)) or 0
     restored = bool({"remove", "blacklist"} & set(v["actions"]))
@@ -128,27 +132,9 @@ def do_ban(
 
 
 def do_lift_ban(
-    conn: Connection,
-    ws: WorkspaceInfo,
-    channel: str,
-    member: str,
-    *,
-    now: datetime,
-    missing_ok: bool = False,
+    conn: Connection, ws: WorkspaceInfo, channel: str, member: str, *, now: datetime
 ) -> None:
-    result = conn.execute(
-        update(banlist)
-        .where(
-            and_(
-                banlist.c.workspace_id == ws.id,
-                banlist.c.channel == channel,
-                banlist.c.member_ext == member,
-                banlist.c.lifted_at.is_(None),
-            )
-        )
-        .values(lifted_at=now)
-    )
-    if result.rowcount == 0 and not missing_ok:
+    if not lift_ban(conn, ws.id, channel, member, now):
         raise NotFound(say, "moderation.not_banned", member=member)
 
 
