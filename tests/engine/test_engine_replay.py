@@ -17,11 +17,10 @@ from shequn.community.service import do_apply_config, do_create_workspace, store
 from shequn.community.workspace import WorkspaceInfo
 from shequn.domains import all_tables
 from shequn.engagement.service import do_spend_points
-from shequn.engine.backtest import run_backtest
+from shequn.engine.backtest import logged_events, run_backtest
 from shequn.engine.ingest import tick
-from shequn.engine.models import events as events_table
 from shequn.engine.service import do_ingest_events
-from shequn.events import Event, parse_event
+from shequn.events import Event
 from shequn.growth.rewards import do_mark_paid, do_reverse, do_review, list_rewards
 from shequn.moderation.service import do_revert_violation
 from shequn.platform.db import transaction
@@ -76,24 +75,7 @@ DOCUMENT = {
 
 def history(engine: Engine, ws: WorkspaceInfo) -> list[Event]:
     """The workspace's whole log, in log order, as the backtest reads it."""
-    t = events_table
-    with engine.connect() as conn:
-        rows = conn.execute(select(t).where(t.c.workspace_id == ws.id).order_by(t.c.seq))
-        out = []
-        for r in rows.mappings():
-            raw = {
-                "id": r["ext_id"],
-                "type": r["type"],
-                "channel": r["channel"],
-                "group": r["group_ext"],
-                "member": r["member_ext"],
-                "at": r["at"],
-                "data": r["data"],
-            }
-            parsed = parse_event(raw, r["seq"])
-            assert isinstance(parsed, Event), parsed
-            out.append(parsed)
-    return out
+    return list(logged_events(engine, ws))
 
 
 def _surrogate(table: Table) -> str | None:

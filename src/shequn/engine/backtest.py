@@ -79,9 +79,10 @@ class BacktestReport:
         }
 
 
-def _history(
-    engine: Engine, ws: WorkspaceInfo, since: datetime | None, until: datetime | None
+def logged_events(
+    engine: Engine, ws: WorkspaceInfo, since: datetime | None = None, until: datetime | None = None
 ) -> Iterator[Event]:
+    """The workspace's log (from `since` to `until`, by event time), in log order."""
     t = events_table
     stmt = select(t).where(t.c.workspace_id == ws.id).order_by(t.c.seq)
     if since is not None:
@@ -162,7 +163,7 @@ def run_backtest(
     check_config_document(candidate)
     with engine.connect() as conn:
         live = stored_config(conn, ws.slug)
-    history = list(_history(engine, ws, since, until))
+    history = list(logged_events(engine, ws, since, until))
     with tempfile.TemporaryDirectory(prefix="shequn-backtest-") as tmp:
         base = _replay_apart(Path(tmp), "baseline", live, history, until, progress)
         cand = _replay_apart(Path(tmp), "candidate", candidate or {}, history, until, progress)
