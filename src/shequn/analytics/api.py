@@ -4,22 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from shequn.analytics.funnel import breakdown_named
+from shequn.analytics.report import REPORTS
 from shequn.analytics.schemas import ReportOut, ReportsOut
-from shequn.analytics.service import REPORTS, Options, check_period, check_report, run_report
+from shequn.analytics.service import Options, check_period, check_report, run_report
 from shequn.platform.schemas import file_responses
 from shequn.web.auth import EngineDep, Now, Workspace
-from shequn.web.problems import WORKSPACE_ERRORS, problem_responses
+from shequn.web.problems import workspace_router
 
-router = APIRouter(
-    prefix="/api/v1/workspaces/{ws}/reports",
-    tags=["analytics"],
-    responses=problem_responses(*WORKSPACE_ERRORS),
-)
+router = workspace_router("analytics", "/reports")
 
 
 @router.get("", summary="The reports there are", response_model=ReportsOut)

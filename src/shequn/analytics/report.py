@@ -8,11 +8,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from shequn.analytics.source import Period
 
 Format = Literal["int", "pct", "fen", "float", "text", "date"]
+
+ReportName = Literal[
+    "funnel",
+    "retention",
+    "health",
+    "roi",
+    "levels",
+    "gravity",
+    "cohorts",
+    "persona",
+    "kol",
+    "moderation",
+    "points",
+]
+"""The reports there are, in the order they are listed."""
+REPORTS: tuple[ReportName, ...] = get_args(ReportName)
 ChartKind = Literal["funnel", "bar", "line", "heatmap", "stacked"]
 
 # Texts people read: zh-CN first. Labels are looked up by key; unknown keys show as is.

@@ -2,27 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field
 
-from shequn.analytics.report import Format
+from shequn.analytics.report import Format, ReportName
 from shequn.platform.schemas import Answer, Day, Json
-
-ReportName = Literal[
-    "funnel",
-    "retention",
-    "health",
-    "roi",
-    "levels",
-    "gravity",
-    "cohorts",
-    "persona",
-    "kol",
-    "moderation",
-    "points",
-]
-"""The reports there are (`service.REPORTS`, in its order)."""
 
 
 class ReportsOut(Answer):

@@ -13,25 +13,12 @@ from shequn.analytics import funnel as funnel_mod
 from shequn.analytics import health as health_mod
 from shequn.analytics import kol as kol_mod
 from shequn.analytics import ledgers, orbit, persona, retention, roi
-from shequn.analytics.report import Report
+from shequn.analytics.report import REPORTS, Report
 from shequn.analytics.source import Frame, Period, load_frame
 from shequn.analytics.texts import say
 from shequn.community.workspace import WorkspaceInfo
 from shequn.platform.errors import BadRequest, NotFound
 
-REPORTS = (
-    "funnel",
-    "retention",
-    "health",
-    "roi",
-    "levels",
-    "gravity",
-    "cohorts",
-    "persona",
-    "kol",
-    "moderation",
-    "points",
-)
 DEFAULT_DAYS = 28
 
 

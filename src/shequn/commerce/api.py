@@ -41,13 +41,9 @@ from shequn.growth.livecode import check_key
 from shequn.platform.db import transaction
 from shequn.web.auth import EngineDep, Now, Workspace
 from shequn.web.body import read_bounded
-from shequn.web.problems import WORKSPACE_ERRORS, Problem, problem_responses
+from shequn.web.problems import Problem, problem_responses, workspace_router
 
-router = APIRouter(
-    prefix="/api/v1/workspaces/{ws}",
-    tags=["commerce"],
-    responses=problem_responses(*WORKSPACE_ERRORS),
-)
+router = workspace_router("commerce")
 public = APIRouter(tags=["public"], responses=problem_responses(401, 404, 413, 422))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import yaml
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from pydantic import BaseModel, Field
 
 from shequn.community.schemas import (
@@ -22,13 +22,9 @@ from shequn.exports import EXPORTS, page
 from shequn.platform.db import transaction
 from shequn.web.auth import EngineDep, Now, Workspace
 from shequn.web.body import read_bounded
-from shequn.web.problems import WORKSPACE_ERRORS, Problem, problem_responses
+from shequn.web.problems import Problem, workspace_router
 
-router = APIRouter(
-    prefix="/api/v1/workspaces/{ws}",
-    tags=["community"],
-    responses=problem_responses(*WORKSPACE_ERRORS),
-)
+router = workspace_router("community")
 
 _LISTED: dict[str, Any] = {
     "groups": list[GroupOut],

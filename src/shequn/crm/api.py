@@ -6,7 +6,7 @@ import io
 from pathlib import PurePath
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -36,13 +36,9 @@ from shequn.platform.db import transaction
 from shequn.platform.schemas import file_responses
 from shequn.web.auth import EngineDep, Now, Workspace
 from shequn.web.body import read_bounded
-from shequn.web.problems import WORKSPACE_ERRORS, Problem, problem_responses
+from shequn.web.problems import Problem, workspace_router
 
-router = APIRouter(
-    prefix="/api/v1/workspaces/{ws}/crm",
-    tags=["crm"],
-    responses=problem_responses(*WORKSPACE_ERRORS),
-)
+router = workspace_router("crm", "/crm")
 Channel = Annotated[str, Query(min_length=1, max_length=32)]
 MAX_IMPORT_BYTES = 32 * 1024 * 1024
 

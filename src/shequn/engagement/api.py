@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import BaseModel, Field
 
 from shequn.engagement.schemas import LeaderOut, SpentOut
 from shequn.engagement.service import Board, do_spend_points, leaderboard
 from shequn.platform.db import transaction
 from shequn.web.auth import EngineDep, Now, Workspace
-from shequn.web.problems import WORKSPACE_ERRORS, problem_responses
+from shequn.web.problems import workspace_router
 
-router = APIRouter(
-    prefix="/api/v1/workspaces/{ws}/engagement",
-    tags=["engagement"],
-    responses=problem_responses(*WORKSPACE_ERRORS),
-)
+router = workspace_router("engagement", "/engagement")
 
 
 @router.get(

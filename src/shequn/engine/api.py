@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from shequn.engine.schemas import ActionOut, IngestAnswer, QueuedAnswer
@@ -14,13 +14,9 @@ from shequn.exports import EXPORTS, check_export, page, write_export
 from shequn.platform.schemas import file_responses
 from shequn.web.auth import EngineDep, Workspace
 from shequn.web.body import decode_json, read_bounded
-from shequn.web.problems import WORKSPACE_ERRORS, Problem, problem_responses
+from shequn.web.problems import Problem, problem_responses, workspace_router
 
-router = APIRouter(
-    prefix="/api/v1/workspaces/{ws}",
-    tags=["events"],
-    responses=problem_responses(*WORKSPACE_ERRORS),
-)
+router = workspace_router("events")
 
 
 def _items(body: Any) -> list[Any]:

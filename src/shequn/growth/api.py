@@ -74,13 +74,14 @@ from shequn.platform.errors import BadRequest
 from shequn.platform.schemas import file_responses
 from shequn.web.auth import EngineDep, Now, Workspace
 from shequn.web.body import read_bounded
-from shequn.web.problems import WORKSPACE_ERRORS, Problem, problem_response, problem_responses
-
-router = APIRouter(
-    prefix="/api/v1/workspaces/{ws}",
-    tags=["growth"],
-    responses=problem_responses(*WORKSPACE_ERRORS),
+from shequn.web.problems import (
+    Problem,
+    problem_response,
+    problem_responses,
+    workspace_router,
 )
+
+router = workspace_router("growth")
 public = APIRouter(tags=["public"], responses=problem_responses(400, 404, 422, 429))
 
 # This process's own count: the embedded default, and the fallback when Redis does not answer.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
@@ -21,13 +21,9 @@ from shequn.moderation.schemas import (
 )
 from shequn.platform.db import transaction
 from shequn.web.auth import EngineDep, Now, Workspace
-from shequn.web.problems import WORKSPACE_ERRORS, problem_responses
+from shequn.web.problems import workspace_router
 
-router = APIRouter(
-    prefix="/api/v1/workspaces/{ws}/moderation",
-    tags=["moderation"],
-    responses=problem_responses(*WORKSPACE_ERRORS),
-)
+router = workspace_router("moderation", "/moderation")
 
 
 @router.get(

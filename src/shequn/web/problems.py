@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -76,6 +76,16 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         status: {"description": _MEANINGS[status], "content": {PROBLEM: {"schema": schema}}}
         for status in statuses
     }
+
+
+def workspace_router(tag: str, path: str = "") -> APIRouter:
+    """The router of a domain's workspace routes, `/api/v1/workspaces/{ws}` + `path`, with
+    the problems any workspace route can answer."""
+    return APIRouter(
+        prefix=f"/api/v1/workspaces/{{ws}}{path}",
+        tags=[tag],
+        responses=problem_responses(*WORKSPACE_ERRORS),
+    )
 
 
 def problem_schemas() -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import AwareDatetime, BaseModel, Field
 
 from shequn.channels.sandbox.schemas import HistoryMessage, PostedOut
@@ -13,13 +13,9 @@ from shequn.channels.sandbox.service import do_post_message, group_history
 from shequn.events import MessageKind
 from shequn.platform.db import transaction
 from shequn.web.auth import EngineDep, Now, Workspace
-from shequn.web.problems import WORKSPACE_ERRORS, problem_responses
+from shequn.web.problems import workspace_router
 
-router = APIRouter(
-    prefix="/api/v1/workspaces/{ws}/sandbox",
-    tags=["sandbox"],
-    responses=problem_responses(*WORKSPACE_ERRORS),
-)
+router = workspace_router("sandbox", "/sandbox")
 
 
 class PostMessage(BaseModel):
