@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import logging
 import socket
-import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
@@ -28,12 +28,7 @@ from tests.growth.helpers import app_with_domains, configure, rows
 needs_redis = pytest.mark.skipif(REDIS_URL is None, reason="needs SHEQUN_TEST_REDIS_URL")
 
 
-class FakeClock:
-    def __init__(self, at: float = 1_000 * 60.0) -> None:
-        self.at = at
-
-    def __call__(self) -> float:
-        return self.at
+MINUTE_1000 = datetime.fromtimestamp(1_000 * 60, UTC)
 
 
 def closed_port() -> int:
@@ -50,13 +45,6 @@ def live_code(engine: Engine, ws: WorkspaceInfo, per_minute: int) -> tuple[Works
     return ws, code["url"]
 
 
-def clear_of_a_minute_boundary() -> None:
-    """The apps count in wall-clock minutes: a test must not straddle two windows."""
-    into = time.time() % 60
-    if into > 50:
-        time.sleep(60.5 - into)
-
-
 @pytest.fixture
 def prefix() -> Iterator[str]:
     """A Redis key prefix of this test only; its keys are deleted afterwards."""
@@ -71,34 +59,30 @@ def prefix() -> Iterator[str]:
 
 
 def test_in_process_windows_last_one_minute() -> None:
-    clock = FakeClock()
-    limiter = RateLimiter(clock)
-    assert [limiter.allow("a", 3) for _ in range(4)] == [True, True, True, False]
-    assert limiter.allow("b", 3)  # each key has its own count
-    clock.at += 59
-    assert not limiter.allow("a", 3)  # still the same window
-    clock.at += 1
-    assert [limiter.allow("a", 3) for _ in range(4)] == [True, True, True, False]
+    limiter, at = RateLimiter(), MINUTE_1000
+    assert [limiter.allow("a", 3, at) for _ in range(4)] == [True, True, True, False]
+    assert limiter.allow("b", 3, at)  # each key has its own count
+    assert not limiter.allow("a", 3, at + timedelta(seconds=59))  # still the same window
+    later = at + timedelta(seconds=60)
+    assert [limiter.allow("a", 3, later) for _ in range(4)] == [True, True, True, False]
     limiter.reset()
-    assert limiter.allow("a", 3)
+    assert limiter.allow("a", 3, later)
 
 
 @needs_redis
 def test_redis_limiters_share_one_count_per_minute(prefix: str) -> None:
     assert REDIS_URL is not None
-    clock = FakeClock()
+    at = MINUTE_1000
     one, two = (
-        RedisRateLimiter(redis.Redis.from_url(REDIS_URL), prefix, RateLimiter(clock), clock)
-        for _ in range(2)
+        RedisRateLimiter(redis.Redis.from_url(REDIS_URL), prefix, RateLimiter()) for _ in range(2)
     )
-    answers = [(one if i % 2 else two).allow("1.2.3.4|tok", 5) for i in range(7)]
+    answers = [(one if i % 2 else two).allow("1.2.3.4|tok", 5, at) for i in range(7)]
     assert answers == [True] * 5 + [False] * 2
-    assert one.allow("5.6.7.8|tok", 5)  # another client
+    assert one.allow("5.6.7.8|tok", 5, at)  # another client
     (name,) = one.client.keys(f"{prefix}ratelimit:*:1.2.3.4|tok")
     assert name == f"{prefix}ratelimit:1000:1.2.3.4|tok".encode()
     assert 0 < one.client.ttl(name) <= 60  # gone once its window is over
-    clock.at += 60
-    assert two.allow("1.2.3.4|tok", 5)  # a new window
+    assert two.allow("1.2.3.4|tok", 5, at + timedelta(seconds=60))  # a new window
     one.reset()
     assert one.client.keys(f"{prefix}*") == []
 
@@ -113,7 +97,6 @@ def test_two_servers_on_one_redis_admit_the_limit_together(
     limiters = [app.state.limiter for app in apps]
     assert all(isinstance(limiter, RedisRateLimiter) for limiter in limiters)
     assert limiters[0] is not limiters[1]
-    clear_of_a_minute_boundary()
     with TestClient(apps[0]) as a, TestClient(apps[1]) as b:
         statuses = [
             (a if i % 2 else b).get(url, params={"format": "json"}).status_code for i in range(5)
@@ -152,15 +135,13 @@ def test_unreachable_redis_falls_back_to_the_process_and_warns_once(
 
 
 def test_the_fallback_warns_at_most_once_a_minute(caplog: pytest.LogCaptureFixture) -> None:
-    clock = FakeClock()
+    at = MINUTE_1000
     client = redis.Redis.from_url(f"redis://127.0.0.1:{closed_port()}/0")
-    limiter = RedisRateLimiter(client, "x:", RateLimiter(clock), clock)
+    limiter = RedisRateLimiter(client, "x:", RateLimiter())
     with caplog.at_level(logging.WARNING, "shequn.growth.ratelimit"):
-        assert limiter.allow("k", 2) and limiter.allow("k", 2)
-        assert not limiter.allow("k", 2)
-        clock.at += 59
-        assert not limiter.allow("k", 2)
+        assert limiter.allow("k", 2, at) and limiter.allow("k", 2, at)
+        assert not limiter.allow("k", 2, at)
+        assert not limiter.allow("k", 2, at + timedelta(seconds=59))
         assert len(caplog.records) == 1
-        clock.at += 1
-        assert limiter.allow("k", 2)  # a new window in the fallback too
+        assert limiter.allow("k", 2, at + timedelta(seconds=60))  # a new window, fallback too
         assert len(caplog.records) == 2

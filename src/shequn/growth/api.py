@@ -380,7 +380,7 @@ def scan_live_code(
     ws, code = _resolve(engine, token)
     client = request.client.host if request.client else "unknown"
     limit = int(ws.config.growth.live_codes.rate_per_minute)
-    if not _limiter(request).allow(f"{client}|{token}", limit):
+    if not _limiter(request).allow(f"{client}|{token}", limit, now):
         return _too_many("Too many scans", f"at most {limit} scans per minute")
     device = request.cookies.get(VISITOR_COOKIE) or secrets.token_urlsafe(12)
     with transaction(engine) as conn:
@@ -674,7 +674,7 @@ def get_poster(token: str, member: str, request: Request, now: Now) -> Response:
     ws, _ = _resolve(engine, token)
     client = request.client.host if request.client else "unknown"
     limit = int(ws.config.growth.live_codes.rate_per_minute)
-    if not _limiter(request).allow(f"{client}|p|{token}", limit):
+    if not _limiter(request).allow(f"{client}|p|{token}", limit, now):
         return _too_many("Too many requests", f"at most {limit} posters per minute")
     if len(member) > 128:
         raise BadRequest(say, "growth.bad_member")

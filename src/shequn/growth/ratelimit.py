@@ -1,5 +1,9 @@
 """Rate limits for the public pages (`/l/…`, `/p/…`): fixed one-minute windows per key.
 
+The window is the minute of the time the caller passes in: the request's clock, so that every
+server behind a load balancer agrees on the minute and a test with a frozen clock never
+straddles two windows.
+
 Embedded, each process counts in memory (`RateLimiter`). With Redis (`SHEQUN_REDIS_URL`) every
 `shequn serve` process behind the load balancer counts in the same Redis key
 (`RedisRateLimiter`), so the limit holds for the installation, not per process. A public page
@@ -11,8 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-import time
-from collections.abc import Callable
+from datetime import datetime
 from typing import Protocol
 
 import redis
@@ -32,7 +35,7 @@ return n
 
 
 class Limiter(Protocol):
-    def allow(self, key: str, per_minute: int) -> bool: ...
+    def allow(self, key: str, per_minute: int, now: datetime) -> bool: ...
 
     def reset(self) -> None: ...
 
@@ -40,13 +43,12 @@ class Limiter(Protocol):
 class RateLimiter:
     """Counts in this process only."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
+    def __init__(self) -> None:
         self._windows: dict[str, tuple[int, int]] = {}
         self._lock = threading.Lock()
 
-    def allow(self, key: str, per_minute: int) -> bool:
-        minute = int(self._clock() // WINDOW_SECONDS)
+    def allow(self, key: str, per_minute: int, now: datetime) -> bool:
+        minute = _minute(now)
         with self._lock:
             start, count = self._windows.get(key, (minute, 0))
             if start != minute:
@@ -67,9 +69,8 @@ class RateLimiter:
 class RedisRateLimiter:
     """Counts in Redis, shared by every process using the same Redis and prefix.
 
-    The window is the wall clock's minute (a monotonic clock is per machine, the minute must
-    be the same on every server). If Redis fails, the call is counted by `fallback` and a
-    warning is logged, at most once a minute.
+    If Redis fails, the call is counted by `fallback` and a warning is logged, at most once a
+    minute.
     """
 
     def __init__(
@@ -77,32 +78,30 @@ class RedisRateLimiter:
         client: redis.Redis,
         prefix: str,
         fallback: RateLimiter,
-        clock: Callable[[], float] = time.time,
     ) -> None:
         self.client = client
         self.prefix = prefix
         self.fallback = fallback
-        self._clock = clock
         self._count = client.register_script(_COUNT)
         self._warned_at: float | None = None
         self._lock = threading.Lock()
 
-    def allow(self, key: str, per_minute: int) -> bool:
-        minute = int(self._clock() // WINDOW_SECONDS)
+    def allow(self, key: str, per_minute: int, now: datetime) -> bool:
+        minute = _minute(now)
         name = KEY.format(prefix=self.prefix, minute=minute, key=key)
         try:
             count = int(self._count(keys=[name], args=[WINDOW_SECONDS]))
         except redis.RedisError as exc:
-            self._warn(exc)
-            return self.fallback.allow(key, per_minute)
+            self._warn(exc, now)
+            return self.fallback.allow(key, per_minute, now)
         return count <= per_minute
 
-    def _warn(self, exc: redis.RedisError) -> None:
-        now = self._clock()
+    def _warn(self, exc: redis.RedisError, now: datetime) -> None:
+        at = now.timestamp()
         with self._lock:
-            if self._warned_at is not None and now - self._warned_at < WINDOW_SECONDS:
+            if self._warned_at is not None and at - self._warned_at < WINDOW_SECONDS:
                 return
-            self._warned_at = now
+            self._warned_at = at
         log.warning("rate limits counted per process: Redis did not answer (%s)", exc)
 
     def reset(self) -> None:
@@ -112,6 +111,10 @@ class RedisRateLimiter:
         names = list(self.client.scan_iter(match=pattern, count=1000))
         if names:
             self.client.delete(*names)
+
+
+def _minute(now: datetime) -> int:
+    return int(now.timestamp() // WINDOW_SECONDS)
 
 
 def _glob_escape(text: str) -> str:
