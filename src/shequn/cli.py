@@ -22,6 +22,7 @@ from shequn.cli_support import (
     WorkspaceOpt,
     current_settings,
     err,
+    export_rows,
     fail,
     find_workspace,
     guarded,
@@ -300,7 +301,7 @@ def export(
         str,
         typer.Argument(
             help="members, memberships, groups, actions, events, points, checkins, levels, "
-            "violations, banlist, profiles, member_tags, orders, coupons, commissions, "
+            "violations, banlist, member_tags, orders, coupons, commissions, "
             "rewards, referrals, scans … (an unknown kind lists them all)."
         ),
     ],
@@ -309,44 +310,19 @@ def export(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="File (default stdout).")
     ] = None,
+    header: Annotated[
+        str,
+        typer.Option(
+            help="csv/xlsx headers: labels (in the workspace's language) or ids (stable "
+            "column ids, for scripts)."
+        ),
+    ] = "labels",
+    reveal_phones: Annotated[
+        bool, typer.Option(help="Full phone numbers (members; needs crm.allow_phone_export).")
+    ] = False,
 ) -> None:
     """Export rows in a stable order."""
-    from shequn.exports import check_export, write_export
-
-    engine = open_engine()
-    guarded(lambda: check_export(kind, format_))
-    ws = guarded(lambda: find_workspace(engine, workspace))
-    if format_ == "xlsx" and output is None and sys.stdout.isatty():
-        fail("xlsx is binary: give --output FILE")
-    with engine.connect() as conn:
-        if output is not None:
-            guarded(lambda: _export_to_file(conn, ws, kind, format_, output))
-        else:
-            write_export(conn, ws, kind, format_, sys.stdout.buffer)
-            sys.stdout.buffer.flush()
-
-
-def _export_to_file(conn: Any, ws: Any, kind: str, fmt: str, output: Path) -> None:
-    """Write to a temporary file beside the target, then rename: never half a file."""
-    import os
-    import tempfile
-
-    from shequn.exports import write_export
-
-    try:
-        fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".part")
-    except OSError as exc:
-        raise UserError(f"{output}: {exc.strerror}") from exc
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write_export(conn, ws, kind, fmt, fh)
-        os.replace(tmp, output)
-    except OSError as exc:
-        os.unlink(tmp)
-        raise UserError(f"{output}: {exc.strerror}") from exc
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    export_rows(kind, workspace, format_, output, header, reveal_phones)
 
 
 @app.command()

@@ -14,7 +14,8 @@ import importlib
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, NoReturn, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO, ClassVar, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -211,6 +212,55 @@ def progress_bar() -> Progress:
         transient=True,
         disable=not err.is_terminal,
     )
+
+
+def export_rows(
+    kind: str,
+    workspace: str | None,
+    fmt: str,
+    output: Path | None,
+    header: str = "labels",
+    reveal_phones: bool = False,
+) -> None:
+    """`shequn export`, and the commands that are one export kind (`members export`)."""
+    from shequn.exports import check_export, write_export
+
+    engine = open_engine()
+    guarded(lambda: check_export(kind, fmt, header))
+    ws = guarded(lambda: find_workspace(engine, workspace))
+    if fmt == "xlsx" and output is None and sys.stdout.isatty():
+        fail("xlsx is binary: give --output FILE")
+
+    def write(out: BinaryIO) -> None:
+        write_export(conn, ws, kind, fmt, out, header=header, reveal_phones=reveal_phones)
+
+    with engine.connect() as conn:
+        if output is not None:
+            guarded(lambda: _write_atomically(output, write))
+        else:
+            guarded(lambda: write(sys.stdout.buffer))
+            sys.stdout.buffer.flush()
+
+
+def _write_atomically(output: Path, write: Callable[[BinaryIO], None]) -> None:
+    """Write to a temporary file beside the target, then rename: never half a file."""
+    import os
+    import tempfile
+
+    try:
+        fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".part")
+    except OSError as exc:
+        raise UserError(f"{output}: {exc.strerror}") from exc
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+        os.replace(tmp, output)
+    except OSError as exc:
+        os.unlink(tmp)
+        raise UserError(f"{output}: {exc.strerror}") from exc
+    except BaseException:
+        os.unlink(tmp)
+        raise
 
 
 # --- command groups loaded when used ---------------------------------------------------------

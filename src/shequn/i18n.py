@@ -131,6 +131,14 @@ _TEXTS: dict[str, dict[str, str]] = {
         "zh-CN": "不支持的格式「{format}」，可选：{formats}",
         "en": "unknown format {format!r}; choose from {formats}",
     },
+    "exports.unknown_header": {
+        "zh-CN": "不支持的表头「{header}」，可选：{headers}",
+        "en": "unknown header {header!r}; choose from {headers}",
+    },
+    "exports.no_phones": {
+        "zh-CN": "导出「{kind}」不含手机号，无需显示完整手机号",
+        "en": "export {kind} has no phone numbers to reveal",
+    },
 }
 
 

@@ -760,7 +760,8 @@ def lived(lived_world: Shequn, tmp_path: Path) -> Shequn:
 
 
 def _csv_rows(data: bytes) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+    assert data.startswith(b"\xef\xbb\xbf"), "a csv export starts with a BOM (Excel reads UTF-8)"
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
 
 
 def _xlsx_rows(data: bytes) -> list[list[str]]:
@@ -791,8 +792,8 @@ def test_export_formats_agree_and_name_the_channel_ids(
     sq = lived
     xlsx = sq.cwd / f"{kind}.xlsx"
     csv_out, xlsx_out = sq.many(
-        ("export", kind, "--format", "csv", *sq.w),
-        ("export", kind, "--format", "xlsx", "--output", str(xlsx), *sq.w),
+        ("export", kind, "--format", "csv", "--header", "ids", *sq.w),
+        ("export", kind, "--format", "xlsx", "--header", "ids", "--output", str(xlsx), *sq.w),
     )
     rows = [orjson.loads(line) for line in lived_jsonl[kind].splitlines()]
     assert rows
@@ -890,7 +891,7 @@ def _one_nickname(sq: Shequn, nickname: str) -> None:
 def test_xlsx_export_survives_control_characters_in_a_nickname(sq: Shequn) -> None:
     _one_nickname(sq, "小\x01明")  # a valid event: stored (the ingest succeeds)
     out = sq.cwd / "m.xlsx"
-    sq.ok("export", "memberships", "-f", "xlsx", "-o", str(out), *sq.w)
+    sq.ok("export", "memberships", "-f", "xlsx", "--header", "ids", "-o", str(out), *sq.w)
     rows = _xlsx_rows(out.read_bytes())
     assert len(rows) == 2 and rows[1][2] == "u-001"
 
@@ -899,7 +900,7 @@ def test_xlsx_export_keeps_text_as_text(sq: Shequn) -> None:
     nickname = '=HYPERLINK("http://evil.example","点我")'
     _one_nickname(sq, nickname)
     out = sq.cwd / "m.xlsx"
-    sq.ok("export", "memberships", "-f", "xlsx", "-o", str(out), *sq.w)
+    sq.ok("export", "memberships", "-f", "xlsx", "--header", "ids", "-o", str(out), *sq.w)
     book = openpyxl.load_workbook(out)
     try:
         sheet = book.worksheets[0]

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from shequn.community.service import do_apply_config
 from shequn.community.workspace import WorkspaceInfo
 from shequn.crm import rules as _rules  # noqa: F401  (registers the auto-tag rules)
-from shequn.crm.exports import PhoneExportRefused, write_members
+from shequn.crm.exports import PhoneExportRefused
 from shequn.crm.schemas import CustomFieldIn, NoteIn, ProfileIn
 from shequn.crm.service import (
     access_profile,
@@ -33,7 +33,7 @@ from shequn.crm.service import (
 from shequn.engine.service import do_ingest_events
 from shequn.exports import write_export
 from shequn.platform.db import transaction
-from shequn.platform.errors import Invalid
+from shequn.platform.errors import BadRequest, Invalid
 from tests.factories import NOW, SHANGHAI, T0, event, joined, posted
 
 AUTO_TAGS = {
@@ -223,7 +223,7 @@ def test_exports_mask_phones_unless_asked_and_allowed(
     def export(ws: WorkspaceInfo, fmt: str = "csv", reveal: bool = False) -> bytes:
         buffer = io.BytesIO()
         with engine.connect() as conn:
-            write_members(conn, ws, fmt, buffer, reveal)
+            write_export(conn, ws, "members", fmt, buffer, header="ids", reveal_phones=reveal)
         return buffer.getvalue()
 
     (row,) = csv.DictReader(io.StringIO(export(workspace).decode("utf-8-sig")))
@@ -233,11 +233,14 @@ def test_exports_mask_phones_unless_asked_and_allowed(
     allowed = configured(engine, workspace, {"crm": {"allow_phone_export": True}})
     assert orjson.loads(export(allowed, "jsonl", reveal=True))["phone"] == "13800138000"
     assert export(allowed, "xlsx")[:2] == b"PK"
-    # The registered export kinds mask too.
+    # The deprecated name of the member export masks too.
     buffer = io.BytesIO()
     with engine.connect() as conn:
         write_export(conn, allowed, "profiles", "jsonl", buffer)
     assert orjson.loads(buffer.getvalue())["phone"] == "138****8000"
+    # Only the member export has phones to reveal.
+    with pytest.raises(BadRequest), engine.connect() as conn:
+        write_export(conn, allowed, "member_tags", "csv", io.BytesIO(), reveal_phones=True)
 
 
 def test_persona_of_a_segment_counts_what_members_share(

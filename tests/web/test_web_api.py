@@ -204,11 +204,13 @@ def test_exports_in_every_format(
     client.post(url(workspace, "/events"), json=batch(), headers=auth)
     lines = client.get(url(workspace, "/exports/events"), headers=auth).content.splitlines()
     assert [orjson.loads(x)["id"] for x in lines] == ["e-1", "e-2", "e-3"]
-    csv_text = client.get(url(workspace, "/exports/memberships?format=csv"), headers=auth).text
+    csv_text = client.get(
+        url(workspace, "/exports/memberships?format=csv&header=ids"), headers=auth
+    ).content.decode("utf-8-sig")
     header, row = csv_text.splitlines()
     assert header.startswith("channel,group,member,")
     assert row.startswith("sandbox,g-1,u-1,小明,True")
-    xlsx = client.get(url(workspace, "/exports/members?format=xlsx"), headers=auth)
+    xlsx = client.get(url(workspace, "/exports/members?format=xlsx&header=ids"), headers=auth)
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     rows = list(sheet.values)
     assert rows[0][:2] == ("channel", "member") and rows[1][:2] == ("sandbox", "u-1")

@@ -18,7 +18,7 @@ from shequn.community.schemas import (
 )
 from shequn.community.service import do_apply_config, effective_config_document
 from shequn.config import WorkspaceConfig
-from shequn.exports import EXPORTS, page
+from shequn.exports import EXPORTS, page, seen_members
 from shequn.platform.db import transaction
 from shequn.web.auth import EngineDep, Now, Workspace
 from shequn.web.body import read_bounded
@@ -71,8 +71,9 @@ def _listing(kind: str):  # type: ignore[no-untyped-def]
         limit: Annotated[int, Query(ge=1, le=5000)] = 100,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> list[dict[str, Any]]:
+        rows = seen_members if kind == "members" else EXPORTS[kind].rows
         with engine.connect() as conn:
-            return page(EXPORTS[kind].rows(conn, workspace), offset, limit)
+            return page(rows(conn, workspace), offset, limit)
 
     handler.__name__ = f"list_{kind}"
     return handler

@@ -11,7 +11,6 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shequn.crm import service
-from shequn.crm.exports import write_members
 from shequn.crm.importer import do_import_members, read_csv, read_xlsx
 from shequn.crm.schemas import (
     CountOut,
@@ -32,6 +31,7 @@ from shequn.crm.schemas import (
     TagOut,
     TimelineItem,
 )
+from shequn.exports import write_export
 from shequn.platform.db import transaction
 from shequn.platform.schemas import file_responses
 from shequn.web.auth import EngineDep, Now, Workspace
@@ -303,6 +303,8 @@ _MEDIA = {
 @router.get(
     "/export",
     summary="Members with profiles and tags; phones masked by default",
+    description="The same as `GET …/exports/members` (deprecated: use that).",
+    deprecated=True,
     response_class=Response,
     responses=file_responses("text/csv", _MEDIA["xlsx"], "application/x-ndjson"),
 )
@@ -314,6 +316,6 @@ def get_export(
 ) -> Response:
     buffer = io.BytesIO()
     with engine.connect() as conn:
-        write_members(conn, workspace, format, buffer, reveal_phones)
+        write_export(conn, workspace, "members", format, buffer, reveal_phones=reveal_phones)
     headers = {"Content-Disposition": f'attachment; filename="members.{format}"'}
     return Response(buffer.getvalue(), media_type=_MEDIA[format], headers=headers)

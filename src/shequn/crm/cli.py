@@ -14,6 +14,7 @@ from rich.table import Table
 from shequn.cli_support import (
     WorkspaceOpt,
     err,
+    export_rows,
     find_workspace,
     guarded,
     now,
@@ -110,25 +111,16 @@ def export_members(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="File (default stdout).")
     ] = None,
+    header: Annotated[
+        str, typer.Option(help="csv/xlsx headers: labels (workspace language) or ids.")
+    ] = "labels",
     reveal_phones: Annotated[
         bool, typer.Option(help="Full phone numbers (needs crm.allow_phone_export).")
     ] = False,
 ) -> None:
-    """Export members with profiles and tags; phone numbers are masked unless revealed."""
-    from shequn.crm.exports import check_reveal, write_members
-
-    engine, ws = _context(workspace)
-    guarded(lambda: check_reveal(ws, reveal_phones))
-    if format_ == "xlsx" and output is None and sys.stdout.isatty():
-        err.print("error: xlsx is binary: give --output FILE", highlight=False)
-        raise typer.Exit(2)
-    with engine.connect() as conn:
-        if output is not None:
-            with output.open("wb") as fh:
-                guarded(lambda: write_members(conn, ws, format_, fh, reveal_phones))
-        else:
-            guarded(lambda: write_members(conn, ws, format_, sys.stdout.buffer, reveal_phones))
-            sys.stdout.buffer.flush()
+    """Export members with profiles and tags (the same as `shequn export members`); phone
+    numbers are masked unless revealed."""
+    export_rows("members", workspace, format_, output, header, reveal_phones)
 
 
 @members_app.command("show")

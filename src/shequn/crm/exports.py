@@ -1,15 +1,14 @@
-"""Exports of the CRM: members with their profiles and tags (`profiles`), and every tag
-attached to a member (`member_tags`). Phone numbers are masked (138****8000) unless the
-caller asks for them and the workspace allows it (`crm.allow_phone_export`)."""
+"""Exports of the CRM: the one member list (`members`: what the groups saw of each member,
+with their profile, tags and custom fields), and every tag attached to a member
+(`member_tags`). Phone numbers are masked (138****8000) unless the caller asks for them and
+the workspace allows it (`crm.allow_phone_export`)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
-from typing import IO, Any
+from datetime import datetime
+from typing import Any
 
-import orjson
 from sqlalchemy import Connection, select
 
 from shequn.community.models import members
@@ -17,9 +16,10 @@ from shequn.community.workspace import WorkspaceInfo
 from shequn.crm.models import member_tags, profiles
 from shequn.crm.schemas import PROFILE_FIELDS, mask_phone
 from shequn.crm.segments import base_query
+from shequn.crm.service import list_custom_fields
 from shequn.crm.texts import say
 from shequn.exports import iso, register_export, stream
-from shequn.platform.errors import BadRequest, Forbidden
+from shequn.platform.errors import Forbidden
 
 MEMBER_COLUMNS = (
     "channel",
@@ -28,13 +28,37 @@ MEMBER_COLUMNS = (
     *PROFILE_FIELDS,
     "tags",
     "custom",
+    "first_seen_at",
+    "last_seen_at",
     "first_joined_at",
     "first_group",
+    "first_scene",
+    "first_code",
     "first_state",
     "first_inviter",
+    "groups_in",
     "message_count",
     "last_spoke_at",
     "blacklisted",
+    "orders",
+    "spent_fen",
+)
+# The member table's columns, as stored.
+_MEMBER_TABLE_COLUMNS = (
+    "first_seen_at",
+    "last_seen_at",
+    "first_joined_at",
+    "first_group",
+    "first_scene",
+    "first_code",
+    "first_state",
+    "first_inviter",
+    "groups_in",
+    "message_count",
+    "last_spoke_at",
+    "blacklisted",
+    "orders",
+    "spent_fen",
 )
 
 
@@ -61,36 +85,51 @@ def member_rows(
         members.c.nickname,
         *(profiles.c[f] for f in PROFILE_FIELDS),
         profiles.c.custom,
-        members.c.first_joined_at,
-        members.c.first_group,
-        members.c.first_state,
-        members.c.first_inviter,
-        members.c.message_count,
-        members.c.last_spoke_at,
-        members.c.blacklisted,
+        *(members.c[c] for c in _MEMBER_TABLE_COLUMNS),
     ).order_by(u.c.channel, u.c.member)
     for r in stream(conn, stmt):
+        key = (r["channel"], r["member"])
         row: dict[str, Any] = {"channel": r["channel"], "member": r["member"]}
         row["nickname"] = r["nickname"]
         for f in PROFILE_FIELDS:
             row[f] = r[f]
         row["phone"] = r["phone"] if reveal_phones else mask_phone(r["phone"])
         row["pains"] = list(r["pains"] or [])
-        row["tags"] = tagged.get((r["channel"], r["member"]), [])
+        row["tags"] = tagged.get(key, [])
         row["custom"] = dict(r["custom"] or {})
-        row["first_joined_at"] = iso(r["first_joined_at"])
-        row["first_group"] = r["first_group"]
-        row["first_state"] = r["first_state"]
-        row["first_inviter"] = r["first_inviter"]
+        for c in _MEMBER_TABLE_COLUMNS:
+            value = r[c]
+            row[c] = iso(value) if isinstance(value, datetime) else value
+        # A member known only by a profile has not spoken, bought or been blacklisted.
         row["message_count"] = r["message_count"] or 0
-        row["last_spoke_at"] = iso(r["last_spoke_at"])
         row["blacklisted"] = bool(r["blacklisted"])
         yield row
 
 
-@register_export("profiles", MEMBER_COLUMNS)
-def _profiles(conn: Connection, ws: WorkspaceInfo) -> Iterator[dict[str, Any]]:
+def check_reveal(ws: WorkspaceInfo, reveal_phones: bool) -> None:
+    if reveal_phones and not ws.config.crm.allow_phone_export:
+        raise PhoneExportRefused(say, "crm.phones_refused")
+
+
+def _revealed(conn: Connection, ws: WorkspaceInfo) -> Iterator[dict[str, Any]]:
+    check_reveal(ws, True)  # before the first row: nothing is written when it refuses
+    return member_rows(conn, ws, reveal_phones=True)
+
+
+def _custom_headers(conn: Connection, ws: WorkspaceInfo) -> list[tuple[str, str]]:
+    """The workspace's custom fields, headed by their labels (as the importer reads them)."""
+    return [(f["key"], f["label"]) for f in list_custom_fields(conn, ws)]
+
+
+@register_export("members", MEMBER_COLUMNS, revealed=_revealed, spread={"custom": _custom_headers})
+def _members(conn: Connection, ws: WorkspaceInfo) -> Iterator[dict[str, Any]]:
     yield from member_rows(conn, ws)
+
+
+# Deprecated: the member export was two (`members`, `profiles`) until they became one.
+register_export("profiles", MEMBER_COLUMNS, revealed=_revealed, spread={"custom": _custom_headers})(
+    _members
+)
 
 
 @register_export("member_tags", ("channel", "member", "tag", "source", "caused_by", "at"))
@@ -106,54 +145,3 @@ def _member_tags(conn: Connection, ws: WorkspaceInfo) -> Iterator[dict[str, Any]
             "caused_by": r["caused_by"],
             "at": iso(r["at"]),
         }
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, list):
-        return "、".join(str(v) for v in value)
-    if isinstance(value, dict):
-        return orjson.dumps(value).decode() if value else ""
-    return value
-
-
-def check_reveal(ws: WorkspaceInfo, reveal_phones: bool) -> None:
-    if reveal_phones and not ws.config.crm.allow_phone_export:
-        raise PhoneExportRefused(say, "crm.phones_refused")
-
-
-def write_members(
-    conn: Connection,
-    ws: WorkspaceInfo,
-    fmt: str,
-    out: IO[bytes],
-    reveal_phones: bool = False,
-) -> int:
-    """Members as csv, xlsx or jsonl; phones masked unless asked for and allowed."""
-    check_reveal(ws, reveal_phones)
-    if fmt not in ("csv", "xlsx", "jsonl"):
-        raise BadRequest(say, "crm.unknown_format", format=fmt)
-    rows = member_rows(conn, ws, reveal_phones)
-    count = 0
-    if fmt == "jsonl":
-        for row in rows:
-            out.write(orjson.dumps(row) + b"\n")
-            count += 1
-    elif fmt == "csv":
-        text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=True)
-        writer = csv.writer(text)
-        writer.writerow(MEMBER_COLUMNS)
-        for row in rows:
-            writer.writerow([_cell(row[c]) for c in MEMBER_COLUMNS])
-            count += 1
-        text.detach()
-    else:
-        from openpyxl import Workbook
-
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet("members")
-        sheet.append(list(MEMBER_COLUMNS))
-        for row in rows:
-            sheet.append([_cell(row[c]) for c in MEMBER_COLUMNS])
-            count += 1
-        book.save(out)
-    return count

@@ -26,10 +26,6 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "a segment name has 1–64 characters",
     },
     "crm.no_segment": {"zh-CN": "没有人群「{name}」", "en": "no segment {name!r}"},
-    "crm.unknown_format": {
-        "zh-CN": "不支持的格式「{format}」，可选：csv、xlsx、jsonl",
-        "en": "unknown format {format!r}; choose from csv, xlsx, jsonl",
-    },
     "crm.phones_refused": {
         "zh-CN": "本工作区不允许导出完整手机号（管理员可设置 crm.allow_phone_export: true）",
         "en": "full phone numbers may not be exported in this workspace"

@@ -108,10 +108,18 @@ def get_export(
     workspace: Workspace,
     engine: EngineDep,
     format: Annotated[str, Query(description="jsonl, csv or xlsx")] = "jsonl",
+    header: Annotated[
+        str, Query(description="csv/xlsx headers: labels (workspace language) or ids")
+    ] = "labels",
+    reveal_phones: Annotated[
+        bool, Query(description="Full phone numbers (members; needs crm.allow_phone_export)")
+    ] = False,
 ) -> Response:
-    check_export(kind, format)  # an unknown kind is a 404, an unknown format a 400
+    check_export(kind, format, header)  # an unknown kind is a 404, an unknown format a 400
     buffer = io.BytesIO()
     with engine.connect() as conn:
-        write_export(conn, workspace, kind, format, buffer)
+        write_export(
+            conn, workspace, kind, format, buffer, header=header, reveal_phones=reveal_phones
+        )
     headers = {"Content-Disposition": f'attachment; filename="{kind}.{format}"'}
     return Response(buffer.getvalue(), media_type=_MEDIA[format], headers=headers)

@@ -1,15 +1,14 @@
 """Exports: each kind is a stable-ordered row query; writers turn rows into jsonl, csv or xlsx.
 
 Rows name groups and members by the channel's own ids (`group`, `member`). Later domains add
-their kinds with `register_export`.
+their kinds with `register_export` (the CRM adds `members`: one member list, profiles
+included). csv and xlsx are written for spreadsheets by `exports.sheets`.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 from typing import IO, Any
@@ -21,12 +20,16 @@ from shequn.community.models import groups, members, memberships
 from shequn.community.workspace import WorkspaceInfo
 from shequn.engine.models import actions, events
 from shequn.engine.outbox import public_action
+from shequn.exports.sheets import sheet_columns, write_csv, write_xlsx
 from shequn.i18n import t
 from shequn.platform import domain
 from shequn.platform.errors import BadRequest, NotFound
 
 Rows = Callable[[Connection, WorkspaceInfo], Iterator[dict[str, Any]]]
+# The keys of an object column and their headers, e.g. a workspace's custom profile fields.
+Keys = Callable[[Connection, WorkspaceInfo], Sequence[tuple[str, str]]]
 FORMATS = ("jsonl", "csv", "xlsx")
+HEADERS = ("labels", "ids")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,14 +37,24 @@ class ExportKind:
     name: str
     columns: tuple[str, ...]
     rows: Rows
+    # The same rows with full phone numbers; it refuses when the workspace does not allow it.
+    revealed: Rows | None = None
+    # Object columns spread into one spreadsheet column per key (`custom.vip`).
+    spread: Mapping[str, Keys] = field(default_factory=dict)
 
 
 EXPORTS: dict[str, ExportKind] = {}
 
 
-def register_export(name: str, columns: tuple[str, ...]) -> Callable[[Rows], Rows]:
+def register_export(
+    name: str,
+    columns: tuple[str, ...],
+    *,
+    revealed: Rows | None = None,
+    spread: Mapping[str, Keys] | None = None,
+) -> Callable[[Rows], Rows]:
     def register(fn: Rows) -> Rows:
-        EXPORTS[name] = ExportKind(name, columns, fn)
+        EXPORTS[name] = ExportKind(name, columns, fn, revealed, dict(spread or {}))
         return fn
 
     return register
@@ -141,8 +154,9 @@ _MEMBER_COLS = (
 )
 
 
-@register_export("members", ("channel", "member", *_MEMBER_COLS))
-def _members(conn: Connection, ws: WorkspaceInfo) -> Iterator[dict[str, Any]]:
+def seen_members(conn: Connection, ws: WorkspaceInfo) -> Iterator[dict[str, Any]]:
+    """The members the groups have seen (`GET …/members`). The member export is the CRM's
+    `members`: these and the members known only by a profile, with profiles and tags."""
     t = members
     stmt = select(t).where(t.c.workspace_id == ws.id).order_by(t.c.channel, t.c.ext_id)
     for r in stream(conn, stmt):
@@ -212,76 +226,54 @@ def _plain(value: Any) -> Any:
     return value
 
 
-_FORMULA_START = ("=", "+", "-", "@")
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, dict | list):
-        return orjson.dumps(value).decode()
-    return value
-
-
-def _csv_cell(value: Any) -> Any:
-    """A member's text never becomes a spreadsheet formula when the CSV is opened."""
-    value = _cell(value)
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def _xlsx_cell(sheet: Any, value: Any) -> Any:
-    """Text stays text (never a formula), without the control characters xlsx forbids."""
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    value = _cell(value)
-    if not isinstance(value, str):
-        return value
-    cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
-    cell.data_type = "s"
-    return cell
-
-
 def load_export_modules() -> None:
     """Import the installed domains' exports modules (`Domain.exports`): they register their
     kinds."""
     domain.load("exports")
 
 
-def check_export(kind: str, fmt: str) -> ExportKind:
+def check_export(kind: str, fmt: str, header: str = "labels") -> ExportKind:
     load_export_modules()
     if kind not in EXPORTS:
         raise NotFound(t, "exports.unknown_kind", kind=kind, kinds=", ".join(sorted(EXPORTS)))
     if fmt not in FORMATS:
         raise BadRequest(t, "exports.unknown_format", format=fmt, formats=", ".join(FORMATS))
+    if header not in HEADERS:
+        raise BadRequest(t, "exports.unknown_header", header=header, headers=", ".join(HEADERS))
     return EXPORTS[kind]
 
 
-def write_export(conn: Connection, ws: WorkspaceInfo, kind: str, fmt: str, out: IO[bytes]) -> int:
-    """Write an export to a binary stream; returns the number of rows."""
-    export = check_export(kind, fmt)
-    rows = export.rows(conn, ws)
-    count = 0
+def write_export(
+    conn: Connection,
+    ws: WorkspaceInfo,
+    kind: str,
+    fmt: str,
+    out: IO[bytes],
+    *,
+    header: str = "labels",
+    reveal_phones: bool = False,
+) -> int:
+    """Write an export to a binary stream; returns the number of rows.
+
+    jsonl is for programs: column ids, times in UTC ISO 8601, lists and objects as JSON.
+    csv and xlsx are for spreadsheets: headers in the workspace's language (`header="ids"`
+    keeps the ids), times in the workspace's zone, lists joined, fixed-shape objects spread
+    into columns (`ExportKind.spread`).
+    """
+    export = check_export(kind, fmt, header)
+    if reveal_phones:
+        if export.revealed is None:
+            raise BadRequest(t, "exports.no_phones", kind=kind)
+        rows = export.revealed(conn, ws)
+    else:
+        rows = export.rows(conn, ws)
     if fmt == "jsonl":
+        count = 0
         for row in rows:
             out.write(orjson.dumps(row) + b"\n")
             count += 1
-    elif fmt == "csv":
-        text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
-        writer = csv.DictWriter(text, fieldnames=list(export.columns))
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: _csv_cell(v) for k, v in row.items()})
-            count += 1
-        text.detach()
-    else:
-        from openpyxl import Workbook
-
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet(kind)
-        sheet.append(list(export.columns))
-        for row in rows:
-            sheet.append([_xlsx_cell(sheet, row.get(c)) for c in export.columns])
-            count += 1
-        book.save(out)
-    return count
+        return count
+    columns = sheet_columns(conn, ws, export, header)
+    if fmt == "csv":
+        return write_csv(rows, columns, ws.tz, out)
+    return write_xlsx(rows, columns, ws.tz, out, kind)
