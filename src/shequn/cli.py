@@ -26,6 +26,7 @@ from shequn.cli_support import (
     fail,
     find_workspace,
     guarded,
+    in_workspace,
     now,
     open_engine,
     out,
@@ -207,19 +208,50 @@ def config_show(
 def token_create(
     workspace: WorkspaceOpt = None,
     name: Annotated[str, typer.Option(help="What the token is for.")] = "admin",
+    expires_in_days: Annotated[
+        int | None, typer.Option(min=1, help="Days until the token stops working (default never).")
+    ] = None,
 ) -> None:
-    """Create a bearer token for the API, scoped to one workspace."""
+    """Create a bearer token for the API, scoped to one workspace (shown once)."""
     from shequn.community.service import do_create_token
     from shequn.platform.db import transaction
 
     engine = open_engine()
+    at = now()
+    expires = None if expires_in_days is None else at + timedelta(days=expires_in_days)
 
     def run() -> str:
         ws = find_workspace(engine, workspace)
         with transaction(engine) as conn:
-            return do_create_token(conn, ws.slug, name, now=now())
+            return do_create_token(conn, ws.slug, name, now=at, expires_at=expires)
 
     sys.stdout.write(guarded(run) + "\n")
+
+
+@token_app.command("list")
+def token_list(workspace: WorkspaceOpt = None) -> None:
+    """The workspace's tokens, one JSON line each: id, name, first characters, state."""
+    from shequn.community.service import list_tokens
+
+    at = now()
+    tokens = in_workspace(workspace, lambda conn, ws: list_tokens(conn, ws, now=at))
+    for token in tokens:
+        sys.stdout.write(orjson.dumps(token).decode() + "\n")
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[int, typer.Argument(help="The token's id (shequn token list).")],
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Revoke a token: the API refuses it from now on."""
+    from shequn.community.service import do_revoke_token
+
+    at = now()
+    token = in_workspace(
+        workspace, lambda conn, ws: do_revoke_token(conn, ws, token_id, now=at), write=True
+    )
+    sys.stdout.write(orjson.dumps(token).decode() + "\n")
 
 
 def _file_lines(source: str) -> Callable[[], Iterator[tuple[int, bytes]]]:

@@ -111,6 +111,11 @@ _TEXTS: dict[str, dict[str, str]] = {
         "zh-CN": "工作区「{slug}」已存在",
         "en": "workspace {slug!r} already exists",
     },
+    "community.no_token": {"zh-CN": "没有令牌 {token}", "en": "no token {token}"},
+    "community.token_expired_already": {
+        "zh-CN": "令牌的到期时间须晚于现在",
+        "en": "a token's expiry must be later than now",
+    },
     "community.no_workspace": {
         "zh-CN": "没有工作区「{slug}」（可用 shequn workspace create {slug} 创建）",
         "en": "no workspace {slug!r} (create it with: shequn workspace create {slug})",

@@ -26,8 +26,9 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `shequn serve` listens on.")
     forwarded_allow_ips: str = Field(
-        default="127.0.0.1",
-        description="Proxies trusted for X-Forwarded-For (comma-separated addresses, * any).",
+        default="",
+        description="Proxies trusted for X-Forwarded-For (comma-separated addresses, * any); "
+        "none by default, so a client cannot pick the address its rate limit counts.",
     )
     port: int = Field(default=8000, description="Port `shequn serve` listens on.")
     max_batch_events: int = Field(

@@ -1047,6 +1047,18 @@ def test_token_create_prints_a_fresh_token(sq: Shequn) -> None:
     assert tokens[0] != tokens[1]
 
 
+def test_tokens_are_listed_and_revoked(sq: Shequn) -> None:
+    token = sq.ok("token", "create", "--name", "报表", "--expires-in-days", "30", *sq.w).text
+    listed = [orjson.loads(line) for line in sq.ok("token", "list", *sq.w).text.splitlines()]
+    mine = next(t for t in listed if t["name"] == "报表")
+    assert mine["status"] == "active" and mine["hint"] == token[:7] and mine["expires_at"]
+    assert token.strip() not in sq.ok("token", "list", *sq.w).text
+    revoked = sq.ok("token", "revoke", str(mine["id"]), *sq.w).json()
+    assert revoked["status"] == "revoked"
+    lines = sq.fails("token", "revoke", "999999", *sq.w)
+    assert len(lines) == 1 and "999999" in lines[0]
+
+
 # --- 9. simulate ------------------------------------------------------------------------------
 
 SIM = ("simulate", "--groups", "2", "--members", "60", "--days", "3", "--seed", "5")

@@ -191,6 +191,12 @@ def drive(client: TestClient, engine: Engine, ws: WorkspaceInfo, seen: list[Any]
     call("GET", "/actions", params={"limit": 5})
     call("GET", "/exports/members", params={"format": "csv"})
 
+    # API tokens (the last one made is revoked: the driving token stays valid).
+    made = call("POST", "/tokens", 201, json={"name": "脚本", "expires_at": "2027-01-01T00:00:00Z"})
+    assert made["token"].startswith("sq_")
+    newest = call("GET", "/tokens")[-1]
+    call("DELETE", f"/tokens/{newest['id']}")
+
     # Moderation.
     violations = call("GET", "/moderation/violations")
     if violations:

@@ -34,11 +34,13 @@ from shequn.commerce.schemas import (
     ReceivedOut,
     ShopOut,
 )
+from shequn.commerce.texts import say
 from shequn.community.service import access_workspace
 from shequn.engine.service import do_ingest_items
 from shequn.events import BatchRejected
 from shequn.growth.livecode import check_key
 from shequn.platform.db import transaction
+from shequn.platform.errors import NotFound
 from shequn.web.auth import EngineDep, Now, Workspace
 from shequn.web.body import read_bounded
 from shequn.web.problems import Problem, problem_responses, workspace_router
@@ -356,7 +358,11 @@ async def shop_webhook(ws: str, shop: str, request: Request, now: Now) -> dict[s
 
     def run() -> dict[str, Any]:
         with transaction(engine) as conn:
-            workspace = access_workspace(conn, ws)
+            try:
+                workspace = access_workspace(conn, ws)
+            except NotFound:
+                # The same answer as for an unknown shop: a stranger learns nothing.
+                raise NotFound(say, "commerce.no_webhook") from None
             result = do_shop_webhook(conn, workspace, shop, body, signature, now=now)
         return {"accepted": result.accepted, "duplicates": result.duplicates}
 

@@ -129,7 +129,10 @@ def do_shop_webhook(
     now: datetime,
 ) -> IngestResult:
     """Verify the signature, then parse and ingest the delivery (idempotent by its id)."""
-    shop = _shop(conn, ws, shop_key)
+    try:
+        shop = _shop(conn, ws, shop_key)
+    except NotFound:
+        raise NotFound(say, "commerce.no_webhook") from None
     check_signature(str(shop["secret"]), body, signature)
     try:
         payload = orjson.loads(body)

@@ -73,6 +73,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "zh-CN": "店铺「{key}」已存在",
         "en": "shop {key!r} already exists",
     },
+    "commerce.no_webhook": {
+        "zh-CN": "没有这个店铺回调地址",
+        "en": "no such shop webhook",
+    },
     "commerce.no_shop": {
         "zh-CN": "没有店铺「{key}」",
         "en": "no shop {key!r}",

@@ -5,15 +5,19 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import yaml
-from fastapi import Query, Request
+from fastapi import Path, Query, Request
 from pydantic import BaseModel, Field
 
+from shequn.community import service
 from shequn.community.schemas import (
     AdmissionOut,
     BlueprintOut,
     GroupOut,
     MemberOut,
     MembershipOut,
+    TokenCreatedOut,
+    TokenIn,
+    TokenOut,
     WorkspaceOut,
 )
 from shequn.community.service import do_apply_config, effective_config_document
@@ -87,6 +91,45 @@ for _kind in ("groups", "members", "memberships"):
         summary=f"List {_kind}",
         response_model=_LISTED[_kind],
     )
+
+
+@router.get("/tokens", summary="The workspace's API tokens", response_model=list[TokenOut])
+def list_tokens(workspace: Workspace, engine: EngineDep, now: Now) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return service.list_tokens(conn, workspace, now=now)
+
+
+@router.post(
+    "/tokens",
+    summary="Create an API token (its value is answered once)",
+    response_model=TokenCreatedOut,
+    status_code=201,
+)
+def create_token(
+    body: TokenIn, workspace: Workspace, engine: EngineDep, now: Now
+) -> dict[str, Any]:
+    if body.expires_at is not None and body.expires_at.tzinfo is None:
+        raise Problem(422, "Invalid expiry", "expires_at needs a UTC offset (e.g. +08:00 or Z)")
+    with transaction(engine) as conn:
+        token = service.do_create_token(
+            conn, workspace.slug, body.name, now=now, expires_at=body.expires_at
+        )
+    return {"token": token, "name": body.name, "expires_at": body.expires_at}
+
+
+@router.delete(
+    "/tokens/{token_id}",
+    summary="Revoke an API token: it is refused from now on",
+    response_model=TokenOut,
+)
+def revoke_token(
+    token_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    workspace: Workspace,
+    engine: EngineDep,
+    now: Now,
+) -> dict[str, Any]:
+    with transaction(engine) as conn:
+        return service.do_revoke_token(conn, workspace, token_id, now=now)
 
 
 class AdmissionBody(BaseModel):

@@ -41,6 +41,10 @@ api_tokens = Table(
     Column("name", String(100), nullable=False),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", UTCDateTime, nullable=False),
+    # The token's first characters, to tell tokens apart in a list (null for older tokens).
+    Column("hint", String(16)),
+    Column("expires_at", UTCDateTime),
+    Column("revoked_at", UTCDateTime),
 )
 
 groups = Table(

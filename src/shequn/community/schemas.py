@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from shequn.config.community import Blueprint
 from shequn.platform.schemas import Answer, Timestamp
@@ -13,6 +15,31 @@ class WorkspaceOut(Answer):
     timezone: str
     locale: str
     config_version: int
+
+
+class TokenOut(Answer):
+    id: int
+    name: str
+    hint: str | None = Field(description="The token's first characters, to tell it apart")
+    created_at: Timestamp
+    expires_at: Timestamp | None
+    revoked_at: Timestamp | None
+    status: str = Field(description="active, expired or revoked")
+
+
+class TokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(default="api", min_length=1, max_length=100)
+    expires_at: datetime | None = Field(
+        default=None, description="When the token stops working (with a UTC offset); none: never"
+    )
+
+
+class TokenCreatedOut(Answer):
+    token: str = Field(description="The bearer token: shown this once, only its hash is kept")
+    name: str
+    expires_at: Timestamp | None
 
 
 class GroupOut(Answer):

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, Engine, and_, func, or_, select, update
 
 from shequn.community.blueprints import merge
 from shequn.community.config import ConfigError, ConfigRejected, check_config
@@ -151,23 +151,84 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def do_create_token(conn: Connection, slug: str, name: str = "admin", *, now: datetime) -> str:
-    """A new bearer token for one workspace; only its hash is stored."""
+def do_create_token(
+    conn: Connection,
+    slug: str,
+    name: str = "admin",
+    *,
+    now: datetime,
+    expires_at: datetime | None = None,
+) -> str:
+    """A new bearer token for one workspace; only its hash (and its first characters, to
+    tell it apart in a list) is stored."""
     ws = access_workspace(conn, slug)
+    if expires_at is not None and expires_at <= now:
+        raise Invalid(t, "community.token_expired_already")
     token = f"sq_{secrets.token_urlsafe(32)}"
     conn.execute(
         api_tokens.insert().values(
-            workspace_id=ws.id, name=name, token_hash=_hash(token), created_at=now
+            workspace_id=ws.id,
+            name=name,
+            token_hash=_hash(token),
+            hint=token[:TOKEN_HINT],
+            created_at=now,
+            expires_at=expires_at,
         )
     )
     return token
 
 
-def workspace_of_token(conn: Connection, token: str) -> str | None:
+TOKEN_HINT = 7  # "sq_" and four characters: enough to tell a workspace's tokens apart
+
+
+def list_tokens(conn: Connection, ws: WorkspaceInfo, *, now: datetime) -> list[dict[str, Any]]:
+    """A workspace's tokens, oldest first, with their state (never their value)."""
+    k = api_tokens
+    rows = conn.execute(
+        select(k.c.id, k.c.name, k.c.hint, k.c.created_at, k.c.expires_at, k.c.revoked_at)
+        .where(k.c.workspace_id == ws.id)
+        .order_by(k.c.id)
+    ).mappings()
+    return [
+        {str(k): v for k, v in r.items()}
+        | {"status": _token_status(r["expires_at"], r["revoked_at"], now)}
+        for r in rows
+    ]
+
+
+def _token_status(expires_at: datetime | None, revoked_at: datetime | None, now: datetime) -> str:
+    if revoked_at is not None:
+        return "revoked"
+    if expires_at is not None and expires_at <= now:
+        return "expired"
+    return "active"
+
+
+def do_revoke_token(
+    conn: Connection, ws: WorkspaceInfo, token_id: int, *, now: datetime
+) -> dict[str, Any]:
+    """Revoke a token of this workspace: from now on it answers 401. Revoking twice keeps
+    the first time."""
+    k = api_tokens
+    mine = and_(k.c.workspace_id == ws.id, k.c.id == token_id)
+    conn.execute(update(k).where(mine, k.c.revoked_at.is_(None)).values(revoked_at=now))
+    for token in list_tokens(conn, ws, now=now):
+        if token["id"] == token_id:
+            return token
+    raise NotFound(t, "community.no_token", token=token_id)
+
+
+def workspace_of_token(conn: Connection, token: str, *, now: datetime) -> str | None:
+    """The workspace of a token that is neither revoked nor expired at `now`."""
+    k = api_tokens
     row = conn.execute(
         select(workspaces.c.slug)
-        .join(api_tokens, api_tokens.c.workspace_id == workspaces.c.id)
-        .where(api_tokens.c.token_hash == _hash(token))
+        .join(k, k.c.workspace_id == workspaces.c.id)
+        .where(
+            k.c.token_hash == _hash(token),
+            k.c.revoked_at.is_(None),
+            or_(k.c.expires_at.is_(None), k.c.expires_at > now),
+        )
     ).first()
     return None if row is None else str(row[0])
 

@@ -39,14 +39,16 @@ def access_workspace_dep(
     ws: str,
     engine: EngineDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    now: Now,
 ) -> WorkspaceInfo:
-    """The path's workspace, if the bearer token belongs to it."""
+    """The path's workspace, if the bearer token belongs to it and is neither expired nor
+    revoked (checked on every request: a revoked token is refused at once)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Problem(401, "Unauthorized", "a bearer token is required")
     with engine.connect() as conn:
-        owner = workspace_of_token(conn, credentials.credentials)
+        owner = workspace_of_token(conn, credentials.credentials, now=now)
         if owner is None:
-            raise Problem(401, "Unauthorized", "unknown token")
+            raise Problem(401, "Unauthorized", "unknown, expired or revoked token")
         if owner != ws:
             raise Problem(403, "Forbidden", "this token belongs to another workspace")
         info = access_workspace(conn, ws)

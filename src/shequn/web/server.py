@@ -11,13 +11,15 @@ from shequn.web.app import create_app
 def run_server(host: str, port: int, in_process_worker: bool = True) -> None:
     app = create_app(in_process_worker=in_process_worker)
     # Behind a load balancer, the client is who the trusted proxies say it is: the public
-    # pages' rate limits and the fraud checks (same network as the inviter) key on it.
+    # pages' rate limits and the fraud checks (same network as the inviter) key on it. With
+    # no proxy configured, X-Forwarded-For is ignored: anyone could set it.
+    trusted = get_settings().forwarded_allow_ips
     uvicorn.run(
         app,
         host=host,
         port=port,
         log_level="info",
         access_log=False,
-        proxy_headers=True,
-        forwarded_allow_ips=get_settings().forwarded_allow_ips,
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
     )
