@@ -32,6 +32,7 @@ from shequn.cli_support import (
     out,
     parse_when,
     progress_bar,
+    report_crash,
     say,
     workspace_names,
 )
@@ -553,7 +554,11 @@ def bench(
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except Exception as exc:  # a fault or a bug: one line here, the details in the log
+        report_crash(exc)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -106,6 +106,62 @@ def _reason(exc: Exception) -> tuple[str, list[str]] | None:
     return None
 
 
+def report_crash(exc: BaseException) -> None:
+    """An unexpected failure (a full disk, a database gone, a bug): one line on stderr that
+    names the fault without the data it was handling, and the traceback in the log file. SQL
+    parameters are hidden by the engine (platform.db), so message texts stay out of both."""
+    import logging
+    import traceback
+
+    where = _log_file()
+    logged = False
+    if where is not None:
+        try:
+            where.parent.mkdir(parents=True, exist_ok=True)
+            handler = logging.FileHandler(where, encoding="utf-8")
+            handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+            log = logging.getLogger("shequn.crash")
+            log.propagate = False
+            log.addHandler(handler)
+            log.error("shequn %s\n%s", " ".join(sys.argv[1:2]), traceback.format_exc())
+            handler.close()
+            logged = True
+        except OSError:
+            logged = False  # the disk may be what failed: the one line still goes out
+    line = t("cli.crashed", _locale(), fault=_fault(exc))
+    if logged:
+        line += " " + t("cli.crash_logged", _locale(), path=where)
+    sys.stderr.write(f"{t('cli.error', _locale())}: {line}\n")
+
+
+def _fault(exc: BaseException) -> str:
+    """What failed, without the data: the driver's message for a database error (never the
+    statement or its parameters), the system's for an OS error, else the error's kind."""
+    orig = getattr(exc, "orig", None)  # SQLAlchemy wraps the driver's error
+    if isinstance(orig, BaseException):
+        return f"{type(orig).__name__}: {str(orig).splitlines()[0] if str(orig) else ''}"
+    if isinstance(exc, OSError):
+        return f"{exc.strerror or type(exc).__name__}" + (
+            f": {exc.filename}" if exc.filename else ""
+        )
+    if type(exc).__module__ in ("sqlite3", "psycopg", "psycopg.errors"):
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    return type(exc).__name__
+
+
+def _locale() -> str:
+    import os
+
+    return os.environ.get("SHEQUN_LOCALE", "zh-CN")  # the settings themselves may be what broke
+
+
+def _log_file() -> Path | None:
+    try:
+        return Path(current_settings().log_dir) / "shequn.log"
+    except Exception:  # settings that do not load: no log file, still one line
+        return None
+
+
 def migrate_embedded(settings: Settings) -> None:
     """Bring the embedded SQLite file to the newest schema (the embedded default needs no
     separate migrate step). A current file, as at most starts, is told by its revision alone,

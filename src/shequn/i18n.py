@@ -71,6 +71,8 @@ _TEXTS: dict[str, dict[str, str]] = {
         "configuration.",
     },
     "cli.error": {"zh-CN": "错误", "en": "error"},
+    "cli.crashed": {"zh-CN": "命令意外失败（{fault}）", "en": "the command failed ({fault})"},
+    "cli.crash_logged": {"zh-CN": "详情已写入 {path}", "en": "details are in {path}"},
     "cli.nothing_stored": {"zh-CN": "未存储任何数据：{detail}", "en": "nothing stored: {detail}"},
     "cli.config_rejected": {
         "zh-CN": "配置未通过校验（{count} 处错误）",

@@ -47,6 +47,10 @@ class Settings(BaseSettings):
         default=6, description="Delivery attempts of an action before it is marked failed."
     )
     locale: str = Field(default="zh-CN", description="Language of messages: zh-CN or en.")
+    log_dir: str = Field(
+        default="./var/log",
+        description="Where a command that failed writes the details (shequn.log).",
+    )
     cache_dir: str = Field(
         default="./var/cache", description="Files Shequn may fetch again: posters' avatars."
     )

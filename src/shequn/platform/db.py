@@ -68,6 +68,9 @@ _engines: dict[str, Engine] = {}
 _JSON: dict[str, Any] = {
     "json_serializer": lambda obj: orjson.dumps(obj).decode(),
     "json_deserializer": orjson.loads,
+    # A database error's text never carries the statement's values (members' messages,
+    # phones) into a terminal, a log or an HTTP 500's log line.
+    "hide_parameters": True,
 }
 
 
