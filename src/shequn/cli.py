@@ -20,6 +20,7 @@ from shequn.cli_support import (
     LazyGroup,
     UserError,
     WorkspaceOpt,
+    check_port_free,
     current_settings,
     err,
     export_rows,
@@ -308,6 +309,8 @@ def ingest(
 
     report = guarded(run)
     summary = report.summary()
+    if report.accepted + report.duplicates == 0 and not report.skipped:
+        err.print(say("cli.empty_input", source=source), highlight=False)
     sys.stdout.write(orjson.dumps(summary).decode() + "\n")
 
 
@@ -465,10 +468,12 @@ def serve(
     """Serve the API (and console) with the in-process worker."""
     from shequn.web.server import run_server
 
-    open_engine()
     settings = current_settings()
     port = settings.port if port is None else port  # 0: any free port (the log says which)
-    run_server(host or settings.host, port, in_process_worker=True)
+    host = host or settings.host
+    check_port_free(host, port)  # before the start-up work, not after it
+    open_engine()
+    run_server(host, port, in_process_worker=True)
 
 
 @app.command()
@@ -495,6 +500,8 @@ def demo(
     from shequn.platform.db import transaction
     from shequn.simulate.service import ensure_demo
 
+    if serve_:
+        check_port_free(host, port)  # before minutes of simulation, not after them
     engine = open_engine()
     started = now()
     with progress_bar() as bar:

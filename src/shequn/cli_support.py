@@ -106,6 +106,21 @@ def _reason(exc: Exception) -> tuple[str, list[str]] | None:
     return None
 
 
+def check_port_free(host: str, port: int) -> None:
+    """End the command at once, in one line, when another program listens on the port."""
+    import socket
+
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            fail(say("cli.port_busy", host=host, port=port, reason=exc.strerror or exc))
+
+
 def report_crash(exc: BaseException) -> None:
     """An unexpected failure (a full disk, a database gone, a bug): one line on stderr that
     names the fault without the data it was handling, and the traceback in the log file. SQL

@@ -71,6 +71,16 @@ _TEXTS: dict[str, dict[str, str]] = {
         "configuration.",
     },
     "cli.error": {"zh-CN": "错误", "en": "error"},
+    "cli.port_busy": {
+        "zh-CN": "无法监听 {host}:{port}（{reason}）：可能已有程序在用，"
+        "请换一个端口，例如 --port 8001",
+        "en": "cannot listen on {host}:{port} ({reason}): another program may be using it; "
+        "choose another with --port, e.g. --port 8001",
+    },
+    "cli.empty_input": {
+        "zh-CN": "{source} 中没有事件：什么也没有导入",
+        "en": "{source} has no events: nothing was ingested",
+    },
     "cli.crashed": {"zh-CN": "命令意外失败（{fault}）", "en": "the command failed ({fault})"},
     "cli.crash_logged": {"zh-CN": "详情已写入 {path}", "en": "details are in {path}"},
     "cli.nothing_stored": {"zh-CN": "未存储任何数据：{detail}", "en": "nothing stored: {detail}"},

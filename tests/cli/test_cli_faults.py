@@ -4,6 +4,7 @@ never the statement's values on the terminal."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from sqlalchemy import Engine, text
 from shequn.cli_support import _fault
 from shequn.platform.db import make_engine, transaction
 from shequn.settings import Settings
-from tests.cli.helpers import SHEQUN, clean_env
+from tests.cli.helpers import SHEQUN, clean_env, in_process
 
 
 def test_a_fault_is_one_line_and_the_traceback_goes_to_the_log(tmp_path: Path) -> None:
@@ -49,3 +50,32 @@ def test_a_database_error_names_the_fault_without_the_values(
     assert secret not in str(caught.value)  # hidden by the engine, for logs too
     fault = _fault(caught.value)
     assert fault.startswith("IntegrityError: UNIQUE constraint failed") and secret not in fault
+
+
+def test_a_busy_port_is_one_line_naming_the_option(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = clean_env(f"sqlite:///{tmp_path / 'x.db'}", SHEQUN_LOCALE="en")
+        done = subprocess.run(
+            [SHEQUN, "serve", "--port", str(port)],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            timeout=120,
+        )
+    lines = done.stderr.decode().splitlines()
+    assert done.returncode == 2 and len(lines) == 1, lines
+    assert f"127.0.0.1:{port}" in lines[0] and "--port" in lines[0]
+    assert not (tmp_path / "x.db").exists()  # refused before any start-up work
+
+
+def test_an_empty_input_says_so(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    empty = tmp_path / "events.jsonl"
+    empty.write_bytes(b"")
+    assert in_process(url, tmp_path, ["workspace", "create", "acme"])[0] == 0
+    code, out, err = in_process(url, tmp_path, ["ingest", str(empty), "-w", "acme"])
+    assert code == 0 and b'"accepted":0' in out
+    assert "没有事件" in err and str(empty) in err
