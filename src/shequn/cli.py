@@ -23,6 +23,7 @@ from shequn.cli_support import (
     check_port_free,
     current_settings,
     err,
+    export_everything,
     export_rows,
     fail,
     find_workspace,
@@ -148,6 +149,46 @@ def workspace_create(
 
     guarded(run)
     out.print(say("cli.workspace_created", name=name))
+
+
+@workspace_app.command("delete")
+def workspace_delete(
+    name: Annotated[str, typer.Argument(help="The workspace to delete, with all its data.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    export_dir: Annotated[
+        Path, typer.Option(help="Where every export is written first, one jsonl file a kind.")
+    ] = Path("var/exports"),
+    export: Annotated[
+        bool, typer.Option("--export/--no-export", help="Export everything before deleting.")
+    ] = True,
+) -> None:
+    """Delete a workspace and all its data, after exporting everything (asks to confirm)."""
+    from shequn.community.service import do_delete_workspace
+    from shequn.platform.db import transaction
+
+    engine = open_engine()
+    ws = guarded(lambda: find_workspace(engine, name))
+    if not yes:
+        if not sys.stdin.isatty():
+            fail(say("cli.delete_needs_yes", name=name))
+        typed = typer.prompt(say("cli.delete_confirm", name=name), default="", show_default=False)
+        if typed.strip() != name:
+            fail(say("cli.delete_not_confirmed"))
+    saved = None
+    if export:
+        stamp = now().strftime("%Y%m%dT%H%M%S")
+        saved = guarded(lambda: export_everything(engine, ws, export_dir / f"{name}-{stamp}"))
+        err.print(say("cli.delete_exported", path=saved), highlight=False)
+
+    def run() -> None:
+        with transaction(engine) as conn:
+            do_delete_workspace(conn, ws)
+
+    guarded(run)
+    sys.stdout.write(
+        orjson.dumps({"deleted": name, "export": None if saved is None else str(saved)}).decode()
+        + "\n"
+    )
 
 
 @workspace_app.command("list")

@@ -313,6 +313,22 @@ def export_rows(
             sys.stdout.buffer.flush()
 
 
+def export_everything(engine: Engine, ws: WorkspaceInfo, folder: Path) -> Path:
+    """Every export kind of a workspace as `folder/KIND.jsonl` (before it is deleted)."""
+    from shequn.exports import EXPORTS, load_export_modules, write_export
+
+    load_export_modules()
+    folder.mkdir(parents=True, exist_ok=False)
+    with engine.connect() as conn:
+        for kind in sorted(EXPORTS):
+
+            def write(out: BinaryIO, kind: str = kind) -> None:
+                write_export(conn, ws, kind, "jsonl", out)
+
+            _write_atomically(folder / f"{kind}.jsonl", write)
+    return folder
+
+
 def _write_atomically(output: Path, write: Callable[[BinaryIO], None]) -> None:
     """Write to a temporary file beside the target, then rename: never half a file."""
     import os

@@ -81,6 +81,20 @@ _TEXTS: dict[str, dict[str, str]] = {
         "zh-CN": "{source} 中没有事件：什么也没有导入",
         "en": "{source} has no events: nothing was ingested",
     },
+    "cli.delete_needs_yes": {
+        "zh-CN": "删除工作区 {name} 需要确认：在终端里运行，或加 --yes",
+        "en": "deleting workspace {name} needs a confirmation: run it in a terminal, or add --yes",
+    },
+    "cli.delete_confirm": {
+        "zh-CN": "将删除工作区 {name} 及其全部数据（先导出）。输入工作区名称以确认",
+        "en": "Workspace {name} and all its data will be deleted (exported first). Type its name "
+        "to confirm",
+    },
+    "cli.delete_not_confirmed": {
+        "zh-CN": "名称不符，未删除任何数据",
+        "en": "the name did not match: nothing was deleted",
+    },
+    "cli.delete_exported": {"zh-CN": "已导出到 {path}", "en": "exported to {path}"},
     "cli.crashed": {"zh-CN": "命令意外失败（{fault}）", "en": "the command failed ({fault})"},
     "cli.crash_logged": {"zh-CN": "详情已写入 {path}", "en": "details are in {path}"},
     "cli.nothing_stored": {"zh-CN": "未存储任何数据：{detail}", "en": "nothing stored: {detail}"},

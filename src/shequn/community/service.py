@@ -181,6 +181,12 @@ def do_create_token(
 TOKEN_HINT = 7  # "sq_" and four characters: enough to tell a workspace's tokens apart
 
 
+def do_delete_workspace(conn: Connection, ws: WorkspaceInfo) -> None:
+    """Delete a workspace: every table's rows go with it (each references the workspace
+    with ON DELETE CASCADE; tests/test_workspace_delete.py checks that none is left)."""
+    conn.execute(workspaces.delete().where(workspaces.c.id == ws.id))
+
+
 def list_tokens(conn: Connection, ws: WorkspaceInfo, *, now: datetime) -> list[dict[str, Any]]:
     """A workspace's tokens, oldest first, with their state (never their value)."""
     k = api_tokens
