@@ -205,15 +205,10 @@ def find_workspace(engine: Engine, name: str | None) -> WorkspaceInfo:
     if name is None:
         with engine.connect() as conn:
             names = list_workspaces(conn)
-        if len(names) != 1:
-            raise UserError(
-                "say which workspace with --workspace"
-                + (
-                    f" (one of: {', '.join(names)})"
-                    if names
-                    else " (none yet: shequn workspace create NAME)"
-                )
-            )
+        if not names:
+            raise UserError(say("cli.no_workspace_yet"))
+        if len(names) > 1:
+            raise UserError(say("cli.which_workspace", names=", ".join(names)))
         name = names[0]
     return load_workspace(engine, name)
 

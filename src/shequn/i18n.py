@@ -95,6 +95,14 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "the name did not match: nothing was deleted",
     },
     "cli.delete_exported": {"zh-CN": "已导出到 {path}", "en": "exported to {path}"},
+    "cli.which_workspace": {
+        "zh-CN": "请用 --workspace 指定工作区（可选：{names}）",
+        "en": "say which workspace with --workspace (one of: {names})",
+    },
+    "cli.no_workspace_yet": {
+        "zh-CN": "还没有工作区：先运行 shequn workspace create acme",
+        "en": "no workspace yet: shequn workspace create acme",
+    },
     "cli.crashed": {"zh-CN": "命令意外失败（{fault}）", "en": "the command failed ({fault})"},
     "cli.crash_logged": {"zh-CN": "详情已写入 {path}", "en": "details are in {path}"},
     "cli.nothing_stored": {"zh-CN": "未存储任何数据：{detail}", "en": "nothing stored: {detail}"},
@@ -130,8 +138,10 @@ _TEXTS: dict[str, dict[str, str]] = {
     "cli.demo_try": {"zh-CN": "试一试", "en": "try"},
     # Errors: the key is the error's code (see platform/errors.py).
     "community.bad_slug": {
-        "zh-CN": "工作区名称「{slug}」不可用：请用 1–64 个小写字母、数字、'-' 或 '_'",
-        "en": "workspace name {slug!r}: use 1–64 lowercase letters, digits, '-' or '_'",
+        "zh-CN": "工作区名称「{slug}」不可用：请用 1–64 个小写字母、数字、'-' 或 '_'，"
+        "例如 {suggestion}",
+        "en": "workspace name {slug!r}: use 1–64 lowercase letters, digits, '-' or '_', "
+        "e.g. {suggestion}",
     },
     "community.workspace_exists": {
         "zh-CN": "工作区「{slug}」已存在",
@@ -143,8 +153,8 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "a token's expiry must be later than now",
     },
     "community.no_workspace": {
-        "zh-CN": "没有工作区「{slug}」（可用 shequn workspace create {slug} 创建）",
-        "en": "no workspace {slug!r} (create it with: shequn workspace create {slug})",
+        "zh-CN": "没有工作区「{slug}」（可用 shequn workspace create {suggestion} 创建）",
+        "en": "no workspace {slug!r} (create it with: shequn workspace create {suggestion})",
     },
     "community.config_rejected": {
         "zh-CN": "配置未通过校验（{count} 处错误）：{errors}",

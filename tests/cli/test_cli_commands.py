@@ -439,6 +439,9 @@ def test_workspace_create_refuses_bad_names_and_says_why(bare: Shequn) -> None:
         # The reason quotes the name exactly as given (no markup eaten) and says what is allowed.
         assert bad in lines[0], (bad, lines[0])
         assert re.search(r"lowercase|a-z|小写", lines[0]), lines[0]
+        # The name it suggests is one that `create` accepts.
+        suggested = re.search(r"(?:例如|e\.g\.) (\S+)$", lines[0])
+        assert suggested and re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", suggested[1]), lines[0]
     # Nothing was created: with no workspace at all, naming none is explained.
     assert "workspace create" in bare.fails("export", "events")[0]
 
@@ -456,6 +459,9 @@ def test_a_missing_workspace_is_a_clear_error_everywhere(sq: Shequn) -> None:
         lines = r.err_lines()
         assert len(lines) == 1, r
         assert r.args[-1] in lines[0], r
+    # The command it suggests to create the missing one would work.
+    suggested = re.search(r"workspace create ([a-z0-9_-]+)", results[-1].err_lines()[0])
+    assert suggested and sq.run("workspace", "create", suggested[1]).code == 0
 
 
 # --- 3. ingest --------------------------------------------------------------------------------

@@ -7,10 +7,11 @@ error is reported by its path.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, get_args, get_origin
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from shequn.config import WorkspaceConfig
 from shequn.i18n import t
@@ -50,7 +51,46 @@ def check_config(document: Any) -> WorkspaceConfig:
         return WorkspaceConfig.model_validate(document)
     except ValidationError as exc:
         errors = [
-            ConfigError(".".join(str(p) for p in err["loc"]) or "(root)", err["msg"])
+            ConfigError(".".join(str(p) for p in err["loc"]) or "(root)", _message(err))
             for err in exc.errors(include_url=False)
         ]
         raise ConfigRejected(errors) from None
+
+
+def _message(err: Any) -> str:
+    """Pydantic's message, with the likely key when an unknown one looks like a typo."""
+    if err["type"] != "extra_forbidden" or not err["loc"]:
+        return str(err["msg"])
+    *parent, key = err["loc"]
+    known = _keys_at(tuple(parent))
+    close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown key {key!r}{hint}"
+
+
+def _keys_at(path: tuple[Any, ...]) -> list[str]:
+    """The keys the model allows at `path` of a configuration document (list positions and
+    mapping keys step into the item type); none when the path leaves the models."""
+    annotation: Any = WorkspaceConfig
+    for step in path:
+        annotation = _model_of(annotation, step)
+        if annotation is None:
+            return []
+    model = _model_of(annotation, None)
+    if model is None:
+        return []
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _model_of(annotation: Any, step: Any) -> Any:
+    """The type reached from `annotation` by one step of a path (None: the type itself)."""
+    for arg in (annotation, *get_args(annotation)):  # Optional[X], Annotated[X, …], X | None
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            if step is None:
+                return arg
+            field = arg.model_fields.get(str(step))
+            return None if field is None else field.annotation
+        origin = get_origin(arg)
+        if step is not None and origin in (list, tuple, dict):
+            return get_args(arg)[-1]
+    return None

@@ -28,8 +28,14 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 def check_slug(slug: str) -> str:
     if not SLUG.match(slug):
-        raise Invalid(t, "community.bad_slug", slug=slug)
+        raise Invalid(t, "community.bad_slug", slug=slug, suggestion=suggest_slug(slug))
     return slug
+
+
+def suggest_slug(text: str) -> str:
+    """A workspace name `create` accepts, made from what the user typed ("My Shop" → my-shop)."""
+    slug = re.sub(r"[^a-z0-9_-]+", "-", text.lower()).strip("-_")[:64].rstrip("-_")
+    return slug or "acme"
 
 
 def do_create_workspace(
@@ -59,7 +65,7 @@ def access_workspace(conn: Connection, slug: str) -> WorkspaceInfo:
         )
     ).first()
     if row is None:
-        raise NotFound(t, "community.no_workspace", slug=slug)
+        raise NotFound(t, "community.no_workspace", slug=slug, suggestion=suggest_slug(slug))
     document = with_new_keys(dict(row[1] or {}))
     return WorkspaceInfo(int(row[0]), slug, check_config(document), int(row[2]), document)
 
@@ -103,7 +109,7 @@ def stored_config(conn: Connection, slug: str) -> dict[str, Any]:
     keys under their new names."""
     row = conn.execute(select(workspaces.c.config).where(workspaces.c.slug == slug)).first()
     if row is None:
-        raise NotFound(t, "community.no_workspace", slug=slug)
+        raise NotFound(t, "community.no_workspace", slug=slug, suggestion=suggest_slug(slug))
     return dict(with_new_keys(dict(row[0] or {})))
 
 
