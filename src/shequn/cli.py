@@ -529,22 +529,34 @@ def worker(
     run_worker(settings, settings.clock(), once=once)
 
 
+DEMO_DATABASE = "sqlite:///./var/demo.db"
+
+
 @app.command()
 def demo(
     host: Annotated[str, typer.Option(help="Listen address.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Listen port.")] = 8000,
     days: Annotated[int, typer.Option(min=1, max=120, help="Days to simulate.")] = 21,
     serve_: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve after.")] = True,
+    database_url: Annotated[
+        str, typer.Option(help="The demo's own database, apart from your workspaces.")
+    ] = DEMO_DATABASE,
 ) -> None:
     """A demo workspace with a few simulated weeks, served on 127.0.0.1."""
+    from shequn.cli_support import migrate_embedded
     from shequn.community.service import do_create_token
-    from shequn.platform.db import transaction
+    from shequn.platform.db import get_engine, transaction
     from shequn.simulate.service import ensure_demo
 
     if serve_:
         check_port_free(host, port)  # before minutes of simulation, not after them
-    engine = open_engine()
-    started = now()
+    # Its own database: the demo server's worker runs on the wall clock over every workspace
+    # it sees, and must not run due work in the user's own workspaces.
+    settings = current_settings().model_copy(update={"database_url": database_url})
+    migrate_embedded(settings)
+    engine = get_engine(settings)
+    started = settings.clock().now()
+    err.print(say("cli.demo_simulating", days=days, database=database_url), highlight=False)
     with progress_bar() as bar:
         task = bar.add_task("simulating community life", total=None)
         ws, report = ensure_demo(
@@ -559,6 +571,7 @@ def demo(
     events = report.accepted + report.duplicates
     lines = [
         say("cli.demo_ready", name=ws.slug, events=f"{events:,}"),
+        f"{say('cli.demo_database')}: {database_url}",
         f"{say('cli.demo_url')}: {base}",
         f"{say('cli.demo_docs')}: {base}/docs",
         f"{say('cli.demo_token')}: {token}",
@@ -570,7 +583,7 @@ def demo(
     if serve_:
         from shequn.web.server import run_server
 
-        run_server(host, port, in_process_worker=True)
+        run_server(host, port, in_process_worker=True, settings=settings)
 
 
 @app.command()

@@ -133,6 +133,15 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "demo workspace {name} is ready ({events} events ingested)",
     },
     "cli.demo_url": {"zh-CN": "地址", "en": "URL"},
+    "cli.demo_database": {
+        "zh-CN": "演示数据库（与你的工作区分开）",
+        "en": "demo database (apart from yours)",
+    },
+    "cli.demo_simulating": {
+        "zh-CN": "正在模拟 {days} 天的社群生活（首次约需一两分钟），写入 {database} …",
+        "en": "simulating {days} days of community life (a minute or two the first time) "
+        "into {database} …",
+    },
     "cli.demo_docs": {"zh-CN": "接口文档", "en": "API docs"},
     "cli.demo_token": {"zh-CN": "管理员令牌", "en": "admin token"},
     "cli.demo_try": {"zh-CN": "试一试", "en": "try"},

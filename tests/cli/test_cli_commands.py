@@ -1145,10 +1145,15 @@ def test_bench_prints_one_json_line_per_workload(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("bare", ["sqlite"], indirect=True)
 def test_demo_without_serving_prints_a_url_and_a_token(bare: Shequn) -> None:
+    mine = bare.new_workspace()
     r = bare.ok("demo", "--no-serve", "--days", "1", "--port", "8765")
     assert "http://127.0.0.1:8765" in r.text
     assert re.search(r"\bsq_[A-Za-z0-9_-]{20,}", r.text)
-    assert len(bare.export("events", ws="demo").splitlines()) > 0
+    # The demo lives in a database of its own: the user's holds only their workspace.
+    assert bare.ok("workspace", "list").text.split() == [mine]
+    demo_db = {"SHEQUN_DATABASE_URL": "sqlite:///./var/demo.db"}
+    events = bare.ok("export", "events", "-w", "demo", env=demo_db).out
+    assert len(events.splitlines()) > 0
 
 
 @pytest.mark.parametrize("bare", ["sqlite"], indirect=True)

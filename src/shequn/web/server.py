@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import uvicorn
 
-from shequn.settings import get_settings
+from shequn.settings import Settings, get_settings
 from shequn.web.app import create_app
 
 
-def run_server(host: str, port: int, in_process_worker: bool = True) -> None:
-    app = create_app(in_process_worker=in_process_worker)
+def run_server(
+    host: str, port: int, in_process_worker: bool = True, settings: Settings | None = None
+) -> None:
+    settings = settings or get_settings()
+    app = create_app(settings, in_process_worker=in_process_worker)
     # Behind a load balancer, the client is who the trusted proxies say it is: the public
     # pages' rate limits and the fraud checks (same network as the inviter) key on it. With
     # no proxy configured, X-Forwarded-For is ignored: anyone could set it.
-    trusted = get_settings().forwarded_allow_ips
+    trusted = settings.forwarded_allow_ips
     uvicorn.run(
         app,
         host=host,
