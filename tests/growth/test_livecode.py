@@ -158,6 +158,8 @@ def test_public_page_answers_and_limits_each_client(
         page = client.get(f"/l/{code['token']}")
         assert page.status_code == 200 and "text/html" in page.headers["content-type"]
         assert "g-1" in page.text
+        assert "工作人员" in page.text  # g-1 has no join link: the page says who to ask
+        assert 'name="viewport"' in page.text  # laid out for a phone
         with_url = client.get(f"/l/{code['token']}", params={"format": "json"})
         assert with_url.json()["group"] == "lc-1-2"  # g-1 took its 2 admissions
         limited = client.get(f"/l/{code['token']}", params={"format": "json"})

@@ -20,6 +20,7 @@ from shequn.engine.service import do_ingest_events
 from shequn.growth import livecode
 from shequn.growth.api import LIMITER
 from shequn.growth.posters import PosterCache, PosterSpec, find_font, render
+from shequn.growth.qr import qr_png
 from shequn.growth.review import render_html, review
 from shequn.platform.db import transaction
 from shequn.settings import Settings
@@ -199,5 +200,12 @@ def test_report_campaign_command(
     assert missing.exit_code == 2 and "nope" in missing.output
     listed = runner.invoke(app, ["campaign", "list", "-w", ws.slug])
     assert listed.exit_code == 0 and "spring" in listed.output
-    made = runner.invoke(app, ["livecode", "create", "lc-cli", "-w", ws.slug, "-g", "g-1"])
-    assert made.exit_code == 0 and made.output.startswith("/l/")
+    printable = tmp_path / "lc-cli.png"
+    made = runner.invoke(
+        app, ["livecode", "create", "lc-cli", "-w", ws.slug, "-g", "g-1", "--qr", str(printable)]
+    )
+    url = made.output.strip()
+    assert made.exit_code == 0 and url.startswith("http://127.0.0.1:8000/l/"), made.output
+    with Image.open(printable) as qr:
+        assert qr.format == "PNG" and qr.width >= 500  # large enough to print
+    assert printable.read_bytes() == qr_png(url, box=20, border=4)  # the printed URL's code

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -102,6 +103,8 @@ def test_serve_answers_and_its_worker_delivers(served: tuple[str, str]) -> None:
         ("127.0.0.1", [200, 200, 429]),
         # Not trusted: the header is ignored and every scan comes from the proxy itself.
         ("10.255.255.1", [200, 429, 429]),
+        # The default trusts no proxy: a client cannot choose the address it is counted by.
+        ("", [200, 429, 429]),
     ],
 )
 def test_forwarded_clients_are_limited_one_by_one_behind_a_trusted_proxy(
@@ -112,8 +115,9 @@ def test_forwarded_clients_are_limited_one_by_one_behind_a_trusted_proxy(
         config.write_text("growth:\n  live_codes:\n    rate_per_minute: 1\n", encoding="utf-8")
         run("config", "apply", str(config), "-w", "acme")
         # Applied while the server runs: it reads the workspace's configuration per request.
-        path = run("livecode", "create", "lc-1", "-g", "g-1", "-w", "acme").stdout.strip()
-        assert path.startswith("/l/"), path
+        url = run("livecode", "create", "lc-1", "-g", "g-1", "-w", "acme").stdout.strip()
+        path = urlsplit(url).path
+        assert url.startswith("http://127.0.0.1:8000/l/"), url  # growth.posters.base_url
         got = [
             httpx.get(
                 f"{base}{path}", params={"format": "json"}, headers={"X-Forwarded-For": who}

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import secrets
 import threading
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -26,6 +24,7 @@ from shequn.community.service import NotFound, access_workspace
 from shequn.community.workspace import WorkspaceInfo
 from shequn.growth import campaigns as campaign_ops
 from shequn.growth import fission, livecode
+from shequn.growth.qr import qr_png
 from shequn.growth.ratelimit import WINDOW_SECONDS, Limiter, RateLimiter, RedisRateLimiter
 from shequn.growth.referrals import referral_graph
 from shequn.growth.rewards import do_mark_paid, do_reverse, do_review, list_rewards
@@ -320,40 +319,42 @@ def _resolve(engine: Engine, token: str) -> tuple[WorkspaceInfo, str]:
     return ws, found[1]
 
 
-@lru_cache(maxsize=1024)
-def qr_png(text: str, box: int = 8) -> bytes:
-    """A QR code of `text` as PNG bytes (cached: a group's link rarely changes)."""
-    import qrcode  # type: ignore[import-untyped]
-
-    qr = qrcode.QRCode(border=2, box_size=box)
-    qr.add_data(text)
-    qr.make(fit=True)
-    image = qr.make_image(fill_color="black", back_color="white")
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return out.getvalue()
+_PAGE_STYLE = (
+    "body{font-family:-apple-system,'PingFang SC','Microsoft YaHei',sans-serif;margin:0;"
+    "padding:24px 16px;text-align:center;background:#f6f6f6;color:#222}"
+    "main{max-width:420px;margin:0 auto;background:#fff;border-radius:12px;padding:24px 16px}"
+    "h1{font-size:1.4em;margin:.2em 0 .6em}p{font-size:1.05em;line-height:1.6}"
+    "img.qr{width:min(72vw,280px);height:auto;image-rendering:pixelated}"
+    "a.join{display:inline-block;margin-top:12px;padding:12px 20px;border-radius:8px;"
+    "background:#07c160;color:#fff;text-decoration:none}"
+)
 
 
 def _page(ws: WorkspaceInfo, answer: livecode.ScanAnswer) -> str:
+    """The landing page a phone shows after a scan: the group's name and its QR to press
+    and hold, a link to tap, or — when the group has no join link — who to ask."""
     locale = ws.locale
     title = html.escape(say("livecode.page_title", locale))
     if answer.status != "ok":
         body = f"<p>{html.escape(say('livecode.preparing', locale))}</p>"
     else:
         name = html.escape(answer.name or answer.group or "")
-        hint = html.escape(say("livecode.page_hint", locale, name=answer.name or ""))
-        body = f"<h1>{name}</h1><p>{hint}</p>"
+        body = f"<h1>{name}</h1>"
         if answer.join_url:
+            hint = html.escape(say("livecode.page_hint", locale, name=answer.name or ""))
             png = base64.b64encode(qr_png(answer.join_url)).decode()
             url = html.escape(answer.join_url, quote=True)
-            body += f'<p><a href="{url}"><img alt="QR" src="data:image/png;base64,{png}"></a></p>'
+            link = html.escape(say("livecode.open_link", locale))
+            body += (
+                f'<p>{hint}</p><p><img class="qr" alt="QR" src="data:image/png;base64,{png}">'
+                f'</p><p><a class="join" href="{url}">{link}</a></p>'
+            )
         else:
-            body += f"<p><code>{html.escape(answer.group or '')}</code></p>"
+            body += f"<p>{html.escape(say('livecode.ask_staff', locale))}</p>"
     return (
         f'<!doctype html><html lang="{html.escape(locale)}"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width,initial-scale=1"><title>{title}</title>'
-        "<style>body{font-family:sans-serif;text-align:center;margin:2em}</style></head>"
-        f"<body>{body}</body></html>"
+        f"<style>{_PAGE_STYLE}</style></head><body><main>{body}</main></body></html>"
     )
 
 

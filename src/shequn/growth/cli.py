@@ -209,13 +209,18 @@ def livecode_create(
     ] = None,
     base_name: Annotated[str | None, typer.Option(help="New groups: base name + number.")] = None,
     admissions: Annotated[int | None, typer.Option(help="Scans per group (default 200).")] = None,
+    qr: Annotated[
+        Path | None, typer.Option(help="Also write the printable QR code (PNG) to this file.")
+    ] = None,
 ) -> None:
-    """Create a live code with a pool of groups; prints its public URL path."""
+    """Create a live code with a pool of groups; prints its public URL (the workspace's
+    growth.posters.base_url + /l/TOKEN) and can write its printable QR code."""
     from shequn.growth.livecode import do_create_code
+    from shequn.growth.qr import qr_png
 
-    made = in_workspace(
-        workspace,
-        lambda conn, ws: do_create_code(
+    def create(conn: Any, ws: Any) -> tuple[str, dict[str, Any]]:
+        base = str(ws.config.growth.posters.base_url).rstrip("/")
+        return base, do_create_code(
             conn,
             ws,
             code,
@@ -228,10 +233,14 @@ def livecode_create(
             groups_=list(group or []),
             admissions_cap=admissions,
             at=now(),
-        ),
-        write=True,
-    )
-    sys.stdout.write(made["url"] + "\n")
+        )
+
+    base, made = in_workspace(workspace, create, write=True)
+    url = base + made["url"]
+    if qr is not None:
+        # Printed on a table card or a shop window: 20 pixels a module, a wide quiet zone.
+        guarded(lambda: qr.write_bytes(qr_png(url, box=20, border=4)))
+    sys.stdout.write(url + "\n")
 
 
 @livecode_app.command("list")

@@ -24,6 +24,7 @@ from shequn.community.service import NotFound
 from shequn.community.workspace import WorkspaceInfo
 from shequn.growth.avatars import check_avatar_host, check_avatar_url
 from shequn.growth.models import live_codes, participants
+from shequn.growth.qr import qr_image
 from shequn.growth.referrals import ReferralBook
 from shequn.growth.texts import say
 from shequn.platform.errors import Invalid
@@ -92,16 +93,6 @@ class PosterSpec:
         if self.avatar:
             h.update(self.avatar)
         return h.hexdigest()
-
-
-def _qr_image(text: str, size: int) -> Image.Image:
-    import qrcode  # type: ignore[import-untyped]
-
-    qr = qrcode.QRCode(border=1, box_size=10, error_correction=qrcode.constants.ERROR_CORRECT_M)
-    qr.add_data(text)
-    qr.make(fit=True)
-    img: Image.Image = qr.make_image(fill_color="black", back_color="white").get_image()
-    return img.convert("RGB").resize((size, size), Image.Resampling.NEAREST)
 
 
 def _avatar(spec: PosterSpec, size: int, font_path: str | None) -> Image.Image:
@@ -183,7 +174,10 @@ def render(spec: PosterSpec) -> bytes:
         radius=16,
         fill="white",
     )
-    canvas.paste(_qr_image(spec.qr_text, qr_size), (panel, qr_top))
+    canvas.paste(
+        qr_image(spec.qr_text, border=1).resize((qr_size, qr_size), Image.Resampling.NEAREST),
+        (panel, qr_top),
+    )
     if spec.hint:
         draw.text(
             (w / 2, qr_top + qr_size + h // 30),

@@ -20,6 +20,12 @@ _TEXTS: dict[str, dict[str, str]] = {
         "zh-CN": "长按识别二维码，加入「{name}」",
         "en": "Scan or tap to join {name}",
     },
+    "livecode.ask_staff": {
+        "zh-CN": "这个群还没有入群二维码：请联系工作人员，告诉他们群名，由他们拉你入群",
+        "en": "This group has no join code yet: ask a staff member to add you, giving them the "
+        "group's name",
+    },
+    "livecode.open_link": {"zh-CN": "打开入群链接", "en": "Open the join link"},
     "livecode.preparing": {
         "zh-CN": "新群正在准备中，请稍后再扫",
         "en": "A new group is being prepared; please scan again shortly",
