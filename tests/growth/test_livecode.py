@@ -66,6 +66,24 @@ def test_scans_fill_the_pool_in_order_then_make_the_next_group(
     assert [e["group"] for e in scans] == [a.group for a in answers]
 
 
+def test_anonymous_scans_make_at_most_the_hourly_cap_of_groups_and_staff_are_told(
+    engine: Engine, workspace: WorkspaceInfo
+) -> None:
+    ws = configure(engine, workspace, {"growth": {"live_codes": {"new_groups_per_hour": 2}}})
+    make_code(engine, ws, groups_=["g-1"], admissions_cap=1)
+    answers = [scan(engine, ws, n=i) for i in range(6)]  # one scan fills a group
+    assert [a.group for a in answers] == ["g-1", "lc-1-2", "lc-1-3", None, None, None]
+    assert [a.status for a in answers[3:]] == ["preparing"] * 3
+    tasks = [
+        a for a in rows(engine, ws, "actions") if "new_groups_per_hour" in (a["reason"] or "")
+    ]
+    assert len(tasks) == 1  # once an hour, however many scans wait
+    later = scan(engine, ws, n=3600 + 60)  # an hour after the first groups were made
+    assert (later.status, later.group) == ("ok", "lc-1-4")
+    groups = [g["group"] for g in rows(engine, ws, "groups")]
+    assert groups.count("lc-1-2") == 1 and "lc-1-5" not in groups
+
+
 def test_a_group_full_of_members_is_skipped(engine: Engine, workspace: WorkspaceInfo) -> None:
     do_ingest_events(
         engine,

@@ -28,6 +28,13 @@ class LiveCodeDefaults(Section):
     rate_per_minute: int = Field(
         default=60, ge=1, le=100_000, description="Scans one client may make per minute."
     )
+    new_groups_per_hour: int = Field(
+        default=5,
+        ge=1,
+        le=1_000,
+        description="Groups one live code may make in an hour; beyond, scans wait and staff "
+        "are told (anonymous scans must not grow a pool without limit).",
+    )
 
 
 FraudSignal = Literal[

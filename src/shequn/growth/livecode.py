@@ -13,7 +13,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, case, func, or_, select, update
@@ -480,6 +480,40 @@ def _next_group(conn: Connection, ws: WorkspaceInfo, code: Any, at: datetime) ->
     return group_ext
 
 
+def _may_make_group(conn: Connection, ws: WorkspaceInfo, code: Any, at: datetime) -> bool:
+    """Whether the pool may make another group now: at most `new_groups_per_hour` in the hour
+    before `at`. At the cap, staff get one task per hour to look at the code."""
+    cap = int(ws.config.growth.live_codes.new_groups_per_hour)
+    p = live_code_groups
+    recent = conn.execute(
+        select(p.c.group_ext).where(
+            p.c.code_id == code["id"],
+            p.c.created_at > at - timedelta(hours=1),
+            p.c.group_ext.startswith(f"{code['code']}-", autoescape=True),
+        )
+    ).scalars()
+    made = sum(1 for g in recent if g[len(code["code"]) + 1 :].isdigit())  # `_next_group`'s
+    if made < cap:
+        return True
+    hour = at.astimezone(UTC).strftime("%Y%m%d%H")
+    writer = OutboxWriter(ws.id, ws.locale)
+    writer.add(
+        "growth.livecode",
+        Decision(
+            kind=ActionKind.STAFF_TASK,
+            reason=say("livecode.cap_task", ws.locale, code=code["code"], count=made),
+            data={"code": code["code"], "made": made},
+            key=f"growth.livecode:cap:{code['code']}:{hour}",
+        ),
+        channel=code["channel"],
+        caused_by=None,
+        cause_key=f"livecode:{code['code']}:cap:{hour}",
+        at=at,
+    )
+    writer.flush(conn)
+    return False
+
+
 def do_scan(
     conn: Connection,
     ws: WorkspaceInfo,
@@ -507,7 +541,7 @@ def do_scan(
                 )
             )
         ).first()
-        if pending is None:
+        if pending is None and _may_make_group(conn, ws, row, at):
             created = _next_group(conn, ws, row, at)
             admitted = _admit(conn, ws, row)
     scan_id = f"scan-{uuid.uuid4().hex}"

@@ -11,6 +11,14 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "Live code {code} is full: please create group {name} from blueprint "
         "{blueprint} and upload its join QR/link (shequn livecode group-url {code} {group} URL)",
     },
+    "livecode.cap_task": {
+        "zh-CN": "活码「{code}」一小时内已新建 {count} 个群，达到上限：新扫码暂时进不了群。"
+        "请检查是否有人恶意刷码；确认正常后可用 shequn livecode add-group {code} 加群，"
+        "或调高 growth.live_codes.new_groups_per_hour",
+        "en": "Live code {code} made {count} groups within an hour, its limit: new scans wait. "
+        "Check for abuse; if it is real demand, add a group (shequn livecode add-group {code}) "
+        "or raise growth.live_codes.new_groups_per_hour",
+    },
     "livecode.new_group_reason": {
         "zh-CN": "活码群已满，新建下一个群",
         "en": "live-code pool full: next group",
