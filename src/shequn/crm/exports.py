@@ -18,9 +18,10 @@ from shequn.crm.schemas import PROFILE_FIELDS, mask_phone
 from shequn.crm.segments import base_query
 from shequn.crm.service import list_custom_fields
 from shequn.crm.texts import say
-from shequn.exports import iso, register_export, stream
+from shequn.exports import SEEN_MEMBER_COLUMNS, iso, register_export, stream
 from shequn.platform.errors import Forbidden
 
+_MEMBER_TABLE_COLUMNS = SEEN_MEMBER_COLUMNS[1:]  # nickname comes first, beside the member
 MEMBER_COLUMNS = (
     "channel",
     "member",
@@ -28,37 +29,7 @@ MEMBER_COLUMNS = (
     *PROFILE_FIELDS,
     "tags",
     "custom",
-    "first_seen_at",
-    "last_seen_at",
-    "first_joined_at",
-    "first_group",
-    "first_scene",
-    "first_code",
-    "first_state",
-    "first_inviter",
-    "groups_in",
-    "message_count",
-    "last_spoke_at",
-    "blacklisted",
-    "orders",
-    "spent_fen",
-)
-# The member table's columns, as stored.
-_MEMBER_TABLE_COLUMNS = (
-    "first_seen_at",
-    "last_seen_at",
-    "first_joined_at",
-    "first_group",
-    "first_scene",
-    "first_code",
-    "first_state",
-    "first_inviter",
-    "groups_in",
-    "message_count",
-    "last_spoke_at",
-    "blacklisted",
-    "orders",
-    "spent_fen",
+    *_MEMBER_TABLE_COLUMNS,
 )
 
 

@@ -135,7 +135,8 @@ def _actions(conn: Connection, ws: WorkspaceInfo) -> Iterator[dict[str, Any]]:
         yield public_action(r)
 
 
-_MEMBER_COLS = (
+# What the groups saw of a member (the member table's columns, as stored).
+SEEN_MEMBER_COLUMNS = (
     "nickname",
     "first_seen_at",
     "last_seen_at",
@@ -161,7 +162,7 @@ def seen_members(conn: Connection, ws: WorkspaceInfo) -> Iterator[dict[str, Any]
     stmt = select(t).where(t.c.workspace_id == ws.id).order_by(t.c.channel, t.c.ext_id)
     for r in stream(conn, stmt):
         row = {"channel": r["channel"], "member": r["ext_id"]}
-        row.update({c: _plain(r[c]) for c in _MEMBER_COLS})
+        row.update({c: _plain(r[c]) for c in SEEN_MEMBER_COLUMNS})
         yield row
 
 

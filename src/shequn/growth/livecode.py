@@ -453,7 +453,6 @@ def _next_group(conn: Connection, ws: WorkspaceInfo, code: Any, at: datetime) ->
             },
         )
     else:
-        writer = OutboxWriter(ws.id, ws.locale)
         text = say(
             "livecode.new_group_task",
             ws.locale,
@@ -462,22 +461,46 @@ def _next_group(conn: Connection, ws: WorkspaceInfo, code: Any, at: datetime) ->
             name=name,
             group=group_ext,
         )
-        writer.add(
-            "growth.livecode",
-            Decision(
-                kind=ActionKind.STAFF_TASK,
-                reason=text,
-                group=group_ext,
-                data={"code": code["code"], "name": name},
-                key=f"growth.livecode:new_group:{code['code']}:{number}",
-            ),
-            channel=code["channel"],
-            caused_by=None,
-            cause_key=f"livecode:{code['code']}:{number}",
-            at=at,
+        _staff_task(
+            conn,
+            ws,
+            code,
+            text,
+            {"code": code["code"], "name": name},
+            f"new_group:{code['code']}:{number}",
+            at,
+            group=group_ext,
         )
-        writer.flush(conn)
     return group_ext
+
+
+def _staff_task(
+    conn: Connection,
+    ws: WorkspaceInfo,
+    code: Any,
+    text: str,
+    data: dict[str, Any],
+    what: str,
+    at: datetime,
+    group: str | None = None,
+) -> None:
+    """A staff task about a live code, once for each `what` (its idempotency key)."""
+    writer = OutboxWriter(ws.id, ws.locale)
+    writer.add(
+        "growth.livecode",
+        Decision(
+            kind=ActionKind.STAFF_TASK,
+            reason=text,
+            group=group,
+            data=data,
+            key=f"growth.livecode:{what}",
+        ),
+        channel=code["channel"],
+        caused_by=None,
+        cause_key=f"livecode:{what}",
+        at=at,
+    )
+    writer.flush(conn)
 
 
 def _may_make_group(conn: Connection, ws: WorkspaceInfo, code: Any, at: datetime) -> bool:
@@ -496,21 +519,9 @@ def _may_make_group(conn: Connection, ws: WorkspaceInfo, code: Any, at: datetime
     if made < cap:
         return True
     hour = at.astimezone(UTC).strftime("%Y%m%d%H")
-    writer = OutboxWriter(ws.id, ws.locale)
-    writer.add(
-        "growth.livecode",
-        Decision(
-            kind=ActionKind.STAFF_TASK,
-            reason=say("livecode.cap_task", ws.locale, code=code["code"], count=made),
-            data={"code": code["code"], "made": made},
-            key=f"growth.livecode:cap:{code['code']}:{hour}",
-        ),
-        channel=code["channel"],
-        caused_by=None,
-        cause_key=f"livecode:{code['code']}:cap:{hour}",
-        at=at,
-    )
-    writer.flush(conn)
+    text = say("livecode.cap_task", ws.locale, code=code["code"], count=made)
+    data = {"code": code["code"], "made": made}
+    _staff_task(conn, ws, code, text, data, f"cap:{code['code']}:{hour}", at)
     return False
 
 
