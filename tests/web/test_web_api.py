@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 
 import orjson
@@ -251,6 +252,13 @@ def test_ops_endpoints(client: TestClient, workspace: WorkspaceInfo, auth: dict[
     assert 'shequn_actions{status="pending"}' in metrics
     spec = client.get("/openapi.json").json()
     assert "/api/v1/workspaces/{ws}/events" in spec["paths"]
-    assert client.get("/docs").status_code == 200
+    # The API docs render with no internet: every script and style they load is served here.
+    for page in ("/docs", "/redoc"):
+        html = client.get(page)
+        assert html.status_code == 200
+        assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', html.text)
+        assert assets and all(a.startswith("/") for a in assets), assets
+        for asset in assets:
+            assert client.get(asset).status_code == 200, asset
     r = client.get("/nowhere")
     assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 from fastapi.routing import APIRoute
+from fastapi_offline import FastAPIOffline
 from prometheus_client import generate_latest
 from sqlalchemy import Engine
 
@@ -65,7 +66,8 @@ def create_app(
             if worker is not None:
                 worker.stop()
 
-    app = FastAPI(
+    # /docs and /redoc with their scripts served by Shequn itself: they render offline.
+    app = FastAPIOffline(
         title="Shequn 社群 API",
         version=__version__,
         description="Community operations: events in, decisions out. Bearer tokens are "
