@@ -7,9 +7,10 @@ and imported only when used, so `shequn --help` starts at once.
 
 from __future__ import annotations
 
+import secrets
 import sys
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -103,6 +104,9 @@ app = typer.Typer(
 workspace_app = typer.Typer(help="Workspaces (one per brand).", no_args_is_help=True)
 config_app = typer.Typer(help="Workspace configuration as YAML.", no_args_is_help=True)
 token_app = typer.Typer(help="API bearer tokens.", no_args_is_help=True)
+user_app = typer.Typer(
+    help="People who sign in to the console, and their roles.", no_args_is_help=True
+)
 
 
 @app.callback()
@@ -121,6 +125,7 @@ def _domains() -> tuple[Domain, ...]:
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(config_app, name="config")
 app.add_typer(token_app, name="token")
+app.add_typer(user_app, name="user")
 
 
 @app.command()
@@ -295,6 +300,69 @@ def token_revoke(
         workspace, lambda conn, ws: do_revoke_token(conn, ws, token_id, now=at), write=True
     )
     sys.stdout.write(orjson.dumps(token).decode() + "\n")
+
+
+RoleOpt = Annotated[
+    str, typer.Option(help="owner, admin, operator, staff (their own groups) or viewer (reads).")
+]
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Argument(help="The person's email: they sign in with it.")],
+    workspace: WorkspaceOpt = None,
+    role: RoleOpt = "operator",
+    name: Annotated[str | None, typer.Option(help="Their name, as colleagues know it.")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option(help="Read the password from stdin (never from the command line).")
+    ] = False,
+) -> None:
+    """Give a person a role in a workspace; a new person gets an account with a password."""
+    from shequn.community.accounts import do_create_user
+
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else ""
+    at = now()
+    made = in_workspace(
+        workspace,
+        lambda conn, ws: do_create_user(conn, ws, email, password, role, now=at, name=name),
+        write=True,
+    )
+    sys.stdout.write(orjson.dumps(made).decode() + "\n")
+
+
+@user_app.command("list")
+def user_list(workspace: WorkspaceOpt = None) -> None:
+    """The people of a workspace with their role, one JSON line each."""
+    from shequn.community.accounts import list_users
+
+    for person in in_workspace(workspace, list_users):
+        sys.stdout.write(orjson.dumps(person).decode() + "\n")
+
+
+@user_app.command("set-role")
+def user_set_role(
+    email: Annotated[str, typer.Argument(help="The person's email.")],
+    role: Annotated[str, typer.Argument(help="owner, admin, operator, staff or viewer.")],
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Change a person's role in a workspace."""
+    from shequn.community.accounts import do_set_role
+
+    done = in_workspace(workspace, lambda c, ws: do_set_role(c, ws, email, role), write=True)
+    sys.stdout.write(orjson.dumps(done).decode() + "\n")
+
+
+@user_app.command("disable")
+def user_disable(
+    email: Annotated[str, typer.Argument(help="The person's email.")],
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Disable a person's account: they cannot sign in, and their sessions end now."""
+    from shequn.community.accounts import do_disable_user
+
+    at = now()
+    done = in_workspace(workspace, lambda c, ws: do_disable_user(c, ws, email, now=at), write=True)
+    sys.stdout.write(orjson.dumps(done).decode() + "\n")
 
 
 def _file_lines(source: str) -> Callable[[], Iterator[tuple[int, bytes]]]:
@@ -530,6 +598,18 @@ def worker(
 
 
 DEMO_DATABASE = "sqlite:///./var/demo.db"
+DEMO_EMAIL = "demo@example.com"
+
+
+def demo_owner(conn: Any, ws: Any, password: str, *, now: datetime) -> None:
+    """The demo's console owner, with a fresh password each time the demo starts."""
+    from shequn.community.accounts import do_create_user, do_set_password
+    from shequn.platform.errors import Conflict
+
+    try:
+        do_create_user(conn, ws, DEMO_EMAIL, password, "owner", now=now, name="演示店长")
+    except Conflict:
+        do_set_password(conn, DEMO_EMAIL, password)
 
 
 @app.command()
@@ -562,8 +642,10 @@ def demo(
         ws, report = ensure_demo(
             engine, started, days=days, progress=lambda n: bar.advance(task, n)
         )
+    password = secrets.token_urlsafe(9)
     with transaction(engine) as conn:
         token = do_create_token(conn, ws.slug, "demo admin", now=started)
+        demo_owner(conn, ws, password, now=started)
     from shequn.engine.ingest import tick as run_tick
 
     run_tick(engine, ws, started + timedelta(seconds=1))
@@ -574,6 +656,7 @@ def demo(
         f"{say('cli.demo_database')}: {database_url}",
         f"{say('cli.demo_url')}: {base}",
         f"{say('cli.demo_docs')}: {base}/docs",
+        f"{say('cli.demo_login')}: {DEMO_EMAIL} / {password}",
         f"{say('cli.demo_token')}: {token}",
         f"{say('cli.demo_try')}: curl -H 'Authorization: Bearer {token}' "
         f"{base}/api/v1/workspaces/{ws.slug}/groups",

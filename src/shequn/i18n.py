@@ -144,6 +144,7 @@ _TEXTS: dict[str, dict[str, str]] = {
     },
     "cli.demo_docs": {"zh-CN": "接口文档", "en": "API docs"},
     "cli.demo_token": {"zh-CN": "管理员令牌", "en": "admin token"},
+    "cli.demo_login": {"zh-CN": "控制台登录", "en": "console sign-in"},
     "cli.demo_try": {"zh-CN": "试一试", "en": "try"},
     # Errors: the key is the error's code (see platform/errors.py).
     "community.bad_slug": {
@@ -160,6 +161,30 @@ _TEXTS: dict[str, dict[str, str]] = {
     "community.token_expired_already": {
         "zh-CN": "令牌的到期时间须晚于现在",
         "en": "a token's expiry must be later than now",
+    },
+    "accounts.bad_role": {
+        "zh-CN": "没有角色「{role}」，可选：{roles}",
+        "en": "no role {role!r}; choose from {roles}",
+    },
+    "accounts.bad_email": {"zh-CN": "邮箱「{email}」格式不对", "en": "{email!r} is not an email"},
+    "accounts.short_password": {
+        "zh-CN": "密码至少 {least} 个字符",
+        "en": "a password has at least {least} characters",
+    },
+    "accounts.already_member": {
+        "zh-CN": "{email} 已在这个工作区，角色是 {role}",
+        "en": "{email} already works here, as {role}",
+    },
+    "accounts.no_user": {"zh-CN": "这个工作区没有 {email}", "en": "{email} does not work here"},
+    "accounts.no_account": {"zh-CN": "没有账号 {email}", "en": "no account {email}"},
+    "accounts.bad_login": {"zh-CN": "邮箱或密码不对", "en": "wrong email or password"},
+    "accounts.too_many_sign_ins": {
+        "zh-CN": "登录尝试太多，请一分钟后再试",
+        "en": "too many sign-in attempts: try again in a minute",
+    },
+    "accounts.managers_only": {
+        "zh-CN": "只有所有者和管理员可以管理成员",
+        "en": "only owners and admins manage people",
     },
     "community.no_workspace": {
         "zh-CN": "没有工作区「{slug}」（可用 shequn workspace create {suggestion} 创建）",

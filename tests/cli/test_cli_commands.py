@@ -1149,6 +1149,7 @@ def test_demo_without_serving_prints_a_url_and_a_token(bare: Shequn) -> None:
     r = bare.ok("demo", "--no-serve", "--days", "1", "--port", "8765")
     assert "http://127.0.0.1:8765" in r.text
     assert re.search(r"\bsq_[A-Za-z0-9_-]{20,}", r.text)
+    assert re.search(r"demo@example\.com / \S{8,}", r.text)  # the console's sign-in
     # The demo lives in a database of its own: the user's holds only their workspace.
     assert bare.ok("workspace", "list").text.split() == [mine]
     demo_db = {"SHEQUN_DATABASE_URL": "sqlite:///./var/demo.db"}

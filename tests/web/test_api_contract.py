@@ -23,6 +23,7 @@ from shequn.analytics.service import REPORTS
 from shequn.community.service import do_apply_config, do_create_token
 from shequn.community.workspace import WorkspaceInfo
 from shequn.engine.ingest import tick
+from shequn.growth.api import LIMITER
 from shequn.growth.schemas import ScanOut
 from shequn.platform.db import transaction
 from shequn.settings import Settings
@@ -32,7 +33,7 @@ from tests.conftest import create_workspace
 from tests.factories import NOW
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
-PUBLIC = ("/l/", "/p/", "/shop/", "/healthz", "/metrics")
+PUBLIC = ("/l/", "/p/", "/shop/", "/healthz", "/metrics", "/api/v1/auth/")
 AT = (START + timedelta(days=8)).isoformat()
 
 CONFIG: dict[str, Any] = {
@@ -196,6 +197,16 @@ def drive(client: TestClient, engine: Engine, ws: WorkspaceInfo, seen: list[Any]
     assert made["token"].startswith("sq_")
     newest = call("GET", "/tokens")[-1]
     call("DELETE", f"/tokens/{newest['id']}")
+
+    # Console accounts: a person is given a role, signs in, is who they are, signs out.
+    password = "烘焙-2026-secret"
+    person = {"email": "li@example.com", "password": password, "role": "admin"}
+    call("POST", "/users", 201, json=person)
+    call("GET", "/users")
+    LIMITER.reset()
+    call("POST", "/api/v1/auth/login", json={"email": "li@example.com", "password": password})
+    call("GET", "/api/v1/auth/me")
+    call("POST", "/api/v1/auth/logout", 204)
 
     # Moderation.
     violations = call("GET", "/moderation/violations")

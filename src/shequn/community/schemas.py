@@ -42,6 +42,46 @@ class TokenCreatedOut(Answer):
     expires_at: Timestamp | None
 
 
+class SignInIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(min_length=3, max_length=254)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class WorkspaceRoleOut(Answer):
+    workspace: str
+    role: str = Field(description="owner, admin, operator, staff or viewer")
+
+
+class MeOut(Answer):
+    email: str
+    name: str | None
+    workspaces: list[WorkspaceRoleOut]
+
+
+class SignInOut(MeOut):
+    csrf_token: str = Field(description="Send it as X-CSRF-Token with every change")
+
+
+class UserIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(min_length=3, max_length=254)
+    password: str = Field(default="", max_length=1024, description="Needed for a new account")
+    role: str = Field(description="owner, admin, operator, staff or viewer")
+    name: str | None = Field(default=None, max_length=100)
+
+
+class UserOut(Answer):
+    id: int
+    email: str
+    name: str | None
+    role: str
+    created_at: Timestamp
+    disabled_at: Timestamp | None
+
+
 class GroupOut(Answer):
     channel: str
     group: str

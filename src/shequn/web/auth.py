@@ -1,4 +1,5 @@
-"""Bearer tokens, each scoped to one workspace."""
+"""Who a request is: a bearer token scoped to one workspace, or a console session with a
+role in each workspace its person works in."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
+from shequn.community.accounts import WRITERS, csrf_matches, session_user
 from shequn.community.service import access_workspace, workspace_of_token
 from shequn.community.workspace import WorkspaceInfo
 from shequn.web.problems import Problem
@@ -34,6 +36,11 @@ Now = Annotated[datetime, Depends(request_time)]
 """A handler's "now": pass it to services, which never read a clock themselves."""
 
 
+SESSION_COOKIE = "sq_session"
+CSRF_HEADER = "X-CSRF-Token"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def access_workspace_dep(
     request: Request,
     ws: str,
@@ -41,19 +48,41 @@ def access_workspace_dep(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     now: Now,
 ) -> WorkspaceInfo:
-    """The path's workspace, if the bearer token belongs to it and is neither expired nor
-    revoked (checked on every request: a revoked token is refused at once)."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Problem(401, "Unauthorized", "a bearer token is required")
+    """The path's workspace, for a bearer token of that workspace (scripts) or a console
+    session with a role in it. Tokens and sessions are checked on every request, so a revoked
+    one is refused at once. A session's unsafe requests must carry its CSRF token, and a
+    viewer may only read."""
     with engine.connect() as conn:
-        owner = workspace_of_token(conn, credentials.credentials, now=now)
-        if owner is None:
-            raise Problem(401, "Unauthorized", "unknown, expired or revoked token")
-        if owner != ws:
-            raise Problem(403, "Forbidden", "this token belongs to another workspace")
+        if credentials is not None and credentials.scheme.lower() == "bearer":
+            owner = workspace_of_token(conn, credentials.credentials, now=now)
+            if owner is None:
+                raise Problem(401, "Unauthorized", "unknown, expired or revoked token")
+            if owner != ws:
+                raise Problem(403, "Forbidden", "this token belongs to another workspace")
+            request.state.role = "owner"
+        else:
+            request.state.role = _session_role(request, conn, ws, now)
         info = access_workspace(conn, ws)
     request.state.locale = info.locale  # the language of this request's errors
     return info
+
+
+def _session_role(request: Request, conn: Connection, ws: str, now: datetime) -> str:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise Problem(401, "Unauthorized", "sign in, or send a bearer token")
+    who = session_user(conn, token, now=now)
+    if who is None:
+        raise Problem(401, "Unauthorized", "the session has ended: sign in again")
+    role = who.roles.get(ws)
+    if role is None:
+        raise Problem(403, "Forbidden", "you have no role in this workspace")
+    if request.method not in _SAFE_METHODS:
+        if not csrf_matches(conn, token, request.headers.get(CSRF_HEADER)):
+            raise Problem(403, "Forbidden", f"a signed-in change needs the {CSRF_HEADER} header")
+        if role not in WRITERS:
+            raise Problem(403, "Forbidden", "a viewer may look but not change anything")
+    return role
 
 
 Workspace = Annotated[WorkspaceInfo, Depends(access_workspace_dep)]
