@@ -63,6 +63,8 @@ DOCUMENT = {
 # - the `workspaces` row (id, slug, name, created_at, and the stored configuration `config`,
 #   `config_version`): the test makes the replay's workspace and copies the configuration to
 #   it; neither is replayed.
+# - the console's people (`users`, `workspace_roles`, `user_sessions`): who may sign in is not
+#   a workspace's history.
 # - every autoincrement primary key (`id`, and the log's `seq`): surrogate keys the database
 #   numbers in insertion order, different beside other workspaces or in another database.
 #   The log's order is still compared: its events are listed in `seq` order.
@@ -117,7 +119,7 @@ def snapshot(engine: Engine, ws: WorkspaceInfo) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
         by_surrogate: dict[str, dict[int, str]] = {}
         for table in metadata.sorted_tables:
-            if table.name == "workspaces":
+            if table.name in ("workspaces", "users", "workspace_roles", "user_sessions"):
                 continue
             surrogate = _surrogate(table)
             refs = {
