@@ -1,0 +1,34 @@
+"""Characters by how they sound: spammers write 迦筘 for 加扣 (add QQ), 嶶信 or 喂心 for 微信,
+乞鹅 for 企鹅, so cue words are matched by their pinyin, not by a list of spellings.
+
+The classes are read once from pypinyin's dictionary over the common CJK block, every
+reading of a character counted (heteronyms), tones ignored.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from pypinyin import Style, pinyin
+
+__all__ = ["reads_as"]
+
+_BLOCK = "".join(chr(code) for code in range(0x4E00, 0x9FA6))
+
+
+@cache
+def _readings() -> dict[str, str]:
+    """Syllable → every character of the block that can be read so."""
+    chars: dict[str, list[str]] = {}
+    readings = pinyin(_BLOCK, style=Style.NORMAL, heteronym=True, errors=lambda x: [[""]] * len(x))
+    for ch, syllables in zip(_BLOCK, readings, strict=True):
+        for syllable in syllables:
+            if syllable:
+                chars.setdefault(syllable, []).append(ch)
+    return {syllable: "".join(found) for syllable, found in chars.items()}
+
+
+def reads_as(syllable: str, *, but: str = "") -> str:
+    """The characters that can be read as `syllable`, less those in `but` (common words
+    that would make too many false cues)."""
+    return "".join(ch for ch in _readings().get(syllable, "") if ch not in but)
