@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from shequn.moderation.findings import Finding
 from shequn.moderation.normalize import Normalized, Normalizer, default_normalizer
+from shequn.moderation.routes import find_routes
 from shequn.moderation.wordlist import WordMatcher, builtin_matcher
 
 __all__ = [
@@ -417,6 +418,8 @@ def scan(
             findings.extend(find_phones(norm))
         if config.contacts and (_CONTACT_HINT_RE.search(compact) or "v" in compact):
             findings.extend(find_contacts(norm))
+        if config.contacts:
+            _add_routes(findings, find_routes(norm))
     if config.qr and message.qr:
         findings.extend(find_qr(message.qr, config.allowed_domains))
     if config.cards and message.kind in CARD_KINDS:
@@ -424,6 +427,13 @@ def scan(
     if config.mentions and (message.mentions or (text and "@" in text)):
         findings.extend(find_mentions(message.mentions, text, config.mention_threshold))
     return findings
+
+
+def _add_routes(findings: list[Finding], routes: list[Finding]) -> None:
+    """Hidden routes not already found by the plain contact and phone detectors."""
+    if routes:
+        known = {f.value for f in findings}
+        findings.extend(f for f in routes if f.value not in known)
 
 
 @cache

@@ -36,6 +36,7 @@ _PLUS_LIKE = frozenset("+➕✚✙")
 # space, which people also put inside numbers ("138 1234 5678").
 _LIST_MARKS = frozenset(",、;")
 
+
 def _latin_lookalikes() -> dict[str, str]:
     """Letters of other scripts that read as a Latin letter (Cyrillic о, Greek ν, Cherokee
     Ꮃ …), from the Unicode confusables data: `гoлые` and `кpuптoй` mix scripts so that

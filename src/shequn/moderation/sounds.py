@@ -1,8 +1,9 @@
 """Characters by how they sound: spammers write 迦筘 for 加扣 (add QQ), 嶶信 or 喂心 for 微信,
 乞鹅 for 企鹅, so cue words are matched by their pinyin, not by a list of spellings.
 
-The classes are read once from pypinyin's dictionary over the common CJK block, every
-reading of a character counted (heteronyms), tones ignored.
+The classes are read once from pypinyin's dictionary over the common CJK block, by each
+character's first (commonest) reading, tones ignored: rare readings (于 read wei) would make
+everyday words into cues.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ _BLOCK = "".join(chr(code) for code in range(0x4E00, 0x9FA6))
 def _readings() -> dict[str, str]:
     """Syllable → every character of the block that can be read so."""
     chars: dict[str, list[str]] = {}
-    readings = pinyin(_BLOCK, style=Style.NORMAL, heteronym=True, errors=lambda x: [[""]] * len(x))
+    readings = pinyin(_BLOCK, style=Style.NORMAL, errors=lambda x: [[""]] * len(x))
     for ch, syllables in zip(_BLOCK, readings, strict=True):
         for syllable in syllables:
             if syllable:
