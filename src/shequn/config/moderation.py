@@ -18,7 +18,7 @@ Mode = Literal["dry_run", "soft", "enforce"]
 # The names detectors give their findings.
 DETECTORS = (
     "words", "link", "phone", "wechat", "qq", "telegram", "qr", "card", "mentions", "flood",
-    "duplicate", "similar", "nickname", "join_burst",
+    "duplicate", "similar", "nickname", "join_burst", "bank_card", "classifier",
 )  # fmt: skip
 
 

@@ -53,7 +53,8 @@ its error names every unknown category at once)."""
 
 def _compile(cfg: ModerationSection) -> ScanConfig:
     lists = list(builtin_lists()) if cfg.builtin_words else []
-    by_category = {lst.category: i for i, lst in enumerate(lists)}
+    # Workspace words extend the built-in list of their category, not its context list.
+    by_category = {lst.category: i for i, lst in enumerate(lists) if lst.severity != "low"}
     for category, words in sorted(cfg.words.items()):
         if category in by_category:
             i = by_category[category]

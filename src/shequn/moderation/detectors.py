@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from shequn.moderation.findings import Finding
 from shequn.moderation.normalize import Normalized, Normalizer, default_normalizer
+from shequn.moderation.reputation import link_severity
 from shequn.moderation.routes import find_routes
 from shequn.moderation.wordlist import WordMatcher, builtin_matcher
 
@@ -148,7 +149,8 @@ def _host(raw: str) -> str:
 
 
 def find_links(norm: Normalized, allowed: frozenset[str] = frozenset()) -> list[Finding]:
-    """Links and bare domains in the text, except the allowed domains."""
+    """Links and bare domains in the text, except the allowed domains and the big platforms;
+    their severity is the host's reputation (`reputation.link_severity`)."""
     spaced = norm.spaced
     if "." not in spaced and "点" not in spaced and " dot " not in spaced:
         return []
@@ -165,8 +167,18 @@ def find_links(norm: Normalized, allowed: frozenset[str] = frozenset()) -> list[
             seen.add(host)
             span = norm.original_span(*match.span(), spaced=True)
             evidence = norm.original[span[0] : span[1]]
-            findings.append(Finding("link", "ads", evidence, "high", host, span))
+            if regex is _BARE_DOMAIN_RE and _other_script(evidence):
+                continue  # "А. То есть" is Russian, not a link to a.to
+            severity = link_severity(host)
+            if severity is not None:
+                findings.append(Finding("link", "ads", evidence, severity, host, span))
     return findings
+
+
+def _other_script(evidence: str) -> bool:
+    """Greek, Cyrillic or Armenian letters in a bare domain: words folded to Latin look-alikes
+    by the normaliser, not a domain someone typed."""
+    return any("\u0370" <= ch <= "\u058f" for ch in evidence)
 
 
 # --- phone numbers -----------------------------------------------------------------------

@@ -18,6 +18,7 @@ from typing import Any
 
 from shequn.moderation.detectors import Message, ScanConfig, scan
 from shequn.moderation.findings import Finding
+from shequn.moderation.verdict import punishing
 
 __all__ = ["Labelled", "QualityReport", "load_labelled", "measure", "parse_labelled", "split_folds"]
 
@@ -145,18 +146,31 @@ def measure(rows: Iterable[Labelled], judge: Judge) -> QualityReport:
     return report
 
 
-def rules_judge(config: ScanConfig | None = None) -> Judge:
-    """The rule path alone: every punishing finding of `scan`."""
+def rules_judge(config: ScanConfig | None = None, *, newcomer: bool = False) -> Judge:
+    """The rule path alone: the findings of `scan` that punish under the policy, for a
+    member (or a newcomer, whose weak findings count)."""
     config = config or ScanConfig()
 
     def judge(text: str) -> list[Finding]:
-        return [f for f in scan(Message(text), config) if f.punishing]
+        return punishing(scan(Message(text), config), newcomer=newcomer)
 
     return judge
 
 
 def bench_quality(corpus: Path, train: Path | None = None, folds: int = 0) -> list[dict[str, Any]]:
-    """The figures of `shequn bench moderation-quality`: one JSON object for the corpus."""
+    """The figures of `shequn bench moderation-quality`: one JSON object for members and
+    one for newcomers (in their first hours, when weak findings count)."""
     rows = load_labelled(corpus)
-    report = measure(rows, rules_judge())
-    return [{"workload": "moderation-quality", "corpus": corpus.name, **report.as_json()}]
+    results = []
+    for newcomer in (False, True):
+        report = measure(rows, rules_judge(newcomer=newcomer))
+        results.append(
+            {
+                "workload": "moderation-quality",
+                "figure": f"moderation-quality {corpus.name} {'newcomer' if newcomer else 'member'}",
+                "corpus": corpus.name,
+                "author": "newcomer" if newcomer else "member",
+                **report.as_json(),
+            }
+        )
+    return results
