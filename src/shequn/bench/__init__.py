@@ -22,7 +22,7 @@ def bench_moderation(**_: Any) -> dict[str, Any]:
 
 
 def bench_moderation_quality(
-    corpus: Path | None = None, train: Path | None = None, folds: int = 0, **_: Any
+    corpus: Path | None = None, train: Path | None = None, folds: int | None = None, **_: Any
 ) -> list[dict[str, Any]]:
     if corpus is None:
         raise ValueError("moderation-quality needs --corpus FILE.tsv")

@@ -16,6 +16,7 @@ from shequn.engine.books import Book, register_book
 from shequn.engine.models import events as events_table
 from shequn.events import Event
 from shequn.moderation.behaviour import DuplicateDetector, FloodDetector, SpamSamples
+from shequn.moderation.classifier import TextModel, workspace_model
 from shequn.moderation.detectors import ScanConfig
 from shequn.moderation.models import banlist, spam_samples, violations
 from shequn.moderation.normalize import Normalized
@@ -119,6 +120,8 @@ class ModerationBook(Book):
         self.flood: FloodDetector | None = None
         self.duplicates: DuplicateDetector | None = None
         self.samples: SpamSamples | None = None
+        self.classifier: TextModel | None = None
+        self._samples_read: list[Any] | None = None
         self._offences: dict[tuple[str, str], int] = {}
         self._banned: dict[tuple[str, str], bool] = {}
         self._joins: dict[tuple[str, str], list[tuple[datetime, str]]] = {}
@@ -173,6 +176,7 @@ class ModerationBook(Book):
             min_groups=cfg.duplicates.groups, window_seconds=cfg.duplicates.window_minutes * 60
         )
         self.samples = self._load_samples(cfg.similarity_threshold)
+        self.classifier = self._load_classifier(cfg.classifier)
         if self._first_at is None:
             return
         window = max(
@@ -197,19 +201,33 @@ class ModerationBook(Book):
             else:
                 self.observe(group, member, (data or {}).get("text"), at)
 
+    def _sample_rows(self) -> list[Any]:
+        if self._samples_read is None:
+            t = spam_samples
+            self._samples_read = list(
+                self.conn.execute(
+                    select(t.c.id, t.c.label, t.c.text)
+                    .where(t.c.workspace_id == self.workspace_id)
+                    .order_by(t.c.id)
+                ).all()
+            )
+        return self._samples_read
+
     def _load_samples(self, threshold: float) -> SpamSamples | None:
-        t = spam_samples
-        rows = self.conn.execute(
-            select(t.c.id, t.c.label, t.c.text)
-            .where(t.c.workspace_id == self.workspace_id)
-            .order_by(t.c.id)
-        ).all()
+        rows = self._sample_rows()
         if not rows:
             return None
         samples = SpamSamples(threshold)
         for sample_id, label, text in rows:
             samples.add(text, label=label, sample_id=str(sample_id))
         return samples
+
+    def _load_classifier(self, enabled: bool) -> TextModel | None:
+        """The starter model retrained with the workspace's samples (cached by version)."""
+        if not enabled:
+            return None
+        own = [(label == "spam", text) for _, label, text in self._sample_rows()]
+        return workspace_model(own)
 
     def observe(
         self, group: str, member: str, text: Normalized | str | None, at: datetime
@@ -312,8 +330,11 @@ class ModerationBook(Book):
     ) -> None:
         """Learn a sample; the similarity detector, if already built, knows it at once."""
         insert_sample(self.conn, self.workspace_id, text, label, source=source, by=by, at=at)
+        self._samples_read = None
         if self.flood is not None:
-            self.samples = self._load_samples(ws.config.moderation.similarity_threshold)
+            cfg = ws.config.moderation
+            self.samples = self._load_samples(cfg.similarity_threshold)
+            self.classifier = self._load_classifier(cfg.classifier)
 
     def flush(self) -> None:
         insert_ignore(self.conn, violations, self.violation_rows)

@@ -26,10 +26,13 @@ from shequn.moderation.normalize import Normalized, Normalizer, default_normaliz
 
 __all__ = [
     "ALGORITHM",
+    "Score",
     "TextModel",
     "starter_model",
     "starter_samples",
     "train",
+    "version_of",
+    "workspace_model",
 ]
 
 ALGORITHM = "lr-char13-v1"
@@ -44,9 +47,8 @@ _MIN_DF = 2  # an n-gram seen once is noise, and the model stays small
 def features(text: Normalized) -> set[str]:
     """The character 1–3-grams of the spaced normal form, digits collapsed, each once."""
     form = " " + _DIGITS_RE.sub("0", text.spaced) + " "
-    grams: set[str] = set()
-    for n in (1, 2, 3):
-        grams.update(form[i : i + n] for i in range(len(form) - n + 1))
+    size = len(form)
+    grams = {form[i : i + n] for n in (1, 2, 3) for i in range(size - n + 1)}
     grams.discard(" ")
     return grams
 
@@ -66,7 +68,7 @@ class TextModel:
     score = sigmoid(bias + Σ weight / √Σ idf²) over the message's known n-grams.
     """
 
-    __slots__ = ("bias", "samples", "version", "weights", "idf2")
+    __slots__ = ("bias", "idf2", "samples", "version", "weights")
 
     def __init__(
         self,
@@ -85,23 +87,31 @@ class TextModel:
     def __repr__(self) -> str:
         return f"TextModel({self.version}, {len(self.weights)} n-grams, {self.samples} samples)"
 
-    def score(self, text: Normalized, *, top: int = 3) -> Score:
-        weights, idf2 = self.weights, self.idf2
-        known = [gram for gram in features(text) if gram in weights]
+    def probability(self, text: Normalized) -> float:
+        return self._probability(features(text) & self.weights.keys())
+
+    def _probability(self, known: set[str]) -> float:
         if not known:
-            return Score(_sigmoid(self.bias), ())
-        norm = math.sqrt(sum(idf2[gram] for gram in known))
-        total = sum(weights[gram] for gram in known)
-        probability = _sigmoid(self.bias + total / norm)
+            return _sigmoid(self.bias)
+        weights, idf2 = self.weights, self.idf2
+        norm = math.sqrt(sum([idf2[gram] for gram in known]))
+        return _sigmoid(self.bias + sum([weights[gram] for gram in known]) / norm)
+
+    def score(self, text: Normalized, *, top: int = 3) -> Score:
+        """The probability and the `top` n-grams that raised it most."""
+        known = features(text) & self.weights.keys()
+        weights = self.weights
         leading = sorted(known, key=lambda gram: (-weights[gram], gram))[:top]
-        return Score(probability, tuple(g.strip() for g in leading if weights[g] > 0))
+        top_grams = tuple(g.strip() for g in leading if weights[g] > 0)
+        return Score(self._probability(known), top_grams)
 
     def finding(self, text: Normalized, threshold: float) -> tuple[float, Finding | None]:
         """The score and, at or over `threshold`, a finding that names the model version
         and quotes the n-grams that weighed most (the evidence staff see)."""
+        probability = self.probability(text)
+        if probability < threshold:
+            return probability, None
         found = self.score(text)
-        if found.probability < threshold:
-            return found.probability, None
         evidence = f"{found.probability:.2f} 「{'」「'.join(found.top)}」" if found.top else ""
         value = f"{self.version} {found.probability:.2f}"
         return found.probability, Finding("classifier", "ads", evidence, "high", value)
@@ -168,3 +178,22 @@ def starter_samples() -> list[tuple[bool, str]]:
 def starter_model() -> TextModel | None:
     """The model of the starter corpus alone: what a workspace without samples uses."""
     return train(starter_samples())
+
+
+_TRAINED: dict[str, TextModel | None] = {}
+_KEEP_MODELS = 16
+
+
+def workspace_model(own: Sequence[tuple[bool, str]]) -> TextModel | None:
+    """The model for a workspace with these samples (in the order they were taken): the
+    starter model when there are none, else the starter corpus and the samples trained
+    together. Trained once per distinct set of samples in a process."""
+    if not own:
+        return starter_model()
+    rows = [*starter_samples(), *own]
+    version = version_of(rows)
+    if version not in _TRAINED:
+        if len(_TRAINED) >= _KEEP_MODELS:
+            _TRAINED.pop(next(iter(_TRAINED)))
+        _TRAINED[version] = train(rows)
+    return _TRAINED[version]

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from shequn.config.moderation import ModerationSection
+from shequn.moderation.classifier import TextModel, workspace_model
 from shequn.moderation.detectors import Message, ScanConfig, scan
 from shequn.moderation.findings import Finding
 from shequn.moderation.verdict import punishing
@@ -139,38 +141,87 @@ class QualityReport:
         }
 
 
-def measure(rows: Iterable[Labelled], judge: Judge) -> QualityReport:
-    report = QualityReport()
+def measure(
+    rows: Iterable[Labelled], judge: Judge, report: QualityReport | None = None
+) -> QualityReport:
+    report = report if report is not None else QualityReport()
     for row in rows:
         report.add(row, judge(row.text))
     return report
 
 
-def rules_judge(config: ScanConfig | None = None, *, newcomer: bool = False) -> Judge:
-    """The rule path alone: the findings of `scan` that punish under the policy, for a
-    member (or a newcomer, whose weak findings count)."""
+def content_judge(
+    model: TextModel | None,
+    *,
+    newcomer: bool = False,
+    config: ScanConfig | None = None,
+    section: ModerationSection | None = None,
+) -> Judge:
+    """What the `moderation.content` rule decides on a text, without the behavioural checks:
+    the scan, the classifier at the member's (or newcomer's) threshold, and the policy."""
     config = config or ScanConfig()
+    section = section or ModerationSection()
+    threshold = section.classifier_newcomer_threshold if newcomer else section.classifier_threshold
+    normalizer = config.normalizer
 
     def judge(text: str) -> list[Finding]:
-        return punishing(scan(Message(text), config), newcomer=newcomer)
+        norm = normalizer(text)
+        findings = scan(Message(text), config, norm)
+        score = None
+        if model is not None:
+            score, scored = model.finding(norm, threshold)
+            if scored is not None:
+                findings.append(scored)
+        return punishing(findings, newcomer=newcomer, score=score)
 
     return judge
 
 
-def bench_quality(corpus: Path, train: Path | None = None, folds: int = 0) -> list[dict[str, Any]]:
-    """The figures of `shequn bench moderation-quality`: one JSON object for members and
-    one for newcomers (in their first hours, when weak findings count)."""
+_PATHS = {"rules": (False, False), "member": (True, False), "newcomer": (True, True)}
+"""The figures reported: the rule path alone, and rules with the classifier for a member and
+for a newcomer (whose weak findings count and whose threshold is lower)."""
+
+
+def bench_quality(
+    corpus: Path, train: Path | None = None, folds: int | None = None
+) -> list[dict[str, Any]]:
+    """The figures of `shequn bench moderation-quality`, one JSON object per path.
+
+    Without `train` or `folds` the classifier is the shipped starter model; with `train` it
+    is retrained with that file as the workspace's samples; with `folds` each fold is judged
+    by a model retrained with the other folds.
+    """
     rows = load_labelled(corpus)
-    results = []
-    for newcomer in (False, True):
-        report = measure(rows, rules_judge(newcomer=newcomer))
-        results.append(
-            {
-                "workload": "moderation-quality",
-                "figure": f"moderation-quality {corpus.name} {'newcomer' if newcomer else 'member'}",
-                "corpus": corpus.name,
-                "author": "newcomer" if newcomer else "member",
-                **report.as_json(),
-            }
-        )
-    return results
+    if folds:
+        parts = split_folds(rows, folds)
+        plans = [
+            (part, [(r.spam, r.text) for j, other in enumerate(parts) if j != i for r in other])
+            for i, part in enumerate(parts)
+        ]
+        training = f"{folds}-fold cross-validation"
+    elif train is not None:
+        plans = [(rows, [(r.spam, r.text) for r in load_labelled(train)])]
+        training = train.name
+    else:
+        plans = [(rows, [])]
+        training = "starter"
+    reports = {path: QualityReport() for path in _PATHS}
+    versions = []
+    for part, samples in plans:
+        model = workspace_model(samples)
+        versions.append(model.version if model is not None else None)
+        for path, (classify, newcomer) in _PATHS.items():
+            judge = content_judge(model if classify else None, newcomer=newcomer)
+            measure(part, judge, reports[path])
+    return [
+        {
+            "workload": "moderation-quality",
+            "figure": f"moderation-quality {corpus.name} {path}",
+            "corpus": corpus.name,
+            "path": path,
+            "training": training,
+            "models": versions,
+            **report.as_json(),
+        }
+        for path, report in reports.items()
+    ]

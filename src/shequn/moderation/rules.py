@@ -75,7 +75,14 @@ def moderate_message(event: Event, ctx: Context) -> Iterable[Decision]:
         similar = book.samples.check(norm)
         if similar is not None:
             findings.append(similar)
-    punish = punishing(findings, newcomer=_is_newcomer(ctx, event, cfg))
+    newcomer = _is_newcomer(ctx, event, cfg)
+    score = None
+    if book.classifier is not None and norm is not None:
+        threshold = cfg.classifier_newcomer_threshold if newcomer else cfg.classifier_threshold
+        score, scored = book.classifier.finding(norm, threshold)
+        if scored is not None:
+            findings.append(scored)
+    punish = punishing(findings, newcomer=newcomer, score=score)
     if not punish:
         return ()
     return _decide(ctx, event, punish, message_id=data.message_id, text=data.text)
