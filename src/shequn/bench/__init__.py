@@ -22,10 +22,8 @@ def bench_moderation(**_: Any) -> dict[str, Any]:
 
 
 def bench_moderation_quality(
-    corpus: Path | None = None, train: Path | None = None, folds: int | None = None, **_: Any
+    corpus: Path, train: Path | None = None, folds: int | None = None, **_: Any
 ) -> list[dict[str, Any]]:
-    if corpus is None:
-        raise ValueError("moderation-quality needs --corpus FILE.tsv")
     return bench_quality(corpus, train, folds)
 
 

@@ -81,6 +81,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "zh-CN": "标注只能是 spam 或 clean",
         "en": "label must be spam or clean",
     },
+    "moderation.no_samples": {
+        "zh-CN": "文件中没有样本（每行一条文本，或 标签<TAB>文本）",
+        "en": "no samples in the file (one text a line, or label<TAB>text)",
+    },
     "moderation.empty_sample": {
         "zh-CN": "样本需要文字",
         "en": "a sample needs text",
