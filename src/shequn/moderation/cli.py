@@ -114,12 +114,10 @@ def samples_import(
     next message is judged. Lines already imported with the same label are skipped."""
     from shequn.moderation.service import do_import_samples
 
-    samples = read_samples(file, label)
-
     def load(conn: Connection, ws: WorkspaceInfo) -> dict[str, int]:
-        return do_import_samples(
-            conn, ws, samples, source=f"import:{file.name}", by="cli", now=now()
-        )
+        samples = read_samples(file, label)
+        source = f"import:{file.name}"
+        return do_import_samples(conn, ws, samples, source=source, by="cli", now=now())
 
     _print({**in_workspace(workspace, load, write=True), "file": file.name})
 
