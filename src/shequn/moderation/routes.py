@@ -190,15 +190,26 @@ def find_handles(norm: Normalized) -> list[Finding]:
     ]
 
 
+_CUED_ID_HINT_RE = re.compile(f"[{_WEI}微][^0-9]*[0-9]")
+
+
 def find_routes(norm: Normalized) -> list[Finding]:
-    """Every hidden contact route of this module, one finding per value."""
+    """Every hidden contact route of this module, one finding per value.
+
+    Each detector runs only when its cheap precondition holds (a long number, a WeChat
+    sound-alike before a digit, an @), so ordinary chat costs a few searches.
+    """
     findings: list[Finding] = []
     if norm.has_number:
         findings += find_cued_numbers(norm)
         findings += find_hotlines(norm)
         findings += find_bank_cards(norm)
-    findings += find_cued_ids(norm)
-    findings += find_handles(norm)
+    if _CUED_ID_HINT_RE.search(norm.text) is not None:
+        findings += find_cued_ids(norm)
+    if "@" in norm.original:
+        findings += find_handles(norm)
+    if len(findings) < 2:
+        return findings
     seen: set[str | None] = set()
     unique = []
     for finding in findings:
