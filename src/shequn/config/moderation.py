@@ -76,7 +76,7 @@ class ModerationSection(Section):
         default=0.95, gt=0, le=1, description="A score that punishes a member's message."
     )
     classifier_newcomer_threshold: float = Field(
-        default=0.85, gt=0, le=1, description="A score that punishes a newcomer's message."
+        default=0.9, gt=0, le=1, description="A score that punishes a newcomer's message."
     )
     ladder: list[LadderStep] = Field(default_factory=_default_ladder, min_length=1)
     window_days: int = Field(
