@@ -10,22 +10,23 @@ from __future__ import annotations
 
 from functools import cache
 
-from pypinyin import Style, pinyin
+from pypinyin.contrib.tone_convert import to_normal
+from pypinyin.pinyin_dict import pinyin_dict
 
 __all__ = ["reads_as"]
 
-_BLOCK = "".join(chr(code) for code in range(0x4E00, 0x9FA6))
+_BLOCK = range(0x4E00, 0x9FA6)
 
 
 @cache
 def _readings() -> dict[str, str]:
-    """Syllable → every character of the block that can be read so."""
+    """Syllable → every character of the block whose first reading it is."""
     chars: dict[str, list[str]] = {}
-    readings = pinyin(_BLOCK, style=Style.NORMAL, errors=lambda x: [[""]] * len(x))
-    for ch, syllables in zip(_BLOCK, readings, strict=True):
-        for syllable in syllables:
-            if syllable:
-                chars.setdefault(syllable, []).append(ch)
+    for code in _BLOCK:
+        readings = pinyin_dict.get(code)
+        if readings:
+            syllable = to_normal(readings.split(",")[0])
+            chars.setdefault(syllable, []).append(chr(code))
     return {syllable: "".join(found) for syllable, found in chars.items()}
 
 
