@@ -11,6 +11,7 @@ from shequn.moderation.classifier import (
     ALGORITHM,
     features,
     starter_model,
+    starter_samples,
     train,
     workspace_model,
 )
@@ -71,7 +72,7 @@ def test_one_label_alone_trains_nothing() -> None:
 
 def test_the_starter_model_and_a_workspace_model() -> None:
     starter = starter_model()
-    assert starter is not None and workspace_model([]) is starter
+    assert workspace_model([]) is starter
     # An offer without any contact route, in the starter corpus's kinds.
     assert starter.probability(norm("低息贷款当天到账，不看征信，有需要的私聊")) > 0.9
     assert starter.probability(norm("明天下午三点开会，大家别迟到")) < 0.5
@@ -79,3 +80,18 @@ def test_the_starter_model_and_a_workspace_model() -> None:
     assert own is not None and own.version != starter.version
     assert workspace_model(SAMPLES) is own  # trained once per set of samples
     assert own.probability(norm("新币空投活动开始，连接钱包即可领取100枚")) > 0.9
+
+
+def test_the_shipped_starter_model_is_the_starter_corpus_trained() -> None:
+    shipped = starter_model()
+    fresh = train(starter_samples())
+    assert fresh is not None
+    # Edit starter.tsv, then `python -m shequn.moderation.classifier` writes the model again.
+    assert shipped.version == fresh.version
+    assert shipped.weights.keys() == fresh.weights.keys()
+    assert all(
+        math.isclose(shipped.weights[g], fresh.weights[g], rel_tol=1e-4, abs_tol=1e-6)
+        for g in fresh.weights
+    )
+    text = norm("低息贷款当天到账，不看征信")
+    assert math.isclose(shipped.probability(text), fresh.probability(text), rel_tol=1e-4)

@@ -147,8 +147,6 @@ def _classifier_cpu_us(messages: list[Message]) -> float:
     """CPU microseconds the starter model adds per message (normalised text given): CPU
     time, so a busy machine does not inflate it."""
     model = starter_model()
-    if model is None:
-        return 0.0
     normalizer = default_normalizer()
     texts = [normalizer(message.text or "") for message in messages]
     started = time.process_time()

@@ -120,7 +120,7 @@ class ModerationBook(Book):
         self.flood: FloodDetector | None = None
         self.duplicates: DuplicateDetector | None = None
         self.samples: SpamSamples | None = None
-        self.classifier: TextModel | None = None
+        self._classifier: TextModel | None = None
         self._samples_read: list[Any] | None = None
         self._offences: dict[tuple[str, str], int] = {}
         self._banned: dict[tuple[str, str], bool] = {}
@@ -176,7 +176,6 @@ class ModerationBook(Book):
             min_groups=cfg.duplicates.groups, window_seconds=cfg.duplicates.window_minutes * 60
         )
         self.samples = self._load_samples(cfg.similarity_threshold)
-        self.classifier = self._load_classifier(cfg.classifier)
         if self._first_at is None:
             return
         window = max(
@@ -222,12 +221,15 @@ class ModerationBook(Book):
             samples.add(text, label=label, sample_id=str(sample_id))
         return samples
 
-    def _load_classifier(self, enabled: bool) -> TextModel | None:
-        """The starter model retrained with the workspace's samples (cached by version)."""
-        if not enabled:
+    def classifier(self, ws: WorkspaceInfo) -> TextModel | None:
+        """The starter model retrained with the workspace's samples (cached by version),
+        loaded when a message is first scored: joins and other events never wait for it."""
+        if not ws.config.moderation.classifier:
             return None
-        own = [(label == "spam", text) for _, label, text in self._sample_rows()]
-        return workspace_model(own)
+        if self._classifier is None:
+            own = [(label == "spam", text) for _, label, text in self._sample_rows()]
+            self._classifier = workspace_model(own)
+        return self._classifier
 
     def observe(
         self, group: str, member: str, text: Normalized | str | None, at: datetime
@@ -334,7 +336,7 @@ class ModerationBook(Book):
         if self.flood is not None:
             cfg = ws.config.moderation
             self.samples = self._load_samples(cfg.similarity_threshold)
-            self.classifier = self._load_classifier(cfg.classifier)
+        self._classifier = None  # retrained with the new sample when next needed
 
     def flush(self) -> None:
         insert_ignore(self.conn, violations, self.violation_rows)

@@ -20,6 +20,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import orjson
 
 from shequn.moderation.findings import Finding
 from shequn.moderation.normalize import Normalized, Normalizer, default_normalizer
@@ -33,6 +37,7 @@ __all__ = [
     "train",
     "version_of",
     "workspace_model",
+    "write_starter_model",
 ]
 
 ALGORITHM = "lr-char13-v1"
@@ -86,6 +91,25 @@ class TextModel:
 
     def __repr__(self) -> str:
         return f"TextModel({self.version}, {len(self.weights)} n-grams, {self.samples} samples)"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "bias": self.bias,
+            "samples": self.samples,
+            "ngrams": {gram: [self.weights[gram], self.idf2[gram]] for gram in self.weights},
+        }
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> TextModel:
+        ngrams: dict[str, list[float]] = doc["ngrams"]
+        return cls(
+            doc["version"],
+            {gram: pair[0] for gram, pair in ngrams.items()},
+            {gram: pair[1] for gram, pair in ngrams.items()},
+            float(doc["bias"]),
+            int(doc["samples"]),
+        )
 
     def probability(self, text: Normalized) -> float:
         return self._probability(features(text) & self.weights.keys())
@@ -174,10 +198,30 @@ def starter_samples() -> list[tuple[bool, str]]:
     return rows
 
 
+STARTER_MODEL = "starter_model.json"
+"""The starter model as shipped: trained on `starter.tsv` by `write_starter_model`, so a
+workspace without samples never loads scikit-learn or waits for training."""
+
+
 @cache
-def starter_model() -> TextModel | None:
+def starter_model() -> TextModel:
     """The model of the starter corpus alone: what a workspace without samples uses."""
-    return train(starter_samples())
+    data = resources.files("shequn.moderation") / "data" / STARTER_MODEL
+    return TextModel.from_json(orjson.loads(data.read_bytes()))
+
+
+def write_starter_model(path: Path) -> TextModel:
+    """Train the starter model on the starter corpus and write it (run after editing
+    `starter.tsv`: `python -m shequn.moderation.classifier`; a test checks it is current)."""
+    model = train(starter_samples())
+    assert model is not None
+    path.write_bytes(orjson.dumps(model.to_json(), option=orjson.OPT_SORT_KEYS) + b"\n")
+    return model
+
+
+if __name__ == "__main__":
+    target = Path(__file__).parent / "data" / STARTER_MODEL
+    print(write_starter_model(target))
 
 
 _TRAINED: dict[str, TextModel | None] = {}

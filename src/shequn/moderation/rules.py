@@ -77,9 +77,10 @@ def moderate_message(event: Event, ctx: Context) -> Iterable[Decision]:
             findings.append(similar)
     newcomer = _is_newcomer(ctx, event, cfg)
     score = None
-    if book.classifier is not None and norm is not None:
+    model = book.classifier(ctx.workspace) if norm is not None else None
+    if model is not None and norm is not None:
         threshold = cfg.classifier_newcomer_threshold if newcomer else cfg.classifier_threshold
-        score, scored = book.classifier.finding(norm, threshold)
+        score, scored = model.finding(norm, threshold)
         if scored is not None:
             findings.append(scored)
     punish = punishing(findings, newcomer=newcomer, score=score)
