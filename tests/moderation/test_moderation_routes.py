@@ -26,6 +26,8 @@ norm = default_normalizer()
         ("🐧 778899001 看福利", "qq", "778899001"),  # the emoji stands for QQ
         ("75-275-36-36/+企/*鹅", "qq", "752753636"),  # dashes and symbols between
         ("妹子好看 6144 44232 资源+口", "qq", "614444232"),  # the cue a few characters on
+        ("556677889 靓-企-鹅", "qq", "556677889"),  # the cue padded with dashes
+        ("+口看 3321 6678", "qq", "33216678"),  # one character between cue and number
         ("+嶶360752391 私聊", "wechat", "360752391"),  # 嶶 reads wei
         ("喂：93026860 了解一下", "wechat", "93026860"),
     ],

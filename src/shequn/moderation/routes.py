@@ -32,6 +32,8 @@ _CUE_AFTER_RE = re.compile(f"^(?:加|\\+)?(?:{_QQ_CUE}|{_WECHAT_CUE})")
 _UNIT_AFTER = frozenset("元块万千百亿米年月日号点分秒人个次天周岁%kw")
 
 
+_SEPARATORS_RE = re.compile(r"[ .\-]+")
+_CUE_SOON_BEFORE_RE = re.compile(f"([{_KOU}]|企鹅|乞鹅|[{_WEI}])[^0-9a-z{_KOU}]$")
 _CUE_SOON_AFTER_RE = re.compile(f"^[^0-9a-z]{{0,4}}?([{_KOU}]|企鹅|乞鹅|鹅|君羊|[{_WEI}])")
 
 
@@ -61,13 +63,16 @@ def find_cued_numbers(norm: Normalized) -> list[Finding]:
         after_text = spaced[end : end + 8].lstrip(" .-")
         if after_text[:1] in _UNIT_AFTER:
             continue
-        before = spaced[max(0, start - 6) : start].rstrip(" .-").replace(" ", "")
-        after = after_text.replace(" ", "")
+        # Separators inside a cue (企-鹅, 口.口) are padding, like those inside the number.
+        before = _SEPARATORS_RE.sub("", spaced[max(0, start - 6) : start])
+        after = _SEPARATORS_RE.sub("", after_text)
         cue = (
             _CUE_BEFORE_RE.search(before)
             or _CUE_AFTER_RE.search(after)
             # 妹美+口, 寂寞少付口: a Chinese cue a few characters after, at the end of an ad.
             or _CUE_SOON_AFTER_RE.search(after)
+            # +口看 2247 1419: a cue one character before.
+            or _CUE_SOON_BEFORE_RE.search(before)
         )
         if cue is None:
             continue
