@@ -679,16 +679,36 @@ def bench(
     batch: Annotated[
         int | None, typer.Option(min=1, help="Events per transaction for `ingest`.")
     ] = None,
+    corpus: Annotated[
+        Path | None,
+        typer.Option(
+            help="`moderation-quality`: labelled file, label<TAB>text (1/0).", exists=True
+        ),
+    ] = None,
+    train: Annotated[
+        Path | None,
+        typer.Option(
+            help="`moderation-quality`: train the classifier on this file first.", exists=True
+        ),
+    ] = None,
+    folds: Annotated[
+        int | None,
+        typer.Option(min=2, help="`moderation-quality`: cross-validate the classifier in N folds."),
+    ] = None,
 ) -> None:
     """Run benchmark workloads; one JSON line each with rate, baseline and ratio."""
-    from shequn.bench import WORKLOADS, run_workload
+    from shequn.bench import ON_REQUEST, WORKLOADS, run_workload
 
-    names = workloads or list(WORKLOADS)
+    names = workloads or [n for n in WORKLOADS if n not in ON_REQUEST]
     unknown = [n for n in names if n not in WORKLOADS]
     if unknown:
         fail(f"unknown workload {unknown[0]!r}; choose from {', '.join(WORKLOADS)}")
+    if "moderation-quality" in names and corpus is None:
+        fail("moderation-quality needs --corpus FILE.tsv")
     for name in names:
-        options = {"size": size, "batch": batch}
+        options: dict[str, Any] = {"size": size, "batch": batch}
+        if name == "moderation-quality":
+            options = {"corpus": corpus, "train": train, "folds": folds}
         for result in run_workload(name, **{k: v for k, v in options.items() if v}):
             sys.stdout.write(orjson.dumps(result).decode() + "\n")
             sys.stdout.flush()

@@ -113,3 +113,33 @@ def test_fast_position_map_matches_reference(raw: str) -> None:
 def test_normalising_is_idempotent_on_the_compact_form(raw: str) -> None:
     once = norm.text(raw)
     assert norm.text(once) == once
+
+
+def test_confusable_letters_fold_to_one_skeleton() -> None:
+    # Latin o and p inside Cyrillic words, and the reverse, read as the same word.
+    n = default_normalizer()
+    assert n.text("гoлые") == n.text("голые")
+    assert n.text("кpuптoй") == n.text("кpиптoй".replace("и", "u"))
+    assert n.text("𝓦𝓧 Ⓠ") == n.text("wx q")
+
+
+def test_traditional_characters_fold_to_simplified() -> None:
+    n = default_normalizer()
+    assert n.text("賭場現金髮廊後台") == "赌场现金发廊后台"
+
+
+def test_sound_alikes_of_wechat_and_qq() -> None:
+    n = default_normalizer()
+    assert n.text("嶶信 喂心 威芯") == "微信微信微信"
+    assert n.text("口口 寇扣") == "qqqq"
+    # Everyday words that share a sound stay as they are.
+    assert n.text("成为新会员") == "成为新会员"
+    assert n.text("未信任的设备") == "未信任的设备"
+
+
+def test_emoji_that_stand_for_a_contact_route() -> None:
+    n = default_normalizer()
+    assert n.text("🐧123456") == "qq123456"
+    norm = n("☎ 13800000000")
+    assert norm.text.startswith("电话")
+    assert norm.quote(0, 2) == "☎"

@@ -37,11 +37,18 @@ def test_extending_a_list_keeps_order_and_drops_repeats() -> None:
 
 def test_builtin_lists() -> None:
     lists = {lst.name: lst for lst in builtin_lists()}
-    assert set(lists) == {"ads", "gambling", "porn"}
+    assert set(lists) == {
+        "ads", "gambling", "porn", "ads-context", "gambling-context", "porn-context"
+    }  # fmt: skip
     assert all(lst.category in CATEGORIES for lst in lists.values())
     assert sum(len(lst.words) for lst in lists.values()) >= 300
     assert "兼职刷单" in lists["ads"].words
     assert "百家乐" in lists["gambling"].words
+    # Context words (written ~word in the files) are weak findings of their own list.
+    assert "老虎机" in lists["gambling-context"].words
+    assert "啪啪啪" not in lists["porn"].words
+    assert {lst.severity for name, lst in lists.items() if name.endswith("-context")} == {"low"}
+    assert all(not w.startswith("~") for lst in lists.values() for w in lst.words)
 
 
 def test_matching_resists_evasion_and_reports_the_list() -> None:

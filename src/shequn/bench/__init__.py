@@ -4,6 +4,7 @@ baseline, and reports both with their ratio."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from shequn.bench.analytics import bench_analytics
@@ -11,6 +12,7 @@ from shequn.bench.ingest import bench_ingest
 from shequn.bench.livecode import bench_livecode
 from shequn.bench.poster import bench_poster
 from shequn.moderation.bench import bench_scan
+from shequn.moderation.quality import bench_quality
 
 Workload = Callable[..., dict[str, Any] | list[dict[str, Any]]]
 
@@ -19,13 +21,22 @@ def bench_moderation(**_: Any) -> dict[str, Any]:
     return bench_scan()
 
 
+def bench_moderation_quality(
+    corpus: Path, train: Path | None = None, folds: int | None = None, **_: Any
+) -> list[dict[str, Any]]:
+    return bench_quality(corpus, train, folds)
+
+
 WORKLOADS: dict[str, Workload] = {
     "ingest": bench_ingest,
     "moderation": bench_moderation,
     "livecode": bench_livecode,
     "poster": bench_poster,
     "analytics": bench_analytics,
+    "moderation-quality": bench_moderation_quality,
 }
+# Workloads that measure a file the operator names: run only when asked for.
+ON_REQUEST = frozenset({"moderation-quality"})
 
 
 def run_workload(name: str, **options: Any) -> list[dict[str, Any]]:

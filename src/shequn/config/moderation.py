@@ -18,7 +18,7 @@ Mode = Literal["dry_run", "soft", "enforce"]
 # The names detectors give their findings.
 DETECTORS = (
     "words", "link", "phone", "wechat", "qq", "telegram", "qr", "card", "mentions", "flood",
-    "duplicate", "similar", "nickname", "join_burst",
+    "duplicate", "similar", "nickname", "join_burst", "bank_card", "classifier",
 )  # fmt: skip
 
 
@@ -67,6 +67,17 @@ class ModerationSection(Section):
     flood: FloodSection = Field(default_factory=FloodSection)
     duplicates: DuplicatesSection = Field(default_factory=DuplicatesSection)
     similarity_threshold: float = Field(default=0.6, gt=0, le=1)
+    classifier: bool = Field(
+        default=True,
+        description="Score every message with the text classifier (the starter model, "
+        "retrained with the workspace's spam and clean samples).",
+    )
+    classifier_threshold: float = Field(
+        default=0.95, gt=0, le=1, description="A score that punishes a member's message."
+    )
+    classifier_newcomer_threshold: float = Field(
+        default=0.9, gt=0, le=1, description="A score that punishes a newcomer's message."
+    )
     ladder: list[LadderStep] = Field(default_factory=_default_ladder, min_length=1)
     window_days: int = Field(
         default=30, ge=1, le=365, description="Offences count (and warnings live) this long."

@@ -16,6 +16,7 @@ from shequn.engine.books import Book, register_book
 from shequn.engine.models import events as events_table
 from shequn.events import Event
 from shequn.moderation.behaviour import DuplicateDetector, FloodDetector, SpamSamples
+from shequn.moderation.classifier import TextModel, workspace_model
 from shequn.moderation.detectors import ScanConfig
 from shequn.moderation.models import banlist, spam_samples, violations
 from shequn.moderation.normalize import Normalized
@@ -53,7 +54,8 @@ its error names every unknown category at once)."""
 
 def _compile(cfg: ModerationSection) -> ScanConfig:
     lists = list(builtin_lists()) if cfg.builtin_words else []
-    by_category = {lst.category: i for i, lst in enumerate(lists)}
+    # Workspace words extend the built-in list of their category, not its context list.
+    by_category = {lst.category: i for i, lst in enumerate(lists) if lst.severity != "low"}
     for category, words in sorted(cfg.words.items()):
         if category in by_category:
             i = by_category[category]
@@ -118,6 +120,8 @@ class ModerationBook(Book):
         self.flood: FloodDetector | None = None
         self.duplicates: DuplicateDetector | None = None
         self.samples: SpamSamples | None = None
+        self._classifier: TextModel | None = None
+        self._samples_read: list[Any] | None = None
         self._offences: dict[tuple[str, str], int] = {}
         self._banned: dict[tuple[str, str], bool] = {}
         self._joins: dict[tuple[str, str], list[tuple[datetime, str]]] = {}
@@ -196,19 +200,36 @@ class ModerationBook(Book):
             else:
                 self.observe(group, member, (data or {}).get("text"), at)
 
+    def _sample_rows(self) -> list[Any]:
+        if self._samples_read is None:
+            t = spam_samples
+            self._samples_read = list(
+                self.conn.execute(
+                    select(t.c.id, t.c.label, t.c.text)
+                    .where(t.c.workspace_id == self.workspace_id)
+                    .order_by(t.c.id)
+                ).all()
+            )
+        return self._samples_read
+
     def _load_samples(self, threshold: float) -> SpamSamples | None:
-        t = spam_samples
-        rows = self.conn.execute(
-            select(t.c.id, t.c.label, t.c.text)
-            .where(t.c.workspace_id == self.workspace_id)
-            .order_by(t.c.id)
-        ).all()
+        rows = self._sample_rows()
         if not rows:
             return None
         samples = SpamSamples(threshold)
         for sample_id, label, text in rows:
             samples.add(text, label=label, sample_id=str(sample_id))
         return samples
+
+    def classifier(self, ws: WorkspaceInfo) -> TextModel | None:
+        """The starter model retrained with the workspace's samples (cached by version),
+        loaded when a message is first scored: joins and other events never wait for it."""
+        if not ws.config.moderation.classifier:
+            return None
+        if self._classifier is None:
+            own = [(label == "spam", text) for _, label, text in self._sample_rows()]
+            self._classifier = workspace_model(own)
+        return self._classifier
 
     def observe(
         self, group: str, member: str, text: Normalized | str | None, at: datetime
@@ -311,8 +332,11 @@ class ModerationBook(Book):
     ) -> None:
         """Learn a sample; the similarity detector, if already built, knows it at once."""
         insert_sample(self.conn, self.workspace_id, text, label, source=source, by=by, at=at)
+        self._samples_read = None
         if self.flood is not None:
-            self.samples = self._load_samples(ws.config.moderation.similarity_threshold)
+            cfg = ws.config.moderation
+            self.samples = self._load_samples(cfg.similarity_threshold)
+        self._classifier = None  # retrained with the new sample when next needed
 
     def flush(self) -> None:
         insert_ignore(self.conn, violations, self.violation_rows)

@@ -92,6 +92,63 @@ def unban(
     _print({"lifted": member})
 
 
+samples_app = typer.Typer(
+    help="Labelled samples the classifier and the similarity check learn from.",
+    no_args_is_help=True,
+)
+moderation_app.add_typer(samples_app, name="samples")
+
+
+@samples_app.command("import")
+def samples_import(
+    file: Annotated[
+        Path, typer.Argument(help="Plain text, one message a line, or TSV: label<TAB>text.")
+    ],
+    label: Annotated[
+        str | None,
+        typer.Option(help="spam or clean: the label of every line (a TSV's own labels else)."),
+    ] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Import a workspace's labelled history: the classifier is retrained with it before the
+    next message is judged. Lines already imported with the same label are skipped."""
+    from shequn.moderation.service import do_import_samples
+
+    def load(conn: Connection, ws: WorkspaceInfo) -> dict[str, int]:
+        samples = read_samples(file, label)
+        source = f"import:{file.name}"
+        return do_import_samples(conn, ws, samples, source=source, by="cli", now=now())
+
+    _print({**in_workspace(workspace, load, write=True), "file": file.name})
+
+
+def read_samples(file: Path, label: str | None) -> list[tuple[str, str]]:
+    """(label, text) pairs of a sample file; one-line errors for what cannot be read."""
+    from shequn.moderation.quality import LabelError, parse_labelled
+
+    if label is not None and label not in ("spam", "clean"):
+        raise UserError(f"--label must be spam or clean, not {label!r}")
+    try:
+        lines = file.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{file}: {exc}") from exc
+    if label is not None:
+        # Plain text; a TSV's label column is dropped, the option wins.
+        texts = [_without_label(line) for line in lines]
+        return [(label, text) for text in texts if text.strip()]
+    try:
+        rows = parse_labelled(lines)
+    except LabelError as exc:
+        raise UserError(f"{file}: {exc} (or give --label spam|clean)") from exc
+    return [("spam" if row.spam else "clean", row.text) for row in rows]
+
+
+def _without_label(line: str) -> str:
+    first, tab, rest = line.partition("\t")
+    known = {"1", "0", "spam", "clean", "ad", "ads", "ham"}
+    return rest if tab and first.strip().lower() in known else line
+
+
 words_app = typer.Typer(help="Word lists as plain text, one word per line.", no_args_is_help=True)
 moderation_app.add_typer(words_app, name="words")
 

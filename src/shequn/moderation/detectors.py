@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 
 from shequn.moderation.findings import Finding
 from shequn.moderation.normalize import Normalized, Normalizer, default_normalizer
+from shequn.moderation.reputation import link_severity
+from shequn.moderation.routes import find_routes
 from shequn.moderation.wordlist import WordMatcher, builtin_matcher
 
 __all__ = [
@@ -147,7 +149,8 @@ def _host(raw: str) -> str:
 
 
 def find_links(norm: Normalized, allowed: frozenset[str] = frozenset()) -> list[Finding]:
-    """Links and bare domains in the text, except the allowed domains."""
+    """Links and bare domains in the text, except the allowed domains and the big platforms;
+    their severity is the host's reputation (`reputation.link_severity`)."""
     spaced = norm.spaced
     if "." not in spaced and "点" not in spaced and " dot " not in spaced:
         return []
@@ -164,8 +167,18 @@ def find_links(norm: Normalized, allowed: frozenset[str] = frozenset()) -> list[
             seen.add(host)
             span = norm.original_span(*match.span(), spaced=True)
             evidence = norm.original[span[0] : span[1]]
-            findings.append(Finding("link", "ads", evidence, "high", host, span))
+            if regex is _BARE_DOMAIN_RE and _other_script(evidence):
+                continue  # "А. То есть" is Russian, not a link to a.to
+            severity = link_severity(host)
+            if severity is not None:
+                findings.append(Finding("link", "ads", evidence, severity, host, span))
     return findings
+
+
+def _other_script(evidence: str) -> bool:
+    """Greek, Cyrillic or Armenian letters in a bare domain: words folded to Latin look-alikes
+    by the normaliser, not a domain someone typed."""
+    return any("\u0370" <= ch <= "\u058f" for ch in evidence)
 
 
 # --- phone numbers -----------------------------------------------------------------------
@@ -417,6 +430,8 @@ def scan(
             findings.extend(find_phones(norm))
         if config.contacts and (_CONTACT_HINT_RE.search(compact) or "v" in compact):
             findings.extend(find_contacts(norm))
+        if config.contacts:
+            _add_routes(findings, find_routes(norm))
     if config.qr and message.qr:
         findings.extend(find_qr(message.qr, config.allowed_domains))
     if config.cards and message.kind in CARD_KINDS:
@@ -424,6 +439,13 @@ def scan(
     if config.mentions and (message.mentions or (text and "@" in text)):
         findings.extend(find_mentions(message.mentions, text, config.mention_threshold))
     return findings
+
+
+def _add_routes(findings: list[Finding], routes: list[Finding]) -> None:
+    """Hidden routes not already found by the plain contact and phone detectors."""
+    if routes:
+        known = {f.value for f in findings}
+        findings.extend(f for f in routes if f.value not in known)
 
 
 @cache

@@ -13,6 +13,11 @@ import unicodedata
 from functools import cache
 from itertools import compress
 
+from confusable_homoglyphs.confusables import confusables_data
+from opencc import OpenCC
+
+from shequn.moderation.sounds import reads_as
+
 __all__ = ["Normalized", "Normalizer", "default_normalizer"]
 
 # One translate table covers the BMP and the supplementary plane that holds emoji and
@@ -31,42 +36,48 @@ _PLUS_LIKE = frozenset("+➕✚✙")
 # space, which people also put inside numbers ("138 1234 5678").
 _LIST_MARKS = frozenset(",、;")
 
-# Latin look-alikes from other scripts, after case folding.
-_HOMOGLYPHS = {
-    "а": "a", "в": "b", "е": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p",
-    "с": "c", "т": "t", "у": "y", "х": "x", "ѕ": "s", "і": "i", "ј": "j", "ԛ": "q",
-    "ԝ": "w", "ѵ": "v", "α": "a", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o",
-    "ρ": "p", "τ": "t", "υ": "u", "χ": "x",
-}  # fmt: skip
 
-# Traditional → simplified, only for characters whose simplified form is unambiguous and
-# that are common in chat and spam. Pairs of (traditional, simplified).
-_TRADITIONAL_PAIRS = (
-    "錢钱賭赌場场貸贷職职網网視视頻频約约號号聯联繫系係系領领紅红現现優优賺赚單单點点"
-    "會会員员無无開开發发萬万費费證证額额價价買买賣卖貨货資资訊讯碼码機机話话電电腦脑"
-    "愛爱夠够這这個个們们來来說说對对時时間间為为國国與与麼么裡里裏里還还進进過过讓让"
-    "給给請请問问題题關关經经濟济業业務务實实際际體体驗验獎奖勵励禮礼贈赠搶抢購购團团"
-    "隊队聽听區区當当從从學学習习課课師师線线車车門门東东樂乐戲戏遊游娛娱莊庄輸输贏赢"
-    "盤盘註注設设計计幣币匯汇銀银帳账賬账戶户腳脚寶宝獲获穫获傳传媽妈褲裤內内圖图亂乱"
-    "騷骚雙双飛飞極极蘿萝長长髮发鬆松緊紧擊击幫帮賽赛馬马魚鱼鳥鸟龍龙鳳凤歡欢謝谢讀读"
-    "寫写認认識识記记錄录總总結结報报紙纸導导據据舊旧態态辦办歲岁齡龄殺杀傷伤頭头臉脸"
-    "邊边遠远運运達达遞递選选擇择標标準准轉转帶带劇剧變变應应該该樣样種种類类術术藥药"
-    "醫医療疗環环氣气溫温熱热風风雲云飯饭館馆麵面雞鸡鴨鸭豬猪蝦虾蘋苹葉叶灣湾臺台陸陆"
-    "歐欧亞亚韓韩語语詞词義义議议論论試试綠绿藍蓝黃黄顏颜貓猫貝贝財财貴贵賞赏賠赔贊赞"
-    "錯错鐘钟鍾钟鐵铁銷销鎖锁鏈链鑽钻鬥斗閃闪閱阅闆板陽阳陰阴隨随險险隱隐靈灵響响頁页"
-    "順顺須须預预顧顾顯显飲饮飽饱養养餘余騙骗驚惊髒脏鬧闹鮮鲜麗丽齊齐儲储兒儿兩两劃划"
-    "動动勝胜勞劳勢势協协廠厂廣广廳厅張张彈弹後后徵征戰战擴扩撥拨擔担擁拥數数斷断書书"
-    "條条榮荣構构槍枪樓楼橋桥檢检權权歸归歷历殘残沒没淨净減减測测滿满滅灭漢汉濕湿災灾"
-    "烏乌煙烟燈灯爭争爺爷牆墙狀状獨独產产畫画盜盗監监盡尽眾众確确礎础稱称積积穩稳窮穷"
-    "競竞筆笔節节範范簡简糧粮紀纪級级細细終终組组絕绝統统絲丝綜综練练緣缘編编縣县織织"
-    "繼继續续罰罚羅罗聖圣聞闻聲声脫脱臟脏興兴舉举藝艺華华蓋盖蘭兰處处蟲虫衛卫衝冲裝装"
-    "補补製制複复見见規规親亲覺觉觀观訂订討讨訓训許许訪访証证評评詢询詳详誌志誤误誰谁"
-    "調调談谈諾诺講讲譯译護护豐丰負负責责販贩貪贪貼贴賀贺賓宾質质趕赶跡迹蹤踪軍军軟软"
-    "較较載载輔辅輕轻輛辆輪轮辭辞農农連连週周違违適适遷迁遺遗郵邮鄉乡釋释針针鈔钞鋼钢"
-    "錦锦鍵键鎮镇鏡镜閉闭閒闲閣阁闊阔階阶雖虽雜杂離离難难靜静頂顶項项頓顿願愿飾饰駕驾"
-    "鬍胡鴻鸿鹽盐麥麦黨党龜龟嗎吗僅仅億亿傭佣備备砲炮蕩荡慾欲倫伦誘诱婦妇孃娘妳你擼撸"
-    "薦荐鑒鉴錶表隻只貳贰揹背夥伙賴赖詐诈騎骑槓杠罷罢"
-)
+def _latin_lookalikes() -> dict[str, str]:
+    """Letters of other scripts that read as a Latin letter (Cyrillic о, Greek ν, Cherokee
+    Ꮃ …), from the Unicode confusables data: `гoлые` and `кpuптoй` mix scripts so that
+    no word list matches; folded to one skeleton they match again.
+
+    Only letter → letter pairs before the CJK blocks: a Cyrillic з that reads as 3 stays a
+    letter, and Chinese characters are the traditional/simplified table's business.
+    """
+    lookalikes: dict[str, str] = {}
+    for source, glyphs in sorted(confusables_data.items()):
+        if len(source) != 1 or source.isascii() or ord(source) >= 0x2E80 or not source.isalpha():
+            continue
+        target = next(
+            (g["c"] for g in glyphs if len(g["c"]) == 1 and g["c"].isascii() and g["c"].isalpha()),
+            None,
+        )
+        if target is not None:
+            for form in (source, source.casefold()):
+                if len(form) == 1 and not form.isascii():
+                    lookalikes.setdefault(form, target.lower())
+    return lookalikes
+
+
+_HOMOGLYPHS = _latin_lookalikes()
+
+# Traditional → simplified, character by character with OpenCC's table (phrases do not
+# matter here: matching compares characters).
+_T2S_CONVERTER = OpenCC("t2s")
+_CJK_RANGES = ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00))
+
+
+def _simplified_table() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for first, last in _CJK_RANGES:
+        block = "".join(chr(code) for code in range(first, last))
+        converted = _T2S_CONVERTER.convert(block)
+        if len(converted) != len(block):  # a character became several: go one by one
+            converted = "".join(_T2S_CONVERTER.convert(ch)[:1] or ch for ch in block)
+        table.update((t, s) for t, s in zip(block, converted, strict=True) if t != s)
+    return table
+
 
 # Chinese numerals as spammers use them to hide digits (幺 is the spoken "one" of phone
 # numbers). Positional numerals (十, 百, 千) are never digit-by-digit and are left alone.
@@ -133,9 +144,7 @@ def _map_char(ch: str, traditional: bool) -> str:
     return ""
 
 
-_T2S = {
-    _TRADITIONAL_PAIRS[i]: _TRADITIONAL_PAIRS[i + 1] for i in range(0, len(_TRADITIONAL_PAIRS), 2)
-}
+_T2S = _simplified_table()
 
 
 @cache
@@ -143,6 +152,9 @@ def _table(traditional: bool) -> list[str | None]:
     table: list[str | None] = []
     for code in range(_TABLE_SIZE):
         ch = chr(code)
+        if ch in _STAND_INS:
+            table.append(_STAND_INS[ch])
+            continue
         folded = unicodedata.normalize("NFKC", ch).casefold()
         mapped = "".join(_map_char(c, traditional) for c in folded)
         if code >= 0x10000 and not mapped.isascii():
@@ -155,6 +167,9 @@ def _table(traditional: bool) -> list[str | None]:
             table.append(mapped or None)
     return table
 
+
+# Emoji that stand for a contact route: 🐧 is QQ's mascot, a telephone is a phone number.
+_STAND_INS = {"🐧": "企鹅", "☎": "电话", "📞": "电话", "📱": "电话"}
 
 _DROP, _KEEP, _EXPAND = "\x00", "\x01", "\x02"
 
@@ -208,7 +223,25 @@ def _compact(spaced: str) -> str:
     compact = _compact_without_variants(spaced)
     if _VARIANT_HINT.search(compact) is not None and _VARIANT_RE.search(compact) is not None:
         compact = _VARIANT_RE.sub(_variant, compact)
+    if _SOUND_ALIKE_RE.search(compact) is not None:
+        compact = _SOUND_ALIKE_RE.sub(_sound_alike, compact)
     return compact
+
+
+# Sound-alike spellings of 微信 and QQ (嶶信, 威心, 喂芯, 口口, 寇扣), replaced by a form of the
+# same length so positions still map back. Characters too common in chat to stand for
+# 微 are left out: 为新 and 未信 are words.
+_WEI = reads_as("wei", but="为位未味委危尾胃谓魏违唯惟伪伟纬慰畏蔚萎猥韦围")
+_XIN = reads_as("xin", but="新寻")
+_KOU = reads_as("kou", but="区")
+_SOUND_ALIKE_RE = re.compile(f"[{_WEI}][{_XIN}]|[{_KOU}]{{2}}")
+
+
+def _sound_alike(match: re.Match[str]) -> str:
+    found = match.group()
+    if found == "微信":
+        return found
+    return "微信" if found[0] in _WEI else "qq"
 
 
 class Normalized:

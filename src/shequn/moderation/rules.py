@@ -18,6 +18,7 @@ from shequn.moderation.detectors import ScanConfig, scan
 from shequn.moderation.findings import Finding
 from shequn.moderation.normalize import Normalized
 from shequn.moderation.texts import say, why
+from shequn.moderation.verdict import punishing
 
 _RANK = {"dry_run": 0, "soft": 1, "enforce": 2}
 _KIND = {
@@ -74,10 +75,27 @@ def moderate_message(event: Event, ctx: Context) -> Iterable[Decision]:
         similar = book.samples.check(norm)
         if similar is not None:
             findings.append(similar)
-    punishing = [f for f in findings if f.punishing]
-    if not punishing:
+    newcomer = _is_newcomer(ctx, event, cfg)
+    score = None
+    model = book.classifier(ctx.workspace) if norm is not None else None
+    if model is not None and norm is not None:
+        threshold = cfg.classifier_newcomer_threshold if newcomer else cfg.classifier_threshold
+        score, scored = model.finding(norm, threshold)
+        if scored is not None:
+            findings.append(scored)
+    punish = punishing(findings, newcomer=newcomer, score=score)
+    if not punish:
         return ()
-    return _decide(ctx, event, punishing, message_id=data.message_id, text=data.text)
+    return _decide(ctx, event, punish, message_id=data.message_id, text=data.text)
+
+
+def _is_newcomer(ctx: Context, event: Event, cfg: ModerationSection) -> bool:
+    """Within `newcomer_hours` of joining this group: weak findings count on their own."""
+    if not cfg.newcomer_hours:
+        return False
+    ms = ctx.state.membership(event.channel, event.group or "", event.member or "")
+    joined = ms.joined_at if ms is not None else None
+    return joined is not None and event.at - joined < timedelta(hours=cfg.newcomer_hours)
 
 
 def _decide(

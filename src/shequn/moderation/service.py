@@ -4,6 +4,7 @@ member reports, and import or export word lists."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,7 +19,7 @@ from shequn.engine.ingest import Run
 from shequn.engine.service import do_record_staff_events, staff_event, staff_event_id
 from shequn.moderation.book import insert_sample, lift_ban
 from shequn.moderation.findings import CATEGORIES
-from shequn.moderation.models import banlist, member_reports, violations
+from shequn.moderation.models import banlist, member_reports, spam_samples, violations
 from shequn.moderation.rules import revert_key
 from shequn.moderation.texts import say
 from shequn.moderation.wordlist import builtin_lists, format_words, parse_words
@@ -95,6 +96,45 @@ def do_add_sample(
     if not text.strip():
         raise Invalid(say, "moderation.empty_sample")
     return insert_sample(conn, ws.id, text, label, source=source, by=by, at=now)
+
+
+def do_import_samples(
+    conn: Connection,
+    ws: WorkspaceInfo,
+    samples: Sequence[tuple[str, str]],
+    *,
+    source: str,
+    by: str | None = None,
+    now: datetime,
+) -> dict[str, int]:
+    """Import labelled history, (label, text) pairs, as the workspace's samples: the
+    similarity detector and the classifier learn from them before the next message.
+
+    A text already kept with the same label is skipped, so importing a file twice adds it
+    once.
+    """
+    if not samples:
+        raise Invalid(say, "moderation.no_samples")
+    for label, _ in samples:
+        if label not in ("spam", "clean"):
+            raise Invalid(say, "moderation.bad_label")
+    lock_workspace(conn, ws.id)
+    t = spam_samples
+    kept = {
+        (label, text)
+        for label, text in conn.execute(
+            select(t.c.label, t.c.text).where(t.c.workspace_id == ws.id)
+        ).all()
+    }
+    added = 0
+    for label, text in samples:
+        text = text.strip()[:2000]
+        if not text or (label, text) in kept:
+            continue
+        kept.add((label, text))
+        insert_sample(conn, ws.id, text, label, source=source, by=by, at=now)
+        added += 1
+    return {"added": added, "skipped": len(samples) - added}
 
 
 def do_ban(

@@ -64,6 +64,11 @@ _TEXTS: dict[str, dict[str, str]] = {
     "why.similar": {"zh-CN": "与已标记的广告相似", "en": "similar to marked spam"},
     "why.nickname": {"zh-CN": "昵称含广告词", "en": "an ad word in the nickname"},
     "why.join_burst": {"zh-CN": "短时间加入多个群", "en": "joined many groups at once"},
+    "why.bank_card": {"zh-CN": "银行卡号", "en": "a bank card number"},
+    "why.classifier": {
+        "zh-CN": "文本分类器判为广告（{value}）",
+        "en": "the text classifier scored it as spam ({value})",
+    },
     "moderation.no_violation": {
         "zh-CN": "没有违规记录「{violation}」",
         "en": "no violation {violation!r}",
@@ -75,6 +80,10 @@ _TEXTS: dict[str, dict[str, str]] = {
     "moderation.bad_label": {
         "zh-CN": "标注只能是 spam 或 clean",
         "en": "label must be spam or clean",
+    },
+    "moderation.no_samples": {
+        "zh-CN": "文件中没有样本（每行一条文本，或 标签<TAB>文本）",
+        "en": "no samples in the file (one text a line, or label<TAB>text)",
     },
     "moderation.empty_sample": {
         "zh-CN": "样本需要文字",

@@ -86,14 +86,26 @@ class WordList:
         return WordList(self.name, self.category, tuple(merged), self.action, self.severity)
 
 
+CONTEXT_MARK = "~"
+"""A word written `~啪啪啪` in a built-in list is a context word: a topic of ordinary chat
+(clapping, a game called 老虎机) as much as an ad, so it is a low finding that punishes only
+with a second signal."""
+
+
 @cache
 def builtin_lists() -> tuple[WordList, ...]:
-    """The shipped Chinese lists of ad, gambling and porn words."""
+    """The shipped Chinese lists of ad, gambling and porn words, each with its list of
+    context words (`<name>-context`, low severity)."""
     data = resources.files("shequn.moderation") / "data"
-    return tuple(
-        WordList.from_text(name, category, (data / f"{name}.txt").read_text(encoding="utf-8"))
-        for name, category in BUILTIN_LISTS.items()
-    )
+    lists: list[WordList] = []
+    for name, category in BUILTIN_LISTS.items():
+        words = parse_words((data / f"{name}.txt").read_text(encoding="utf-8"))
+        strong = tuple(w for w in words if not w.startswith(CONTEXT_MARK))
+        context = tuple(w[1:] for w in words if w.startswith(CONTEXT_MARK))
+        lists.append(WordList(name, category, strong))
+        if context:
+            lists.append(WordList(f"{name}-context", category, context, severity="low"))
+    return tuple(lists)
 
 
 @dataclass(frozen=True, slots=True)
