@@ -26,7 +26,6 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_from_file
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po, write_po
-
 from typer.core import TyperGroup
 
 from shequn.cli_language import DOMAIN, LOCALE_DIR, help_params

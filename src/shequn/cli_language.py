@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-
 from typer.core import TyperGroup
 
 if TYPE_CHECKING:
