@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from shequn import cli_catalogue
-from shequn.cli_catalogue import po_entries, problems, read_catalogue
+from shequn.cli_catalogue import library_messages, po_entries, problems, read_catalogue
+from shequn.cli_language import _RICH_UTILS_WORDS
 from tests.cli.helpers import in_process
 
 
@@ -36,6 +37,11 @@ def test_the_compiled_catalogue_is_the_po() -> None:
         f"{cli_catalogue.COMPILED.name} differs from {cli_catalogue.CATALOGUE.name}: "
         "run `python -m shequn.cli_catalogue compile`"
     )
+
+
+def test_the_typer_words_set_again_are_typers_own() -> None:
+    """`use_language` sets `typer.rich_utils`' words again from their English: still Typer's."""
+    assert set(_RICH_UTILS_WORDS.values()) <= set(library_messages())
 
 
 def test_the_check_finds_a_new_string_and_an_unused_entry() -> None:
@@ -100,7 +106,7 @@ def test_help_is_in_the_chosen_language(
     page = flat(out.decode())
     catalogue = read_catalogue()
     for message in messages:
-        english, chinese = flat(message), flat(catalogue[message].string)
+        english, chinese = flat(message), flat(str(catalogue[message].string))
         if locale == "en":
             assert english in page and chinese not in page, message
         else:
