@@ -120,8 +120,8 @@ def _key(message: MessageId) -> str:
     return message if isinstance(message, str) else message[0]
 
 
-def read_catalogue(path: Path = CATALOGUE) -> Catalog:
-    with path.open("rb") as fh:
+def read_catalogue(path: Path | None = None) -> Catalog:
+    with (path or CATALOGUE).open("rb") as fh:
         return read_po(fh, locale="zh_CN", domain=DOMAIN)
 
 
@@ -155,46 +155,33 @@ def _placeholders(text: MessageId | Any) -> list[str]:
     return sorted(p for t in texts[:1] for p in _PLACEHOLDER.findall(t or ""))
 
 
-def po_entries(messages: dict[MessageId, list[str]]) -> str:
-    """Ready-to-paste cli.po entries (msgstr to fill in) for these messages."""
+def po_entries(messages: dict[MessageId, list[str]], known: Catalog | None = None) -> str:
+    """Ready-to-paste cli.po entries for these messages: msgstr to fill in, or to review
+    where `known` has a fuzzy one."""
     catalogue = Catalog(locale="zh_CN", domain=DOMAIN)
     for mid, places in messages.items():
-        catalogue.add(mid, ("",) if isinstance(mid, tuple) else "", auto_comments=places[:3])
+        entry = known.get(mid) if known is not None else None
+        string = entry.string if entry is not None else ("",) if isinstance(mid, tuple) else ""
+        flags = entry.flags if entry is not None else ()
+        catalogue.add(mid, string, auto_comments=places[:3], flags=flags)
     buffer = io.BytesIO()
     write_po(buffer, catalogue, omit_header=True, width=100)
     return buffer.getvalue().decode("utf-8")
 
 
 def update() -> Catalog:
-    """cli.po with every wanted message (the new ones untranslated), in catalogue order,
-    without the unused ones; then compiled."""
-    old = read_catalogue()
-    new = Catalog(
-        locale="zh_CN",
-        domain=DOMAIN,
-        header_comment=old.header_comment,
-        project=old.project,
-        version=old.version,
-        msgid_bugs_address=old.msgid_bugs_address,
-        creation_date=old.creation_date,
-        revision_date=old.revision_date,
-        last_translator=old.last_translator,
-        language_team=old.language_team,
-        fuzzy=False,
-    )
+    """cli.po with every wanted message, in catalogue order, without the unused ones; then
+    compiled. As gettext's msgmerge does: a new message like an old one (a reworded help)
+    gets the old translation marked fuzzy, for a translator to review; others come empty."""
+    catalogue = read_catalogue()
+    template = Catalog(locale="zh_CN", domain=DOMAIN)
     for mid, places in wanted_messages().items():
-        entry = old.get(mid)
-        empty: str | tuple[str] = ("",) if isinstance(mid, tuple) else ""
-        new.add(
-            mid,
-            entry.string if entry is not None else empty,
-            auto_comments=places[:3],
-            flags=entry.flags if entry is not None else (),
-        )
+        template.add(mid, auto_comments=places[:3])
+    catalogue.update(template, update_creation_date=False)
     with CATALOGUE.open("wb") as fh:
-        write_po(fh, new, width=100, sort_output=False)
+        write_po(fh, catalogue, width=100, sort_output=False, ignore_obsolete=True)
     compile_catalogue()
-    return new
+    return catalogue
 
 
 def compile_catalogue() -> None:
@@ -227,10 +214,11 @@ def main(argv: list[str]) -> int:
     elif command != "check":
         sys.stderr.write(__doc__ or "")
         return 2
-    found = problems()
+    catalogue = read_catalogue()
+    found = problems(catalogue)
     if found.missing:
-        sys.stdout.write(f"# {len(found.missing)} without a translation:\n\n")
-        sys.stdout.write(po_entries(found.missing))
+        sys.stdout.write(f"# {len(found.missing)} without a translation (or fuzzy):\n\n")
+        sys.stdout.write(po_entries(found.missing, catalogue))
     for mid in found.unused:
         sys.stdout.write(f"# no longer used: {mid!r}\n")
     for mid in found.mismatched:

@@ -5,6 +5,7 @@ every help string of the whole command tree and nothing else."""
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,25 @@ def test_the_check_finds_a_new_string_and_an_unused_entry() -> None:
     assert found.missing["List workspaces."] == ["shequn workspace list"]
     assert found.unused == ["A command that is gone."]
     assert 'msgid "List workspaces."\nmsgstr ""' in po_entries(found.missing)
+
+
+def test_update_adds_new_strings_keeps_a_reworded_ones_translation_fuzzy_and_drops_the_unused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    po = tmp_path / "cli.po"
+    shutil.copy(cli_catalogue.CATALOGUE, po)
+    text = po.read_text(encoding="utf-8")
+    reworded = text.replace('msgid "List workspaces."', 'msgid "List the workspaces."')
+    stray = '\nmsgid "A command that is gone."\nmsgstr "一个已删除的命令。"\n'
+    po.write_text(reworded + stray, encoding="utf-8")
+    monkeypatch.setattr(cli_catalogue, "CATALOGUE", po)
+    monkeypatch.setattr(cli_catalogue, "COMPILED", tmp_path / "cli.mo")
+    updated = cli_catalogue.update()
+    assert updated["List workspaces."].fuzzy
+    assert updated["List workspaces."].string == "列出工作区。"  # to review, not lost
+    assert "List the workspaces." not in updated and "A command that is gone." not in updated
+    assert list(problems(updated).missing) == ["List workspaces."]
+    assert cli_catalogue.compiled_is_current()
 
 
 def flat(text: str) -> str:
