@@ -158,7 +158,8 @@ def _commands(group: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ..
             yield from _commands(command, (*path, name))
 
 
-def test_no_command_or_option_calls_a_source_a_channel() -> None:
+def test_no_command_or_option_calls_a_source_a_channel(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHEQUN_LOCALE", "en")  # the helps as written (the message ids)
     root = typer.main.get_command(app)
     for path, command in _commands(root, ()):
         where = " ".join(path)

@@ -21,6 +21,7 @@ import typer
 from rich.console import Console
 from typer.core import TyperCommand, TyperGroup
 
+from shequn.cli_language import translate_in_locale
 from shequn.community.names import sqlite_workspace_names
 from shequn.i18n import t
 from shequn.platform.revision import newest_revision, sqlite_revision
@@ -352,7 +353,8 @@ class LazyGroup(TyperGroup):
     """A command group whose sub-command groups are imported only when one of them runs (or
     shows its help). `lazy` names each such group: its one-line help, shown in this group's
     --help without importing anything, and the Typer apps ("module:attribute") that make it;
-    the commands of the second and later apps join the first's.
+    the commands of the second and later apps join the first's. The group's help, and its
+    sub-commands', is in SHEQUN_LOCALE (`shequn.cli_language`).
     """
 
     lazy: ClassVar[Mapping[str, tuple[str, Sequence[str]]]] = {}
@@ -361,6 +363,11 @@ class LazyGroup(TyperGroup):
         super().__init__(**attrs)
         for name, (short_help, targets) in self.lazy.items():
             self.commands.setdefault(name, _Deferred(name, short_help, targets))
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        # Translated as it starts, not when built: Typer adds its completion options after.
+        translate_in_locale(self)
+        return super().main(*args, **kwargs)
 
 
 class _Deferred(TyperCommand):
@@ -381,13 +388,15 @@ class _Deferred(TyperCommand):
 
 
 def load_group(name: str, targets: Sequence[str]) -> TyperGroup:
-    """The click group of the Typer apps named by `targets` ("module:attribute")."""
+    """The click group of the Typer apps named by `targets` ("module:attribute"), its help in
+    SHEQUN_LOCALE."""
     apps = [_import(target) for target in targets]
     group = typer.main.get_group(apps[0])
     group.name = name
     for other in apps[1:]:
         for sub, command in typer.main.get_group(other).commands.items():
             group.add_command(command, sub)
+    translate_in_locale(group)
     return group
 
 

@@ -28,6 +28,8 @@ PYCACHE = Path(tempfile.gettempdir()) / f"shequn-cli-tests-pycache-{os.getuid()}
 is a new interpreter, and recompiling the package every time would double the suite's time."""
 
 TERMINAL = {"COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"}
+ENGLISH = {"SHEQUN_LOCALE": "en"}
+"""For the tests that read the English help: the message ids, as the code writes them."""
 
 
 def clean_env(url: str, **extra: str) -> dict[str, str]:
@@ -57,6 +59,9 @@ def in_process(
     exception that escaped the command is on stderr as its traceback, with status 1, as a
     process would show it."""
     environment: dict[str, str | None] = {k: None for k in os.environ if k.startswith("SHEQUN_")}
+    # The command sets gettext's LANGUAGE from SHEQUN_LOCALE (shequn.cli_language); named
+    # here, it is put back as it was when the command ends.
+    environment.update(LANGUAGE=None)
     environment.update(SHEQUN_DATABASE_URL=url, SHEQUN_NOW=NOW.isoformat(), **TERMINAL)
     environment.update(env or {})
     get_settings.cache_clear()

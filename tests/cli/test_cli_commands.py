@@ -40,7 +40,7 @@ from shequn.cli_support import load_group
 from shequn.community.service import list_workspaces
 from shequn.domains import command_groups
 from shequn.platform.db import make_engine
-from tests.cli.helpers import SHEQUN, clean_env, in_process
+from tests.cli.helpers import ENGLISH, SHEQUN, clean_env, in_process
 
 POSTGRES_URL = os.environ.get("SHEQUN_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
@@ -310,10 +310,11 @@ TOP_LEVEL = ["migrate", "worker", "demo", "bench"]
 
 @pytest.fixture(scope="module")
 def helps(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[tuple[str, ...], Result]]:
-    """Every --help, run at once against a database path that must stay untouched."""
+    """Every --help (in English, the words below), run at once against a database path that
+    must stay untouched. The help in Chinese: tests/cli/test_cli_language.py."""
     root = tmp_path_factory.mktemp("help")
     cli = Shequn("sqlite", f"sqlite:///{root / 's.db'}", root)
-    results = cli.many(*[(*command, "--help") for command in HELP])
+    results = [cli.run(*command, "--help", env=ENGLISH) for command in HELP]
     return root, dict(zip(HELP, results, strict=True))
 
 
@@ -339,7 +340,7 @@ def test_help_explains_each_command_without_touching_a_database(
 
 def test_the_installed_command_starts_and_explains_itself(tmp_path: Path) -> None:
     cli = Shequn("sqlite", f"sqlite:///{tmp_path / 's.db'}", tmp_path)
-    r = cli.spawn("--help").ok()
+    r = cli.spawn("--help", env=ENGLISH).ok()
     assert r.err == "" and "Usage" in r.text and "shequn" in r.text
     for word in HELP[()] + TOP_LEVEL + list(COMMAND_GROUPS):
         assert word in r.text, word
@@ -380,9 +381,10 @@ def test_help_and_workspace_list_load_no_database_toolkit_and_no_domain(
         assert proc.stdout == b"w-1\n"
 
 
-def test_each_listed_command_group_is_the_group_that_runs() -> None:
+def test_each_listed_command_group_is_the_group_that_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     """`shequn --help` lists the domains' groups from `COMMAND_GROUPS` without importing them:
     each one-line help there must be the help of the group that then runs."""
+    monkeypatch.setenv("SHEQUN_LOCALE", "en")  # the helps as written, not translated
     for name, (short_help, targets) in COMMAND_GROUPS.items():
         group = load_group(name, targets)
         assert (group.name, group.help) == (name, short_help)
