@@ -113,6 +113,7 @@ class Run:
         self.conn = conn
         self.workspace = workspace
         self.state = BatchState(conn, workspace.id)
+        self.log_before = 0
         self.jobs = JobBook(conn, workspace.id)
         self.outbox = OutboxWriter(workspace.id, workspace.locale)
         load_rule_modules()  # registers the domains' books before they are made
@@ -127,6 +128,27 @@ class Run:
         self._ran_once: set[tuple[str, str]] = set()
         config = workspace.config
         self._one_config = not config.blueprints and not config.groups.overrides
+
+    def preload(self, fresh: Sequence[Event]) -> None:
+        """What the batch will read, in bulk: the projections' rows its events name, the
+        books' keys, every pending job, and what each rule that can act says it will need."""
+        _preload(self.state, fresh)
+        self.books.preload(fresh, self.log_before)
+        self.jobs.load_pending()
+        by_type: dict[str, list[Event]] = {}
+        for ev in fresh:
+            by_type.setdefault(ev.type, []).append(ev)
+        config = self.workspace.config
+        prepared: set[str] = set()
+        for etype in by_type:
+            for r in rules_for(etype):
+                if r.preload is None or r.qualname in prepared:
+                    continue
+                if r.when is not None and not r.when(config):
+                    continue
+                prepared.add(r.qualname)
+                mine = [ev for ev in fresh if ev.type in r.on]
+                r.preload(mine, self.ctx)
 
     def run_jobs_until(self, until: datetime) -> int:
         """Run every job due by `until`, each at its own due time."""
@@ -242,9 +264,8 @@ def ingest_batch(
     log_before = conn.execute(select(func.max(events_table.c.seq))).scalar() or 0
     _append(conn, workspace.id, fresh)
     run = Run(conn, workspace)
-    _preload(run.state, fresh)
-    run.books.preload(fresh, log_before)
-    run.jobs.load_due(max(ev.at for ev in fresh))
+    run.log_before = log_before
+    run.preload(fresh)
     for ev in fresh:
         run.apply(ev)
     run.flush()
