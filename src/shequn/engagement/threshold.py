@@ -133,7 +133,7 @@ def _pending_for(ctx: Context, members: set[tuple[str, str]]) -> list[Job]:
 
 
 def _preload_memberships(events: Sequence[Event], ctx: Context) -> None:
-    members = {(ev.channel, ev.member) for ev in events if ev.member is not None}
+    members = {(ev.channel, ev.member) for ev in events if ev.type in _MET_BY and ev.member}
     keys = [(j.payload["channel"], j.payload["group"], j.payload["member"]) for j in
             _pending_for(ctx, members)]  # fmt: skip
     ctx.state.load((), (), keys)

@@ -135,20 +135,16 @@ class Run:
         _preload(self.state, fresh)
         self.books.preload(fresh, self.log_before)
         self.jobs.load_pending()
-        by_type: dict[str, list[Event]] = {}
-        for ev in fresh:
-            by_type.setdefault(ev.type, []).append(ev)
         config = self.workspace.config
         prepared: set[str] = set()
-        for etype in by_type:
+        for etype in dict.fromkeys(ev.type for ev in fresh):
             for r in rules_for(etype):
                 if r.preload is None or r.qualname in prepared:
                     continue
                 if r.when is not None and not r.when(config):
                     continue
                 prepared.add(r.qualname)
-                mine = [ev for ev in fresh if ev.type in r.on]
-                r.preload(mine, self.ctx)
+                r.preload(fresh, self.ctx)
 
     def run_jobs_until(self, until: datetime) -> int:
         """Run every job due by `until`, each at its own due time."""

@@ -135,9 +135,10 @@ class Rule:
     """Runs for the first event of each channel in a transaction only (keeping a job chain
     pending: within one transaction the configuration is fixed and a chain re-arms itself)."""
     preload: PreloadFn | None = None
-    """Called once per batch, before its first event, with the batch's events of the rule's
-    types, when the workspace's configuration passes `when`: the rule names in bulk what it
-    will read (projection rows, a book's keys), so no event of the batch asks on its own."""
+    """Called once per batch, before its first event, with all the batch's events, when the
+    batch holds an event of the rule's types and the workspace's configuration passes
+    `when`: the rule names in bulk what it will read (projection rows, a book's keys), so no
+    event of the batch asks on its own. Rules sharing a book may share one preload."""
 
     @property
     def qualname(self) -> str:

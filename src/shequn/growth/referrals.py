@@ -64,17 +64,32 @@ class ReferralBook(Book):
         self._changed_participants: dict[int, dict[str, Any]] = {}
         self._want_joiners: set[Key] = set()
         self._want_others: set[Key] = set()
+        self._wanted = False
 
     def preload(self, events: Sequence[Event]) -> None:
         """Every message would otherwise ask the database whether its author was invited."""
         self._load({(ev.channel, ev.member) for ev in events if ev.member is not None})
 
-    def want(self, joiners: set[Key], others: set[Key]) -> None:
+    def want(self, joiners: set[Key], others: set[Key]) -> bool:
         """Name what judging invites will read in this batch: members joining (their
         personal-code scans) and others (inviters, invitees on hold). Loaded together, in
-        bulk, at the first read that needs them."""
+        bulk, at the first read that needs them. Answers False when the batch has named
+        them already (several rules share one preload)."""
+        if self._wanted:
+            return False
+        self._wanted = True
         self._want_joiners |= joiners
         self._want_others |= others
+        return True
+
+    def open_invites(self) -> list[tuple[str, str, str]]:
+        """(channel, group, invitee) of every loaded invite still on hold or waiting."""
+        self._ready()
+        return [
+            (channel, str(ref["group_ext"]), invitee)
+            for (channel, invitee), ref in self._refs.items()
+            if ref is not None and ref["status"] in _OPEN and ref["group_ext"]
+        ]
 
     def _ready(self) -> None:
         """Load what `want` named: the referrals of everyone named and of the inviters with
@@ -423,9 +438,7 @@ class ReferralBook(Book):
             self.conn.execute(stmt, rows)
 
 
-def mark_shared(
-    book: ReferralBook, campaign: str, channel: str, member: str, at: datetime
-) -> None:
+def mark_shared(book: ReferralBook, campaign: str, channel: str, member: str, at: datetime) -> None:
     """A participant shared their poster (their personal code was scanned, or they said so)."""
     row = book.participant(campaign, channel, member, at)
     book.set_participant(row, shared_at=row["shared_at"] or at, shares=int(row["shares"]) + 1)

@@ -46,7 +46,10 @@ INVITE_DRIVEN = (InvitationCampaign, MutualCampaign, CardsCampaign, GroupBuyCamp
 
 def _want(events: Sequence[Event], ctx: Context) -> None:
     """Name, for the whole batch, what invites will read: joiners, inviters, sharers and
-    the invitees whose hold is pending (the referral book loads them in bulk)."""
+    the invitees whose hold is pending; the referral book loads them in bulk, and the
+    memberships of the open invites are loaded with them (a hold's end looks at its group).
+    The rules of growth share this preload: it runs once per batch."""
+    book = ctx.book(ReferralBook)
     joiners: set[tuple[str, str]] = set()
     others: set[tuple[str, str]] = set()
     for ev in events:
@@ -60,7 +63,8 @@ def _want(events: Sequence[Event], ctx: Context) -> None:
             others.add((ev.channel, ev.member))
     for job in ctx.jobs.pending_of_kind(HOLD_JOB):
         others.add((str(job.payload["channel"]), str(job.payload["invitee"])))
-    ctx.book(ReferralBook).want(joiners, others)
+    if book.want(joiners, others):
+        ctx.state.load((), (), book.open_invites())
 
 
 @rule("growth", "scans", on=["code.scanned"])
