@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, select, update
+from sqlalchemy import Connection, and_, select
 
 from shequn.actions import ActionKind, Decision
 from shequn.commerce import coupons as coupon_ops
@@ -31,7 +31,7 @@ from shequn.events import (
 )
 from shequn.growth.attribution import attribution_in_run
 from shequn.growth.refunds import reverse_for_refund
-from shequn.platform.db import chunks, insert_ignore
+from shequn.platform.db import KEYS_PER_QUERY, chunks, insert_ignore, write_changes
 
 CONFIRM_JOB = "commerce.confirm_commissions"
 
@@ -49,7 +49,8 @@ class CommerceBook(Book):
         super().__init__(conn, workspace_id)
         self._orders: dict[str, dict[str, Any] | None] = {}
         self._new: list[dict[str, Any]] = []
-        self._changed: dict[int, dict[str, Any]] = {}
+        self._changed: dict[int, dict[str, Any]] = {}  # id -> the changed row
+        self._columns: set[str] = set()
         self._coupons: dict[str, dict[str, Any] | None] = {}
 
     def preload(self, events: Sequence[Event]) -> None:
@@ -71,7 +72,7 @@ class CommerceBook(Book):
         (issuing, redeeming, voiding and expiring write at once, on the same connection)."""
         coupon_ops.forget_written(self.conn)
         t = coupons
-        for part in chunks(sorted(codes), 500):
+        for part in chunks(sorted(codes), KEYS_PER_QUERY):
             self._coupons.update(dict.fromkeys(part))
             rows = self.conn.execute(
                 select(t).where(and_(t.c.workspace_id == self.workspace_id, t.c.code.in_(part)))
@@ -88,7 +89,7 @@ class CommerceBook(Book):
     def _load(self, order_ids: set[str]) -> None:
         wanted = sorted(o for o in order_ids if o not in self._orders)
         t = orders
-        for part in chunks(wanted, 500):
+        for part in chunks(wanted, KEYS_PER_QUERY):
             self._orders.update(dict.fromkeys(part))
             rows = self.conn.execute(
                 select(t).where(and_(t.c.workspace_id == self.workspace_id, t.c.order_id.in_(part)))
@@ -110,7 +111,8 @@ class CommerceBook(Book):
     def change_order(self, row: dict[str, Any], **values: Any) -> None:
         row.update(values)
         if row["id"] is not None:
-            self._changed.setdefault(row["id"], {}).update(values)
+            self._changed[row["id"]] = row
+            self._columns.update(values)
 
     def flush(self) -> None:
         """New orders in one statement, then changed columns grouped by shape; written rows
@@ -121,20 +123,8 @@ class CommerceBook(Book):
             )
             for row in self._new:
                 self._orders.pop(row["order_id"], None)
-        shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        for row_id, values in self._changed.items():
-            names = tuple(sorted(values))
-            shapes.setdefault(names, []).append(
-                {"_id": row_id, **{f"_{n}": values[n] for n in names}}
-            )
-        for names, rows in shapes.items():
-            stmt = (
-                update(orders)
-                .where(orders.c.id == bindparam("_id"))
-                .values({n: bindparam(f"_{n}") for n in names})
-            )
-            self.conn.execute(stmt, rows)
-        self._new, self._changed = [], {}
+        write_changes(self.conn, orders, sorted(self._columns), list(self._changed.values()))
+        self._new, self._changed, self._columns = [], {}, set()
 
 
 def _source(event: Event) -> str:

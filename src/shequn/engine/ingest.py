@@ -21,6 +21,7 @@ from shequn.engine.state import BatchState
 from shequn.events import Event, MemberJoinedData
 from shequn.i18n import t
 from shequn.platform.db import (
+    KEYS_PER_QUERY,
     db_datetime,
     fast_insert_tuples,
     fast_stored,
@@ -62,7 +63,7 @@ def _fresh_events(conn: Connection, workspace_id: int, batch: Sequence[Event]) -
     stored: set[tuple[str, str]] = set()
     for channel, ids in by_channel.items():
         where = {"workspace_id": workspace_id, "channel": channel}
-        found = fast_stored(conn, events_table, where, "ext_id", ids)
+        found = fast_stored(conn, events_table, where, "ext_id", ids, size=KEYS_PER_QUERY)
         stored.update((channel, ext_id) for ext_id in found)
     return [ev for ev in unique if (ev.channel, ev.id) not in stored]
 

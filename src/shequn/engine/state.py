@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, select
 
 from shequn.community.models import groups, members, memberships
-from shequn.platform.db import chunks, fast_insert, fast_select, fast_update
+from shequn.platform.db import KEYS_PER_QUERY, chunks, fast_insert, fast_select, fast_update
 
 
 @dataclass(slots=True)
@@ -115,7 +115,7 @@ class Projection:
             by_channel.setdefault(key[0], []).append(key)
         names = [*self.cols, "id"]
         for channel, keys_ in by_channel.items():
-            for part in chunks(sorted(keys_), 500):
+            for part in chunks(sorted(keys_), KEYS_PER_QUERY):
                 # The key's other columns as IN lists: a few more rows than asked, never fewer.
                 among = {col: {k[i] for k in part} for i, col in enumerate(self.key_cols) if i}
                 where = {"workspace_id": workspace_id, "channel": channel}
@@ -151,8 +151,11 @@ class Projection:
         if not self.dirty:
             return
         inserts: list[dict[str, Any]] = []
-        # Updates grouped by the columns they change: one executemany per shape.
-        updates: dict[tuple[int, ...], list[dict[str, Any]]] = {}
+        # Updates write the columns any row changed (a message changes 3 of a member's 17
+        # columns): one executemany per table, however varied the batch's changes — a row
+        # whose other columns did not change writes their current values again.
+        updated: list[tuple[Any, tuple[Any, ...]]] = []
+        changed: set[int] = set()
         cols = self.cols
         for key in self.dirty:
             obj = self.rows[key]
@@ -163,14 +166,15 @@ class Projection:
                 inserts.append(values)
             else:
                 before = self.stored.get(key)
-                changed = tuple(i for i, v in enumerate(now) if before is None or v != before[i])
-                if changed:
-                    values = {cols[i]: now[i] for i in changed}
-                    values["id"] = obj.id
-                    updates.setdefault(changed, []).append(values)
+                differs = [i for i, v in enumerate(now) if before is None or v != before[i]]
+                if differs:
+                    changed.update(differs)
+                    updated.append((obj.id, now))
             self.stored[key] = now
         fast_insert(conn, self.table, inserts)
-        for rows in updates.values():
+        if updated:
+            at = sorted(changed)
+            rows = [{**{cols[i]: now[i] for i in at}, "id": row_id} for row_id, now in updated]
             fast_update(conn, self.table, rows)
         self.dirty.clear()
         new = [k for k, obj in self.rows.items() if obj.id is None]
@@ -182,7 +186,7 @@ class Projection:
         again (a flush can happen halfway through a transaction)."""
         t = self.table
         last = self.key_cols[-1]
-        for part in chunks(sorted(keys), 500):
+        for part in chunks(sorted(keys), KEYS_PER_QUERY):
             cond = [t.c.workspace_id == workspace_id]
             for i, col in enumerate(self.key_cols):
                 values = {k[i] for k in part}

@@ -8,14 +8,14 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, func, or_, select, update
+from sqlalchemy import Connection, Table, and_, func, or_, select
 
 from shequn.community.workspace import WorkspaceInfo
 from shequn.engine.books import Book, register_book
 from shequn.events import Event
 from shequn.growth.maths import k_factor
 from shequn.growth.models import code_scans, live_codes, participants, referrals
-from shequn.platform.db import chunks, insert_ignore
+from shequn.platform.db import KEYS_PER_QUERY, chunks, insert_ignore, write_changes
 
 _OPEN = ("held", "waiting")
 SCAN_LINK = timedelta(days=7)
@@ -50,7 +50,7 @@ class ReferralBook(Book):
         # Stored referrals per inviter, complete for every key present.
         self._by_inviter: dict[Key, list[dict[str, Any]]] = {}
         self._new_refs: list[dict[str, Any]] = []
-        self._changed_refs: dict[int, dict[str, Any]] = {}  # id -> changed columns
+        self._changed_refs: dict[int, dict[str, Any]] = {}  # id -> the changed row
         # Devices and networks each scanner scanned from (stored scans; a scan recorded by
         # the engine has neither).
         self._marks: dict[Key, tuple[set[str], set[str]]] = {}
@@ -62,6 +62,7 @@ class ReferralBook(Book):
         self._loaded_members: set[Key] = set()  # participants loaded for every campaign
         self._new_participants: list[dict[str, Any]] = []
         self._changed_participants: dict[int, dict[str, Any]] = {}
+        self._changed_columns: set[str] = set()
         self._want_joiners: set[Key] = set()
         self._want_others: set[Key] = set()
         self._wanted = False
@@ -137,7 +138,7 @@ class ReferralBook(Book):
             by_channel[channel].append(invitee)
         t = referrals
         for channel, invitees in by_channel.items():
-            for part in chunks(invitees, 500):
+            for part in chunks(invitees, KEYS_PER_QUERY):
                 rows = self.conn.execute(
                     select(t).where(
                         and_(
@@ -158,7 +159,7 @@ class ReferralBook(Book):
             by_channel[channel].append(inviter)
         t = referrals
         for channel, inviters in by_channel.items():
-            for part in chunks(inviters, 500):
+            for part in chunks(inviters, KEYS_PER_QUERY):
                 rows = self.conn.execute(
                     select(t)
                     .where(
@@ -202,7 +203,8 @@ class ReferralBook(Book):
         if cached is not None and cached is not referral and cached["id"] == referral["id"]:
             cached.update(values)  # the same row reached another way: keep one truth
         if referral["id"] is not None:
-            self._changed_refs.setdefault(referral["id"], {}).update(values)
+            self._changed_refs[referral["id"]] = referral
+            self._changed_columns.update(values)
 
     def invitees_of(
         self, channel: str, inviter: str, campaign: str | None = None
@@ -247,7 +249,7 @@ class ReferralBook(Book):
             by_channel[channel].append(member)
         s = code_scans
         for channel, scanners in by_channel.items():
-            for part in chunks(scanners, 500):
+            for part in chunks(scanners, KEYS_PER_QUERY):
                 rows = self.conn.execute(
                     select(s.c.scanner, s.c.device, s.c.network).where(
                         and_(
@@ -299,7 +301,7 @@ class ReferralBook(Book):
             by_channel[channel].append(member)
         s = code_scans
         for channel, scanners in by_channel.items():
-            for part in chunks(scanners, 500):
+            for part in chunks(scanners, KEYS_PER_QUERY):
                 rows = self.conn.execute(
                     select(s.c.scanner, s.c.at, s.c.inviter, s.c.code)
                     .where(
@@ -353,7 +355,7 @@ class ReferralBook(Book):
             by_channel[channel].append(member)
         t = participants
         for channel, members_ in by_channel.items():
-            for part in chunks(members_, 500):
+            for part in chunks(members_, KEYS_PER_QUERY):
                 rows = self.conn.execute(
                     select(t).where(
                         and_(
@@ -396,7 +398,8 @@ class ReferralBook(Book):
     def set_participant(self, row: dict[str, Any], **values: Any) -> None:
         row.update(values)
         if row["id"] is not None:
-            self._changed_participants.setdefault(row["id"], {}).update(values)
+            self._changed_participants[row["id"]] = row
+            self._changed_columns.update(values)
 
     def flush(self) -> None:
         """New rows in bulk, then the changed columns of stored ones, grouped by shape."""
@@ -406,6 +409,7 @@ class ReferralBook(Book):
         self._write(
             participants, _PARTICIPANT_COLUMNS, self._new_participants, self._changed_participants
         )
+        self._changed_columns = set()
         # Written rows are read back with their ids on next use.
         for row in self._new_refs:
             self._refs.pop((row["channel"], row["invitee"]), None)
@@ -425,17 +429,8 @@ class ReferralBook(Book):
     ) -> None:
         if new:
             self.conn.execute(table.insert(), [{c: row[c] for c in columns} for row in new])
-        shapes: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-        for row_id, values in changed.items():
-            names = tuple(sorted(values))
-            shapes[names].append({"_id": row_id, **{f"_{n}": values[n] for n in names}})
-        for names, rows in shapes.items():
-            stmt = (
-                update(table)
-                .where(table.c.id == bindparam("_id"))
-                .values({n: bindparam(f"_{n}") for n in names})
-            )
-            self.conn.execute(stmt, rows)
+        names = sorted(self._changed_columns & set(columns))
+        write_changes(self.conn, table, names, list(changed.values()))
 
 
 def mark_shared(book: ReferralBook, campaign: str, channel: str, member: str, at: datetime) -> None:
