@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from shequn.bench.analytics import bench_analytics
-from shequn.bench.ingest import bench_ingest
+from shequn.bench.ingest import bench_ingest, bench_ingest_world
 from shequn.bench.livecode import bench_livecode
 from shequn.bench.poster import bench_poster
 from shequn.moderation.bench import bench_scan
@@ -21,6 +21,7 @@ def bench_moderation(**_: Any) -> dict[str, Any]:
 
 WORKLOADS: dict[str, Workload] = {
     "ingest": bench_ingest,
+    "ingest-world": bench_ingest_world,
     "moderation": bench_moderation,
     "livecode": bench_livecode,
     "poster": bench_poster,
