@@ -151,11 +151,11 @@ class Projection:
         if not self.dirty:
             return
         inserts: list[dict[str, Any]] = []
-        # Updates write the columns any row changed (a message changes 3 of a member's 17
-        # columns): one executemany per table, however varied the batch's changes — a row
-        # whose other columns did not change writes their current values again.
-        updated: list[tuple[Any, tuple[Any, ...]]] = []
-        changed: set[int] = set()
+        # Updates write the columns that changed (a message changes 3 of a member's 17
+        # columns), one executemany per set of changed columns that a good share of the rows
+        # have; the other sets are written together over all their columns (a row writes
+        # unchanged ones again), so the statements stay few however varied the batch.
+        shapes: dict[tuple[int, ...], list[tuple[Any, tuple[Any, ...]]]] = {}
         cols = self.cols
         for key in self.dirty:
             obj = self.rows[key]
@@ -166,16 +166,22 @@ class Projection:
                 inserts.append(values)
             else:
                 before = self.stored.get(key)
-                differs = [i for i, v in enumerate(now) if before is None or v != before[i]]
+                differs = tuple(i for i, v in enumerate(now) if before is None or v != before[i])
                 if differs:
-                    changed.update(differs)
-                    updated.append((obj.id, now))
+                    shapes.setdefault(differs, []).append((obj.id, now))
             self.stored[key] = now
         fast_insert(conn, self.table, inserts)
-        if updated:
-            at = sorted(changed)
-            rows = [{**{cols[i]: now[i] for i in at}, "id": row_id} for row_id, now in updated]
-            fast_update(conn, self.table, rows)
+        rare: list[tuple[Any, tuple[Any, ...]]] = []
+        rare_columns: set[int] = set()
+        total = sum(len(updated) for updated in shapes.values())
+        for shape, updated in shapes.items():
+            if len(updated) * _SHARED_SHAPE < total:
+                rare.extend(updated)
+                rare_columns.update(shape)
+            else:
+                _update(conn, self.table, cols, shape, updated)
+        if rare:
+            _update(conn, self.table, cols, tuple(sorted(rare_columns)), rare)
         self.dirty.clear()
         new = [k for k, obj in self.rows.items() if obj.id is None]
         if new:
@@ -200,6 +206,23 @@ class Projection:
                 obj = self.rows.get(tuple(row[1:]))
                 if obj is not None and obj.id is None:
                     obj.id = row[0]
+
+
+_SHARED_SHAPE = 4
+"""A set of changed columns gets an UPDATE of its own when at least 1/4 of the changed rows
+share it (a batch of messages: last seen, count, last spoke); the rest are written in one:
+at most five statements per table, however many events."""
+
+
+def _update(
+    conn: Connection,
+    table: Table,
+    cols: list[str],
+    shape: tuple[int, ...],
+    updated: list[tuple[Any, tuple[Any, ...]]],
+) -> None:
+    rows = [{**{cols[i]: now[i] for i in shape}, "id": row_id} for row_id, now in updated]
+    fast_update(conn, table, rows)
 
 
 class BatchState:
