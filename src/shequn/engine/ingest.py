@@ -91,10 +91,20 @@ def _append(conn: Connection, workspace_id: int, fresh: Sequence[Event]) -> None
     )
 
 
-def _preload(state: BatchState, fresh: Sequence[Event]) -> None:
+def _preload(state: BatchState, fresh: Sequence[Event], due: Sequence[Job]) -> None:
+    """The rows the events name, and those the jobs falling due in the batch name (a
+    journey's step, an intro reminder, a hold's end look at their member's membership)."""
     group_keys = set()
     member_keys = set()
     membership_keys = set()
+    for job in due:
+        p = job.payload
+        channel, group = p.get("channel"), p.get("group")
+        for who in (p.get("member"), p.get("invitee")):
+            if isinstance(channel, str) and isinstance(who, str):
+                member_keys.add((channel, who))
+                if isinstance(group, str):
+                    membership_keys.add((channel, group, who))
     for ev in fresh:
         if ev.group is not None:
             group_keys.add((ev.channel, ev.group))
@@ -133,9 +143,9 @@ class Run:
     def preload(self, fresh: Sequence[Event]) -> None:
         """What the batch will read, in bulk: the projections' rows its events name, the
         books' keys, every pending job, and what each rule that can act says it will need."""
-        _preload(self.state, fresh)
-        self.books.preload(fresh, self.log_before)
         self.jobs.load_pending()
+        _preload(self.state, fresh, self.jobs.pending_due(max(ev.at for ev in fresh)))
+        self.books.preload(fresh, self.log_before)
         config = self.workspace.config
         prepared: set[str] = set()
         for etype in dict.fromkeys(ev.type for ev in fresh):

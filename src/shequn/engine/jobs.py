@@ -87,6 +87,10 @@ class JobBook:
                 self._remember(Job(**row, dirty=False))
         self._all_pending = True
 
+    def pending_due(self, until: datetime) -> list[Job]:
+        """The pending jobs in memory due by `until`."""
+        return [j for j in self._heap if j.status == "pending" and j.due_at <= until]
+
     def pending_of_kind(self, kind: str) -> list[Job]:
         """The pending jobs of one kind (after `load_pending`, all of them)."""
         return [
