@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from shequn.bench.analytics import bench_analytics
-from shequn.bench.ingest import bench_ingest
+from shequn.bench.ingest import bench_ingest, bench_ingest_world
 from shequn.bench.livecode import bench_livecode
 from shequn.bench.poster import bench_poster
 from shequn.moderation.bench import bench_scan
@@ -29,6 +29,7 @@ def bench_moderation_quality(
 
 WORKLOADS: dict[str, Workload] = {
     "ingest": bench_ingest,
+    "ingest-world": bench_ingest_world,
     "moderation": bench_moderation,
     "livecode": bench_livecode,
     "poster": bench_poster,

@@ -20,6 +20,24 @@ from shequn.engine.jobs import JobBook
 EXPIRY_JOB = "commerce.coupon_expiry"
 
 
+_WRITTEN = "shequn.commerce.coupons_written"
+"""Codes whose rows were written on this database connection since `forget_written`: a
+batch that read coupons ahead (`CommerceBook`) reads these again."""
+
+
+def _wrote(conn: Connection, code: str) -> None:
+    conn.info.setdefault(_WRITTEN, set()).add(code)
+
+
+def written(conn: Connection) -> set[str]:
+    found: set[str] = conn.info.get(_WRITTEN, set())
+    return found
+
+
+def forget_written(conn: Connection) -> None:
+    conn.info[_WRITTEN] = set()
+
+
 def coupon_code(workspace_id: int, key: str) -> str:
     """A short code derived from the issuing reason: a replay gives the same code."""
     digest = hashlib.blake2b(f"{workspace_id}|{key}".encode(), digest_size=10).digest()
@@ -71,6 +89,7 @@ def issue_coupon(
         "order_id": None,
     }
     conn.execute(t.insert().values(**values))
+    _wrote(conn, code)
     book = jobs or JobBook(conn, ws.id)
     book.schedule(EXPIRY_JOB, f"commerce.coupon:{code}", expires, {"code": code}, None)
     if jobs is None:
@@ -89,12 +108,28 @@ def redeem(
 ) -> str:
     """Mark a coupon redeemed; answers what happened (redeemed, expired, used, unknown,
     not_theirs). Only an issued, unexpired coupon of that member is redeemed."""
+    return redeem_found(conn, find_coupon(conn, workspace_id, code), member, at, order_id)
+
+
+def find_coupon(conn: Connection, workspace_id: int, code: str) -> dict[str, Any] | None:
     t = coupons
     row = (
         conn.execute(select(t).where(and_(t.c.workspace_id == workspace_id, t.c.code == code)))
         .mappings()
         .first()
     )
+    return None if row is None else dict(row)
+
+
+def redeem_found(
+    conn: Connection,
+    row: dict[str, Any] | None,
+    member: str | None,
+    at: datetime,
+    order_id: str | None,
+) -> str:
+    """`redeem` with the coupon's row already read (None: no such coupon)."""
+    t = coupons
     if row is None:
         return "unknown"
     if member is not None and row["member_ext"] != member:
@@ -110,6 +145,7 @@ def redeem(
         .where(and_(t.c.id == row["id"], t.c.status == "issued"))
         .values(status="redeemed", redeemed_at=at, order_id=order_id)
     )
+    _wrote(conn, str(row["code"]))
     return "redeemed"
 
 
@@ -117,6 +153,7 @@ def void_coupon(conn: Connection, workspace_id: int, code: str) -> str:
     """Void a coupon not yet used (its reward was reversed); answers its status after:
     voided, or redeemed / expired when it was too late, unknown when there is none."""
     t = coupons
+    _wrote(conn, code)
     voided = conn.execute(
         update(t)
         .where(and_(t.c.workspace_id == workspace_id, t.c.code == code, t.c.status == "issued"))
@@ -132,6 +169,7 @@ def void_coupon(conn: Connection, workspace_id: int, code: str) -> str:
 
 def expire(conn: Connection, workspace_id: int, code: str, at: datetime) -> None:
     t = coupons
+    _wrote(conn, code)
     conn.execute(
         update(t)
         .where(

@@ -5,17 +5,17 @@ expiry) and order chains."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
-from datetime import timedelta
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import Connection, and_, select
 
 from shequn.actions import ActionKind, Decision
 from shequn.commerce import coupons as coupon_ops
 from shequn.commerce import distribution, membership
 from shequn.commerce.chain import parse_chain
-from shequn.commerce.models import chain_entries, orders
+from shequn.commerce.models import chain_entries, coupons, orders
 from shequn.commerce.texts import say
 from shequn.community.service import NotFound
 from shequn.engine.books import Book, register_book
@@ -31,27 +31,100 @@ from shequn.events import (
 )
 from shequn.growth.attribution import attribution_in_run
 from shequn.growth.refunds import reverse_for_refund
-from shequn.platform.db import insert_ignore
+from shequn.platform.db import KEYS_PER_QUERY, chunks, insert_ignore, write_changes
 
 CONFIRM_JOB = "commerce.confirm_commissions"
 
 
+_ORDER_COLUMNS = tuple(c.name for c in orders.c if c.name != "id")
+
+
 @register_book
 class CommerceBook(Book):
-    """Commerce writes its rows at once within the run's transaction (orders are few)."""
+    """Orders as the batch's rules need them: the orders its events name are loaded in one
+    query, new orders and changes are written with the batch. The refund path reads the
+    orders table itself (a buyer's order rank), so it writes what is pending first."""
+
+    def __init__(self, conn: Connection, workspace_id: int) -> None:
+        super().__init__(conn, workspace_id)
+        self._orders: dict[str, dict[str, Any] | None] = {}
+        self._new: list[dict[str, Any]] = []
+        self._changed: dict[int, dict[str, Any]] = {}  # id -> the changed row
+        self._columns: set[str] = set()
+        self._coupons: dict[str, dict[str, Any] | None] = {}
+
+    def preload(self, events: Sequence[Event]) -> None:
+        self._load(
+            {
+                ev.data.order_id
+                for ev in events
+                if isinstance(ev.data, OrderPaidData | OrderRefundedData)
+            }
+        )
+        codes = {ev.data.coupon_id for ev in events if isinstance(ev.data, CouponRedeemedData)}
+        for ev in events:
+            if isinstance(ev.data, OrderPaidData) and ev.data.coupon:
+                codes.add(ev.data.coupon)
+        self._load_coupons(codes)
+
+    def _load_coupons(self, codes: set[str]) -> None:
+        """The coupons these codes name (None: no such coupon), read again after a write
+        (issuing, redeeming, voiding and expiring write at once, on the same connection)."""
+        coupon_ops.forget_written(self.conn)
+        t = coupons
+        for part in chunks(sorted(codes), KEYS_PER_QUERY):
+            self._coupons.update(dict.fromkeys(part))
+            rows = self.conn.execute(
+                select(t).where(and_(t.c.workspace_id == self.workspace_id, t.c.code.in_(part)))
+            ).mappings()
+            for row in rows:
+                self._coupons[row["code"]] = dict(row)
+
+    def redeem(self, code: str, member: str | None, at: datetime, order_id: str | None) -> str:
+        """`coupons.redeem`, reading the coupon from what the batch loaded."""
+        if code not in self._coupons or code in coupon_ops.written(self.conn):
+            self._coupons[code] = coupon_ops.find_coupon(self.conn, self.workspace_id, code)
+        return coupon_ops.redeem_found(self.conn, self._coupons[code], member, at, order_id)
+
+    def _load(self, order_ids: set[str]) -> None:
+        wanted = sorted(o for o in order_ids if o not in self._orders)
+        t = orders
+        for part in chunks(wanted, KEYS_PER_QUERY):
+            self._orders.update(dict.fromkeys(part))
+            rows = self.conn.execute(
+                select(t).where(and_(t.c.workspace_id == self.workspace_id, t.c.order_id.in_(part)))
+            ).mappings()
+            for row in rows:
+                self._orders[row["order_id"]] = dict(row)
 
     def order(self, order_id: str) -> dict[str, Any] | None:
-        t = orders
-        row = (
+        if order_id not in self._orders:
+            self._load({order_id})
+        return self._orders[order_id]
+
+    def add_order(self, order_id: str, **values: Any) -> None:
+        row: dict[str, Any] = dict.fromkeys(_ORDER_COLUMNS)
+        row.update(workspace_id=self.workspace_id, order_id=order_id, **values, id=None)
+        self._orders[order_id] = row
+        self._new.append(row)
+
+    def change_order(self, row: dict[str, Any], **values: Any) -> None:
+        row.update(values)
+        if row["id"] is not None:
+            self._changed[row["id"]] = row
+            self._columns.update(values)
+
+    def flush(self) -> None:
+        """New orders in one statement, then changed columns grouped by shape; written rows
+        are read back (with their ids) on next use."""
+        if self._new:
             self.conn.execute(
-                select(t).where(
-                    and_(t.c.workspace_id == self.workspace_id, t.c.order_id == order_id)
-                )
+                orders.insert(), [{c: row.get(c) for c in _ORDER_COLUMNS} for row in self._new]
             )
-            .mappings()
-            .first()
-        )
-        return dict(row) if row is not None else None
+            for row in self._new:
+                self._orders.pop(row["order_id"], None)
+        write_changes(self.conn, orders, sorted(self._columns), list(self._changed.values()))
+        self._new, self._changed, self._columns = [], {}, set()
 
 
 def _source(event: Event) -> str:
@@ -89,20 +162,11 @@ def order_paid(event: Event, ctx: Context) -> Iterable[Decision]:
         "caused_by": event.id,
     }
     if known is None:
-        conn.execute(
-            orders.insert().values(workspace_id=ctx.workspace.id, order_id=data.order_id, **values)
-        )
+        book.add_order(data.order_id, **values)
     else:  # a chain entry staff confirmed as paid: from now on an order like any other
-        conn.execute(update(orders).where(orders.c.id == known["id"]).values(**values))
+        book.change_order(known, **values)
     if data.coupon:
-        coupon_ops.redeem(
-            conn,
-            ctx.workspace.id,
-            data.coupon,
-            member=event.member,
-            at=event.at,
-            order_id=data.order_id,
-        )
+        book.redeem(data.coupon, event.member, event.at, data.order_id)
     cfg = ctx.config.distribution
     if cfg.enabled and promoter is not None:
         chain = [promoter]
@@ -239,17 +303,20 @@ def order_refunded(event: Event, ctx: Context) -> Iterable[Decision]:
     order = book.order(event.data.order_id)
     if order is None:
         return ()
+    # What the refund reads below (the buyer's order rank) is in the table: write first.
+    book.flush()
+    order = book.order(event.data.order_id)
+    assert order is not None
+    before = dict(order)
     paid = int(order["amount_fen"])
     refunded = min(int(order["refunded_fen"]) + event.data.amount_fen, paid)
-    book.conn.execute(
-        update(orders)
-        .where(orders.c.id == order["id"])
-        .values(
-            refunded_fen=refunded,
-            status="refunded" if refunded >= paid else "partly_refunded",
-            refunded_at=event.at,
-        )
+    book.change_order(
+        order,
+        refunded_fen=refunded,
+        status="refunded" if refunded >= paid else "partly_refunded",
+        refunded_at=event.at,
     )
+    order = before
     distribution.on_refund(book.conn, ctx.workspace.id, order["order_id"], paid, refunded, event.at)
     if refunded >= paid:
         membership.revoke_for_refund(book.conn, ctx.workspace.id, order["order_id"], event.at)
@@ -296,13 +363,7 @@ def join_coupon(event: Event, ctx: Context) -> Iterable[Decision]:
 @rule("commerce", "coupon_redeemed", on=["coupon.redeemed"])
 def coupon_redeemed(event: Event, ctx: Context) -> Iterable[Decision]:
     assert isinstance(event.data, CouponRedeemedData)
-    coupon_ops.redeem(
-        ctx.book(CommerceBook).conn,
-        ctx.workspace.id,
-        event.data.coupon_id,
-        member=event.member,
-        at=event.at,
-    )
+    ctx.book(CommerceBook).redeem(event.data.coupon_id, event.member, event.at, None)
     return ()
 
 
@@ -457,23 +518,20 @@ def order_chain(event: Event, ctx: Context) -> Iterable[Decision]:
             ],
         )
         if book.order(order_id) is None:
-            book.conn.execute(
-                orders.insert().values(
-                    workspace_id=ctx.workspace.id,
-                    order_id=order_id,
-                    channel=event.channel,
-                    member_ext=event.member,
-                    group_ext=event.group,
-                    campaign=None,
-                    promoter=None,
-                    source="chain",
-                    amount_fen=amount,
-                    refunded_fen=0,
-                    coupon=None,
-                    items=items,
-                    status="claimed",
-                    paid_at=event.at,
-                    caused_by=event.id,
-                )
+            book.add_order(
+                order_id,
+                channel=event.channel,
+                member_ext=event.member,
+                group_ext=event.group,
+                campaign=None,
+                promoter=None,
+                source="chain",
+                amount_fen=amount,
+                refunded_fen=0,
+                coupon=None,
+                items=items,
+                status="claimed",
+                paid_at=event.at,
+                caused_by=event.id,
             )
     return ()

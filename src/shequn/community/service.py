@@ -262,17 +262,3 @@ def silent_memberships(
         .limit(limit)
     )
     return [(r[0], r[1], r[2]) for r in rows]
-
-
-def active_groups_of(conn: Connection, workspace_id: int, channel: str, member: str) -> list[str]:
-    """The groups a member is in now."""
-    t = memberships
-    rows = conn.execute(
-        select(t.c.group_ext)
-        .where(t.c.workspace_id == workspace_id)
-        .where(t.c.channel == channel)
-        .where(t.c.member_ext == member)
-        .where(t.c.active.is_(True))
-        .order_by(t.c.group_ext)
-    )
-    return [r[0] for r in rows]

@@ -21,7 +21,7 @@ from shequn.engagement.robot_models import group_day_counts, member_day_activity
 from shequn.engine.books import Book, register_book
 from shequn.engine.rules import Context, rule
 from shequn.events import Event, MessagePostedData
-from shequn.platform.db import chunks, db_datetime, fast_insert_tuples
+from shequn.platform.db import KEYS_PER_QUERY, chunks, db_datetime, fast_insert_tuples
 
 GroupDay = tuple[str, str, date]  # channel, group, day
 MemberDay = tuple[str, str, str, date]  # channel, group, member, day
@@ -113,7 +113,7 @@ class CountersBook(Book):
                 wanted.setdefault(ev.channel, set()).add(data.reply_to)
         t = message_authors
         for channel, ids in wanted.items():
-            for part in chunks(sorted(ids), 500):
+            for part in chunks(sorted(ids), KEYS_PER_QUERY):
                 stmt = select(t.c.group_ext, t.c.message_id, t.c.member_ext, t.c.at).where(
                     and_(
                         t.c.workspace_id == self.workspace_id,

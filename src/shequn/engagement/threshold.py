@@ -3,15 +3,16 @@ or payment is pending until they qualify, and removed at the deadline if they do
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection
 
 from shequn.actions import ActionKind, Decision
-from shequn.community.service import NotFound, active_groups_of
+from shequn.community.service import NotFound
 from shequn.community.workspace import WorkspaceInfo
+from shequn.config import WorkspaceConfig
 from shequn.engine.ingest import Run
 from shequn.engine.jobs import Job
 from shequn.engine.rules import Context, job_handler, rule
@@ -110,19 +111,53 @@ def _has_paid(ctx: Context, channel: str, member: str) -> bool:
     return found is not None and found.spent_fen > 0
 
 
-@rule("engagement", "threshold_met", on=["poster.shared", "order.paid"])
+def _asks_task_or_payment(config: WorkspaceConfig) -> bool:
+    """Only a blueprint with a task or paid threshold makes a share or a payment matter
+    (blueprints are the workspace's, whichever group's configuration this is)."""
+    return any(
+        plan.threshold is not None and plan.threshold.kind in _MET_BY.values()
+        for plan in config.blueprints.values()
+    )
+
+
+_MET_BY = {"poster.shared": "task", "order.paid": "paid"}
+
+
+def _pending_for(ctx: Context, members: set[tuple[str, str]]) -> list[Job]:
+    """The pending deadlines of these (channel, member)s, from the run's pending jobs."""
+    return [
+        job
+        for job in ctx.jobs.pending_of_kind(DEADLINE_JOB)
+        if (job.payload["channel"], job.payload["member"]) in members
+    ]
+
+
+def _preload_memberships(events: Sequence[Event], ctx: Context) -> None:
+    members = {(ev.channel, ev.member) for ev in events if ev.type in _MET_BY and ev.member}
+    keys = [(j.payload["channel"], j.payload["group"], j.payload["member"]) for j in
+            _pending_for(ctx, members)]  # fmt: skip
+    ctx.state.load((), (), keys)
+
+
+@rule(
+    "engagement",
+    "threshold_met",
+    on=list(_MET_BY),
+    when=_asks_task_or_payment,
+    preload=_preload_memberships,
+)
 def qualify(event: Event, ctx: Context) -> Iterable[Decision]:
     """Sharing the poster completes a task threshold; paying meets a paid one, in every
-    group where the member is pending."""
+    group where the member is pending (and still in the group). The pending deadlines and
+    memberships are the run's, in memory: nothing is read per event."""
     if event.member is None:
         return ()
-    wanted = "task" if event.type == "poster.shared" else "paid"
-    ctx.state.flush()  # the query below reads the database
-    for group in active_groups_of(ctx.state.conn, ctx.workspace.id, event.channel, event.member):
-        slot = _slot(event.channel, group, event.member)
-        job = ctx.pending(slot)
-        if job is not None and job.payload.get("kind") == wanted:
-            ctx.cancel(slot)
+    wanted = _MET_BY[event.type]
+    pending = _pending_for(ctx, {(event.channel, event.member)})
+    for job in sorted(pending, key=lambda j: str(j.payload["group"])):
+        ms = ctx.state.membership(event.channel, job.payload["group"], event.member)
+        if ms is not None and ms.active and job.payload.get("kind") == wanted:
+            ctx.cancel(job.slot)
     return ()
 
 

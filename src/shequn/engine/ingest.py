@@ -21,6 +21,7 @@ from shequn.engine.state import BatchState
 from shequn.events import Event, MemberJoinedData
 from shequn.i18n import t
 from shequn.platform.db import (
+    KEYS_PER_QUERY,
     db_datetime,
     fast_insert_tuples,
     fast_stored,
@@ -62,7 +63,7 @@ def _fresh_events(conn: Connection, workspace_id: int, batch: Sequence[Event]) -
     stored: set[tuple[str, str]] = set()
     for channel, ids in by_channel.items():
         where = {"workspace_id": workspace_id, "channel": channel}
-        found = fast_stored(conn, events_table, where, "ext_id", ids)
+        found = fast_stored(conn, events_table, where, "ext_id", ids, size=KEYS_PER_QUERY)
         stored.update((channel, ext_id) for ext_id in found)
     return [ev for ev in unique if (ev.channel, ev.id) not in stored]
 
@@ -90,10 +91,20 @@ def _append(conn: Connection, workspace_id: int, fresh: Sequence[Event]) -> None
     )
 
 
-def _preload(state: BatchState, fresh: Sequence[Event]) -> None:
+def _preload(state: BatchState, fresh: Sequence[Event], due: Sequence[Job]) -> None:
+    """The rows the events name, and those the jobs falling due in the batch name (a
+    journey's step, an intro reminder, a hold's end look at their member's membership)."""
     group_keys = set()
     member_keys = set()
     membership_keys = set()
+    for job in due:
+        p = job.payload
+        channel, group = p.get("channel"), p.get("group")
+        for who in (p.get("member"), p.get("invitee")):
+            if isinstance(channel, str) and isinstance(who, str):
+                member_keys.add((channel, who))
+                if isinstance(group, str):
+                    membership_keys.add((channel, group, who))
     for ev in fresh:
         if ev.group is not None:
             group_keys.add((ev.channel, ev.group))
@@ -113,6 +124,7 @@ class Run:
         self.conn = conn
         self.workspace = workspace
         self.state = BatchState(conn, workspace.id)
+        self.log_before = 0
         self.jobs = JobBook(conn, workspace.id)
         self.outbox = OutboxWriter(workspace.id, workspace.locale)
         load_rule_modules()  # registers the domains' books before they are made
@@ -127,6 +139,23 @@ class Run:
         self._ran_once: set[tuple[str, str]] = set()
         config = workspace.config
         self._one_config = not config.blueprints and not config.groups.overrides
+
+    def preload(self, fresh: Sequence[Event]) -> None:
+        """What the batch will read, in bulk: the projections' rows its events name, the
+        books' keys, every pending job, and what each rule that can act says it will need."""
+        self.jobs.load_pending()
+        _preload(self.state, fresh, self.jobs.pending_due(max(ev.at for ev in fresh)))
+        self.books.preload(fresh, self.log_before)
+        config = self.workspace.config
+        prepared: set[str] = set()
+        for etype in dict.fromkeys(ev.type for ev in fresh):
+            for r in rules_for(etype):
+                if r.preload is None or r.qualname in prepared:
+                    continue
+                if r.when is not None and not r.when(config):
+                    continue
+                prepared.add(r.qualname)
+                r.preload(fresh, self.ctx)
 
     def run_jobs_until(self, until: datetime) -> int:
         """Run every job due by `until`, each at its own due time."""
@@ -242,9 +271,8 @@ def ingest_batch(
     log_before = conn.execute(select(func.max(events_table.c.seq))).scalar() or 0
     _append(conn, workspace.id, fresh)
     run = Run(conn, workspace)
-    _preload(run.state, fresh)
-    run.books.preload(fresh, log_before)
-    run.jobs.load_due(max(ev.at for ev in fresh))
+    run.log_before = log_before
+    run.preload(fresh)
     for ev in fresh:
         run.apply(ev)
     run.flush()

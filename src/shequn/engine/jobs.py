@@ -42,6 +42,7 @@ class JobBook:
         self._heap: list[Job] = []
         self._all: list[Job] = []
         self._loaded_until: datetime | None = None
+        self._all_pending = False  # every pending job of the workspace is in memory
 
     def _remember(self, job: Job) -> None:
         self._by_slot[job.slot] = job
@@ -50,7 +51,7 @@ class JobBook:
 
     def load_due(self, until: datetime) -> None:
         """Bring every pending job due by `until` into memory, in due order."""
-        if self._loaded_until is not None and until <= self._loaded_until:
+        if self._all_pending or (self._loaded_until is not None and until <= self._loaded_until):
             return
         t = jobs
         stmt = (
@@ -67,7 +68,40 @@ class JobBook:
                 self._remember(job)
         self._loaded_until = until
 
+    def load_pending(self) -> None:
+        """Bring every pending job of the workspace into memory, in one query: a batch then
+        answers every slot it asks about from memory, however many events ask. Pending work
+        is what is due ahead (holds, deadlines, cooldowns, chains), not the history."""
+        if self._all_pending:
+            return
+        t = jobs
+        stmt = (
+            select(t.c.id, t.c.kind, t.c.slot, t.c.key, t.c.due_at, t.c.payload)
+            .where(t.c.workspace_id == self.workspace_id)
+            .where(t.c.status == "pending")
+            .order_by(t.c.due_at, t.c.key)
+        )
+        known = {j.id for j in self._all if j.id is not None}
+        for row in self.conn.execute(stmt).mappings():
+            if row["id"] not in known:
+                self._remember(Job(**row, dirty=False))
+        self._all_pending = True
+
+    def pending_due(self, until: datetime) -> list[Job]:
+        """The pending jobs in memory due by `until`."""
+        return [j for j in self._heap if j.status == "pending" and j.due_at <= until]
+
+    def pending_of_kind(self, kind: str) -> list[Job]:
+        """The pending jobs of one kind (after `load_pending`, all of them)."""
+        return [
+            j
+            for j in self._by_slot.values()
+            if j is not None and j.kind == kind and j.status == "pending"
+        ]
+
     def pending_in_slot(self, slot: str) -> Job | None:
+        if slot not in self._by_slot and self._all_pending:
+            return None
         if slot not in self._by_slot:
             t = jobs
             row = (
@@ -164,7 +198,9 @@ class JobBook:
             )
         for j in self._all:
             j.dirty = False
-        # New rows got ids in the database; drop them so nothing is inserted twice.
+        # New rows got ids in the database; drop them so nothing is inserted twice (and
+        # pending ones are no longer all in memory).
+        self._all_pending = False
         self._all = [j for j in self._all if j.id is not None]
         self._by_slot = {s: j for s, j in self._by_slot.items() if j is None or j.id is not None}
         self._heap = [j for j in self._heap if j.id is not None]

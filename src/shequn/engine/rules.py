@@ -8,7 +8,7 @@ scheduler's clock.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -118,6 +118,7 @@ class Context:
 
 
 RuleFn = Callable[[Event, Context], Iterable[Decision]]
+PreloadFn = Callable[[Sequence[Event], Context], None]
 JobFn = Callable[[Job, Context], Iterable[Decision]]
 
 
@@ -133,6 +134,11 @@ class Rule:
     once_per_channel: bool = False
     """Runs for the first event of each channel in a transaction only (keeping a job chain
     pending: within one transaction the configuration is fixed and a chain re-arms itself)."""
+    preload: PreloadFn | None = None
+    """Called once per batch, before its first event, with all the batch's events, when the
+    batch holds an event of the rule's types and the workspace's configuration passes
+    `when`: the rule names in bulk what it will read (projection rows, a book's keys), so no
+    event of the batch asks on its own. Rules sharing a book may share one preload."""
 
     @property
     def qualname(self) -> str:
@@ -168,9 +174,10 @@ def rule(
     *,
     when: Callable[[WorkspaceConfig], bool] | None = None,
     once_per_channel: bool = False,
+    preload: PreloadFn | None = None,
 ) -> Callable[[RuleFn], RuleFn]:
     def register(fn: RuleFn) -> RuleFn:
-        r = Rule(domain, name, frozenset(on), fn, when, once_per_channel)
+        r = Rule(domain, name, frozenset(on), fn, when, once_per_channel, preload)
         known = _RULES_BY_NAME.get(r.qualname)
         if known is not None:
             if not _same_function(known.fn, fn):

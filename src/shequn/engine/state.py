@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, select
 
 from shequn.community.models import groups, members, memberships
-from shequn.platform.db import chunks, fast_insert, fast_select, fast_update
+from shequn.platform.db import KEYS_PER_QUERY, chunks, fast_insert, fast_select, fast_update
 
 
 @dataclass(slots=True)
@@ -115,7 +115,7 @@ class Projection:
             by_channel.setdefault(key[0], []).append(key)
         names = [*self.cols, "id"]
         for channel, keys_ in by_channel.items():
-            for part in chunks(sorted(keys_), 500):
+            for part in chunks(sorted(keys_), KEYS_PER_QUERY):
                 # The key's other columns as IN lists: a few more rows than asked, never fewer.
                 among = {col: {k[i] for k in part} for i, col in enumerate(self.key_cols) if i}
                 where = {"workspace_id": workspace_id, "channel": channel}
@@ -151,8 +151,11 @@ class Projection:
         if not self.dirty:
             return
         inserts: list[dict[str, Any]] = []
-        # Updates grouped by the columns they change: one executemany per shape.
-        updates: dict[tuple[int, ...], list[dict[str, Any]]] = {}
+        # Updates write the columns that changed (a message changes 3 of a member's 17
+        # columns), one executemany per set of changed columns that a good share of the rows
+        # have; the other sets are written together over all their columns (a row writes
+        # unchanged ones again), so the statements stay few however varied the batch.
+        shapes: dict[tuple[int, ...], list[tuple[Any, tuple[Any, ...]]]] = {}
         cols = self.cols
         for key in self.dirty:
             obj = self.rows[key]
@@ -163,15 +166,22 @@ class Projection:
                 inserts.append(values)
             else:
                 before = self.stored.get(key)
-                changed = tuple(i for i, v in enumerate(now) if before is None or v != before[i])
-                if changed:
-                    values = {cols[i]: now[i] for i in changed}
-                    values["id"] = obj.id
-                    updates.setdefault(changed, []).append(values)
+                differs = tuple(i for i, v in enumerate(now) if before is None or v != before[i])
+                if differs:
+                    shapes.setdefault(differs, []).append((obj.id, now))
             self.stored[key] = now
         fast_insert(conn, self.table, inserts)
-        for rows in updates.values():
-            fast_update(conn, self.table, rows)
+        rare: list[tuple[Any, tuple[Any, ...]]] = []
+        rare_columns: set[int] = set()
+        total = sum(len(updated) for updated in shapes.values())
+        for shape, updated in shapes.items():
+            if len(updated) * _SHARED_SHAPE < total:
+                rare.extend(updated)
+                rare_columns.update(shape)
+            else:
+                _update(conn, self.table, cols, shape, updated)
+        if rare:
+            _update(conn, self.table, cols, tuple(sorted(rare_columns)), rare)
         self.dirty.clear()
         new = [k for k, obj in self.rows.items() if obj.id is None]
         if new:
@@ -182,7 +192,7 @@ class Projection:
         again (a flush can happen halfway through a transaction)."""
         t = self.table
         last = self.key_cols[-1]
-        for part in chunks(sorted(keys), 500):
+        for part in chunks(sorted(keys), KEYS_PER_QUERY):
             cond = [t.c.workspace_id == workspace_id]
             for i, col in enumerate(self.key_cols):
                 values = {k[i] for k in part}
@@ -196,6 +206,23 @@ class Projection:
                 obj = self.rows.get(tuple(row[1:]))
                 if obj is not None and obj.id is None:
                     obj.id = row[0]
+
+
+_SHARED_SHAPE = 4
+"""A set of changed columns gets an UPDATE of its own when at least 1/4 of the changed rows
+share it (a batch of messages: last seen, count, last spoke); the rest are written in one:
+at most five statements per table, however many events."""
+
+
+def _update(
+    conn: Connection,
+    table: Table,
+    cols: list[str],
+    shape: tuple[int, ...],
+    updated: list[tuple[Any, tuple[Any, ...]]],
+) -> None:
+    rows = [{**{cols[i]: now[i] for i in shape}, "id": row_id} for row_id, now in updated]
+    fast_update(conn, table, rows)
 
 
 class BatchState:

@@ -64,7 +64,7 @@ def attribution_in_run(ctx: Context, channel: str, member: str) -> Attribution:
     book = ctx.book(ReferralBook)
     ref = book.get(channel, member)
     code = person.first_code if person else None
-    campaign, source = _code_info(book.conn, ctx.workspace.id, code)
+    campaign, source = book.code_info(code)
     return Attribution(
         channel=channel,
         member=member,

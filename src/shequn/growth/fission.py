@@ -307,7 +307,9 @@ def do_start_assist(
             created_at=at,
         )
     )
-    ReferralBook(conn, ws.id).participant(campaign, channel, member, at)
+    book = ReferralBook(conn, ws.id)
+    book.participant(campaign, channel, member, at)
+    book.flush()
     return public_assist(_assist(conn, ws, campaign, channel, member))
 
 
@@ -699,7 +701,9 @@ def do_open_group_buy(
         None,
     )
     jobs.flush()
-    ReferralBook(conn, ws.id).participant(campaign, channel, leader, at)
+    book = ReferralBook(conn, ws.id)
+    book.participant(campaign, channel, leader, at)
+    book.flush()
     return public_buy(_buy(conn, ws, campaign, channel, leader))
 
 

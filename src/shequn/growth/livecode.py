@@ -578,9 +578,11 @@ def do_scan(
     )
     if inviter and row["campaign"]:
         # Someone scanned a personal code: its owner has shared their poster.
-        from shequn.growth.referrals import mark_shared
+        from shequn.growth.referrals import ReferralBook, mark_shared
 
-        mark_shared(conn, ws.id, row["campaign"], row["channel"], inviter, at)
+        book = ReferralBook(conn, ws.id)
+        mark_shared(book, row["campaign"], row["channel"], inviter, at)
+        book.flush()
     data: dict[str, Any] = {"code": row["code"]}
     if row["state"]:
         data["state"] = row["state"]

@@ -302,6 +302,7 @@ def do_set_avatar(
     book = ReferralBook(conn, ws.id)
     row = book.participant(campaign, channel, member, at)
     book.set_participant(row, avatar_url=url)
+    book.flush()  # the book writes in bulk, here at once
     return {"campaign": campaign, "channel": channel, "member": member, "avatar_url": url}
 
 
@@ -313,3 +314,4 @@ def do_record_poster(
     row = book.participant(campaign, channel, member, at)
     if row["poster_at"] is None:
         book.set_participant(row, poster_at=at)
+    book.flush()

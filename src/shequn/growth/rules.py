@@ -4,7 +4,7 @@ reward, and poster shares."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,40 +34,57 @@ from shequn.events import (
 from shequn.growth import fission, references  # noqa: F401 - registers the apply-time check
 from shequn.growth.fraud import InviteFacts, Verdict, score, signals
 from shequn.growth.maths import ladder_amount
-from shequn.growth.models import code_scans
 from shequn.growth.referrals import ReferralBook, mark_shared
 from shequn.growth.rewards import RewardBook, apply_paid, apply_reversal, apply_review, give
 from shequn.growth.targeting import admitted
 from shequn.growth.texts import say
-from shequn.platform.db import insert_ignore
 
 HOLD_JOB = "growth.hold"
 QUICK_LEAVE = timedelta(hours=1)
 INVITE_DRIVEN = (InvitationCampaign, MutualCampaign, CardsCampaign, GroupBuyCampaign)
 
 
+def _want(events: Sequence[Event], ctx: Context) -> None:
+    """Name, for the whole batch, what invites will read: joiners, inviters, sharers and
+    the invitees whose hold is pending; the referral book loads them in bulk, and the
+    memberships of the open invites are loaded with them (a hold's end looks at its group).
+    The rules of growth share this preload: it runs once per batch."""
+    book = ctx.book(ReferralBook)
+    joiners: set[tuple[str, str]] = set()
+    others: set[tuple[str, str]] = set()
+    for ev in events:
+        if ev.member is None:
+            continue
+        if isinstance(ev.data, MemberJoinedData):
+            joiners.add((ev.channel, ev.member))
+            if ev.data.inviter:
+                others.add((ev.channel, ev.data.inviter))
+        elif ev.type == "poster.shared":
+            others.add((ev.channel, ev.member))
+    for job in ctx.jobs.pending_of_kind(HOLD_JOB):
+        others.add((str(job.payload["channel"]), str(job.payload["invitee"])))
+    if book.want(joiners, others):
+        ctx.state.load((), (), book.open_invites())
+
+
 @rule("growth", "scans", on=["code.scanned"])
 def record_scan(event: Event, ctx: Context) -> Iterable[Decision]:
     """Keep every scan (live codes record their own first; imported scans land here)."""
     assert isinstance(event.data, CodeScannedData)
-    insert_ignore(
-        ctx.book(ReferralBook).conn,
-        code_scans,
-        [
-            {
-                "workspace_id": ctx.workspace.id,
-                "channel": event.channel,
-                "event_ext": event.id,
-                "code": event.data.code,
-                "state": event.data.state,
-                "scanner": event.data.scanner,
-                "inviter": None,
-                "group_ext": event.group,
-                "network": None,
-                "device": None,
-                "at": event.at,
-            }
-        ],
+    ctx.book(ReferralBook).record_scan(
+        {
+            "workspace_id": ctx.workspace.id,
+            "channel": event.channel,
+            "event_ext": event.id,
+            "code": event.data.code,
+            "state": event.data.state,
+            "scanner": event.data.scanner,
+            "inviter": None,
+            "group_ext": event.group,
+            "network": None,
+            "device": None,
+            "at": event.at,
+        }
     )
     return ()
 
@@ -129,7 +146,7 @@ def _verdict(ctx: Context, ref: dict[str, Any]) -> Verdict:
     return score(found, cfg.weights)
 
 
-@rule("growth", "invites", on=["member.joined"])
+@rule("growth", "invites", on=["member.joined"], preload=_want)
 def invite_joined(event: Event, ctx: Context) -> Iterable[Decision]:
     """A join with an inviter starts an invite: judged now for the plain checks, held for the
     rest (still in the group after the hold, the qualifying action)."""
@@ -377,7 +394,7 @@ def _milestones(
     return out
 
 
-@rule("growth", "qualify", on=["message.posted", "order.paid"])
+@rule("growth", "qualify", on=["message.posted", "order.paid"], preload=_want)
 def qualifying_action(event: Event, ctx: Context) -> Iterable[Decision]:
     """Orders count toward milestones; a waiting invite is judged as soon as it qualifies."""
     if event.member is None:
@@ -431,18 +448,11 @@ def invitee_left(event: Event, ctx: Context) -> Iterable[Decision]:
     return ()
 
 
-@rule("growth", "shares", on=["poster.shared"])
+@rule("growth", "shares", on=["poster.shared"], preload=_want)
 def poster_shared(event: Event, ctx: Context) -> Iterable[Decision]:
     assert isinstance(event.data, PosterSharedData) and event.member is not None
     campaign = event.data.campaign
-    mark_shared(
-        ctx.book(ReferralBook).conn,
-        ctx.workspace.id,
-        campaign,
-        event.channel,
-        event.member,
-        event.at,
-    )
+    mark_shared(ctx.book(ReferralBook), campaign, event.channel, event.member, event.at)
     spec = ctx.config.campaigns.get(campaign)
     if isinstance(spec, CardsCampaign) and spec.active(event.at):
         return fission.drop_cards(ctx, campaign, spec, event.channel, event.member, "share", event)

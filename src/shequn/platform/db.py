@@ -139,6 +139,12 @@ def insert_ignore(conn: Connection, table: Any, rows: Sequence[dict[str, Any]]) 
     fast_insert(conn, table, rows, ignore_conflicts=True)
 
 
+KEYS_PER_QUERY = 5_000
+"""Keys per bulk read of a batch (`IN` lists): a batch of 20,000 events names a few thousand
+members, read in one or two queries rather than one per 500. Both databases take far more
+parameters (SQLite 32,766, PostgreSQL 65,535); a key of two columns uses two per key."""
+
+
 def chunks(seq: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
     for start in range(0, len(seq), size):
         yield seq[start : start + size]
@@ -319,6 +325,18 @@ def fast_insert(
     convert = [_converter(table.c[n], dialect) for n in names]
     params = [tuple(c(row[n]) for c, n in zip(convert, names, strict=True)) for row in rows]
     fast_insert_tuples(conn, table, names, params, ignore_conflicts)
+
+
+def write_changes(
+    conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[dict[str, Any]]
+) -> None:
+    """One executemany UPDATE of `columns` for rows held whole in memory (dicts with their
+    `id`): a book writes the columns any of its rows changed, in one statement per table,
+    however varied the batch's changes."""
+    if rows and columns:
+        fast_update(
+            conn, table, [{**{c: row[c] for c in columns}, "id": row["id"]} for row in rows]
+        )
 
 
 def fast_update(
