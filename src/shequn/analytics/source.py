@@ -116,6 +116,17 @@ class Frame:
         row = self.con.execute(sql, params).fetchone()
         return None if row is None else row[0]
 
+    def has_temp(self, table: str) -> bool:
+        """Whether a report already made scratch table `table` on this frame. (Asked by name:
+        listing `duckdb_tables()` reads the catalog of the attached store too.)"""
+        import duckdb
+
+        try:
+            self.con.execute(f"SELECT 1 FROM temp.main.{table} LIMIT 0")
+        except duckdb.CatalogException:
+            return False
+        return True
+
     def close(self) -> None:
         self.con.close()
         if self._on_close is not None:

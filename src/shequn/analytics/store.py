@@ -96,14 +96,24 @@ def _quote(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def _meta(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, Any] | None:
-    found = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND table_name = 'meta'",
-        [catalog],
-    ).fetchone()
-    if not found or not found[0]:
+def _attach(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """An in-memory connection (for a report's scratch tables) with the store as `st`."""
+    con = new_connection()
+    try:
+        con.execute(f"ATTACH {_quote(path)} AS st{' (READ_ONLY)' if read_only else ''}")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _meta(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
+    import duckdb
+
+    try:
+        cur = con.execute("SELECT * FROM st.meta")
+    except duckdb.CatalogException:
         return None
-    cur = con.execute(f'SELECT * FROM "{catalog}".meta')
     row = cur.fetchone()
     if row is None:
         return None
@@ -116,17 +126,22 @@ def _matches(conn: Connection, ws: WorkspaceInfo, meta: dict[str, Any] | None) -
         return False
     if meta["watermark"] == 0:
         return True
+    return _event_key(conn, meta["watermark"], ws) == (meta["last_channel"], meta["last_ext_id"])
+
+
+def _event_key(conn: Connection, seq: int, ws: WorkspaceInfo) -> tuple[str, str] | None:
     mark = "%s" if conn.dialect.name == "postgresql" else "?"
     row = conn.exec_driver_sql(
         f"SELECT channel, ext_id FROM events WHERE seq = {mark} AND workspace_id = {mark}",
-        (meta["watermark"], ws.id),
+        (seq, ws.id),
     ).first()
-    return row is not None and (row[0], row[1]) == (meta["last_channel"], meta["last_ext_id"])
+    return None if row is None else (str(row[0]), str(row[1]))
 
 
 def _reset(con: duckdb.DuckDBPyConnection, ws: WorkspaceInfo) -> None:
     """An empty store for this workspace (one transaction: a crash keeps the old one)."""
     con.begin()
+    con.execute("USE st")
     for table in ("ev", "members", "meta"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     con.execute("DROP TYPE IF EXISTS ev_type")
@@ -137,6 +152,7 @@ def _reset(con: duckdb.DuckDBPyConnection, ws: WorkspaceInfo) -> None:
         " events BIGINT, last_channel VARCHAR, last_ext_id VARCHAR)"
     )
     con.execute("INSERT INTO meta VALUES (?, ?, 0, 0, NULL, NULL)", [ws.id, fingerprint(ws)])
+    con.execute("USE memory")
     con.commit()
 
 
@@ -159,125 +175,110 @@ def number_new_members(con: duckdb.DuckDBPyConnection, rows: str, members: str) 
     )
 
 
+def _append_into(con: duckdb.DuckDBPyConnection, conn: Connection, ws: WorkspaceInfo) -> int:
+    """Append the log's events after the watermark of the store attached as `st` (rebuilt
+    first when it does not match the log), a slice per transaction; answers how many."""
+    meta = _meta(con)
+    if not _matches(conn, ws, meta):
+        _reset(con, ws)
+        meta = _meta(con)
+    assert meta is not None
+    keywords = list(ws.config.checkin.keywords)
+    names = ", ".join(c.split()[0] for c in EV_COLUMNS)
+    appended = 0
+    chunks = log_chunks(conn, ws, after=meta["watermark"])
+    while part := list(itertools.islice(chunks, max(1, SLICE // CHUNK))):
+        con.begin()
+        con.execute("CREATE TEMP TABLE stage AS SELECT * FROM st.ev LIMIT 0")
+        n = insert_chunks(con, "stage", part, ws.tz, keywords)
+        number_new_members(con, "stage", "st.members")
+        con.execute(f"INSERT INTO st.ev SELECT {names} FROM stage")
+        con.execute("DROP TABLE stage")
+        last = int(part[-1]["seq"][-1])
+        key = _event_key(conn, last, ws)
+        assert key is not None
+        con.execute(
+            "UPDATE st.meta SET watermark = ?, events = events + ?, last_channel = ?,"
+            " last_ext_id = ?",
+            [last, n, key[0], key[1]],
+        )
+        con.commit()
+        appended += n
+    return appended
+
+
 def append(conn: Connection, ws: WorkspaceInfo, path: Path) -> int:
     """Append the log's events after the store's watermark (the caller holds `lock(path)`
     and reads committed events only); answers how many were appended."""
-    import duckdb
-
-    con = duckdb.connect(str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = _attach(path, read_only=False)
     try:
-        con.execute("SET TimeZone = 'UTC'")
-        con.execute("SET enable_progress_bar = false")
-        meta = _meta(con, _catalog(con))
-        if not _matches(conn, ws, meta):
-            _reset(con, ws)
-            meta = _meta(con, _catalog(con))
-        assert meta is not None
-        keywords = list(ws.config.checkin.keywords)
-        names = ", ".join(c.split()[0] for c in EV_COLUMNS)
-        appended = 0
-        chunks = log_chunks(conn, ws, after=meta["watermark"])
-        while part := list(itertools.islice(chunks, SLICE // CHUNK)):
-            con.begin()
-            con.execute("CREATE TEMP TABLE stage AS SELECT * FROM ev LIMIT 0")
-            n = insert_chunks(con, "stage", part, ws.tz, keywords)
-            number_new_members(con, "stage", "members")
-            con.execute(f"INSERT INTO ev SELECT {names} FROM stage")
-            con.execute("DROP TABLE stage")
-            last = int(part[-1]["seq"][-1])
-            key = _event_key(conn, last)
-            con.execute(
-                "UPDATE meta SET watermark = ?, events = events + ?, last_channel = ?,"
-                " last_ext_id = ?",
-                [last, n, key[0], key[1]],
-            )
-            con.commit()
-            appended += n
-        return appended
+        return _append_into(con, conn, ws)
     finally:
         con.close()
 
 
-def _catalog(con: duckdb.DuckDBPyConnection) -> str:
-    row = con.execute("SELECT current_database()").fetchone()
-    assert row is not None
-    return str(row[0])
+def _view(con: duckdb.DuckDBPyConnection, until: datetime | None, tail: bool) -> None:
+    """`ev`: the store, plus the tail when there is one, before `until`."""
+    bound = ""
+    if until is not None:
+        stamp = until.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        bound = f" WHERE ts < TIMESTAMP '{stamp}'"
+    view = f"SELECT * FROM st.ev{bound}"
+    if tail:
+        view += f" UNION ALL SELECT * FROM tail{bound}"
+    con.execute(f"CREATE TEMP VIEW ev AS {view}")
 
 
-def _event_key(conn: Connection, seq: int) -> tuple[str, str]:
-    mark = "%s" if conn.dialect.name == "postgresql" else "?"
-    row = conn.exec_driver_sql(
-        f"SELECT channel, ext_id FROM events WHERE seq = {mark}", (seq,)
-    ).one()
-    return str(row[0]), str(row[1])
-
-
-def open_frame(
-    conn: Connection,
-    ws: WorkspaceInfo,
-    path: Path,
-    until: datetime | None,
-    release: Callable[[], None],
-) -> Frame | None:
-    """A Frame whose `ev` is the store plus the log's tail after its watermark, both before
-    `until`; None when the store is missing or does not match the log. The caller holds
-    `lock(path)`; the Frame releases it on close."""
-    if not path.exists():
-        return None
-    con = new_connection()
-    try:
-        con.execute(f"ATTACH {_quote(path)} AS st (READ_ONLY)")
-        meta = _meta(con, "st")
-        if not _matches(conn, ws, meta):
-            con.close()
-            return None
-        assert meta is not None
-        create_ev(con, "tail")
-        tail = insert_chunks(
-            con,
-            "tail",
-            log_chunks(conn, ws, after=meta["watermark"]),
-            ws.tz,
-            list(ws.config.checkin.keywords),
-        )
-        bound = ""
-        if until is not None:
-            stamp = until.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-            bound = f" WHERE ts < TIMESTAMP '{stamp}'"
-        view = f"SELECT * FROM st.ev{bound}"
-        if tail:
-            con.execute("CREATE TEMP TABLE tail_members AS SELECT * FROM st.members")
-            number_new_members(con, "tail", "tail_members")
-            view += f" UNION ALL SELECT * FROM tail{bound}"
-        con.execute(f"CREATE TEMP VIEW ev AS {view}")
-    except BaseException:
-        con.close()
-        raise
-    return Frame(con, ws.tz, on_close=release)
+def _read_tail(
+    con: duckdb.DuckDBPyConnection, conn: Connection, ws: WorkspaceInfo, after: int
+) -> bool:
+    """Table `tail`: the log after the watermark, numbered like the store; whether any."""
+    create_ev(con, "tail")
+    keywords = list(ws.config.checkin.keywords)
+    if not insert_chunks(con, "tail", log_chunks(conn, ws, after=after), ws.tz, keywords):
+        return False
+    con.execute("CREATE TEMP TABLE tail_members AS SELECT * FROM st.members")
+    number_new_members(con, "tail", "tail_members")
+    return True
 
 
 def kept_frame(
     source: Engine | Connection, ws: WorkspaceInfo, until: datetime | None = None
 ) -> Frame | None:
-    """The workspace's log through its store; None when the store is off.
+    """The workspace's log through its store, before `until`; None when the store is off, or
+    (given a Connection) missing or stale.
 
-    Given an Engine, the log's tail is appended first (on a connection of its own, so only
-    committed events). Given the caller's Connection, nothing is appended — its transaction
-    may hold events that are not committed yet — and the tail is read with it."""
+    Given an Engine, the log's new events are appended first, on a connection of its own (so
+    committed events only), and the report reads the store alone. Given the caller's
+    Connection, nothing is appended — its transaction may hold events that are not committed
+    yet — and the report reads the store plus the tail read through that connection."""
     path = store_path(source, ws)
     if path is None:
         return None
     release = lock(path)
+    con = None
     try:
         if isinstance(source, Engine):
+            con = _attach(path, read_only=False)
             with source.connect() as conn:
-                append(conn, ws, path)
-                frame = open_frame(conn, ws, path, until, release)
-        else:
-            frame = open_frame(source, ws, path, until, release)
+                _append_into(con, conn, ws)
+            _view(con, until, tail=False)
+        elif path.exists():
+            con = _attach(path, read_only=True)
+            meta = _meta(con)
+            if not _matches(source, ws, meta):
+                con.close()
+                con = None
+            else:
+                assert meta is not None
+                _view(con, until, tail=_read_tail(con, source, ws, meta["watermark"]))
     except BaseException:
+        if con is not None:
+            con.close()
         release()
         raise
-    if frame is None:
+    if con is None:
         release()
-    return frame
+        return None
+    return Frame(con, ws.tz, on_close=release)
