@@ -184,7 +184,7 @@ def _unpack_sql(tz: ZoneInfo, keywords: Sequence[str]) -> str:
     """
 
 
-def _select_sql(conn: Connection, bounded: bool) -> str:
+def _select_sql(conn: Connection, bounded: bool, limited: bool) -> str:
     """The log's columns as plain text, so no driver or ORM conversion runs per row.
 
     Without an `at` bound the query follows the primary key from `seq` on (SQLite is told
@@ -197,9 +197,10 @@ def _select_sql(conn: Connection, bounded: bool) -> str:
     where = f"workspace_id = {mark} AND seq > {mark} AND at < {mark}"
     if not bounded:
         where = f"{ws} = {mark} AND seq > {mark}"
+    limit = f" LIMIT {mark}" if limited else ""
     return (
         f"SELECT seq, channel, type, group_ext, member_ext, {at}, {data} FROM events"
-        f" WHERE {where} ORDER BY seq"
+        f" WHERE {where} ORDER BY seq{limit}"
     )
 
 
@@ -216,16 +217,23 @@ Chunk = dict[str, Any]
 
 
 def log_chunks(
-    conn: Connection, ws: WorkspaceInfo, *, after: int = 0, until: datetime | None = None
+    conn: Connection,
+    ws: WorkspaceInfo,
+    *,
+    after: int = 0,
+    until: datetime | None = None,
+    limit: int | None = None,
 ) -> Iterator[Chunk]:
     """The workspace's events with `seq` > `after` and before `until` (default: all), in
-    order of arrival, CHUNK at a time."""
+    order of arrival, CHUNK at a time; the first `limit` of them when given."""
     import numpy
 
     params: tuple[Any, ...] = (ws.id, after)
     if until is not None:
         params += (_at_param(conn, until),)
-    cursor = conn.exec_driver_sql(_select_sql(conn, until is not None), params)
+    if limit is not None:
+        params += (limit,)
+    cursor = conn.exec_driver_sql(_select_sql(conn, until is not None, limit is not None), params)
     while batch := cursor.fetchmany(CHUNK):
         columns = list(zip(*batch, strict=True))
         yield {

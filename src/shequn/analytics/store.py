@@ -175,9 +175,29 @@ def number_new_members(con: duckdb.DuckDBPyConnection, rows: str, members: str) 
     )
 
 
-def _append_into(con: duckdb.DuckDBPyConnection, conn: Connection, ws: WorkspaceInfo) -> int:
+def _append_into(
+    con: duckdb.DuckDBPyConnection, source: Engine | Connection, ws: WorkspaceInfo
+) -> int:
     """Append the log's events after the watermark of the store attached as `st` (rebuilt
-    first when it does not match the log), a slice per transaction; answers how many."""
+    first when it does not match the log), a slice per transaction; answers how many.
+
+    Given an Engine, each slice is read on a connection of its own: on SQLite a connection
+    holds the database's write lock, which ingest then waits for one slice at a time rather
+    than for the whole of a first build."""
+    if not isinstance(source, Engine):
+        return _append_slices(con, source, ws, limit=None)
+    appended = 0
+    while True:
+        with source.connect() as conn:
+            n = _append_slices(con, conn, ws, limit=SLICE)
+        appended += n
+        if n < SLICE:
+            return appended
+
+
+def _append_slices(
+    con: duckdb.DuckDBPyConnection, conn: Connection, ws: WorkspaceInfo, limit: int | None
+) -> int:
     meta = _meta(con)
     if not _matches(conn, ws, meta):
         _reset(con, ws)
@@ -186,7 +206,7 @@ def _append_into(con: duckdb.DuckDBPyConnection, conn: Connection, ws: Workspace
     keywords = list(ws.config.checkin.keywords)
     names = ", ".join(c.split()[0] for c in EV_COLUMNS)
     appended = 0
-    chunks = log_chunks(conn, ws, after=meta["watermark"])
+    chunks = log_chunks(conn, ws, after=meta["watermark"], limit=limit)
     while part := list(itertools.islice(chunks, max(1, SLICE // CHUNK))):
         con.begin()
         con.execute("CREATE TEMP TABLE stage AS SELECT * FROM st.ev LIMIT 0")
@@ -207,13 +227,13 @@ def _append_into(con: duckdb.DuckDBPyConnection, conn: Connection, ws: Workspace
     return appended
 
 
-def append(conn: Connection, ws: WorkspaceInfo, path: Path) -> int:
-    """Append the log's events after the store's watermark (the caller holds `lock(path)`
-    and reads committed events only); answers how many were appended."""
+def append(source: Engine | Connection, ws: WorkspaceInfo, path: Path) -> int:
+    """Append the log's events after the store's watermark (the caller holds `lock(path)`;
+    a Connection must see committed events only); answers how many were appended."""
     path.parent.mkdir(parents=True, exist_ok=True)
     con = _attach(path, read_only=False)
     try:
-        return _append_into(con, conn, ws)
+        return _append_into(con, source, ws)
     finally:
         con.close()
 
@@ -261,8 +281,7 @@ def kept_frame(
     try:
         if isinstance(source, Engine):
             con = _attach(path, read_only=False)
-            with source.connect() as conn:
-                _append_into(con, conn, ws)
+            _append_into(con, source, ws)
             _view(con, until, tail=False)
         elif path.exists():
             con = _attach(path, read_only=True)

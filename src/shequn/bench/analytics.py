@@ -348,8 +348,7 @@ def _run(engine: Engine, db: Path, size: int, repeat: int) -> list[dict[str, Any
     def build() -> int:
         release = lock(path)
         try:
-            with engine.connect() as conn:
-                return append(conn, ws, path)
+            return append(engine, ws, path)
         finally:
             release()
 
