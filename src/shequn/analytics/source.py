@@ -3,8 +3,9 @@
 DuckDB's sqlite and postgres scanners are extensions downloaded at run time, which an offline
 install cannot do; so the log is read through SQLAlchemy in chunks of plain columns (the JSON
 `data` as text), handed to DuckDB as NumPy columns, and unpacked there by DuckDB's built-in
-JSON functions. Benchmarks and very large logs skip that step: they build `ev` in DuckDB
-directly or read it from Parquet (`frame_from_parquet`).
+JSON functions. Reports do that only for the events their workspace's kept store has not
+appended yet (`analytics.store`); `load_frame` reads the whole log, as reports did before the
+store (and still do with the store off).
 
 Times in `ev` are UTC (`ts`, TIMESTAMP); `lday` is the local calendar day in the workspace's
 time zone, computed once here so every report counts days the same way.
@@ -15,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -294,15 +294,3 @@ def number_members(con: duckdb.DuckDBPyConnection) -> None:
         " WHERE ev.channel = k.channel AND ev.member = k.member"
     )
     con.execute("DROP TABLE mkeys")
-
-
-def frame_from_parquet(path: Path, tz: ZoneInfo) -> Frame:
-    """A Frame over a Parquet export of `ev` (see `export_parquet`)."""
-    con = new_connection()
-    con.execute("CREATE VIEW ev AS SELECT * FROM read_parquet(?)", [str(path)])
-    return Frame(con, tz)
-
-
-def export_parquet(frame: Frame, path: Path) -> None:
-    """Write `ev` to Parquet: large logs are then analysed without reading the database."""
-    frame.con.execute(f"COPY ev TO '{str(path).replace(chr(39), '')}' (FORMAT parquet)")
