@@ -7,8 +7,9 @@ One file per workspace and database, `<analytics_dir>/<database key>/ws-<id>.duc
 - `meta`: one row — the watermark (the last `seq` appended), the count of events, the key of
   the last event appended, and the fingerprint of what the rows were computed with.
 
-Appending is one DuckDB transaction per slice of the log that inserts the slice's rows, its
-new members and the new watermark together: a crash leaves the store as of the last commit,
+Appending is one DuckDB transaction per slice of the log that inserts the slice's rows (in
+order of type, so that a report's `type = …` filter skips whole row groups of other types),
+its new members and the new watermark together: a crash leaves the store as of the last commit,
 and a re-run appends from there, so each event is counted once. That relies on the log's
 order: `ingest_batch` appends a workspace's events under `lock_workspace`, so a workspace's
 events commit in `seq` order and no event below the watermark can appear later.
@@ -212,7 +213,7 @@ def _append_slices(
         con.execute("CREATE TEMP TABLE stage AS SELECT * FROM st.ev LIMIT 0")
         n = insert_chunks(con, "stage", part, ws.tz, keywords)
         number_new_members(con, "stage", "st.members")
-        con.execute(f"INSERT INTO st.ev SELECT {names} FROM stage")
+        con.execute(f"INSERT INTO st.ev SELECT {names} FROM stage ORDER BY type, seq")
         con.execute("DROP TABLE stage")
         last = int(part[-1]["seq"][-1])
         key = _event_key(conn, last, ws)
