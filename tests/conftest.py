@@ -39,6 +39,19 @@ def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[datetime]:
 
 
 @pytest.fixture(scope="session")
+def analytics_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("analytics-store")
+
+
+@pytest.fixture(autouse=True)
+def kept_analytics(monkeypatch: pytest.MonkeyPatch, analytics_dir: Path) -> None:
+    """Reports keep their analytics store under the session's temporary directory, never
+    in the working directory (each database has its own files there)."""
+    monkeypatch.setenv("SHEQUN_ANALYTICS_DIR", str(analytics_dir))
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "shequn.db"
     upgrade(Settings(database_url=f"sqlite:///{path}"))

@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     cache_dir: str = Field(
         default="./var/cache", description="Files Shequn may fetch again: posters' avatars."
     )
+    analytics_dir: str = Field(
+        default="./var/analytics",
+        description="The kept analytics store: each workspace's log appended to a DuckDB file. "
+        "Empty: every report reads the whole log.",
+    )
     avatar_allow_private_hosts: bool = Field(
         default=False,
         description="Fetch avatars from loopback, private and link-local addresses too.",

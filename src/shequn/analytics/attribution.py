@@ -16,10 +16,7 @@ from shequn.config.analytics import AnalyticsSection
 def ensure_first_touch(frame: Frame, cfg: AnalyticsSection) -> None:
     """Make table `ft`: one row per member with their first join and its attribution."""
     con = frame.con
-    exists = frame.scalar(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'ft' AND temporary"
-    )
-    if exists:
+    if frame.has_temp("ft"):
         return
     con.execute("CREATE TEMP TABLE source_map (state VARCHAR, code VARCHAR, name VARCHAR)")
     con.execute("CREATE TEMP TABLE camp_map (kind VARCHAR, key VARCHAR, name VARCHAR)")
@@ -79,10 +76,7 @@ def ensure_valid_invites(frame: Frame, cfg: AnalyticsSection) -> None:
     inviter other than themselves, not followed by leaving that group within the hold.
     (`mid` is the inviter's, known when the inviter has joined a group themselves.)"""
     ensure_first_touch(frame, cfg)
-    exists = frame.scalar(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'vi' AND temporary"
-    )
-    if exists:
+    if frame.has_temp("vi"):
         return
     hold = f"INTERVAL {int(cfg.invite_hold_hours)} HOUR"
     frame.con.execute(

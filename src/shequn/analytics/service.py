@@ -15,6 +15,7 @@ from shequn.analytics import kol as kol_mod
 from shequn.analytics import ledgers, orbit, persona, retention, roi
 from shequn.analytics.report import REPORTS, Report
 from shequn.analytics.source import Frame, Period, load_frame
+from shequn.analytics.store import kept_frame
 from shequn.analytics.texts import say
 from shequn.community.workspace import WorkspaceInfo
 from shequn.platform.errors import BadRequest, NotFound
@@ -100,13 +101,19 @@ def run_report(
 def frame_of(
     source: Engine | Connection, ws: WorkspaceInfo, until: datetime | None = None
 ) -> Frame:
-    """The log as a Frame, with the live codes' sources (first touch needs them)."""
+    """The log as a Frame, with the live codes' sources (first touch needs them): through the
+    kept store (`analytics.store`) when it is on and matches the log, else read whole."""
     from shequn.growth.livecode import code_sources
 
+    frame = kept_frame(source, ws, until)
     if isinstance(source, Engine):
         with source.connect() as conn:
-            return frame_of(conn, ws, until)
-    frame = load_frame(source, ws, until=until)
+            if frame is None:
+                frame = load_frame(conn, ws, until=until)
+            frame.code_sources = code_sources(conn, ws)
+        return frame
+    if frame is None:
+        frame = load_frame(source, ws, until=until)
     frame.code_sources = code_sources(source, ws)
     return frame
 

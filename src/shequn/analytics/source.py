@@ -3,8 +3,9 @@
 DuckDB's sqlite and postgres scanners are extensions downloaded at run time, which an offline
 install cannot do; so the log is read through SQLAlchemy in chunks of plain columns (the JSON
 `data` as text), handed to DuckDB as NumPy columns, and unpacked there by DuckDB's built-in
-JSON functions. Benchmarks and very large logs skip that step: they build `ev` in DuckDB
-directly or read it from Parquet (`frame_from_parquet`).
+JSON functions. Reports do that only for the events their workspace's kept store has not
+appended yet (`analytics.store`); `load_frame` reads the whole log, as reports did before the
+store (and still do with the store off).
 
 Times in `ev` are UTC (`ts`, TIMESTAMP); `lday` is the local calendar day in the workspace's
 time zone, computed once here so every report counts days the same way.
@@ -12,10 +13,9 @@ time zone, computed once here so every report counts days the same way.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -94,9 +94,15 @@ class Period:
 class Frame:
     """A DuckDB connection holding `ev` for one workspace (and scratch tables of reports)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, tz: ZoneInfo) -> None:
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        tz: ZoneInfo,
+        on_close: Callable[[], None] | None = None,
+    ) -> None:
         self.con = con
         self.tz = tz
+        self._on_close = on_close
         # Live code → acquisition source (`livecode create --source`): read with the log,
         # so a join through a code counts for its source in every report.
         self.code_sources: dict[str, str] = {}
@@ -110,8 +116,22 @@ class Frame:
         row = self.con.execute(sql, params).fetchone()
         return None if row is None else row[0]
 
+    def has_temp(self, table: str) -> bool:
+        """Whether a report already made scratch table `table` on this frame. (Asked by name:
+        listing `duckdb_tables()` reads the catalog of the attached store too.)"""
+        import duckdb
+
+        try:
+            self.con.execute(f"SELECT 1 FROM temp.main.{table} LIMIT 0")
+        except duckdb.CatalogException:
+            return False
+        return True
+
     def close(self) -> None:
         self.con.close()
+        if self._on_close is not None:
+            self._on_close()
+            self._on_close = None
 
     def __enter__(self) -> Frame:
         return self
@@ -164,17 +184,23 @@ def _unpack_sql(tz: ZoneInfo, keywords: Sequence[str]) -> str:
     """
 
 
-def _select_sql(conn: Connection) -> str:
-    """The log's columns as plain text, so no driver or ORM conversion runs per row."""
+def _select_sql(conn: Connection, bounded: bool, limited: bool) -> str:
+    """The log's columns as plain text, so no driver or ORM conversion runs per row.
+
+    Without an `at` bound the query follows the primary key from `seq` on (SQLite is told
+    not to use `ix_events_recent` with a unary `+`): a short tail costs a short read."""
     if conn.dialect.name == "postgresql":
         at = "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
-        data = "data::text"
-        mark = "%s"
+        data, mark, ws = "data::text", "%s", "workspace_id"
     else:
-        at, data, mark = "at", "CAST(data AS TEXT)", "?"
+        at, data, mark, ws = "at", "CAST(data AS TEXT)", "?", "+workspace_id"
+    where = f"workspace_id = {mark} AND seq > {mark} AND at < {mark}"
+    if not bounded:
+        where = f"{ws} = {mark} AND seq > {mark}"
+    limit = f" LIMIT {mark}" if limited else ""
     return (
         f"SELECT seq, channel, type, group_ext, member_ext, {at}, {data} FROM events"
-        f" WHERE workspace_id = {mark} AND at < {mark} ORDER BY seq"
+        f" WHERE {where} ORDER BY seq{limit}"
     )
 
 
@@ -186,6 +212,53 @@ def _at_param(conn: Connection, value: datetime) -> Any:
 
 _RAW = ("seq", "channel", "type", "grp", "member", "ts", "data")
 
+Chunk = dict[str, Any]
+"""Raw log columns (`_RAW`) of up to CHUNK events, as NumPy arrays DuckDB reads in place."""
+
+
+def log_chunks(
+    conn: Connection,
+    ws: WorkspaceInfo,
+    *,
+    after: int = 0,
+    until: datetime | None = None,
+    limit: int | None = None,
+) -> Iterator[Chunk]:
+    """The workspace's events with `seq` > `after` and before `until` (default: all), in
+    order of arrival, CHUNK at a time; the first `limit` of them when given."""
+    import numpy
+
+    params: tuple[Any, ...] = (ws.id, after)
+    if until is not None:
+        params += (_at_param(conn, until),)
+    if limit is not None:
+        params += (limit,)
+    cursor = conn.exec_driver_sql(_select_sql(conn, until is not None, limit is not None), params)
+    while batch := cursor.fetchmany(CHUNK):
+        columns = list(zip(*batch, strict=True))
+        yield {
+            name: numpy.array(col, dtype=numpy.int64 if name == "seq" else object)
+            for name, col in zip(_RAW, columns, strict=True)
+        }
+
+
+def insert_chunks(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    chunks: Iterable[Chunk],
+    tz: ZoneInfo,
+    checkin_keywords: Sequence[str],
+) -> int:
+    """Unpack raw chunks into `table` (the `ev` schema, `mid` left NULL); answers the count."""
+    unpack = _unpack_sql(tz, checkin_keywords)
+    count = 0
+    for chunk in chunks:
+        con.register("chunk", chunk)
+        con.execute(f"INSERT INTO {table} {unpack}")
+        con.unregister("chunk")
+        count += len(chunk["seq"])
+    return count
+
 
 def load_frame(
     source: Engine | Connection,
@@ -193,32 +266,18 @@ def load_frame(
     until: datetime | None = None,
     checkin_keywords: Sequence[str] | None = None,
 ) -> Frame:
-    """The workspace's events before `until` (default: all) as a Frame."""
+    """The workspace's events before `until` (default: all) as a Frame, read whole from the
+    database (the kept store, `analytics.store`, reads only what it has not appended yet)."""
     if isinstance(source, Engine):
         with source.connect() as conn:
             return load_frame(conn, ws, until, checkin_keywords)
-    import numpy
-
-    conn = source
-    tz = ws.tz
     if checkin_keywords is None:
         checkin_keywords = list(ws.config.checkin.keywords)
     con = new_connection()
     create_ev(con)
-    bound = until or datetime(9999, 1, 1, tzinfo=UTC)
-    cursor = conn.exec_driver_sql(_select_sql(conn), (ws.id, _at_param(conn, bound)))
-    unpack = _unpack_sql(tz, checkin_keywords)
-    while batch := cursor.fetchmany(CHUNK):
-        columns = list(zip(*batch, strict=True))
-        chunk = {
-            name: numpy.array(col, dtype=numpy.int64 if name == "seq" else object)
-            for name, col in zip(_RAW, columns, strict=True)
-        }
-        con.register("chunk", chunk)
-        con.execute(f"INSERT INTO ev {unpack}")
-        con.unregister("chunk")
+    insert_chunks(con, "ev", log_chunks(source, ws, until=until), ws.tz, checkin_keywords)
     number_members(con)
-    return Frame(con, tz)
+    return Frame(con, ws.tz)
 
 
 def number_members(con: duckdb.DuckDBPyConnection) -> None:
@@ -235,15 +294,3 @@ def number_members(con: duckdb.DuckDBPyConnection) -> None:
         " WHERE ev.channel = k.channel AND ev.member = k.member"
     )
     con.execute("DROP TABLE mkeys")
-
-
-def frame_from_parquet(path: Path, tz: ZoneInfo) -> Frame:
-    """A Frame over a Parquet export of `ev` (see `export_parquet`)."""
-    con = new_connection()
-    con.execute("CREATE VIEW ev AS SELECT * FROM read_parquet(?)", [str(path)])
-    return Frame(con, tz)
-
-
-def export_parquet(frame: Frame, path: Path) -> None:
-    """Write `ev` to Parquet: large logs are then analysed without reading the database."""
-    frame.con.execute(f"COPY ev TO '{str(path).replace(chr(39), '')}' (FORMAT parquet)")
