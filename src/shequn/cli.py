@@ -25,6 +25,7 @@ from shequn.cli_support import (
     fail,
     find_workspace,
     guarded,
+    latest,
     now,
     open_engine,
     out,
@@ -270,6 +271,7 @@ def ingest(
                 skip_invalid=skip_invalid,
                 batch_size=batch_size or DEFAULT_BATCH,
                 progress=lambda n: bar.advance(task, n),
+                latest=latest(),
             )
 
     report = guarded(run)

@@ -41,6 +41,7 @@ from shequn.community.service import list_workspaces
 from shequn.domains import command_groups
 from shequn.platform.db import make_engine
 from tests.cli.helpers import SHEQUN, clean_env, in_process
+from tests.factories import NOW
 
 POSTGRES_URL = os.environ.get("SHEQUN_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
@@ -611,6 +612,16 @@ MORE_BAD_LINES: dict[str, tuple[str, str]] = {
         "data.colour",
     ),
     "text-too-long": (_post("x" * 30_000), "data.text"),
+    # Times out of range, or ahead of the clock by more than the allowed skew.
+    "year-9999": (_naive("9999-12-31T23:59:59-12:00"), "at"),
+    "year-1": (_naive("0001-01-01T00:00:00+08:00"), "at"),
+    "next-year": (_naive((NOW + timedelta(days=365)).isoformat()), "at"),
+    # Strict types: no coercion of a Unix time or of an amount given as text.
+    "unix-time": (_line({**ev("b-1", "group.created", "g-9", None, T0, name="x"), "at": 1}), "at"),
+    "amount-as-text": (
+        _line(ev("b-1", "order.paid", None, "u-9", T0, order_id="o-1", amount_fen="3990")),
+        "data.amount_fen",
+    ),
 }
 
 

@@ -4,6 +4,7 @@ memberships; and the shop webhook, authenticated by its HMAC signature alone."""
 from __future__ import annotations
 
 from datetime import UTC
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -39,7 +40,7 @@ from shequn.engine.service import do_ingest_items
 from shequn.events import BatchRejected
 from shequn.growth.livecode import check_key
 from shequn.platform.db import transaction
-from shequn.web.auth import EngineDep, Now, Workspace
+from shequn.web.auth import EngineDep, Latest, Now, Workspace
 from shequn.web.body import read_bounded
 from shequn.web.problems import Problem, problem_responses, workspace_router
 
@@ -129,7 +130,7 @@ def get_orders(
     response_model=ReceivedOut,
 )
 async def post_orders_csv(
-    request: Request, workspace: Workspace, engine: EngineDep
+    request: Request, workspace: Workspace, engine: EngineDep, latest: Latest
 ) -> dict[str, Any]:
     body = await read_bounded(request, request.app.state.settings.max_body_bytes)
     try:
@@ -141,7 +142,9 @@ async def post_orders_csv(
         raise BatchRejected(errors, unit="line")
     from starlette.concurrency import run_in_threadpool
 
-    report = await run_in_threadpool(do_ingest_items, engine, workspace, events)
+    report = await run_in_threadpool(
+        partial(do_ingest_items, engine, workspace, events, latest=latest)
+    )
     return {"accepted": report.accepted, "duplicates": report.duplicates}
 
 
@@ -302,7 +305,7 @@ def get_coupon(code: str, workspace: Workspace, engine: EngineDep) -> dict[str, 
     response_model=CouponOut,
 )
 def post_redeem(
-    code: str, body: RedeemIn, workspace: Workspace, engine: EngineDep, now: Now
+    code: str, body: RedeemIn, workspace: Workspace, engine: EngineDep, now: Now, latest: Latest
 ) -> dict[str, Any]:
     with engine.connect() as conn:
         coupon = coupon_ops.access_coupon(conn, workspace, code)
@@ -316,7 +319,7 @@ def post_redeem(
         "at": at,
         "data": {"coupon_id": code},
     }
-    do_ingest_items(engine, workspace, [raw])
+    do_ingest_items(engine, workspace, [raw], latest=latest)
     with engine.connect() as conn:
         after = coupon_ops.access_coupon(conn, workspace, code)
     if after["status"] != "redeemed" or after["member"] != member:
@@ -347,7 +350,9 @@ def get_memberships(
     summary="Shop webhook (HMAC-SHA256 signed)",
     response_model=ReceivedOut,
 )
-async def shop_webhook(ws: str, shop: str, request: Request, now: Now) -> dict[str, Any]:
+async def shop_webhook(
+    ws: str, shop: str, request: Request, now: Now, latest: Latest
+) -> dict[str, Any]:
     """Orders, refunds and coupon redemptions from a shop. The signature is checked over the
     raw body before anything in it is read; the same delivery twice is one order."""
     engine = request.app.state.engine
@@ -357,7 +362,9 @@ async def shop_webhook(ws: str, shop: str, request: Request, now: Now) -> dict[s
     def run() -> dict[str, Any]:
         with transaction(engine) as conn:
             workspace = access_workspace(conn, ws)
-            result = do_shop_webhook(conn, workspace, shop, body, signature, now=now)
+            result = do_shop_webhook(
+                conn, workspace, shop, body, signature, now=now, latest=latest
+            )
         return {"accepted": result.accepted, "duplicates": result.duplicates}
 
     from starlette.concurrency import run_in_threadpool

@@ -127,6 +127,7 @@ def do_shop_webhook(
     signature: str | None,
     *,
     now: datetime,
+    latest: datetime,
 ) -> IngestResult:
     """Verify the signature, then parse and ingest the delivery (idempotent by its id)."""
     shop = _shop(conn, ws, shop_key)
@@ -137,7 +138,7 @@ def do_shop_webhook(
         raise BatchRejected(
             [EventError(0, "(json)", f"not valid JSON: {exc}")], unit="field"
         ) from exc
-    parsed = parse_event(webhook_event(shop, payload, now), 0)
+    parsed = parse_event(webhook_event(shop, payload, now), 0, latest)
     if isinstance(parsed, list):
         raise BatchRejected(parsed, unit="field")
     return ingest_batch(conn, ws, [parsed])

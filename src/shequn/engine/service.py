@@ -42,7 +42,7 @@ KEEP_PARSED = 200_000
 
 
 def check_lines(
-    lines: Iterable[tuple[int, bytes]], keep: int = 0
+    lines: Iterable[tuple[int, bytes]], keep: int = 0, latest: datetime | None = None
 ) -> tuple[list[Event] | None, list[EventError]]:
     """First pass: validate everything and collect every error.
 
@@ -54,7 +54,7 @@ def check_lines(
     for number, line in lines:
         if not line.strip():
             continue
-        parsed = parse_line(line, number)
+        parsed = parse_line(line, number, latest)
         if isinstance(parsed, Event):
             if kept is not None:
                 kept.append(parsed)
@@ -82,15 +82,19 @@ def do_ingest_lines(
     batch_size: int = DEFAULT_BATCH,
     progress: Callable[[int], Any] | None = None,
     keep_actions: bool = False,
+    latest: datetime | None = None,
 ) -> IngestReport:
     """Validate the whole input, then ingest it batch by batch.
 
     Nothing is stored when any line is bad, unless skip_invalid: then the good lines are
     stored and the bad ones reported. Each batch commits on its own, so an interrupted run
-    can simply be run again: stored events are recognised as duplicates.
+    can simply be run again: stored events are recognised as duplicates. An event later
+    than `latest` is bad: history may go back, never forward.
     """
     with gc_paused():
-        return _ingest_lines(engine, ws, lines, skip_invalid, batch_size, progress, keep_actions)
+        return _ingest_lines(
+            engine, ws, lines, skip_invalid, batch_size, progress, keep_actions, latest
+        )
 
 
 def _ingest_lines(
@@ -101,12 +105,13 @@ def _ingest_lines(
     batch_size: int,
     progress: Callable[[int], Any] | None,
     keep_actions: bool,
+    latest: datetime | None,
 ) -> IngestReport:
-    kept, errors = check_lines(lines(), keep=KEEP_PARSED)
+    kept, errors = check_lines(lines(), keep=KEEP_PARSED, latest=latest)
     if errors and not skip_invalid:
         raise BatchRejected(errors, unit="line")
     bad = {e.position for e in errors}
-    events = kept if kept is not None else _reparse(lines, bad)
+    events = kept if kept is not None else _reparse(lines, bad, latest)
     return _commit_all(engine, ws, events, batch_size, progress, keep_actions, errors)
 
 
@@ -142,11 +147,11 @@ def _commit_all(
     return report
 
 
-def _reparse(lines: Lines, bad: set[int]) -> Iterator[Event]:
+def _reparse(lines: Lines, bad: set[int], latest: datetime | None) -> Iterator[Event]:
     for number, line in lines():
         if number in bad or not line.strip():
             continue
-        parsed = parse_line(line, number)
+        parsed = parse_line(line, number, latest)
         assert isinstance(parsed, Event)
         yield parsed
 
@@ -158,12 +163,14 @@ def do_ingest_items(
     *,
     skip_invalid: bool = False,
     batch_size: int = DEFAULT_BATCH,
+    latest: datetime | None,
 ) -> IngestReport:
-    """The API's batch: decoded items validated first, positions being indexes."""
+    """The API's batch: decoded items validated first, positions being indexes. Live
+    traffic passes `latest`, the clock plus the allowed skew: later events are refused."""
     events: list[Event] = []
     errors: list[EventError] = []
     for index, raw in enumerate(items):
-        parsed = parse_event(raw, index)
+        parsed = parse_event(raw, index, latest)
         if isinstance(parsed, Event):
             events.append(parsed)
         else:

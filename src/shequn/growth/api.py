@@ -72,7 +72,7 @@ from shequn.platform.bus import RedisBus
 from shequn.platform.db import transaction
 from shequn.platform.errors import BadRequest
 from shequn.platform.schemas import file_responses
-from shequn.web.auth import EngineDep, Now, Workspace
+from shequn.web.auth import EngineDep, Latest, Now, Workspace
 from shequn.web.body import read_bounded
 from shequn.web.problems import (
     Problem,
@@ -725,7 +725,7 @@ def put_avatar(
     response_model=AcceptedOut,
 )
 def post_share(
-    key: str, body: MemberIn, workspace: Workspace, engine: EngineDep, now: Now
+    key: str, body: MemberIn, workspace: Workspace, engine: EngineDep, now: Now, latest: Latest
 ) -> dict[str, Any]:
     from shequn.engine.service import do_ingest_items
 
@@ -739,7 +739,7 @@ def post_share(
         "at": at.isoformat(),
         "data": {"campaign": key},
     }
-    report = do_ingest_items(engine, workspace, [raw])
+    report = do_ingest_items(engine, workspace, [raw], latest=latest)
     return {"accepted": report.accepted}
 
 
