@@ -75,6 +75,7 @@ def _shallow(value: Any) -> Any:
             return value
     raise ValueError(f"nested deeper than {MAX_NESTING} levels")
 
+
 ExtId = Annotated[str, Field(min_length=1, max_length=128)]
 ShortText = Annotated[str, Field(max_length=200)]
 LongText = Annotated[str, Field(max_length=20_000)]

@@ -1197,10 +1197,13 @@ def served(tmp_path: Path) -> Iterator[tuple[Shequn, str]]:
 def test_a_created_token_reads_its_workspace_through_serve(served: tuple[Shequn, str]) -> None:
     sq, base = served
     other = sq.new_workspace()
-    # The world happens in 2100: the server's worker, on the wall clock, finds nothing due, so
-    # what the server and the command read cannot change between the two reads.
-    later = timedelta(days=365 * 74)
-    sq.ingest([{**e, "at": (datetime.fromisoformat(e["at"]) + later).isoformat()} for e in world()])
+    # The world happens in 2096: the server's worker, on the wall clock, finds nothing due, so
+    # what the server and the command read cannot change between the two reads. The command
+    # that ingests it has its clock there (events ahead of its clock would be refused).
+    later = timedelta(days=365 * 70)
+    shifted = [{**e, "at": (datetime.fromisoformat(e["at"]) + later).isoformat()} for e in world()]
+    path = sq.write("2096.jsonl", shifted)
+    sq.ok("ingest", str(path), *sq.w, env={"SHEQUN_NOW": (NOW + later).isoformat()})
     token = sq.ok("token", "create", *sq.w).text.strip()
     headers = {"Authorization": f"Bearer {token}"}
     r = httpx.get(f"{base}/api/v1/workspaces/{sq.ws}/exports/events", headers=headers)

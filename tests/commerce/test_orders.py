@@ -78,7 +78,7 @@ def test_the_same_webhook_five_times_at_once_is_one_order(
         with transaction(engine) as conn:
             signature = sign(secret, body)
             return do_shop_webhook(
-                conn, ws, "youzan", body, signature, now=NOW, latest=NOW
+                conn, ws, "youzan", body, signature, now=NOW, latest=None
             ).accepted
 
     with ThreadPoolExecutor(5) as pool:
@@ -114,7 +114,7 @@ def test_the_same_webhook_five_times_at_once_is_one_order(
         }
     )
     with transaction(engine) as conn:
-        do_shop_webhook(conn, ws, "youzan", refund, sign(secret, refund), now=NOW, latest=NOW)
+        do_shop_webhook(conn, ws, "youzan", refund, sign(secret, refund), now=NOW, latest=None)
     assert {(c["status"], c["amount_fen"]) for c in rows(engine, ws, "commissions")} == {
         ("reversed", 0)
     }
@@ -128,7 +128,7 @@ def test_commissions_confirm_after_the_window_then_are_paid(
     secret = shop(engine, ws)
     body = paid(amount=20_000)
     with transaction(engine) as conn:
-        do_shop_webhook(conn, ws, "youzan", body, sign(secret, body), now=NOW, latest=NOW)
+        do_shop_webhook(conn, ws, "youzan", body, sign(secret, body), now=NOW, latest=None)
     tick(engine, ws, T0 + 6 * DAY)
     assert {c["status"] for c in rows(engine, ws, "commissions")} == {"pending"}
     tick(engine, ws, T0 + 8 * DAY)
@@ -153,7 +153,7 @@ def test_commissions_confirm_after_the_window_then_are_paid(
         }
     )
     with transaction(engine) as conn:
-        do_shop_webhook(conn, ws, "youzan", refund, sign(secret, refund), now=NOW, latest=NOW)
+        do_shop_webhook(conn, ws, "youzan", refund, sign(secret, refund), now=NOW, latest=None)
     assert all("after the window" in (c["note"] or "") for c in rows(engine, ws, "commissions"))
 
 
@@ -239,7 +239,7 @@ def test_webhook_over_http_checks_the_signature_first(
         ).json()
         assert [o["order_id"] for o in listed] == ["o-1"]
     with transaction(engine) as conn, pytest.raises(BadSignature):
-        do_shop_webhook(conn, ws, "youzan", body, None, now=NOW, latest=NOW)
+        do_shop_webhook(conn, ws, "youzan", body, None, now=NOW, latest=None)
 
 
 CSV = """order_id,member,amount_fen,paid_at,promoter,refunded_fen

@@ -362,9 +362,7 @@ async def shop_webhook(
     def run() -> dict[str, Any]:
         with transaction(engine) as conn:
             workspace = access_workspace(conn, ws)
-            result = do_shop_webhook(
-                conn, workspace, shop, body, signature, now=now, latest=latest
-            )
+            result = do_shop_webhook(conn, workspace, shop, body, signature, now=now, latest=latest)
         return {"accepted": result.accepted, "duplicates": result.duplicates}
 
     from starlette.concurrency import run_in_threadpool

@@ -127,7 +127,7 @@ def do_shop_webhook(
     signature: str | None,
     *,
     now: datetime,
-    latest: datetime,
+    latest: datetime | None,
 ) -> IngestResult:
     """Verify the signature, then parse and ingest the delivery (idempotent by its id)."""
     shop = _shop(conn, ws, shop_key)
