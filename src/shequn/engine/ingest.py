@@ -34,6 +34,20 @@ row once, so a larger batch does that once for more events (`shequn bench ingest
 compares sizes; see docs/architecture.md for the figures)."""
 log = logging.getLogger(__name__)
 
+MAX_JOBS_PER_TRANSACTION = 500
+"""Most due jobs one transaction runs. A batch whose events lie far apart (a history with a
+gap of months) or a tick long overdue would otherwise run all the work in between while it
+holds the workspace's lock; past this many, the work goes on in further transactions."""
+
+
+class SchedulerBehind(Exception):
+    """More jobs are due before `event` than one transaction may run: the caller commits the
+    events before it, catches the scheduler up in bounded transactions and goes on."""
+
+    def __init__(self, event: Event) -> None:
+        self.event = event
+        super().__init__(f"scheduler behind before event {event.id}")
+
 
 @dataclass(slots=True)
 class IngestResult:
@@ -109,9 +123,13 @@ def _preload(state: BatchState, fresh: Sequence[Event]) -> None:
 class Run:
     """One transaction of engine work for one workspace: projections, jobs and outbox."""
 
-    def __init__(self, conn: Connection, workspace: WorkspaceInfo) -> None:
+    def __init__(
+        self, conn: Connection, workspace: WorkspaceInfo, job_budget: int | None = None
+    ) -> None:
         self.conn = conn
         self.workspace = workspace
+        self.job_budget = job_budget
+        self.jobs_run = 0
         self.state = BatchState(conn, workspace.id)
         self.jobs = JobBook(conn, workspace.id)
         self.outbox = OutboxWriter(workspace.id, workspace.locale)
@@ -128,11 +146,11 @@ class Run:
         config = workspace.config
         self._one_config = not config.blueprints and not config.groups.overrides
 
-    def run_jobs_until(self, until: datetime) -> int:
-        """Run every job due by `until`, each at its own due time."""
+    def run_jobs_until(self, until: datetime, limit: int | None = None) -> int:
+        """Run every job due by `until` (at most `limit`), each at its own due time."""
         self.jobs.load_due(until)
         count = 0
-        while (job := self.jobs.pop_due(until)) is not None:
+        while (limit is None or count < limit) and (job := self.jobs.pop_due(until)) is not None:
             # Done before it runs: a handler may schedule new work into its own slot.
             self.jobs.finish(job, job.due_at)
             handler = handler_for(job.kind)
@@ -156,6 +174,7 @@ class Run:
                         at=job.due_at,
                     )
             count += 1
+        self.jobs_run += count
         return count
 
     def _job_failed(self, job: Job, rule: str, exc: Exception, channel: str) -> None:
@@ -177,7 +196,12 @@ class Run:
         )
 
     def apply(self, ev: Event) -> None:
-        self.run_jobs_until(ev.at)
+        if self.job_budget is None:
+            self.run_jobs_until(ev.at)
+        else:
+            self.run_jobs_until(ev.at, limit=max(0, self.job_budget - self.jobs_run))
+            if self.jobs.has_due(ev.at):
+                raise SchedulerBehind(ev)
         project(self.state, ev, self.capacity)
         ctx = self.ctx.handle(ev.at, f"{ev.channel}:{ev.id}")
         plan = self._plan(ev)
@@ -229,9 +253,14 @@ class Run:
 
 
 def ingest_batch(
-    conn: Connection, workspace: WorkspaceInfo, batch: Sequence[Event]
+    conn: Connection,
+    workspace: WorkspaceInfo,
+    batch: Sequence[Event],
+    job_budget: int | None = None,
 ) -> IngestResult:
-    """Process one batch inside the caller's transaction (the caller commits)."""
+    """Process one batch inside the caller's transaction (the caller commits). With a
+    `job_budget`, raises SchedulerBehind rather than run more due jobs than that (the caller
+    rolls back: `commit_batch` does the rest)."""
     lock_workspace(conn, workspace.id)
     fresh = _fresh_events(conn, workspace.id, batch)
     result = IngestResult(accepted=len(fresh), duplicates=len(batch) - len(fresh))
@@ -241,7 +270,7 @@ def ingest_batch(
     # workspace is locked, so none of its events can be appended meanwhile.
     log_before = conn.execute(select(func.max(events_table.c.seq))).scalar() or 0
     _append(conn, workspace.id, fresh)
-    run = Run(conn, workspace)
+    run = Run(conn, workspace, job_budget)
     _preload(run.state, fresh)
     run.books.preload(fresh, log_before)
     run.jobs.load_due(max(ev.at for ev in fresh))
@@ -252,11 +281,48 @@ def ingest_batch(
     return result
 
 
-def tick(engine: Engine, workspace: WorkspaceInfo, until: datetime) -> int:
-    """Run the scheduler for one workspace up to `until`; returns the jobs run."""
-    with transaction(engine) as conn:
-        lock_workspace(conn, workspace.id)
-        run = Run(conn, workspace)
-        count = run.run_jobs_until(until)
-        run.flush()
-    return count
+def commit_batch(
+    engine: Engine,
+    workspace: WorkspaceInfo,
+    batch: Sequence[Event],
+    job_budget: int = MAX_JOBS_PER_TRANSACTION,
+) -> IngestResult:
+    """Ingest a batch in as many transactions as its due work needs, none running more than
+    `job_budget` jobs: the same decisions as one transaction, without holding the workspace
+    for as long as the work between its events takes."""
+    total = IngestResult()
+    rest = list(batch)
+    while rest:
+        try:
+            with transaction(engine) as conn:
+                total.add(ingest_batch(conn, workspace, rest, job_budget))
+            return total
+        except SchedulerBehind as behind:
+            cut = next(i for i, ev in enumerate(rest) if ev is behind.event)
+        if cut:
+            # The events before it ran their jobs within the budget: the same work again.
+            with transaction(engine) as conn:
+                total.add(ingest_batch(conn, workspace, rest[:cut]))
+            rest = rest[cut:]
+        tick(engine, workspace, rest[0].at, job_budget)
+    return total
+
+
+def tick(
+    engine: Engine,
+    workspace: WorkspaceInfo,
+    until: datetime,
+    job_budget: int = MAX_JOBS_PER_TRANSACTION,
+) -> int:
+    """Run the scheduler for one workspace up to `until`, at most `job_budget` jobs per
+    transaction; returns the jobs run."""
+    total = 0
+    while True:
+        with transaction(engine) as conn:
+            lock_workspace(conn, workspace.id)
+            run = Run(conn, workspace)
+            count = run.run_jobs_until(until, limit=job_budget)
+            run.flush()
+        total += count
+        if count < job_budget:
+            return total

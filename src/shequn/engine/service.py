@@ -12,10 +12,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from shequn.community.workspace import WorkspaceInfo
-from shequn.engine.ingest import DEFAULT_BATCH, IngestResult, ingest_batch
+from shequn.engine.ingest import DEFAULT_BATCH, IngestResult, commit_batch, ingest_batch
 from shequn.events import BatchRejected, Event, EventError, parse_event, parse_line
 from shequn.platform import metrics
-from shequn.platform.db import transaction
 from shequn.platform.gcpause import gc_paused
 
 Lines = Callable[[], Iterable[tuple[int, bytes]]]
@@ -67,8 +66,7 @@ def check_lines(
 
 def _commit_batch(engine: Engine, ws: WorkspaceInfo, batch: Sequence[Event]) -> IngestResult:
     started = time.perf_counter()
-    with transaction(engine) as conn:
-        result = ingest_batch(conn, ws, batch)
+    result = commit_batch(engine, ws, batch)
     metrics.record_batch(result.accepted, result.duplicates, time.perf_counter() - started)
     return result
 
