@@ -495,7 +495,18 @@ def test_ingest_counts_repeats_within_one_file_and_skips_blank_lines(sq: Shequn)
     events = world()[:3]
     summary = sq.ingest([events[0], "", events[1], events[0], "   ", events[2], events[1]])
     assert summary["accepted"] == 3 and summary["duplicates"] == 2
+    assert summary["conflicts"] == []
     assert [e["id"] for e in sq.rows("events")] == [e["id"] for e in events]
+
+
+def test_ingest_lists_changed_events_under_old_ids_as_conflicts(sq: Shequn) -> None:
+    events = world()[:3]
+    sq.ingest(events)
+    renamed = {**events[0], "data": {**events[0]["data"], "name": "改名了"}}
+    summary = sq.ingest([renamed, events[1]])
+    assert (summary["accepted"], summary["duplicates"]) == (0, 1)
+    assert summary["conflicts"] == [events[0]["id"]]
+    assert sq.rows("events")[0]["data"] == events[0]["data"]  # the first version is kept
 
 
 def test_ingest_of_a_missing_file_names_it(sq: Shequn) -> None:

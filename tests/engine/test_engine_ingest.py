@@ -91,6 +91,24 @@ def test_duplicates_within_one_batch(engine: Engine, workspace: WorkspaceInfo) -
     assert export(engine, workspace, "members")[0]["message_count"] == 1
 
 
+def test_a_changed_event_under_an_old_id_is_a_conflict_and_the_first_wins(
+    engine: Engine, workspace: WorkspaceInfo
+) -> None:
+    first = posted("u-1", "第一版", at=T0, id_="m-1")
+    do_ingest_events(engine, workspace, [first])
+    changed = posted("u-1", "改过的", at=T0, id_="m-1")
+    moved = posted("u-1", "第一版", at=T0 + minutes(1), id_="m-1")
+    report = do_ingest_events(engine, workspace, [first, changed, moved])
+    assert (report.accepted, report.duplicates, report.conflicts) == (0, 1, ["m-1", "m-1"])
+    # Within one batch: the first of the batch wins, a changed repeat is a conflict.
+    a = posted("u-2", "甲", at=T0, id_="m-2")
+    b = posted("u-2", "乙", at=T0, id_="m-2")
+    report = do_ingest_events(engine, workspace, [a, a, b])
+    assert (report.accepted, report.duplicates, report.conflicts) == (1, 1, ["m-2"])
+    texts = {e["id"]: e["data"]["text"] for e in export(engine, workspace, "events")}
+    assert texts == {"m-1": "第一版", "m-2": "甲"}
+
+
 def test_welcome_batches_newcomers_per_window(engine: Engine, workspace: WorkspaceInfo) -> None:
     evs = [
         event("group.created", "g-1", at=T0, name="烘焙1群"),

@@ -145,7 +145,11 @@ async def post_orders_csv(
     report = await run_in_threadpool(
         partial(do_ingest_items, engine, workspace, events, latest=latest)
     )
-    return {"accepted": report.accepted, "duplicates": report.duplicates}
+    return {
+        "accepted": report.accepted,
+        "duplicates": report.duplicates,
+        "conflicts": report.conflicts,
+    }
 
 
 @router.get(
@@ -363,7 +367,11 @@ async def shop_webhook(
         with transaction(engine) as conn:
             workspace = access_workspace(conn, ws)
             result = do_shop_webhook(conn, workspace, shop, body, signature, now=now, latest=latest)
-        return {"accepted": result.accepted, "duplicates": result.duplicates}
+        return {
+            "accepted": result.accepted,
+            "duplicates": result.duplicates,
+            "conflicts": result.conflicts,
+        }
 
     from starlette.concurrency import run_in_threadpool
 

@@ -60,7 +60,14 @@ def order_import(
 
     report = guarded(run)
     sys.stdout.write(
-        orjson.dumps({"accepted": report.accepted, "duplicates": report.duplicates}).decode() + "\n"
+        orjson.dumps(
+            {
+                "accepted": report.accepted,
+                "duplicates": report.duplicates,
+                "conflicts": report.conflicts,
+            }
+        ).decode()
+        + "\n"
     )
 
 

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
 
@@ -53,32 +54,75 @@ class SchedulerBehind(Exception):
 class IngestResult:
     accepted: int = 0
     duplicates: int = 0
+    """Events already stored (or earlier in the batch) exactly as sent again."""
+    conflicts: list[str] = field(default_factory=list)
+    """Ids already stored (or earlier in the batch) with other content: the first version
+    is kept, and the sender learns that theirs differs."""
     actions: list[DecidedAction] = field(default_factory=list)
 
     def add(self, other: IngestResult) -> None:
         self.accepted += other.accepted
         self.duplicates += other.duplicates
+        self.conflicts.extend(other.conflicts)
         self.actions.extend(other.actions)
 
 
-def _fresh_events(conn: Connection, workspace_id: int, batch: Sequence[Event]) -> list[Event]:
-    """The batch without events already stored or repeated within it (first one wins)."""
-    seen: set[tuple[str, str]] = set()
-    unique: list[Event] = []
+def _content(
+    type_: str, group: str | None, member: str | None, at: datetime, data: Any
+) -> tuple[Any, ...]:
+    """What two versions of one event id must share to be the same event."""
+    return (type_, group, member, at, data)
+
+
+def _event_content(ev: Event) -> tuple[Any, ...]:
+    data = ev.data.model_dump(mode="json", exclude_none=True)
+    return _content(ev.type, ev.group, ev.member, ev.at, data)
+
+
+def _stored_content(
+    conn: Connection, workspace_id: int, channel: str, ids: Sequence[str]
+) -> dict[str, tuple[Any, ...]]:
+    t = events_table
+    stmt = select(t.c.ext_id, t.c.type, t.c.group_ext, t.c.member_ext, t.c.at, t.c.data).where(
+        t.c.workspace_id == workspace_id, t.c.channel == channel, t.c.ext_id.in_(ids)
+    )
+    return {row[0]: _content(*row[1:]) for row in conn.execute(stmt)}
+
+
+def _fresh_events(
+    conn: Connection, workspace_id: int, batch: Sequence[Event]
+) -> tuple[list[Event], list[str]]:
+    """The batch without events already stored or repeated within it (first one wins), and
+    the ids among those whose content differs from the first version (the conflicts)."""
+    first: dict[tuple[str, str], Event] = {}
     for ev in batch:
-        key = (ev.channel, ev.id)
-        if key not in seen:
-            seen.add(key)
-            unique.append(ev)
+        first.setdefault((ev.channel, ev.id), ev)
     by_channel: dict[str, list[str]] = {}
-    for ev in unique:
-        by_channel.setdefault(ev.channel, []).append(ev.id)
-    stored: set[tuple[str, str]] = set()
+    for channel, ext_id in first:
+        by_channel.setdefault(channel, []).append(ext_id)
+    stored: dict[tuple[str, str], tuple[Any, ...]] = {}
     for channel, ids in by_channel.items():
         where = {"workspace_id": workspace_id, "channel": channel}
-        found = fast_stored(conn, events_table, where, "ext_id", ids)
-        stored.update((channel, ext_id) for ext_id in found)
-    return [ev for ev in unique if (ev.channel, ev.id) not in stored]
+        found = sorted(fast_stored(conn, events_table, where, "ext_id", ids))
+        # Only repeats are read back and compared: a batch of new events pays nothing more.
+        for part in range(0, len(found), 500):
+            for ext_id, content in _stored_content(
+                conn, workspace_id, channel, found[part : part + 500]
+            ).items():
+                stored[(channel, ext_id)] = content
+    conflicts: list[str] = []
+    for ev in batch:
+        key = (ev.channel, ev.id)
+        if key in stored:
+            differs = _event_content(ev) != stored[key]
+        elif first[key] is not ev:
+            differs = _event_content(ev) != _event_content(first[key])
+        else:
+            continue
+        if differs:
+            conflicts.append(ev.id)
+    fresh = [ev for key, ev in first.items() if key not in stored]
+    return fresh, conflicts
 
 
 def _append(conn: Connection, workspace_id: int, fresh: Sequence[Event]) -> None:
@@ -262,8 +306,12 @@ def ingest_batch(
     `job_budget`, raises SchedulerBehind rather than run more due jobs than that (the caller
     rolls back: `commit_batch` does the rest)."""
     lock_workspace(conn, workspace.id)
-    fresh = _fresh_events(conn, workspace.id, batch)
-    result = IngestResult(accepted=len(fresh), duplicates=len(batch) - len(fresh))
+    fresh, conflicts = _fresh_events(conn, workspace.id, batch)
+    result = IngestResult(
+        accepted=len(fresh),
+        duplicates=len(batch) - len(fresh) - len(conflicts),
+        conflicts=conflicts,
+    )
     if not fresh:
         return result
     # Every event of this workspace already in the log has a smaller sequence number: the

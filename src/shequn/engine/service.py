@@ -24,6 +24,7 @@ Lines = Callable[[], Iterable[tuple[int, bytes]]]
 class IngestReport:
     accepted: int = 0
     duplicates: int = 0
+    conflicts: list[str] = field(default_factory=list)
     skipped: list[EventError] = field(default_factory=list)
     result: IngestResult = field(default_factory=IngestResult)
 
@@ -31,6 +32,7 @@ class IngestReport:
         return {
             "accepted": self.accepted,
             "duplicates": self.duplicates,
+            "conflicts": self.conflicts,
             "skipped": len({e.position for e in self.skipped}),
             "errors": [str(e) for e in self.skipped],
         }
@@ -130,6 +132,7 @@ def _commit_all(
         result = _commit_batch(engine, ws, batch)
         report.accepted += result.accepted
         report.duplicates += result.duplicates
+        report.conflicts.extend(result.conflicts)
         if keep_actions:
             report.result.actions.extend(result.actions)
         if progress is not None:
