@@ -22,6 +22,7 @@ from shequn.exports import EXPORTS, page
 from shequn.platform.db import transaction
 from shequn.web.auth import EngineDep, Now, Workspace
 from shequn.web.body import read_bounded
+from shequn.web.paging import Offset
 from shequn.web.problems import Problem, workspace_router
 
 router = workspace_router("community")
@@ -69,7 +70,7 @@ def _listing(kind: str):  # type: ignore[no-untyped-def]
         workspace: Workspace,
         engine: EngineDep,
         limit: Annotated[int, Query(ge=1, le=5000)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Offset = 0,
     ) -> list[dict[str, Any]]:
         with engine.connect() as conn:
             return page(EXPORTS[kind].rows(conn, workspace), offset, limit)

@@ -15,6 +15,7 @@ from shequn.exports import EXPORTS, check_export, page, write_export
 from shequn.platform.schemas import file_responses
 from shequn.web.auth import EngineDep, Latest, Workspace
 from shequn.web.body import decode_json, read_bounded
+from shequn.web.paging import Offset
 from shequn.web.problems import Problem, problem_responses, workspace_router
 
 router = workspace_router("events")
@@ -84,7 +85,7 @@ def list_actions(
     engine: EngineDep,
     status: Annotated[str | None, Query(description="pending, done, failed, staff_task")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         rows = EXPORTS["actions"].rows(conn, workspace)
