@@ -246,14 +246,14 @@ def _none_is_empty(data_model: type[_Data]) -> Any:
     """`data: null` means no data: the empty data of types that need none."""
     required = [name for name, f in data_model.model_fields.items() if f.is_required()]
 
-    def check(value: _Data | None) -> _Data:
+    def empty_when_none(value: _Data | None) -> _Data:
         if value is not None:
             return value
         if required:
             raise ValueError(f"this event type needs data ({', '.join(required)})")
         return data_model()
 
-    return check
+    return empty_when_none
 
 
 class Event(BaseModel):

@@ -231,9 +231,13 @@ def test_webhook_over_http_checks_the_signature_first(
         assert r.status_code == 401  # unsigned garbage is not even parsed
         assert rows(engine, ws, "orders") == []
         ok = client.post(url, content=body, headers={"X-Shequn-Signature": sign(secret, body)})
-        assert ok.status_code == 200 and ok.json() == {"accepted": 1, "duplicates": 0}
+        assert ok.status_code == 200 and ok.json() == {
+            "accepted": 1,
+            "duplicates": 0,
+            "conflicts": [],
+        }
         again = client.post(url, content=body, headers={"X-Shequn-Signature": sign(secret, body)})
-        assert again.json() == {"accepted": 0, "duplicates": 1}
+        assert again.json() == {"accepted": 0, "duplicates": 1, "conflicts": []}
         listed = client.get(
             f"/api/v1/workspaces/{ws.slug}/orders", headers=token(engine, ws)
         ).json()
