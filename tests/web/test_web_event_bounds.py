@@ -4,6 +4,7 @@ deeply nested events are each a clear 422 that stores nothing, never a 500."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from datetime import timedelta
@@ -148,3 +149,43 @@ def test_the_skew_is_a_setting(
             headers={"Authorization": f"Bearer {token}"},
         )
     assert r.status_code == 200, r.text
+
+
+def test_a_message_after_an_old_history_runs_its_due_work_in_bounded_transactions(
+    client: TestClient, engine: Engine, workspace: WorkspaceInfo, auth: dict[str, str]
+) -> None:
+    """A history from three years ago leaves the daily cleanup due every day since: a sandbox
+    message now runs those ~1,100 runs in transactions of at most MAX_JOBS_PER_TRANSACTION."""
+    from sqlalchemy import event as sa_event
+    from sqlalchemy import func, select
+
+    from shequn.engine.ingest import MAX_JOBS_PER_TRANSACTION
+    from shequn.engine.models import jobs
+
+    old = NOW - timedelta(days=3 * 365)
+    history = [
+        raw_event("group.created", "g-1", at=old, name="老群"),
+        raw_event("member.joined", "g-1", "u-1", at=old, nickname="老王", scene="qr"),
+    ]
+    base = f"/api/v1/workspaces/{workspace.slug}"
+    assert client.post(f"{base}/events", json=history, headers=auth).status_code == 200
+    done_at_commit: list[int] = []
+
+    def count_done(conn: Any) -> None:
+        done = (
+            select(func.count())
+            .select_from(jobs)
+            .where(jobs.c.workspace_id == workspace.id, jobs.c.status == "done")
+        )
+        done_at_commit.append(conn.execute(done).scalar_one())
+
+    sa_event.listen(engine, "commit", count_done)
+    try:
+        body = {"group": "g-1", "member": "u-1", "text": "还在吗"}
+        r = client.post(f"{base}/sandbox/messages", json=body, headers=auth)
+    finally:
+        sa_event.remove(engine, "commit", count_done)
+    assert r.status_code == 200, r.text
+    steps = [b - a for a, b in itertools.pairwise(done_at_commit)]
+    assert done_at_commit[-1] > 2 * MAX_JOBS_PER_TRANSACTION
+    assert max(steps) <= MAX_JOBS_PER_TRANSACTION

@@ -8,7 +8,7 @@ from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import and_, select
 
 from shequn.commerce import chain_orders, distribution
@@ -36,8 +36,9 @@ from shequn.commerce.schemas import (
     ShopOut,
 )
 from shequn.community.service import access_workspace
+from shequn.engine.ingest import IngestResult, caught_up
 from shequn.engine.service import do_ingest_items
-from shequn.events import BatchRejected
+from shequn.events import BatchRejected, Instant
 from shequn.growth.livecode import check_key
 from shequn.platform.db import transaction
 from shequn.web.auth import EngineDep, Latest, Now, Workspace
@@ -66,7 +67,7 @@ class IssueIn(_Body):
 
 class RedeemIn(_Body):
     member: str | None = Field(default=None, max_length=128)
-    at: AwareDatetime | None = None
+    at: Instant | None = None
 
 
 class PayIn(_Body):
@@ -80,7 +81,7 @@ class ChainIdsIn(_Body):
 
 class ChainConfirmIn(ChainIdsIn):
     amount_fen: int | None = Field(default=None, ge=0, description="For one unpriced entry.")
-    at: AwareDatetime | None = Field(default=None, description="When it was paid (now).")
+    at: Instant | None = Field(default=None, description="When it was paid (now).")
 
 
 class PromoterIn(_Body):
@@ -364,9 +365,16 @@ async def shop_webhook(
     signature = request.headers.get(SIGNATURE_HEADER)
 
     def run() -> dict[str, Any]:
-        with transaction(engine) as conn:
+        with engine.connect() as conn:
             workspace = access_workspace(conn, ws)
-            result = do_shop_webhook(conn, workspace, shop, body, signature, now=now, latest=latest)
+
+        def deliver() -> IngestResult:
+            with transaction(engine) as conn:
+                return do_shop_webhook(
+                    conn, workspace, shop, body, signature, now=now, latest=latest
+                )
+
+        result = caught_up(engine, workspace, deliver)
         return {
             "accepted": result.accepted,
             "duplicates": result.duplicates,

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, func, select
 
@@ -34,6 +34,7 @@ DEFAULT_BATCH = 20_000
 row once, so a larger batch does that once for more events (`shequn bench ingest --batch N`
 compares sizes; see docs/architecture.md for the figures)."""
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MAX_JOBS_PER_TRANSACTION = 500
 """Most due jobs one transaction runs. A batch whose events lie far apart (a history with a
@@ -354,6 +355,17 @@ def commit_batch(
             rest = rest[cut:]
         tick(engine, workspace, rest[0].at, job_budget)
     return total
+
+
+def caught_up(engine: Engine, workspace: WorkspaceInfo, work: Callable[[], T]) -> T:
+    """Run `work`, a transaction that ingests with a job budget; when the scheduler is behind
+    the event, catch it up in bounded transactions and run `work` again."""
+    for _ in range(3):
+        try:
+            return work()
+        except SchedulerBehind as behind:
+            tick(engine, workspace, behind.event.at)
+    return work()
 
 
 def tick(

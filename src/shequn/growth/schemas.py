@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shequn.config.growth import Campaign, FraudSignal, Reward
+from shequn.events import Instant
 from shequn.growth.avatars import check_avatar_url
 from shequn.platform.schemas import Answer, Json, Number, Timestamp
 
@@ -55,7 +56,7 @@ class SandboxJoinIn(_Body):
     scan: str = Ext
     member: str = Ext
     nickname: str = Field(min_length=1, max_length=200)
-    at: AwareDatetime | None = None
+    at: Instant | None = None
 
 
 class ReviewIn(_Body):
@@ -87,7 +88,7 @@ class PaidIn(_Body):
 class MemberIn(_Body):
     member: str = Ext
     channel: str = Field(default="sandbox", max_length=32)
-    at: AwareDatetime | None = None
+    at: Instant | None = None
 
 
 class AssistStartIn(MemberIn):
@@ -98,7 +99,7 @@ class HelpIn(_Body):
     owner: str = Ext
     helper: str = Ext
     channel: str = Field(default="sandbox", max_length=32)
-    at: AwareDatetime | None = None
+    at: Instant | None = None
 
 
 class GiftIn(_Body):
@@ -106,14 +107,14 @@ class GiftIn(_Body):
     receiver: str = Ext
     card: str = Field(min_length=1, max_length=32)
     channel: str = Field(default="sandbox", max_length=32)
-    at: AwareDatetime | None = None
+    at: Instant | None = None
 
 
 class GroupBuyJoinIn(_Body):
     leader: str = Ext
     member: str = Ext
     channel: str = Field(default="sandbox", max_length=32)
-    at: AwareDatetime | None = None
+    at: Instant | None = None
 
 
 # --- Answers ------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Engine, and_, select
 from shequn.channels.sandbox.models import sandbox_sent
 from shequn.community.models import workspaces
 from shequn.community.workspace import WorkspaceInfo
-from shequn.engine.ingest import IngestResult, ingest_batch
+from shequn.engine.ingest import MAX_JOBS_PER_TRANSACTION, IngestResult, ingest_batch
 from shequn.engine.models import actions, events
 from shequn.events import BatchRejected, parse_event
 from shequn.platform.db import transaction
@@ -42,8 +42,11 @@ def do_post_message(
     *,
     at: datetime,
     message_id: str | None = None,
+    latest: datetime | None = None,
 ) -> IngestResult:
-    """Post into a sandbox group as a member at `at`; answers the actions decided on it."""
+    """Post into a sandbox group as a member at `at`; answers the actions decided on it.
+    Raises SchedulerBehind when more work is due before `at` than one transaction may run
+    (`engine.ingest.caught_up` catches up and posts again)."""
     message_id = message_id or f"sbx-{at.timestamp():.6f}-{member}"
     data: dict[str, Any] = {"message_id": message_id, "kind": kind, **(extra or {})}
     if text is not None:
@@ -57,10 +60,10 @@ def do_post_message(
         "at": at.isoformat(),
         "data": data,
     }
-    result = parse_event(raw, 0)
+    result = parse_event(raw, 0, latest)
     if isinstance(result, list):
         raise BatchRejected(result, unit="field")
-    return ingest_batch(conn, ws, [result])
+    return ingest_batch(conn, ws, [result], MAX_JOBS_PER_TRANSACTION)
 
 
 def group_history(
