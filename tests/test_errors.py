@@ -36,6 +36,7 @@ PARSERS: dict[str, str] = {
     "crm/service.py:check_custom_value": "a cell parser: the importer reports it per row, "
     "check_custom turns it into Invalid",
     "events.py:_sane_instant": "an AfterValidator of Instant: pydantic reports it per field",
+    "events.py:_not_a_number": "a BeforeValidator of request times: pydantic reports it",
     "events.py:_shallow": "an AfterValidator of order items: pydantic reports it per field",
     "events.py:empty_when_none": "the AfterValidator of an event's `data`: pydantic reports it",
     "crm/importer.py:check_table": "raised and caught in the same loop, reported per row",

@@ -16,6 +16,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     TypeAdapter,
@@ -52,7 +53,18 @@ def _sane_instant(value: datetime) -> datetime:
 
 
 Instant = Annotated[AwareDatetime, AfterValidator(_sane_instant)]
-"""An aware instant within the accepted range, in UTC: every `at` of an event or a request."""
+"""An aware instant within the accepted range, in UTC: every `at` of an event (whose models
+are strict: a number is no time)."""
+
+
+def _not_a_number(value: Any) -> Any:
+    if isinstance(value, int | float):
+        raise ValueError("a time is ISO 8601 text with a UTC offset, not a number")
+    return value
+
+
+RequestInstant = Annotated[Instant, BeforeValidator(_not_a_number)]
+"""An `at` in a request body (whose models are not strict): text, never a Unix number."""
 
 
 def _in_range(value: datetime) -> datetime:

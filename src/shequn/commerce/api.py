@@ -38,9 +38,10 @@ from shequn.commerce.schemas import (
 from shequn.community.service import access_workspace
 from shequn.engine.ingest import IngestResult, caught_up
 from shequn.engine.service import do_ingest_items
-from shequn.events import BatchRejected, Instant
+from shequn.events import BatchRejected
 from shequn.growth.livecode import check_key
 from shequn.platform.db import transaction
+from shequn.platform.schemas import RowId
 from shequn.web.auth import EngineDep, Latest, Now, Workspace
 from shequn.web.body import read_bounded
 from shequn.web.problems import Problem, problem_responses, workspace_router
@@ -67,11 +68,11 @@ class IssueIn(_Body):
 
 class RedeemIn(_Body):
     member: str | None = Field(default=None, max_length=128)
-    at: Instant | None = None
+    at: RequestInstant | None = None
 
 
 class PayIn(_Body):
-    ids: list[int] | None = Field(default=None, max_length=10_000)
+    ids: list[RowId] | None = Field(default=None, max_length=10_000)
     promoter: str | None = Field(default=None, max_length=128)
 
 
@@ -81,7 +82,7 @@ class ChainIdsIn(_Body):
 
 class ChainConfirmIn(ChainIdsIn):
     amount_fen: int | None = Field(default=None, ge=0, description="For one unpriced entry.")
-    at: Instant | None = Field(default=None, description="When it was paid (now).")
+    at: RequestInstant | None = Field(default=None, description="When it was paid (now).")
 
 
 class PromoterIn(_Body):

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from shequn.events import Instant
+from shequn.events import RequestInstant
 from shequn.platform.schemas import Answer, Json, Timestamp
 
 
@@ -234,7 +234,7 @@ class NoteIn(BaseModel):
 
     text: Annotated[str, Field(min_length=1, max_length=20_000)]
     author: Annotated[str, Field(min_length=1, max_length=128)] = "staff"
-    at: Instant | None = None
+    at: RequestInstant | None = None
 
 
 class TagIn(BaseModel):

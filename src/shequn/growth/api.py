@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 import yaml
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import Engine, select
 
@@ -106,6 +106,9 @@ def _too_many(title: str, detail: str) -> Response:
     return problem_response(
         429, title, detail, headers={"Retry-After": str(WINDOW_SECONDS)}, retry_after=WINDOW_SECONDS
     )
+
+
+RewardId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The reward ledger's id.")]
 
 
 def _at(given: datetime | None, now: datetime) -> datetime:
@@ -626,7 +629,11 @@ def get_rewards(
     response_model=RewardOut,
 )
 def post_review(
-    reward_id: int, body: ReviewIn, workspace: Workspace, engine: EngineDep, now: Now
+    reward_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    body: ReviewIn,
+    workspace: Workspace,
+    engine: EngineDep,
+    now: Now,
 ) -> dict[str, Any]:
     with transaction(engine) as conn:
         return do_review(
@@ -640,7 +647,11 @@ def post_review(
     response_model=RewardOut,
 )
 def post_reverse(
-    reward_id: int, body: ReverseIn, workspace: Workspace, engine: EngineDep, now: Now
+    reward_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    body: ReverseIn,
+    workspace: Workspace,
+    engine: EngineDep,
+    now: Now,
 ) -> dict[str, Any]:
     with transaction(engine) as conn:
         return do_reverse(conn, workspace, reward_id, by=body.by, at=now, note=body.note)

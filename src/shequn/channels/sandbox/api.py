@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from shequn.channels.sandbox.schemas import HistoryMessage, PostedOut
 from shequn.channels.sandbox.service import do_post_message, group_history
 from shequn.engine.ingest import IngestResult, caught_up
-from shequn.events import Instant, MessageKind
+from shequn.events import MessageKind, RequestInstant
 from shequn.platform.db import transaction
 from shequn.web.auth import EngineDep, Latest, Now, Workspace
 from shequn.web.problems import workspace_router
@@ -28,7 +28,7 @@ class PostMessage(BaseModel):
     qr: str | None = Field(default=None, max_length=2048)
     mentions: list[str] | None = Field(default=None, max_length=500)
     message_id: str | None = Field(default=None, max_length=128)
-    at: Instant | None = None
+    at: RequestInstant | None = None
 
 
 @router.post(
