@@ -38,7 +38,7 @@ from shequn.commerce.schemas import (
 from shequn.community.service import access_workspace
 from shequn.engine.ingest import IngestResult, caught_up
 from shequn.engine.service import do_ingest_items
-from shequn.events import BatchRejected
+from shequn.events import BatchRejected, RequestInstant
 from shequn.growth.livecode import check_key
 from shequn.platform.db import transaction
 from shequn.platform.schemas import RowId
