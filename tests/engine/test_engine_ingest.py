@@ -6,6 +6,7 @@ import io
 from datetime import timedelta
 
 import orjson
+import pytest
 from sqlalchemy import Engine, select
 
 from shequn.community.workspace import WorkspaceInfo
@@ -336,16 +337,20 @@ def test_a_failing_job_is_set_aside_and_ingest_goes_on(
 
 
 def test_no_transaction_runs_more_than_its_share_of_due_work(
-    engine: Engine, workspace: WorkspaceInfo
+    engine: Engine, workspace: WorkspaceInfo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A history with a three-year gap (the daily cleanup falls due ~1,100 times in it) is
-    ingested in several transactions, none running more than MAX_JOBS_PER_TRANSACTION jobs,
-    and decides what one unbounded transaction decides."""
+    ingested in several transactions, none running more than MAX_JOBS_PER_TRANSACTION jobs
+    (200 here, to keep the test short), and decides what one unbounded transaction decides."""
     from sqlalchemy import event as sa_event
     from sqlalchemy import func
 
-    from shequn.engine.ingest import MAX_JOBS_PER_TRANSACTION, ingest_batch
+    from shequn.engine import ingest
+    from shequn.engine.ingest import ingest_batch
     from tests.conftest import create_workspace
+
+    monkeypatch.setattr(ingest, "MAX_JOBS_PER_TRANSACTION", 200)
+    MAX_JOBS_PER_TRANSACTION = 200
 
     start = T0 - timedelta(days=3 * 365)
     history = [

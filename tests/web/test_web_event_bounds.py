@@ -152,15 +152,23 @@ def test_the_skew_is_a_setting(
 
 
 def test_a_message_after_an_old_history_runs_its_due_work_in_bounded_transactions(
-    client: TestClient, engine: Engine, workspace: WorkspaceInfo, auth: dict[str, str]
+    client: TestClient,
+    engine: Engine,
+    workspace: WorkspaceInfo,
+    auth: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A history from three years ago leaves the daily cleanup due every day since: a sandbox
-    message now runs those ~1,100 runs in transactions of at most MAX_JOBS_PER_TRANSACTION."""
+    message now runs those ~1,100 runs in transactions of at most MAX_JOBS_PER_TRANSACTION
+    (200 here, to keep the test short)."""
     from sqlalchemy import event as sa_event
     from sqlalchemy import func, select
 
-    from shequn.engine.ingest import MAX_JOBS_PER_TRANSACTION
+    from shequn.engine import ingest
     from shequn.engine.models import jobs
+
+    MAX_JOBS_PER_TRANSACTION = 200
+    monkeypatch.setattr(ingest, "MAX_JOBS_PER_TRANSACTION", MAX_JOBS_PER_TRANSACTION)
 
     old = NOW - timedelta(days=3 * 365)
     history = [

@@ -19,7 +19,7 @@ from shequn.commerce.models import orders, shops
 from shequn.commerce.texts import say
 from shequn.community.service import Conflict, NotFound
 from shequn.community.workspace import WorkspaceInfo
-from shequn.engine.ingest import MAX_JOBS_PER_TRANSACTION, IngestResult, ingest_batch
+from shequn.engine.ingest import IngestResult, ingest_batch
 from shequn.events import BatchRejected, EventError, parse_event
 from shequn.platform.errors import Unauthorized
 
@@ -142,7 +142,7 @@ def do_shop_webhook(
     if isinstance(parsed, list):
         raise BatchRejected(parsed, unit="field")
     # Bounded: `engine.ingest.caught_up` catches the scheduler up and delivers again.
-    return ingest_batch(conn, ws, [parsed], MAX_JOBS_PER_TRANSACTION)
+    return ingest_batch(conn, ws, [parsed], bounded=True)
 
 
 # --- CSV import -------------------------------------------------------------------------------

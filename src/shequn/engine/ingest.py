@@ -36,7 +36,7 @@ compares sizes; see docs/architecture.md for the figures)."""
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-MAX_JOBS_PER_TRANSACTION = 500
+MAX_JOBS_PER_TRANSACTION = 2_000
 """Most due jobs one transaction runs. A batch whose events lie far apart (a history with a
 gap of months) or a tick long overdue would otherwise run all the work in between while it
 holds the workspace's lock; past this many, the work goes on in further transactions."""
@@ -302,10 +302,15 @@ def ingest_batch(
     workspace: WorkspaceInfo,
     batch: Sequence[Event],
     job_budget: int | None = None,
+    *,
+    bounded: bool = False,
 ) -> IngestResult:
     """Process one batch inside the caller's transaction (the caller commits). With a
-    `job_budget`, raises SchedulerBehind rather than run more due jobs than that (the caller
-    rolls back: `commit_batch` does the rest)."""
+    `job_budget` (or, `bounded`, MAX_JOBS_PER_TRANSACTION), raises SchedulerBehind rather
+    than run more due jobs than that (the caller rolls back: `commit_batch` and `caught_up`
+    do the rest)."""
+    if bounded and job_budget is None:
+        job_budget = MAX_JOBS_PER_TRANSACTION
     lock_workspace(conn, workspace.id)
     fresh, conflicts = _fresh_events(conn, workspace.id, batch)
     result = IngestResult(
@@ -334,17 +339,19 @@ def commit_batch(
     engine: Engine,
     workspace: WorkspaceInfo,
     batch: Sequence[Event],
-    job_budget: int = MAX_JOBS_PER_TRANSACTION,
+    job_budget: int | None = None,
 ) -> IngestResult:
     """Ingest a batch in as many transactions as its due work needs, none running more than
-    `job_budget` jobs: the same decisions as one transaction, without holding the workspace
-    for as long as the work between its events takes."""
+    `job_budget` jobs (default MAX_JOBS_PER_TRANSACTION): the same decisions as one
+    transaction, without holding the workspace for as long as the work between its events
+    takes."""
+    budget = MAX_JOBS_PER_TRANSACTION if job_budget is None else job_budget
     total = IngestResult()
     rest = list(batch)
     while rest:
         try:
             with transaction(engine) as conn:
-                total.add(ingest_batch(conn, workspace, rest, job_budget))
+                total.add(ingest_batch(conn, workspace, rest, budget))
             return total
         except SchedulerBehind as behind:
             cut = next(i for i, ev in enumerate(rest) if ev is behind.event)
@@ -353,7 +360,7 @@ def commit_batch(
             with transaction(engine) as conn:
                 total.add(ingest_batch(conn, workspace, rest[:cut]))
             rest = rest[cut:]
-        tick(engine, workspace, rest[0].at, job_budget)
+        tick(engine, workspace, rest[0].at, budget)
     return total
 
 
@@ -372,17 +379,18 @@ def tick(
     engine: Engine,
     workspace: WorkspaceInfo,
     until: datetime,
-    job_budget: int = MAX_JOBS_PER_TRANSACTION,
+    job_budget: int | None = None,
 ) -> int:
-    """Run the scheduler for one workspace up to `until`, at most `job_budget` jobs per
-    transaction; returns the jobs run."""
+    """Run the scheduler for one workspace up to `until`, at most `job_budget` jobs
+    (default MAX_JOBS_PER_TRANSACTION) per transaction; returns the jobs run."""
+    budget = MAX_JOBS_PER_TRANSACTION if job_budget is None else job_budget
     total = 0
     while True:
         with transaction(engine) as conn:
             lock_workspace(conn, workspace.id)
             run = Run(conn, workspace)
-            count = run.run_jobs_until(until, limit=job_budget)
+            count = run.run_jobs_until(until, limit=budget)
             run.flush()
         total += count
-        if count < job_budget:
+        if count < budget:
             return total

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Engine, and_, select
 from shequn.channels.sandbox.models import sandbox_sent
 from shequn.community.models import workspaces
 from shequn.community.workspace import WorkspaceInfo
-from shequn.engine.ingest import MAX_JOBS_PER_TRANSACTION, IngestResult, ingest_batch
+from shequn.engine.ingest import IngestResult, ingest_batch
 from shequn.engine.models import actions, events
 from shequn.events import BatchRejected, parse_event
 from shequn.platform.db import transaction
@@ -63,7 +63,7 @@ def do_post_message(
     result = parse_event(raw, 0, latest)
     if isinstance(result, list):
         raise BatchRejected(result, unit="field")
-    return ingest_batch(conn, ws, [result], MAX_JOBS_PER_TRANSACTION)
+    return ingest_batch(conn, ws, [result], bounded=True)
 
 
 def group_history(
