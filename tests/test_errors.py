@@ -35,6 +35,10 @@ PARSERS: dict[str, str] = {
     "crm/schemas.py:parse_enum": "called by ProfileIn / FieldIs validators and the importer",
     "crm/service.py:check_custom_value": "a cell parser: the importer reports it per row, "
     "check_custom turns it into Invalid",
+    "events.py:_sane_instant": "an AfterValidator of Instant: pydantic reports it per field",
+    "events.py:_not_a_number": "a BeforeValidator of request times: pydantic reports it",
+    "events.py:_shallow": "an AfterValidator of order items: pydantic reports it per field",
+    "events.py:empty_when_none": "the AfterValidator of an event's `data`: pydantic reports it",
     "crm/importer.py:check_table": "raised and caught in the same loop, reported per row",
     "commerce/orders.py:_fen": "a CSV cell parser: orders_from_csv reports it per line",
     "growth/avatars.py:check_avatar_url": "called by AvatarIn's validator; do_set_avatar "

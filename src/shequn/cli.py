@@ -30,6 +30,7 @@ from shequn.cli_support import (
     find_workspace,
     guarded,
     in_workspace,
+    latest,
     now,
     open_engine,
     out,
@@ -414,6 +415,7 @@ def ingest(
                 skip_invalid=skip_invalid,
                 batch_size=batch_size or DEFAULT_BATCH,
                 progress=lambda n: bar.advance(task, n),
+                latest=latest(),
             )
 
     report = guarded(run)

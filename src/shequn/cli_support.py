@@ -233,6 +233,11 @@ def now() -> datetime:
     return current_settings().clock().now()
 
 
+def latest() -> datetime:
+    """The latest `at` a command's events may carry: now plus SHEQUN_MAX_FUTURE_SKEW."""
+    return now() + current_settings().max_future_skew
+
+
 def in_workspace(
     workspace: str | None, fn: Callable[[Connection, WorkspaceInfo], T], write: bool = False
 ) -> T:

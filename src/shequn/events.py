@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal, Union
 
+import orjson
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -29,6 +30,64 @@ from shequn.platform.errors import Invalid
 MAX_EVENT_BYTES = 64 * 1024
 """One event's JSON may be at most this large; bigger payloads are refused, not truncated."""
 
+EARLIEST_AT = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_AT = datetime(2100, 1, 1, tzinfo=UTC)
+"""Instants outside [EARLIEST_AT, LATEST_AT) are refused wherever an event or a request
+names one: year 1 or 9999 is a sender's bug, and would overflow once moved to UTC."""
+
+MAX_NESTING = 16
+"""Free-form JSON inside an event (an order's `items`) may nest at most this deep."""
+
+
+def _sane_instant(value: datetime) -> datetime:
+    """The instant in UTC, when it lies in [EARLIEST_AT, LATEST_AT)."""
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not EARLIEST_AT <= utc < LATEST_AT:
+        raise ValueError(
+            f"time out of range: must lie between {EARLIEST_AT.year} and {LATEST_AT.year - 1}"
+        )
+    return utc
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(_sane_instant)]
+"""An aware instant within the accepted range, in UTC: every `at` of an event (whose models
+are strict: a number is no time)."""
+
+
+def _not_a_number(value: Any) -> Any:
+    if isinstance(value, int | float):
+        raise ValueError("a time is ISO 8601 text with a UTC offset, not a number")
+    return value
+
+
+RequestInstant = Annotated[Instant, BeforeValidator(_not_a_number)]
+"""An `at` in a request body (whose models are not strict): text, never a Unix number."""
+
+
+def _in_range(value: datetime) -> datetime:
+    """The time as given (its offset kept), when it lies in the accepted range."""
+    _sane_instant(value)
+    return value
+
+
+def _shallow(value: Any) -> Any:
+    # Checked level by level, so a hostile depth costs no deep recursion here.
+    level = [value]
+    for _ in range(MAX_NESTING + 1):
+        level = [
+            child
+            for node in level
+            for child in (node.values() if isinstance(node, dict) else node)
+            if isinstance(child, dict | list)
+        ]
+        if not level:
+            return value
+    raise ValueError(f"nested deeper than {MAX_NESTING} levels")
+
+
 ExtId = Annotated[str, Field(min_length=1, max_length=128)]
 ShortText = Annotated[str, Field(max_length=200)]
 LongText = Annotated[str, Field(max_length=20_000)]
@@ -36,7 +95,9 @@ Fen = Annotated[int, Field(ge=0, le=10**12)]
 
 
 class _Data(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Strict: a number is a JSON number and a time is ISO 8601 text, on every path; "100"
+    # for an amount or a Unix integer for a time is refused, never coerced.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class EmptyData(_Data):
@@ -48,7 +109,7 @@ class GroupCreatedData(_Data):
     blueprint: ShortText | None = None
     capacity: Annotated[int, Field(ge=1, le=100_000)] | None = None
     owner: ExtId | None = None
-    ends_at: AwareDatetime | None = None
+    ends_at: Annotated[AwareDatetime, AfterValidator(_in_range)] | None = None
 
 
 class GroupUpdatedData(_Data):
@@ -105,7 +166,9 @@ class PosterSharedData(_Data):
 class OrderPaidData(_Data):
     order_id: ExtId
     amount_fen: Fen
-    items: Annotated[list[dict[str, Any]], Field(max_length=200)] | None = None
+    items: (
+        Annotated[list[dict[str, Any]], Field(max_length=200), AfterValidator(_shallow)] | None
+    ) = None
     coupon: ExtId | None = None
     promoter: ExtId | None = None
 
@@ -188,17 +251,27 @@ STAFF_EVENT_TYPES = frozenset(
 
 Channel = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$")]
 # Instants are kept in UTC so ordering and day arithmetic never depend on the sender.
-UTCInstant = Annotated[AwareDatetime, AfterValidator(lambda v: v.astimezone(UTC))]
+UTCInstant = Instant
 
 
-def _none_is_empty(value: Any) -> Any:
-    return {} if value is None else value
+def _none_is_empty(data_model: type[_Data]) -> Any:
+    """`data: null` means no data: the empty data of types that need none."""
+    required = [name for name, f in data_model.model_fields.items() if f.is_required()]
+
+    def empty_when_none(value: _Data | None) -> _Data:
+        if value is not None:
+            return value
+        if required:
+            raise ValueError(f"this event type needs data ({', '.join(required)})")
+        return data_model()
+
+    return empty_when_none
 
 
 class Event(BaseModel):
     """One fact, as it arrives and as it is stored. Each type is a subclass below."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     id: ExtId
     type: str
@@ -224,7 +297,9 @@ class Event(BaseModel):
 def _event_class(type_name: str, data_model: type[_Data], group: bool, member: bool) -> Any:
     """The model of one event type: its data model, and group/member when the type needs them."""
     data_field = (
-        Annotated[data_model, BeforeValidator(_none_is_empty)],
+        # An after-validator: a before-validator would hand pydantic the decoded dict, and
+        # strict validation of decoded Python wants datetimes where JSON has text.
+        Annotated[data_model | None, AfterValidator(_none_is_empty(data_model))],
         Field(default_factory=dict, validate_default=True),
     )
     fields: dict[str, Any] = {
@@ -311,24 +386,46 @@ def _errors(exc: ValidationError, position: int) -> list[EventError]:
     return out
 
 
-def parse_event(raw: Any, position: int) -> Event | list[EventError]:
-    """Validate one decoded item; return the event or every error, naming its fields."""
+def parse_event(
+    raw: Any, position: int, latest: datetime | None = None
+) -> Event | list[EventError]:
+    """Validate one decoded item; return the event or every error, naming its fields.
+
+    The item is validated as the JSON it encodes, exactly as a line of a file is: the same
+    size bound and the same strict types on every path (API, file, webhook, staff)."""
     if not isinstance(raw, dict):
         return [EventError(position, "(event)", "expected a JSON object")]
     try:
-        return _ANY_EVENT.validate_python(raw)
-    except ValidationError as exc:
-        return _errors(exc, position)
+        # Times the program itself hands over (a staff operation's, a stored row's) are
+        # datetimes; a naive one is UTC, as the database keeps it.
+        line = orjson.dumps(raw, option=orjson.OPT_NAIVE_UTC)
+    except (orjson.JSONEncodeError, TypeError) as exc:
+        return [EventError(position, "(event)", f"not representable as JSON: {exc}")]
+    return parse_line(line, position, latest)
 
 
-def parse_line(line: bytes | str, position: int) -> Event | list[EventError]:
-    """Validate one JSON line straight from its bytes."""
+def parse_line(
+    line: bytes | str, position: int, latest: datetime | None = None
+) -> Event | list[EventError]:
+    """Validate one JSON line straight from its bytes; an event later than `latest` (the
+    clock plus the allowed skew, for live traffic) is refused."""
     if len(line) > MAX_EVENT_BYTES:
         return [EventError(position, "(event)", f"event larger than {MAX_EVENT_BYTES} bytes")]
     try:
-        return _ANY_EVENT.validate_json(line)
+        event = _ANY_EVENT.validate_json(line)
     except ValidationError as exc:
         return _errors(exc, position)
+    if latest is not None and event.at > latest:
+        return [EventError(position, "at", too_late(event.at, latest))]
+    return event
+
+
+def too_late(at: datetime, latest: datetime) -> str:
+    """Why an instant ahead of the clock is refused (the same words on every path)."""
+    return (
+        f"{at.isoformat()} is later than {latest.astimezone(UTC).isoformat()}, "
+        "the clock plus the allowed skew (SHEQUN_MAX_FUTURE_SKEW)"
+    )
 
 
 @dataclass(slots=True)
@@ -337,14 +434,16 @@ class ParsedBatch:
     errors: list[EventError]
 
 
-def parse_lines(lines: Iterable[tuple[int, bytes | str]]) -> ParsedBatch:
+def parse_lines(
+    lines: Iterable[tuple[int, bytes | str]], latest: datetime | None = None
+) -> ParsedBatch:
     """Validate every numbered line, collecting all errors (blank lines are skipped)."""
     events: list[Event] = []
     errors: list[EventError] = []
     for position, line in lines:
         if not line.strip():
             continue
-        result = parse_line(line, position)
+        result = parse_line(line, position, latest)
         if isinstance(result, Event):
             events.append(result)
         else:
@@ -352,12 +451,12 @@ def parse_lines(lines: Iterable[tuple[int, bytes | str]]) -> ParsedBatch:
     return ParsedBatch(events, errors)
 
 
-def parse_items(items: Iterable[Any]) -> ParsedBatch:
+def parse_items(items: Iterable[Any], latest: datetime | None = None) -> ParsedBatch:
     """Validate decoded items (an API batch), positions being 0-based indexes."""
     events: list[Event] = []
     errors: list[EventError] = []
     for index, raw in enumerate(items):
-        result = parse_event(raw, index)
+        result = parse_event(raw, index, latest)
         if isinstance(result, Event):
             events.append(result)
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -36,6 +37,11 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(
         default=16 * 1024 * 1024, description="Largest HTTP request body accepted, in bytes."
+    )
+    max_future_skew: timedelta = Field(
+        default=timedelta(minutes=10),
+        description="How far ahead of the clock an event's `at` may be (seconds or ISO 8601, "
+        "e.g. PT10M); later events are refused. History may go back, never forward.",
     )
     bus_prefix: str = Field(
         default="", description="Prefix of the bus's Redis keys (several installs, one Redis)."

@@ -41,6 +41,7 @@ from shequn.community.service import list_workspaces
 from shequn.domains import command_groups
 from shequn.platform.db import make_engine
 from tests.cli.helpers import ENGLISH, SHEQUN, clean_env, in_process
+from tests.factories import NOW
 
 POSTGRES_URL = os.environ.get("SHEQUN_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
@@ -502,7 +503,18 @@ def test_ingest_counts_repeats_within_one_file_and_skips_blank_lines(sq: Shequn)
     events = world()[:3]
     summary = sq.ingest([events[0], "", events[1], events[0], "   ", events[2], events[1]])
     assert summary["accepted"] == 3 and summary["duplicates"] == 2
+    assert summary["conflicts"] == []
     assert [e["id"] for e in sq.rows("events")] == [e["id"] for e in events]
+
+
+def test_ingest_lists_changed_events_under_old_ids_as_conflicts(sq: Shequn) -> None:
+    events = world()[:3]
+    sq.ingest(events)
+    renamed = {**events[0], "data": {**events[0]["data"], "name": "改名了"}}
+    summary = sq.ingest([renamed, events[1]])
+    assert (summary["accepted"], summary["duplicates"]) == (0, 1)
+    assert summary["conflicts"] == [events[0]["id"]]
+    assert sq.rows("events")[0]["data"] == events[0]["data"]  # the first version is kept
 
 
 def test_ingest_of_a_missing_file_names_it(sq: Shequn) -> None:
@@ -619,6 +631,16 @@ MORE_BAD_LINES: dict[str, tuple[str, str]] = {
         "data.colour",
     ),
     "text-too-long": (_post("x" * 30_000), "data.text"),
+    # Times out of range, or ahead of the clock by more than the allowed skew.
+    "year-9999": (_naive("9999-12-31T23:59:59-12:00"), "at"),
+    "year-1": (_naive("0001-01-01T00:00:00+08:00"), "at"),
+    "next-year": (_naive((NOW + timedelta(days=365)).isoformat()), "at"),
+    # Strict types: no coercion of a Unix time or of an amount given as text.
+    "unix-time": (_line({**ev("b-1", "group.created", "g-9", None, T0, name="x"), "at": 1}), "at"),
+    "amount-as-text": (
+        _line(ev("b-1", "order.paid", None, "u-9", T0, order_id="o-1", amount_fen="3990")),
+        "data.amount_fen",
+    ),
 }
 
 
@@ -1213,10 +1235,13 @@ def served(tmp_path: Path) -> Iterator[tuple[Shequn, str]]:
 def test_a_created_token_reads_its_workspace_through_serve(served: tuple[Shequn, str]) -> None:
     sq, base = served
     other = sq.new_workspace()
-    # The world happens in 2100: the server's worker, on the wall clock, finds nothing due, so
-    # what the server and the command read cannot change between the two reads.
-    later = timedelta(days=365 * 74)
-    sq.ingest([{**e, "at": (datetime.fromisoformat(e["at"]) + later).isoformat()} for e in world()])
+    # The world happens in 2096: the server's worker, on the wall clock, finds nothing due, so
+    # what the server and the command read cannot change between the two reads. The command
+    # that ingests it has its clock there (events ahead of its clock would be refused).
+    later = timedelta(days=365 * 70)
+    shifted = [{**e, "at": (datetime.fromisoformat(e["at"]) + later).isoformat()} for e in world()]
+    path = sq.write("2096.jsonl", shifted)
+    sq.ok("ingest", str(path), *sq.w, env={"SHEQUN_NOW": (NOW + later).isoformat()})
     token = sq.ok("token", "create", *sq.w).text.strip()
     headers = {"Authorization": f"Bearer {token}"}
     r = httpx.get(f"{base}/api/v1/workspaces/{sq.ws}/exports/events", headers=headers)

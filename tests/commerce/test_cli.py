@@ -39,7 +39,7 @@ def test_commerce_commands(
     file.write_text(CSV, encoding="utf-8")
     done = runner.invoke(cli, ["order", "import", str(file), "-w", ws.slug])
     assert done.exit_code == 0, done.output
-    assert orjson.loads(done.output) == {"accepted": 2, "duplicates": 0}
+    assert orjson.loads(done.output) == {"accepted": 2, "duplicates": 0, "conflicts": []}
     bad = tmp_path / "bad.csv"
     bad.write_text("order_id,member\no-1,x\n", encoding="utf-8")
     refused = runner.invoke(cli, ["order", "import", str(bad), "-w", ws.slug])

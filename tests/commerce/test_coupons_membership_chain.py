@@ -83,7 +83,7 @@ def test_coupons_issue_redeem_and_expire(
         }
     )
     with transaction(engine) as conn:
-        do_shop_webhook(conn, ws, "shop", body, sign(secret, body), now=NOW)
+        do_shop_webhook(conn, ws, "shop", body, sign(secret, body), now=NOW, latest=None)
     do_ingest_events(
         engine,
         ws,

@@ -76,7 +76,10 @@ def test_the_same_webhook_five_times_at_once_is_one_order(
 
     def deliver(_: int) -> int:
         with transaction(engine) as conn:
-            return do_shop_webhook(conn, ws, "youzan", body, sign(secret, body), now=NOW).accepted
+            signature = sign(secret, body)
+            return do_shop_webhook(
+                conn, ws, "youzan", body, signature, now=NOW, latest=None
+            ).accepted
 
     with ThreadPoolExecutor(5) as pool:
         accepted = list(pool.map(deliver, range(5)))
@@ -111,7 +114,7 @@ def test_the_same_webhook_five_times_at_once_is_one_order(
         }
     )
     with transaction(engine) as conn:
-        do_shop_webhook(conn, ws, "youzan", refund, sign(secret, refund), now=NOW)
+        do_shop_webhook(conn, ws, "youzan", refund, sign(secret, refund), now=NOW, latest=None)
     assert {(c["status"], c["amount_fen"]) for c in rows(engine, ws, "commissions")} == {
         ("reversed", 0)
     }
@@ -125,7 +128,7 @@ def test_commissions_confirm_after_the_window_then_are_paid(
     secret = shop(engine, ws)
     body = paid(amount=20_000)
     with transaction(engine) as conn:
-        do_shop_webhook(conn, ws, "youzan", body, sign(secret, body), now=NOW)
+        do_shop_webhook(conn, ws, "youzan", body, sign(secret, body), now=NOW, latest=None)
     tick(engine, ws, T0 + 6 * DAY)
     assert {c["status"] for c in rows(engine, ws, "commissions")} == {"pending"}
     tick(engine, ws, T0 + 8 * DAY)
@@ -150,7 +153,7 @@ def test_commissions_confirm_after_the_window_then_are_paid(
         }
     )
     with transaction(engine) as conn:
-        do_shop_webhook(conn, ws, "youzan", refund, sign(secret, refund), now=NOW)
+        do_shop_webhook(conn, ws, "youzan", refund, sign(secret, refund), now=NOW, latest=None)
     assert all("after the window" in (c["note"] or "") for c in rows(engine, ws, "commissions"))
 
 
@@ -228,15 +231,19 @@ def test_webhook_over_http_checks_the_signature_first(
         assert r.status_code == 401  # unsigned garbage is not even parsed
         assert rows(engine, ws, "orders") == []
         ok = client.post(url, content=body, headers={"X-Shequn-Signature": sign(secret, body)})
-        assert ok.status_code == 200 and ok.json() == {"accepted": 1, "duplicates": 0}
+        assert ok.status_code == 200 and ok.json() == {
+            "accepted": 1,
+            "duplicates": 0,
+            "conflicts": [],
+        }
         again = client.post(url, content=body, headers={"X-Shequn-Signature": sign(secret, body)})
-        assert again.json() == {"accepted": 0, "duplicates": 1}
+        assert again.json() == {"accepted": 0, "duplicates": 1, "conflicts": []}
         listed = client.get(
             f"/api/v1/workspaces/{ws.slug}/orders", headers=token(engine, ws)
         ).json()
         assert [o["order_id"] for o in listed] == ["o-1"]
     with transaction(engine) as conn, pytest.raises(BadSignature):
-        do_shop_webhook(conn, ws, "youzan", body, None, now=NOW)
+        do_shop_webhook(conn, ws, "youzan", body, None, now=NOW, latest=None)
 
 
 CSV = """order_id,member,amount_fen,paid_at,promoter,refunded_fen
@@ -250,7 +257,7 @@ def test_csv_import(engine: Engine, community: WorkspaceInfo) -> None:
     ws = community
     events, errors = orders_from_csv(CSV)
     assert errors == []
-    do_ingest_items(engine, ws, events)
+    do_ingest_items(engine, ws, events, latest=None)
     got = {o["order_id"]: (o["status"], o["promoter"]) for o in rows(engine, ws, "orders")}
     assert got == {
         "o-1": ("paid", "promoter"),

@@ -6,6 +6,7 @@ import io
 from datetime import timedelta
 
 import orjson
+import pytest
 from sqlalchemy import Engine, select
 
 from shequn.community.workspace import WorkspaceInfo
@@ -89,6 +90,24 @@ def test_duplicates_within_one_batch(engine: Engine, workspace: WorkspaceInfo) -
     report = do_ingest_events(engine, workspace, [e, e, e])
     assert (report.accepted, report.duplicates) == (1, 2)
     assert export(engine, workspace, "members")[0]["message_count"] == 1
+
+
+def test_a_changed_event_under_an_old_id_is_a_conflict_and_the_first_wins(
+    engine: Engine, workspace: WorkspaceInfo
+) -> None:
+    first = posted("u-1", "第一版", at=T0, id_="m-1")
+    do_ingest_events(engine, workspace, [first])
+    changed = posted("u-1", "改过的", at=T0, id_="m-1")
+    moved = posted("u-1", "第一版", at=T0 + minutes(1), id_="m-1")
+    report = do_ingest_events(engine, workspace, [first, changed, moved])
+    assert (report.accepted, report.duplicates, report.conflicts) == (0, 1, ["m-1", "m-1"])
+    # Within one batch: the first of the batch wins, a changed repeat is a conflict.
+    a = posted("u-2", "甲", at=T0, id_="m-2")
+    b = posted("u-2", "乙", at=T0, id_="m-2")
+    report = do_ingest_events(engine, workspace, [a, a, b])
+    assert (report.accepted, report.duplicates, report.conflicts) == (1, 1, ["m-2"])
+    texts = {e["id"]: e["data"]["text"] for e in export(engine, workspace, "events")}
+    assert texts == {"m-1": "第一版", "m-2": "甲"}
 
 
 def test_welcome_batches_newcomers_per_window(engine: Engine, workspace: WorkspaceInfo) -> None:
@@ -315,3 +334,65 @@ def test_a_failing_job_is_set_aside_and_ingest_goes_on(
     assert status == "failed" and "no coupon template" in payload["error"]
     task = next(a for a in export(engine, workspace, "actions") if a["rule"] == "test.broken")
     assert task["kind"] == "staff.task" and "test.broken" in task["reason"]
+
+
+def test_no_transaction_runs_more_than_its_share_of_due_work(
+    engine: Engine, workspace: WorkspaceInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A history with a three-year gap (the daily cleanup falls due ~1,100 times in it) is
+    ingested in several transactions, none running more than MAX_JOBS_PER_TRANSACTION jobs
+    (200 here, to keep the test short), and decides what one unbounded transaction decides."""
+    from sqlalchemy import event as sa_event
+    from sqlalchemy import func
+
+    from shequn.engine import ingest
+    from shequn.engine.ingest import ingest_batch
+    from tests.conftest import create_workspace
+
+    monkeypatch.setattr(ingest, "MAX_JOBS_PER_TRANSACTION", 200)
+    MAX_JOBS_PER_TRANSACTION = 200
+
+    start = T0 - timedelta(days=3 * 365)
+    history = [
+        event("group.created", "g-1", at=start, name="烘焙1群"),
+        joined("u-1", at=start + minutes(1)),
+        joined("u-2", at=start + minutes(2)),
+        posted("u-1", "三年后", at=T0),
+    ]
+    done_at_commit: list[int] = []
+
+    def count_done(conn):  # type: ignore[no-untyped-def]
+        done = (
+            select(func.count())
+            .select_from(jobs)
+            .where(jobs.c.workspace_id == workspace.id, jobs.c.status == "done")
+        )
+        done_at_commit.append(conn.execute(done).scalar_one())
+
+    sa_event.listen(engine, "commit", count_done)
+    try:
+        do_ingest_events(engine, workspace, history)
+    finally:
+        sa_event.remove(engine, "commit", count_done)
+    steps = [b - a for a, b in zip([0, *done_at_commit], done_at_commit, strict=False)]
+    assert sum(steps) > 2 * MAX_JOBS_PER_TRANSACTION  # the gap held that much work …
+    assert max(steps) <= MAX_JOBS_PER_TRANSACTION  # … and no transaction ran more than its share
+
+    reference = create_workspace(engine)
+    with transaction(engine) as conn:
+        ingest_batch(conn, reference, history)
+
+    def decided(ws: WorkspaceInfo) -> list[tuple[str, str, str]]:
+        return [(a["rule"], a["kind"], a["decided_at"]) for a in export(engine, ws, "actions")]
+
+    def ran(ws: WorkspaceInfo) -> list[tuple[str, str, str]]:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(jobs.c.key, jobs.c.status, jobs.c.done_at)
+                .where(jobs.c.workspace_id == ws.id)
+                .order_by(jobs.c.key)
+            )
+            return [(k, s, str(d)) for k, s, d in rows]
+
+    assert decided(workspace) == decided(reference)
+    assert ran(workspace) == ran(reference)

@@ -70,6 +70,19 @@ def test_ingest_answers_accepted_and_duplicates(
     assert [(m["member"], m["message_count"]) for m in members] == [("u-1", 1)]
 
 
+def test_ingest_answers_conflicts_apart_from_duplicates(
+    client: TestClient, workspace: WorkspaceInfo, auth: dict[str, str]
+) -> None:
+    client.post(url(workspace, "/events"), json=batch(), headers=auth)
+    changed = batch()
+    changed[2]["data"]["text"] = "改过的"
+    r = client.post(url(workspace, "/events"), json=changed, headers=auth)
+    assert r.status_code == 200, r.text
+    assert (r.json()["accepted"], r.json()["duplicates"], r.json()["conflicts"]) == (0, 2, ["e-3"])
+    stored = client.get(url(workspace, "/exports/events"), headers=auth).text
+    assert "大家好" in stored and "改过的" not in stored
+
+
 @pytest.mark.parametrize(
     ("mutate", "field"),
     [

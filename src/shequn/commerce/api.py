@@ -4,10 +4,11 @@ memberships; and the shop webhook, authenticated by its HMAC signature alone."""
 from __future__ import annotations
 
 from datetime import UTC
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import and_, select
 
 from shequn.commerce import chain_orders, distribution
@@ -36,12 +37,14 @@ from shequn.commerce.schemas import (
 )
 from shequn.commerce.texts import say
 from shequn.community.service import access_workspace
+from shequn.engine.ingest import IngestResult, caught_up
 from shequn.engine.service import do_ingest_items
-from shequn.events import BatchRejected
+from shequn.events import BatchRejected, RequestInstant
 from shequn.growth.livecode import check_key
 from shequn.platform.db import transaction
 from shequn.platform.errors import NotFound
-from shequn.web.auth import EngineDep, Now, Workspace
+from shequn.platform.schemas import RowId
+from shequn.web.auth import EngineDep, Latest, Now, Workspace
 from shequn.web.body import read_bounded
 from shequn.web.problems import Problem, problem_responses, workspace_router
 
@@ -67,11 +70,11 @@ class IssueIn(_Body):
 
 class RedeemIn(_Body):
     member: str | None = Field(default=None, max_length=128)
-    at: AwareDatetime | None = None
+    at: RequestInstant | None = None
 
 
 class PayIn(_Body):
-    ids: list[int] | None = Field(default=None, max_length=10_000)
+    ids: list[RowId] | None = Field(default=None, max_length=10_000)
     promoter: str | None = Field(default=None, max_length=128)
 
 
@@ -81,7 +84,7 @@ class ChainIdsIn(_Body):
 
 class ChainConfirmIn(ChainIdsIn):
     amount_fen: int | None = Field(default=None, ge=0, description="For one unpriced entry.")
-    at: AwareDatetime | None = Field(default=None, description="When it was paid (now).")
+    at: RequestInstant | None = Field(default=None, description="When it was paid (now).")
 
 
 class PromoterIn(_Body):
@@ -131,7 +134,7 @@ def get_orders(
     response_model=ReceivedOut,
 )
 async def post_orders_csv(
-    request: Request, workspace: Workspace, engine: EngineDep
+    request: Request, workspace: Workspace, engine: EngineDep, latest: Latest
 ) -> dict[str, Any]:
     body = await read_bounded(request, request.app.state.settings.max_body_bytes)
     try:
@@ -143,8 +146,14 @@ async def post_orders_csv(
         raise BatchRejected(errors, unit="line")
     from starlette.concurrency import run_in_threadpool
 
-    report = await run_in_threadpool(do_ingest_items, engine, workspace, events)
-    return {"accepted": report.accepted, "duplicates": report.duplicates}
+    report = await run_in_threadpool(
+        partial(do_ingest_items, engine, workspace, events, latest=latest)
+    )
+    return {
+        "accepted": report.accepted,
+        "duplicates": report.duplicates,
+        "conflicts": report.conflicts,
+    }
 
 
 @router.get(
@@ -304,7 +313,7 @@ def get_coupon(code: str, workspace: Workspace, engine: EngineDep) -> dict[str, 
     response_model=CouponOut,
 )
 def post_redeem(
-    code: str, body: RedeemIn, workspace: Workspace, engine: EngineDep, now: Now
+    code: str, body: RedeemIn, workspace: Workspace, engine: EngineDep, now: Now, latest: Latest
 ) -> dict[str, Any]:
     with engine.connect() as conn:
         coupon = coupon_ops.access_coupon(conn, workspace, code)
@@ -318,7 +327,7 @@ def post_redeem(
         "at": at,
         "data": {"coupon_id": code},
     }
-    do_ingest_items(engine, workspace, [raw])
+    do_ingest_items(engine, workspace, [raw], latest=latest)
     with engine.connect() as conn:
         after = coupon_ops.access_coupon(conn, workspace, code)
     if after["status"] != "redeemed" or after["member"] != member:
@@ -349,7 +358,9 @@ def get_memberships(
     summary="Shop webhook (HMAC-SHA256 signed)",
     response_model=ReceivedOut,
 )
-async def shop_webhook(ws: str, shop: str, request: Request, now: Now) -> dict[str, Any]:
+async def shop_webhook(
+    ws: str, shop: str, request: Request, now: Now, latest: Latest
+) -> dict[str, Any]:
     """Orders, refunds and coupon redemptions from a shop. The signature is checked over the
     raw body before anything in it is read; the same delivery twice is one order."""
     engine = request.app.state.engine
@@ -357,14 +368,25 @@ async def shop_webhook(ws: str, shop: str, request: Request, now: Now) -> dict[s
     signature = request.headers.get(SIGNATURE_HEADER)
 
     def run() -> dict[str, Any]:
-        with transaction(engine) as conn:
+        with engine.connect() as conn:
             try:
                 workspace = access_workspace(conn, ws)
             except NotFound:
                 # The same answer as for an unknown shop: a stranger learns nothing.
                 raise NotFound(say, "commerce.no_webhook") from None
-            result = do_shop_webhook(conn, workspace, shop, body, signature, now=now)
-        return {"accepted": result.accepted, "duplicates": result.duplicates}
+
+        def deliver() -> IngestResult:
+            with transaction(engine) as conn:
+                return do_shop_webhook(
+                    conn, workspace, shop, body, signature, now=now, latest=latest
+                )
+
+        result = caught_up(engine, workspace, deliver)
+        return {
+            "accepted": result.accepted,
+            "duplicates": result.duplicates,
+            "conflicts": result.conflicts,
+        }
 
     from starlette.concurrency import run_in_threadpool
 

@@ -19,6 +19,7 @@ from shequn.cli_support import (
     find_workspace,
     guarded,
     in_workspace,
+    latest,
     now,
     open_engine,
     out,
@@ -54,11 +55,19 @@ def order_import(
         events, errors = orders_from_csv(file.read_text(encoding="utf-8-sig"), channel)
         if errors:
             raise BatchRejected(errors, unit="line")
-        return do_ingest_items(engine, find_workspace(engine, workspace), events)
+        ws = find_workspace(engine, workspace)
+        return do_ingest_items(engine, ws, events, latest=latest())
 
     report = guarded(run)
     sys.stdout.write(
-        orjson.dumps({"accepted": report.accepted, "duplicates": report.duplicates}).decode() + "\n"
+        orjson.dumps(
+            {
+                "accepted": report.accepted,
+                "duplicates": report.duplicates,
+                "conflicts": report.conflicts,
+            }
+        ).decode()
+        + "\n"
     )
 
 
@@ -166,7 +175,7 @@ def coupon_redeem(code: str, workspace: WorkspaceOpt = None) -> None:
             "at": now().isoformat(),
             "data": {"coupon_id": code},
         }
-        do_ingest_items(engine, ws, [raw])
+        do_ingest_items(engine, ws, [raw], latest=latest())
         with engine.connect() as conn:
             after = access_coupon(conn, ws, code)
         if after["status"] != "redeemed":

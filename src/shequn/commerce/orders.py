@@ -127,6 +127,7 @@ def do_shop_webhook(
     signature: str | None,
     *,
     now: datetime,
+    latest: datetime | None,
 ) -> IngestResult:
     """Verify the signature, then parse and ingest the delivery (idempotent by its id)."""
     try:
@@ -140,10 +141,11 @@ def do_shop_webhook(
         raise BatchRejected(
             [EventError(0, "(json)", f"not valid JSON: {exc}")], unit="field"
         ) from exc
-    parsed = parse_event(webhook_event(shop, payload, now), 0)
+    parsed = parse_event(webhook_event(shop, payload, now), 0, latest)
     if isinstance(parsed, list):
         raise BatchRejected(parsed, unit="field")
-    return ingest_batch(conn, ws, [parsed])
+    # Bounded: `engine.ingest.caught_up` catches the scheduler up and delivers again.
+    return ingest_batch(conn, ws, [parsed], bounded=True)
 
 
 # --- CSV import -------------------------------------------------------------------------------

@@ -20,6 +20,11 @@ class ReceivedOut(Answer):
 
     accepted: int
     duplicates: int
+    conflicts: list[str] = Field(
+        default_factory=list,
+        description="Orders already known under this id with other content (another amount "
+        "…): the first version is kept.",
+    )
 
 
 class ChainItemOut(Answer):

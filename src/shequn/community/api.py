@@ -26,6 +26,7 @@ from shequn.exports import EXPORTS, page, seen_members
 from shequn.platform.db import transaction
 from shequn.web.auth import EngineDep, Now, Workspace
 from shequn.web.body import read_bounded
+from shequn.web.paging import Offset
 from shequn.web.problems import Problem, workspace_router
 
 router = workspace_router("community")
@@ -73,7 +74,7 @@ def _listing(kind: str):  # type: ignore[no-untyped-def]
         workspace: Workspace,
         engine: EngineDep,
         limit: Annotated[int, Query(ge=1, le=5000)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Offset = 0,
     ) -> list[dict[str, Any]]:
         rows = seen_members if kind == "members" else EXPORTS[kind].rows
         with engine.connect() as conn:

@@ -36,6 +36,7 @@ from shequn.platform.db import transaction
 from shequn.platform.schemas import file_responses
 from shequn.web.auth import EngineDep, Now, Workspace
 from shequn.web.body import read_bounded
+from shequn.web.paging import Offset
 from shequn.web.problems import Problem, workspace_router
 
 router = workspace_router("crm", "/crm")
@@ -227,7 +228,7 @@ def get_segment_members(
     engine: EngineDep,
     now: Now,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[dict[str, str]]:
     with engine.connect() as conn:
         keys = service.segment_members(conn, workspace, name, now=now)

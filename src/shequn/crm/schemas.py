@@ -9,8 +9,9 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from shequn.events import RequestInstant
 from shequn.platform.schemas import Answer, Json, Timestamp
 
 
@@ -233,7 +234,7 @@ class NoteIn(BaseModel):
 
     text: Annotated[str, Field(min_length=1, max_length=20_000)]
     author: Annotated[str, Field(min_length=1, max_length=128)] = "staff"
-    at: AwareDatetime | None = None
+    at: RequestInstant | None = None
 
 
 class TagIn(BaseModel):

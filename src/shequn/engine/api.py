@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import Query, Request
@@ -12,8 +13,9 @@ from shequn.engine.schemas import ActionOut, IngestAnswer, QueuedAnswer
 from shequn.engine.service import do_ingest_items
 from shequn.exports import EXPORTS, check_export, page, write_export
 from shequn.platform.schemas import file_responses
-from shequn.web.auth import EngineDep, Workspace
+from shequn.web.auth import EngineDep, Latest, Workspace
 from shequn.web.body import decode_json, read_bounded
+from shequn.web.paging import Offset
 from shequn.web.problems import Problem, problem_responses, workspace_router
 
 router = workspace_router("events")
@@ -40,6 +42,7 @@ async def post_events(
     request: Request,
     workspace: Workspace,
     engine: EngineDep,
+    latest: Latest,
     skip_invalid: Annotated[bool, Query(description="Store the valid items")] = False,
 ) -> Any:
     """The whole batch is validated first; a bad item stores nothing (unless skip_invalid).
@@ -61,7 +64,7 @@ async def post_events(
     if bus is not None:
         from shequn.events import BatchRejected, parse_items
 
-        parsed = parse_items(items)
+        parsed = parse_items(items, latest)
         if parsed.errors and not skip_invalid:
             raise BatchRejected(parsed.errors, unit="item")
         bus.publish(workspace.slug, parsed.events)
@@ -69,7 +72,7 @@ async def post_events(
     from starlette.concurrency import run_in_threadpool
 
     report = await run_in_threadpool(
-        do_ingest_items, engine, workspace, items, skip_invalid=skip_invalid
+        partial(do_ingest_items, engine, workspace, items, skip_invalid=skip_invalid, latest=latest)
     )
     summary = report.summary()
     summary["actions"] = [a.public() for a in report.result.actions]
@@ -82,7 +85,7 @@ def list_actions(
     engine: EngineDep,
     status: Annotated[str | None, Query(description="pending, done, failed, staff_task")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         rows = EXPORTS["actions"].rows(conn, workspace)

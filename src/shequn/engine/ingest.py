@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, func, select
 
@@ -34,38 +35,98 @@ DEFAULT_BATCH = 20_000
 row once, so a larger batch does that once for more events (`shequn bench ingest --batch N`
 compares sizes; see docs/architecture.md for the figures)."""
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+MAX_JOBS_PER_TRANSACTION = 2_000
+"""Most due jobs one transaction runs. A batch whose events lie far apart (a history with a
+gap of months) or a tick long overdue would otherwise run all the work in between while it
+holds the workspace's lock; past this many, the work goes on in further transactions."""
+
+
+class SchedulerBehind(Exception):
+    """More jobs are due before `event` than one transaction may run: the caller commits the
+    events before it, catches the scheduler up in bounded transactions and goes on."""
+
+    def __init__(self, event: Event) -> None:
+        self.event = event
+        super().__init__(f"scheduler behind before event {event.id}")
 
 
 @dataclass(slots=True)
 class IngestResult:
     accepted: int = 0
     duplicates: int = 0
+    """Events already stored (or earlier in the batch) exactly as sent again."""
+    conflicts: list[str] = field(default_factory=list)
+    """Ids already stored (or earlier in the batch) with other content: the first version
+    is kept, and the sender learns that theirs differs."""
     actions: list[DecidedAction] = field(default_factory=list)
 
     def add(self, other: IngestResult) -> None:
         self.accepted += other.accepted
         self.duplicates += other.duplicates
+        self.conflicts.extend(other.conflicts)
         self.actions.extend(other.actions)
 
 
-def _fresh_events(conn: Connection, workspace_id: int, batch: Sequence[Event]) -> list[Event]:
-    """The batch without events already stored or repeated within it (first one wins)."""
-    seen: set[tuple[str, str]] = set()
-    unique: list[Event] = []
+def _content(
+    type_: str, group: str | None, member: str | None, at: datetime, data: Any
+) -> tuple[Any, ...]:
+    """What two versions of one event id must share to be the same event."""
+    return (type_, group, member, at, data)
+
+
+def _event_content(ev: Event) -> tuple[Any, ...]:
+    data = ev.data.model_dump(mode="json", exclude_none=True)
+    return _content(ev.type, ev.group, ev.member, ev.at, data)
+
+
+def _stored_content(
+    conn: Connection, workspace_id: int, channel: str, ids: Sequence[str]
+) -> dict[str, tuple[Any, ...]]:
+    t = events_table
+    stmt = select(t.c.ext_id, t.c.type, t.c.group_ext, t.c.member_ext, t.c.at, t.c.data).where(
+        t.c.workspace_id == workspace_id, t.c.channel == channel, t.c.ext_id.in_(ids)
+    )
+    return {row[0]: _content(*row[1:]) for row in conn.execute(stmt)}
+
+
+def _fresh_events(
+    conn: Connection, workspace_id: int, batch: Sequence[Event]
+) -> tuple[list[Event], list[str]]:
+    """The batch without events already stored or repeated within it (first one wins), and
+    the ids among those whose content differs from the first version (the conflicts)."""
+    first: dict[tuple[str, str], Event] = {}
     for ev in batch:
-        key = (ev.channel, ev.id)
-        if key not in seen:
-            seen.add(key)
-            unique.append(ev)
+        first.setdefault((ev.channel, ev.id), ev)
     by_channel: dict[str, list[str]] = {}
-    for ev in unique:
-        by_channel.setdefault(ev.channel, []).append(ev.id)
-    stored: set[tuple[str, str]] = set()
+    for channel, ext_id in first:
+        by_channel.setdefault(channel, []).append(ext_id)
+    stored: dict[tuple[str, str], tuple[Any, ...]] = {}
     for channel, ids in by_channel.items():
         where = {"workspace_id": workspace_id, "channel": channel}
-        found = fast_stored(conn, events_table, where, "ext_id", ids, size=KEYS_PER_QUERY)
-        stored.update((channel, ext_id) for ext_id in found)
-    return [ev for ev in unique if (ev.channel, ev.id) not in stored]
+        found = sorted(
+            fast_stored(conn, events_table, where, "ext_id", ids, size=KEYS_PER_QUERY)
+        )
+        # Only repeats are read back and compared: a batch of new events pays nothing more.
+        for part in range(0, len(found), 500):
+            for ext_id, content in _stored_content(
+                conn, workspace_id, channel, found[part : part + 500]
+            ).items():
+                stored[(channel, ext_id)] = content
+    conflicts: list[str] = []
+    for ev in batch:
+        key = (ev.channel, ev.id)
+        if key in stored:
+            differs = _event_content(ev) != stored[key]
+        elif first[key] is not ev:
+            differs = _event_content(ev) != _event_content(first[key])
+        else:
+            continue
+        if differs:
+            conflicts.append(ev.id)
+    fresh = [ev for key, ev in first.items() if key not in stored]
+    return fresh, conflicts
 
 
 def _append(conn: Connection, workspace_id: int, fresh: Sequence[Event]) -> None:
@@ -120,9 +181,13 @@ def _preload(state: BatchState, fresh: Sequence[Event], due: Sequence[Job]) -> N
 class Run:
     """One transaction of engine work for one workspace: projections, jobs and outbox."""
 
-    def __init__(self, conn: Connection, workspace: WorkspaceInfo) -> None:
+    def __init__(
+        self, conn: Connection, workspace: WorkspaceInfo, job_budget: int | None = None
+    ) -> None:
         self.conn = conn
         self.workspace = workspace
+        self.job_budget = job_budget
+        self.jobs_run = 0
         self.state = BatchState(conn, workspace.id)
         self.log_before = 0
         self.jobs = JobBook(conn, workspace.id)
@@ -157,11 +222,11 @@ class Run:
                 prepared.add(r.qualname)
                 r.preload(fresh, self.ctx)
 
-    def run_jobs_until(self, until: datetime) -> int:
-        """Run every job due by `until`, each at its own due time."""
+    def run_jobs_until(self, until: datetime, limit: int | None = None) -> int:
+        """Run every job due by `until` (at most `limit`), each at its own due time."""
         self.jobs.load_due(until)
         count = 0
-        while (job := self.jobs.pop_due(until)) is not None:
+        while (limit is None or count < limit) and (job := self.jobs.pop_due(until)) is not None:
             # Done before it runs: a handler may schedule new work into its own slot.
             self.jobs.finish(job, job.due_at)
             handler = handler_for(job.kind)
@@ -185,6 +250,7 @@ class Run:
                         at=job.due_at,
                     )
             count += 1
+        self.jobs_run += count
         return count
 
     def _job_failed(self, job: Job, rule: str, exc: Exception, channel: str) -> None:
@@ -206,7 +272,12 @@ class Run:
         )
 
     def apply(self, ev: Event) -> None:
-        self.run_jobs_until(ev.at)
+        if self.job_budget is None:
+            self.run_jobs_until(ev.at)
+        else:
+            self.run_jobs_until(ev.at, limit=max(0, self.job_budget - self.jobs_run))
+            if self.jobs.has_due(ev.at):
+                raise SchedulerBehind(ev)
         project(self.state, ev, self.capacity)
         ctx = self.ctx.handle(ev.at, f"{ev.channel}:{ev.id}")
         plan = self._plan(ev)
@@ -258,19 +329,33 @@ class Run:
 
 
 def ingest_batch(
-    conn: Connection, workspace: WorkspaceInfo, batch: Sequence[Event]
+    conn: Connection,
+    workspace: WorkspaceInfo,
+    batch: Sequence[Event],
+    job_budget: int | None = None,
+    *,
+    bounded: bool = False,
 ) -> IngestResult:
-    """Process one batch inside the caller's transaction (the caller commits)."""
+    """Process one batch inside the caller's transaction (the caller commits). With a
+    `job_budget` (or, `bounded`, MAX_JOBS_PER_TRANSACTION), raises SchedulerBehind rather
+    than run more due jobs than that (the caller rolls back: `commit_batch` and `caught_up`
+    do the rest)."""
+    if bounded and job_budget is None:
+        job_budget = MAX_JOBS_PER_TRANSACTION
     lock_workspace(conn, workspace.id)
-    fresh = _fresh_events(conn, workspace.id, batch)
-    result = IngestResult(accepted=len(fresh), duplicates=len(batch) - len(fresh))
+    fresh, conflicts = _fresh_events(conn, workspace.id, batch)
+    result = IngestResult(
+        accepted=len(fresh),
+        duplicates=len(batch) - len(fresh) - len(conflicts),
+        conflicts=conflicts,
+    )
     if not fresh:
         return result
     # Every event of this workspace already in the log has a smaller sequence number: the
     # workspace is locked, so none of its events can be appended meanwhile.
     log_before = conn.execute(select(func.max(events_table.c.seq))).scalar() or 0
     _append(conn, workspace.id, fresh)
-    run = Run(conn, workspace)
+    run = Run(conn, workspace, job_budget)
     run.log_before = log_before
     run.preload(fresh)
     for ev in fresh:
@@ -280,11 +365,62 @@ def ingest_batch(
     return result
 
 
-def tick(engine: Engine, workspace: WorkspaceInfo, until: datetime) -> int:
-    """Run the scheduler for one workspace up to `until`; returns the jobs run."""
-    with transaction(engine) as conn:
-        lock_workspace(conn, workspace.id)
-        run = Run(conn, workspace)
-        count = run.run_jobs_until(until)
-        run.flush()
-    return count
+def commit_batch(
+    engine: Engine,
+    workspace: WorkspaceInfo,
+    batch: Sequence[Event],
+    job_budget: int | None = None,
+) -> IngestResult:
+    """Ingest a batch in as many transactions as its due work needs, none running more than
+    `job_budget` jobs (default MAX_JOBS_PER_TRANSACTION): the same decisions as one
+    transaction, without holding the workspace for as long as the work between its events
+    takes."""
+    budget = MAX_JOBS_PER_TRANSACTION if job_budget is None else job_budget
+    total = IngestResult()
+    rest = list(batch)
+    while rest:
+        try:
+            with transaction(engine) as conn:
+                total.add(ingest_batch(conn, workspace, rest, budget))
+            return total
+        except SchedulerBehind as behind:
+            cut = next(i for i, ev in enumerate(rest) if ev is behind.event)
+        if cut:
+            # The events before it ran their jobs within the budget: the same work again.
+            with transaction(engine) as conn:
+                total.add(ingest_batch(conn, workspace, rest[:cut]))
+            rest = rest[cut:]
+        tick(engine, workspace, rest[0].at, budget)
+    return total
+
+
+def caught_up(engine: Engine, workspace: WorkspaceInfo, work: Callable[[], T]) -> T:
+    """Run `work`, a transaction that ingests with a job budget; when the scheduler is behind
+    the event, catch it up in bounded transactions and run `work` again."""
+    for _ in range(3):
+        try:
+            return work()
+        except SchedulerBehind as behind:
+            tick(engine, workspace, behind.event.at)
+    return work()
+
+
+def tick(
+    engine: Engine,
+    workspace: WorkspaceInfo,
+    until: datetime,
+    job_budget: int | None = None,
+) -> int:
+    """Run the scheduler for one workspace up to `until`, at most `job_budget` jobs
+    (default MAX_JOBS_PER_TRANSACTION) per transaction; returns the jobs run."""
+    budget = MAX_JOBS_PER_TRANSACTION if job_budget is None else job_budget
+    total = 0
+    while True:
+        with transaction(engine) as conn:
+            lock_workspace(conn, workspace.id)
+            run = Run(conn, workspace)
+            count = run.run_jobs_until(until, limit=budget)
+            run.flush()
+        total += count
+        if count < budget:
+            return total

@@ -10,7 +10,7 @@ import hashlib
 import heapq
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
@@ -138,10 +138,19 @@ class JobBook:
             return existing
         # The cause keeps keys unique when a late event schedules into a slot whose earlier
         # job, due at the same instant, already ran; it is deterministic, so replays agree.
+        # The instant is written in UTC: a due time computed in a local zone and the same
+        # time read back from the database give the same key.
         tag = hashlib.blake2b(cause.encode(), digest_size=5).hexdigest()
-        job = Job(kind, slot, f"{slot}@{due_at.isoformat()}~{tag}", due_at, payload)
+        stamp = due_at.astimezone(UTC).isoformat()
+        job = Job(kind, slot, f"{slot}@{stamp}~{tag}", due_at, payload)
         self._remember(job)
         return job
+
+    def has_due(self, until: datetime) -> bool:
+        """Whether a pending job is due at or before `until` (loaded ones: see load_due)."""
+        while self._heap and self._heap[0].status != "pending":
+            heapq.heappop(self._heap)
+        return bool(self._heap) and self._heap[0].due_at <= until
 
     def pop_due(self, until: datetime) -> Job | None:
         """The next pending job due at or before `until`, if any."""

@@ -27,7 +27,11 @@ class ActionOut(Answer):
 
 class IngestAnswer(Answer):
     accepted: int
-    duplicates: int
+    duplicates: int = Field(description="Events already stored, sent again unchanged.")
+    conflicts: list[str] = Field(
+        default_factory=list,
+        description="Ids already stored with other content: the first version is kept.",
+    )
     skipped: int = 0
     errors: list[str] = Field(default_factory=list)
     actions: list[ActionOut] = Field(default_factory=list)

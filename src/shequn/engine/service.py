@@ -12,10 +12,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from shequn.community.workspace import WorkspaceInfo
-from shequn.engine.ingest import DEFAULT_BATCH, IngestResult, ingest_batch
+from shequn.engine.ingest import DEFAULT_BATCH, IngestResult, commit_batch, ingest_batch
 from shequn.events import BatchRejected, Event, EventError, parse_event, parse_line
 from shequn.platform import metrics
-from shequn.platform.db import transaction
 from shequn.platform.gcpause import gc_paused
 
 Lines = Callable[[], Iterable[tuple[int, bytes]]]
@@ -25,6 +24,7 @@ Lines = Callable[[], Iterable[tuple[int, bytes]]]
 class IngestReport:
     accepted: int = 0
     duplicates: int = 0
+    conflicts: list[str] = field(default_factory=list)
     skipped: list[EventError] = field(default_factory=list)
     result: IngestResult = field(default_factory=IngestResult)
 
@@ -32,6 +32,7 @@ class IngestReport:
         return {
             "accepted": self.accepted,
             "duplicates": self.duplicates,
+            "conflicts": self.conflicts,
             "skipped": len({e.position for e in self.skipped}),
             "errors": [str(e) for e in self.skipped],
         }
@@ -42,7 +43,7 @@ KEEP_PARSED = 200_000
 
 
 def check_lines(
-    lines: Iterable[tuple[int, bytes]], keep: int = 0
+    lines: Iterable[tuple[int, bytes]], keep: int = 0, latest: datetime | None = None
 ) -> tuple[list[Event] | None, list[EventError]]:
     """First pass: validate everything and collect every error.
 
@@ -54,7 +55,7 @@ def check_lines(
     for number, line in lines:
         if not line.strip():
             continue
-        parsed = parse_line(line, number)
+        parsed = parse_line(line, number, latest)
         if isinstance(parsed, Event):
             if kept is not None:
                 kept.append(parsed)
@@ -67,8 +68,7 @@ def check_lines(
 
 def _commit_batch(engine: Engine, ws: WorkspaceInfo, batch: Sequence[Event]) -> IngestResult:
     started = time.perf_counter()
-    with transaction(engine) as conn:
-        result = ingest_batch(conn, ws, batch)
+    result = commit_batch(engine, ws, batch)
     metrics.record_batch(result.accepted, result.duplicates, time.perf_counter() - started)
     return result
 
@@ -82,15 +82,19 @@ def do_ingest_lines(
     batch_size: int = DEFAULT_BATCH,
     progress: Callable[[int], Any] | None = None,
     keep_actions: bool = False,
+    latest: datetime | None = None,
 ) -> IngestReport:
     """Validate the whole input, then ingest it batch by batch.
 
     Nothing is stored when any line is bad, unless skip_invalid: then the good lines are
     stored and the bad ones reported. Each batch commits on its own, so an interrupted run
-    can simply be run again: stored events are recognised as duplicates.
+    can simply be run again: stored events are recognised as duplicates. An event later
+    than `latest` is bad: history may go back, never forward.
     """
     with gc_paused():
-        return _ingest_lines(engine, ws, lines, skip_invalid, batch_size, progress, keep_actions)
+        return _ingest_lines(
+            engine, ws, lines, skip_invalid, batch_size, progress, keep_actions, latest
+        )
 
 
 def _ingest_lines(
@@ -101,12 +105,13 @@ def _ingest_lines(
     batch_size: int,
     progress: Callable[[int], Any] | None,
     keep_actions: bool,
+    latest: datetime | None,
 ) -> IngestReport:
-    kept, errors = check_lines(lines(), keep=KEEP_PARSED)
+    kept, errors = check_lines(lines(), keep=KEEP_PARSED, latest=latest)
     if errors and not skip_invalid:
         raise BatchRejected(errors, unit="line")
     bad = {e.position for e in errors}
-    events = kept if kept is not None else _reparse(lines, bad)
+    events = kept if kept is not None else _reparse(lines, bad, latest)
     return _commit_all(engine, ws, events, batch_size, progress, keep_actions, errors)
 
 
@@ -127,6 +132,7 @@ def _commit_all(
         result = _commit_batch(engine, ws, batch)
         report.accepted += result.accepted
         report.duplicates += result.duplicates
+        report.conflicts.extend(result.conflicts)
         if keep_actions:
             report.result.actions.extend(result.actions)
         if progress is not None:
@@ -142,11 +148,11 @@ def _commit_all(
     return report
 
 
-def _reparse(lines: Lines, bad: set[int]) -> Iterator[Event]:
+def _reparse(lines: Lines, bad: set[int], latest: datetime | None) -> Iterator[Event]:
     for number, line in lines():
         if number in bad or not line.strip():
             continue
-        parsed = parse_line(line, number)
+        parsed = parse_line(line, number, latest)
         assert isinstance(parsed, Event)
         yield parsed
 
@@ -158,12 +164,14 @@ def do_ingest_items(
     *,
     skip_invalid: bool = False,
     batch_size: int = DEFAULT_BATCH,
+    latest: datetime | None,
 ) -> IngestReport:
-    """The API's batch: decoded items validated first, positions being indexes."""
+    """The API's batch: decoded items validated first, positions being indexes. Live
+    traffic passes `latest`, the clock plus the allowed skew: later events are refused."""
     events: list[Event] = []
     errors: list[EventError] = []
     for index, raw in enumerate(items):
-        parsed = parse_event(raw, index)
+        parsed = parse_event(raw, index, latest)
         if isinstance(parsed, Event):
             events.append(parsed)
         else:

@@ -7,6 +7,7 @@ included). csv and xlsx are written for spreadsheets by `exports.sheets`.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -83,8 +84,10 @@ def page(
     """Rows `offset` to `offset + limit` of an export (those `keep` accepts), closing the rest
     unread: an export's cursor must not outlive the request's connection."""
     wanted = rows if keep is None else filter(keep, rows)
+    # islice takes at most sys.maxsize: beyond it there are no rows anyway.
+    start = min(offset, sys.maxsize)
     try:
-        return list(islice(wanted, offset, offset + limit))
+        return list(islice(wanted, start, min(start + limit, sys.maxsize)))
     finally:
         close = getattr(rows, "close", None)  # export functions are generators
         if close is not None:

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 import yaml
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import Engine, select
 
@@ -71,7 +71,7 @@ from shequn.platform.bus import RedisBus
 from shequn.platform.db import transaction
 from shequn.platform.errors import BadRequest
 from shequn.platform.schemas import file_responses
-from shequn.web.auth import EngineDep, Now, Workspace
+from shequn.web.auth import EngineDep, Latest, Now, Workspace
 from shequn.web.body import read_bounded
 from shequn.web.problems import (
     Problem,
@@ -105,6 +105,9 @@ def _too_many(title: str, detail: str) -> Response:
     return problem_response(
         429, title, detail, headers={"Retry-After": str(WINDOW_SECONDS)}, retry_after=WINDOW_SECONDS
     )
+
+
+RewardId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The reward ledger's id.")]
 
 
 def _at(given: datetime | None, now: datetime) -> datetime:
@@ -627,7 +630,11 @@ def get_rewards(
     response_model=RewardOut,
 )
 def post_review(
-    reward_id: int, body: ReviewIn, workspace: Workspace, engine: EngineDep, now: Now
+    reward_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    body: ReviewIn,
+    workspace: Workspace,
+    engine: EngineDep,
+    now: Now,
 ) -> dict[str, Any]:
     with transaction(engine) as conn:
         return do_review(
@@ -641,7 +648,11 @@ def post_review(
     response_model=RewardOut,
 )
 def post_reverse(
-    reward_id: int, body: ReverseIn, workspace: Workspace, engine: EngineDep, now: Now
+    reward_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    body: ReverseIn,
+    workspace: Workspace,
+    engine: EngineDep,
+    now: Now,
 ) -> dict[str, Any]:
     with transaction(engine) as conn:
         return do_reverse(conn, workspace, reward_id, by=body.by, at=now, note=body.note)
@@ -726,7 +737,7 @@ def put_avatar(
     response_model=AcceptedOut,
 )
 def post_share(
-    key: str, body: MemberIn, workspace: Workspace, engine: EngineDep, now: Now
+    key: str, body: MemberIn, workspace: Workspace, engine: EngineDep, now: Now, latest: Latest
 ) -> dict[str, Any]:
     from shequn.engine.service import do_ingest_items
 
@@ -740,7 +751,7 @@ def post_share(
         "at": at.isoformat(),
         "data": {"campaign": key},
     }
-    report = do_ingest_items(engine, workspace, [raw])
+    report = do_ingest_items(engine, workspace, [raw], latest=latest)
     return {"accepted": report.accepted}
 
 

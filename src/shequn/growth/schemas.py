@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shequn.config.growth import Campaign, FraudSignal, Reward
+from shequn.events import RequestInstant
 from shequn.growth.avatars import check_avatar_url
-from shequn.platform.schemas import Answer, Json, Number, Timestamp
+from shequn.platform.schemas import Answer, Json, Number, RowId, Timestamp
 
 Ext = Field(min_length=1, max_length=128)
 
@@ -55,7 +56,7 @@ class SandboxJoinIn(_Body):
     scan: str = Ext
     member: str = Ext
     nickname: str = Field(min_length=1, max_length=200)
-    at: AwareDatetime | None = None
+    at: RequestInstant | None = None
 
 
 class ReviewIn(_Body):
@@ -80,14 +81,14 @@ class ReverseIn(_Body):
 
 
 class PaidIn(_Body):
-    ids: list[int] = Field(min_length=1, max_length=10_000)
+    ids: list[RowId] = Field(min_length=1, max_length=10_000)
     by: str = Field(default="staff", min_length=1, max_length=100)
 
 
 class MemberIn(_Body):
     member: str = Ext
     channel: str = Field(default="sandbox", max_length=32)
-    at: AwareDatetime | None = None
+    at: RequestInstant | None = None
 
 
 class AssistStartIn(MemberIn):
@@ -98,7 +99,7 @@ class HelpIn(_Body):
     owner: str = Ext
     helper: str = Ext
     channel: str = Field(default="sandbox", max_length=32)
-    at: AwareDatetime | None = None
+    at: RequestInstant | None = None
 
 
 class GiftIn(_Body):
@@ -106,14 +107,14 @@ class GiftIn(_Body):
     receiver: str = Ext
     card: str = Field(min_length=1, max_length=32)
     channel: str = Field(default="sandbox", max_length=32)
-    at: AwareDatetime | None = None
+    at: RequestInstant | None = None
 
 
 class GroupBuyJoinIn(_Body):
     leader: str = Ext
     member: str = Ext
     channel: str = Field(default="sandbox", max_length=32)
-    at: AwareDatetime | None = None
+    at: RequestInstant | None = None
 
 
 # --- Answers ------------------------------------------------------------------------------

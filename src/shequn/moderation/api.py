@@ -21,6 +21,7 @@ from shequn.moderation.schemas import (
 )
 from shequn.platform.db import transaction
 from shequn.web.auth import EngineDep, Now, Workspace
+from shequn.web.paging import Offset
 from shequn.web.problems import workspace_router
 
 router = workspace_router("moderation", "/moderation")
@@ -35,7 +36,7 @@ def list_violations(
     workspace: Workspace,
     engine: EngineDep,
     limit: Annotated[int, Query(ge=1, le=5000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         return page(EXPORTS["violations"].rows(conn, workspace), offset, limit)

@@ -35,6 +35,10 @@ Number = int | float
 Json = JsonValue
 """Free-form JSON: an action's data, a report cell, a saved filter."""
 
+RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+"""A row's id as a request names it: positive, and within the databases' 64-bit integers
+(a larger number would fail in the driver instead of finding nothing)."""
+
 
 def file_responses(*media_types: str, status: int = 200) -> dict[int | str, dict[str, Any]]:
     """`responses=` of a route that answers a file or a page rather than JSON."""

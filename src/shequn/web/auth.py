@@ -36,6 +36,16 @@ Now = Annotated[datetime, Depends(request_time)]
 """A handler's "now": pass it to services, which never read a clock themselves."""
 
 
+def latest_event_time(request: Request, now: Now) -> datetime:
+    """The latest `at` this request's events may carry: now plus the allowed skew."""
+    latest: datetime = now + request.app.state.settings.max_future_skew
+    return latest
+
+
+Latest = Annotated[datetime, Depends(latest_event_time)]
+"""The bound of events' `at` in a handler that ingests them (SHEQUN_MAX_FUTURE_SKEW)."""
+
+
 SESSION_COOKIE = "sq_session"
 CSRF_HEADER = "X-CSRF-Token"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -6,13 +6,14 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Query
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from shequn.channels.sandbox.schemas import HistoryMessage, PostedOut
 from shequn.channels.sandbox.service import do_post_message, group_history
-from shequn.events import MessageKind
+from shequn.engine.ingest import IngestResult, caught_up
+from shequn.events import MessageKind, RequestInstant
 from shequn.platform.db import transaction
-from shequn.web.auth import EngineDep, Now, Workspace
+from shequn.web.auth import EngineDep, Latest, Now, Workspace
 from shequn.web.problems import workspace_router
 
 router = workspace_router("sandbox", "/sandbox")
@@ -27,30 +28,35 @@ class PostMessage(BaseModel):
     qr: str | None = Field(default=None, max_length=2048)
     mentions: list[str] | None = Field(default=None, max_length=500)
     message_id: str | None = Field(default=None, max_length=128)
-    at: AwareDatetime | None = None
+    at: RequestInstant | None = None
 
 
 @router.post(
     "/messages", summary="Post as a member; answers the actions decided", response_model=PostedOut
 )
 def post_message(
-    body: PostMessage, workspace: Workspace, engine: EngineDep, now: Now
+    body: PostMessage, workspace: Workspace, engine: EngineDep, now: Now, latest: Latest
 ) -> dict[str, Any]:
     extra = {
         k: v for k, v in (("url", body.url), ("qr", body.qr), ("mentions", body.mentions)) if v
     }
-    with transaction(engine) as conn:
-        result = do_post_message(
-            conn,
-            workspace,
-            body.group,
-            body.member,
-            body.text,
-            kind=body.kind,
-            extra=extra,
-            at=body.at or now,
-            message_id=body.message_id,
-        )
+
+    def post() -> IngestResult:
+        with transaction(engine) as conn:
+            return do_post_message(
+                conn,
+                workspace,
+                body.group,
+                body.member,
+                body.text,
+                kind=body.kind,
+                extra=extra,
+                at=body.at or now,
+                message_id=body.message_id,
+                latest=latest,
+            )
+
+    result = caught_up(engine, workspace, post)
     return {
         "accepted": result.accepted,
         "duplicates": result.duplicates,

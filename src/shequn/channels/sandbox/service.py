@@ -42,8 +42,11 @@ def do_post_message(
     *,
     at: datetime,
     message_id: str | None = None,
+    latest: datetime | None = None,
 ) -> IngestResult:
-    """Post into a sandbox group as a member at `at`; answers the actions decided on it."""
+    """Post into a sandbox group as a member at `at`; answers the actions decided on it.
+    Raises SchedulerBehind when more work is due before `at` than one transaction may run
+    (`engine.ingest.caught_up` catches up and posts again)."""
     message_id = message_id or f"sbx-{at.timestamp():.6f}-{member}"
     data: dict[str, Any] = {"message_id": message_id, "kind": kind, **(extra or {})}
     if text is not None:
@@ -57,10 +60,10 @@ def do_post_message(
         "at": at.isoformat(),
         "data": data,
     }
-    result = parse_event(raw, 0)
+    result = parse_event(raw, 0, latest)
     if isinstance(result, list):
         raise BatchRejected(result, unit="field")
-    return ingest_batch(conn, ws, [result])
+    return ingest_batch(conn, ws, [result], bounded=True)
 
 
 def group_history(
