@@ -72,6 +72,23 @@ const zhCN = {
     restoreTask: "已通知员工把成员拉回群",
     noCsrf: "请重新登录后再进行更改",
   },
+  category: {
+    ads: "广告",
+    gambling: "赌博",
+    porn: "色情",
+    politics: "政治",
+    abuse: "辱骂",
+    competitors: "竞品",
+    spam: "刷屏",
+  },
+  action: {
+    notify: "通知",
+    delete: "删除",
+    warn: "警告",
+    mute: "禁言",
+    remove: "移出",
+    blacklist: "拉黑",
+  },
   common: { loading: "加载中", empty: "暂无数据", yes: "是", no: "否", ok: "确定", cancel: "取消" },
 };
 
@@ -146,6 +163,23 @@ const en: Messages = {
     done: "Reverted",
     restoreTask: "Staff were asked to bring the member back",
     noCsrf: "Sign in again to make changes",
+  },
+  category: {
+    ads: "Ads",
+    gambling: "Gambling",
+    porn: "Porn",
+    politics: "Politics",
+    abuse: "Abuse",
+    competitors: "Competitors",
+    spam: "Spam",
+  },
+  action: {
+    notify: "Notify",
+    delete: "Delete",
+    warn: "Warn",
+    mute: "Mute",
+    remove: "Remove",
+    blacklist: "Blacklist",
   },
   common: { loading: "Loading", empty: "No data", yes: "Yes", no: "No", ok: "OK", cancel: "Cancel" },
 };
