@@ -73,7 +73,9 @@ def served(tmp_path: Path) -> Iterator[Served]:
     run("workspace", "create", "beta")
     run("simulate", "-w", "acme", "--groups", "3", "--members", "120", "--days", "7", "--seed", "1")
     for ws in ("acme", "beta"):
-        run("user", "create", EMAIL, "-w", ws, "--role", "owner", "--password-stdin", stdin=PASSWORD)
+        run(
+            "user", "create", EMAIL, "-w", ws, "--role", "owner", "--password-stdin", stdin=PASSWORD
+        )
     token = run("token", "create", "-w", "acme").strip()
     port = free_port()
     log = (tmp_path / "serve.log").open("wb")
@@ -98,7 +100,9 @@ def served(tmp_path: Path) -> Iterator[Served]:
 @pytest.fixture
 def page(tmp_path: Path) -> Iterator[Page]:
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run ./scripts/bootstrap test (apt-get install chromium)")
+        pytest.fail(
+            f"{CHROMIUM} is missing: run ./scripts/bootstrap test (apt-get install chromium)"
+        )
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
         try:
@@ -115,7 +119,9 @@ def test_sign_in_see_groups_revert_a_violation_switch_language(
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on(
         "response",
-        lambda r: errors.append(f"{r.status} {r.request.method} {r.url}") if r.status >= 400 else None,
+        lambda r: (
+            errors.append(f"{r.status} {r.request.method} {r.url}") if r.status >= 400 else None
+        ),
     )
     shots = tmp_path / "screenshots"
 
