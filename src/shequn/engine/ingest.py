@@ -105,9 +105,7 @@ def _fresh_events(
     stored: dict[tuple[str, str], tuple[Any, ...]] = {}
     for channel, ids in by_channel.items():
         where = {"workspace_id": workspace_id, "channel": channel}
-        found = sorted(
-            fast_stored(conn, events_table, where, "ext_id", ids, size=KEYS_PER_QUERY)
-        )
+        found = sorted(fast_stored(conn, events_table, where, "ext_id", ids, size=KEYS_PER_QUERY))
         # Only repeats are read back and compared: a batch of new events pays nothing more.
         for part in range(0, len(found), 500):
             for ext_id, content in _stored_content(

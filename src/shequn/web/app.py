@@ -25,7 +25,7 @@ from shequn.platform.domain import targets
 from shequn.platform.metrics import registry, watch_actions
 from shequn.platform.schemas import Answer
 from shequn.settings import Settings, get_settings
-from shequn.web import problems
+from shequn.web import console, problems
 
 
 class Health(Answer):
@@ -115,4 +115,6 @@ def create_app(
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    # Last, so that every route above keeps its path: the console at `/`.
+    console.install(app)
     return app
