@@ -12,6 +12,7 @@ export async function whoAmI(): Promise<Schemas["MeOut"] | null> {
   if (!session.checked) {
     // No CSRF token kept: this browser signed out (or never in); skip the 401.
     const { data } = csrf.get() ? await api.GET("/api/v1/auth/me") : { data: undefined };
+    if (data) csrf.set(data.csrf_token); // the session's own token, renewed with every check
     session.me = data ?? null;
     session.checked = true;
   }
@@ -24,7 +25,7 @@ export async function signIn(
   const { data, error, response } = await api.POST("/api/v1/auth/login", { body });
   if (!data) return { ok: false, error, response };
   csrf.set(data.csrf_token);
-  session.me = { email: data.email, name: data.name, workspaces: data.workspaces };
+  session.me = data;
   session.checked = true;
   return { ok: true };
 }

@@ -71,6 +71,16 @@ def test_an_operator_signs_in_reads_and_changes_with_the_csrf_token(
             f"{base}/moderation/samples", json=sample, headers={"X-CSRF-Token": csrf}
         )
         assert made.status_code < 300, made.text
+        # Staff actions are recorded as the signed-in person, whatever `by` the body says.
+        banned = client.post(
+            f"{base}/moderation/banlist",
+            json={"member": "spammer", "reason": "广告", "by": "someone-else"},
+            headers={"X-CSRF-Token": csrf},
+        )
+        assert banned.status_code == 200, banned.text
+        bans = client.get(f"{base}/moderation/banlist").json()
+        assert [b["by"] for b in bans] == ["li@example.com"]
+        assert client.get("/api/v1/auth/me").json()["csrf_token"] == csrf  # the same, again
         # Only owners and admins manage people.
         people = client.post(
             f"{base}/users",

@@ -48,7 +48,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Who is signed in, with their workspaces */
+        /** Who is signed in, with their workspaces and the CSRF token of the session */
         get: operations["accounts_me"];
         put?: never;
         post?: never;
@@ -4368,6 +4368,11 @@ export interface components {
         };
         /** MeOut */
         MeOut: {
+            /**
+             * Csrf Token
+             * @description Send it as X-CSRF-Token with every change
+             */
+            csrf_token: string;
             /** Email */
             email: string;
             /** Name */
@@ -5907,20 +5912,6 @@ export interface components {
             /** Password */
             password: string;
         };
-        /** SignInOut */
-        SignInOut: {
-            /**
-             * Csrf Token
-             * @description Send it as X-CSRF-Token with every change
-             */
-            csrf_token: string;
-            /** Email */
-            email: string;
-            /** Name */
-            name: string | null;
-            /** Workspaces */
-            workspaces: components["schemas"]["WorkspaceRoleOut"][];
-        };
         /** SopSection */
         SopSection: {
             /** Calendar */
@@ -6769,7 +6760,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SignInOut"];
+                    "application/json": components["schemas"]["MeOut"];
                 };
             };
             /** @description No or unknown bearer token */

@@ -187,19 +187,18 @@ def do_sign_in(
         conn.execute(
             update(users).where(users.c.id == row.id).values(password_hash=_HASHER.hash(password))
         )
-    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    token = secrets.token_urlsafe(32)
     conn.execute(
         user_sessions.insert().values(
             user_id=row.id,
             token_hash=_hash_token(token),
-            csrf_hash=_hash_token(csrf),
             created_at=now,
             expires_at=now + timedelta(hours=SESSION_HOURS),
         )
     )
     who = session_user(conn, token, now=now)
     assert who is not None
-    return token, csrf, who
+    return token, csrf_token(token), who
 
 
 def session_user(conn: Connection, token: str, *, now: datetime) -> SignedIn | None:
@@ -227,14 +226,15 @@ def session_user(conn: Connection, token: str, *, now: datetime) -> SignedIn | N
     return SignedIn(int(row.id), str(row.email), row.name, {str(w): str(ro) for w, ro in roles})
 
 
-def csrf_matches(conn: Connection, token: str, csrf: str | None) -> bool:
-    """Whether `csrf` is the CSRF token issued with the session `token`."""
-    if not csrf:
-        return False
-    stored = conn.execute(
-        select(user_sessions.c.csrf_hash).where(user_sessions.c.token_hash == _hash_token(token))
-    ).scalar()
-    return stored is not None and hmac.compare_digest(str(stored), _hash_token(csrf))
+def csrf_token(session: str) -> str:
+    """The session's CSRF token: derived from the session's secret (which only the HttpOnly
+    cookie carries), so a page on another site cannot know it and `me` can answer it again."""
+    return hmac.new(session.encode(), b"shequn csrf", hashlib.sha256).hexdigest()
+
+
+def csrf_matches(session: str, csrf: str | None) -> bool:
+    """Whether `csrf` is the CSRF token of the session `session`."""
+    return bool(csrf) and hmac.compare_digest(csrf_token(session), str(csrf))
 
 
 def do_sign_out(conn: Connection, token: str, *, now: datetime) -> None:

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import Engine
 
 from shequn.community import accounts
-from shequn.community.schemas import MeOut, SignInIn, SignInOut, UserIn, UserOut
+from shequn.community.schemas import MeOut, SignInIn, UserIn, UserOut
 from shequn.community.workspace import WorkspaceInfo
 from shequn.i18n import t
 from shequn.platform.db import transaction
@@ -26,15 +26,16 @@ people = workspace_router("accounts", "/users")
 SIGN_INS_PER_MINUTE = 10
 
 
-def _who(signed: accounts.SignedIn) -> dict[str, Any]:
+def _who(signed: accounts.SignedIn, session: str) -> dict[str, Any]:
     return {
         "email": signed.email,
         "name": signed.name,
         "workspaces": [{"workspace": w, "role": r} for w, r in signed.roles.items()],
+        "csrf_token": accounts.csrf_token(session),
     }
 
 
-@router.post("/login", summary="Sign in to the console", response_model=SignInOut)
+@router.post("/login", summary="Sign in to the console", response_model=MeOut)
 def login(body: SignInIn, request: Request, response: Response, now: Now) -> dict[str, Any]:
     """Sets the session cookie; answers the CSRF token to send with every change."""
     engine: Engine = request.app.state.engine
@@ -45,7 +46,7 @@ def login(body: SignInIn, request: Request, response: Response, now: Now) -> dic
         if not limiter.allow(key, SIGN_INS_PER_MINUTE, now):
             raise TooMany(t, "accounts.too_many_sign_ins", retry_after=60)
     with transaction(engine) as conn:
-        token, csrf, signed = accounts.do_sign_in(conn, body.email, body.password, now=now)
+        token, _, signed = accounts.do_sign_in(conn, body.email, body.password, now=now)
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -55,7 +56,7 @@ def login(body: SignInIn, request: Request, response: Response, now: Now) -> dic
         secure=request.url.scheme == "https",
         path="/",
     )
-    return {**_who(signed), "csrf_token": csrf}
+    return _who(signed, token)
 
 
 @router.post("/logout", summary="Sign out: the session ends now", status_code=204)
@@ -70,14 +71,18 @@ def logout(request: Request, now: Now) -> Response:
     return answer
 
 
-@router.get("/me", summary="Who is signed in, with their workspaces", response_model=MeOut)
+@router.get(
+    "/me",
+    summary="Who is signed in, with their workspaces and the CSRF token of the session",
+    response_model=MeOut,
+)
 def me(request: Request, engine: EngineDep, now: Now) -> dict[str, Any]:
     token = request.cookies.get(SESSION_COOKIE)
     with engine.connect() as conn:
         signed = accounts.session_user(conn, token, now=now) if token else None
-    if signed is None:
+    if signed is None or token is None:
         raise Problem(401, "Unauthorized", "not signed in")
-    return _who(signed)
+    return _who(signed, token)
 
 
 def _manager(request: Request) -> None:

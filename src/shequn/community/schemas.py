@@ -58,9 +58,6 @@ class MeOut(Answer):
     email: str
     name: str | None
     workspaces: list[WorkspaceRoleOut]
-
-
-class SignInOut(MeOut):
     csrf_token: str = Field(description="Send it as X-CSRF-Token with every change")
 
 

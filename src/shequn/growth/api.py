@@ -71,7 +71,7 @@ from shequn.platform.bus import RedisBus
 from shequn.platform.db import transaction
 from shequn.platform.errors import BadRequest
 from shequn.platform.schemas import file_responses
-from shequn.web.auth import EngineDep, Latest, Now, Workspace
+from shequn.web.auth import Actor, EngineDep, Latest, Now, Workspace
 from shequn.web.body import read_bounded
 from shequn.web.problems import (
     Problem,
@@ -635,10 +635,17 @@ def post_review(
     workspace: Workspace,
     engine: EngineDep,
     now: Now,
+    actor: Actor,
 ) -> dict[str, Any]:
     with transaction(engine) as conn:
         return do_review(
-            conn, workspace, reward_id, approve=body.approve, by=body.by, at=now, note=body.note
+            conn,
+            workspace,
+            reward_id,
+            approve=body.approve,
+            by=actor or body.by,
+            at=now,
+            note=body.note,
         )
 
 
@@ -653,9 +660,10 @@ def post_reverse(
     workspace: Workspace,
     engine: EngineDep,
     now: Now,
+    actor: Actor,
 ) -> dict[str, Any]:
     with transaction(engine) as conn:
-        return do_reverse(conn, workspace, reward_id, by=body.by, at=now, note=body.note)
+        return do_reverse(conn, workspace, reward_id, by=actor or body.by, at=now, note=body.note)
 
 
 @router.post(
@@ -663,9 +671,11 @@ def post_reverse(
     summary="Record cash / red-packet rewards as paid out",
     response_model=PaidOut,
 )
-def post_paid(body: PaidIn, workspace: Workspace, engine: EngineDep, now: Now) -> dict[str, int]:
+def post_paid(
+    body: PaidIn, workspace: Workspace, engine: EngineDep, now: Now, actor: Actor
+) -> dict[str, int]:
     with transaction(engine) as conn:
-        return {"paid": do_mark_paid(conn, workspace, body.ids, by=body.by, at=now)}
+        return {"paid": do_mark_paid(conn, workspace, body.ids, by=actor or body.by, at=now)}
 
 
 # --- Posters and the review -----------------------------------------------------------------

@@ -20,7 +20,7 @@ from shequn.moderation.schemas import (
     ViolationOut,
 )
 from shequn.platform.db import transaction
-from shequn.web.auth import EngineDep, Now, Workspace
+from shequn.web.auth import Actor, EngineDep, Now, Workspace
 from shequn.web.paging import Offset
 from shequn.web.problems import workspace_router
 
@@ -52,10 +52,15 @@ class StaffBody(BaseModel):
     response_model=RevertOut,
 )
 def revert(
-    violation_id: str, body: StaffBody, workspace: Workspace, engine: EngineDep, now: Now
+    violation_id: str,
+    body: StaffBody,
+    workspace: Workspace,
+    engine: EngineDep,
+    now: Now,
+    actor: Actor,
 ) -> dict[str, Any]:
     with transaction(engine) as conn:
-        return service.do_revert_violation(conn, workspace, violation_id, body.by, now=now)
+        return service.do_revert_violation(conn, workspace, violation_id, actor or body.by, now=now)
 
 
 class SampleBody(BaseModel):
@@ -70,11 +75,11 @@ class SampleBody(BaseModel):
     response_model=SampleOut,
 )
 def add_sample(
-    body: SampleBody, workspace: Workspace, engine: EngineDep, now: Now
+    body: SampleBody, workspace: Workspace, engine: EngineDep, now: Now, actor: Actor
 ) -> dict[str, Any]:
     with transaction(engine) as conn:
         sample_id = service.do_add_sample(
-            conn, workspace, body.text, body.label, by=body.by, now=now
+            conn, workspace, body.text, body.label, by=actor or body.by, now=now
         )
     return {"id": sample_id, "label": body.label}
 
@@ -97,9 +102,13 @@ def list_bans(workspace: Workspace, engine: EngineDep) -> list[dict[str, Any]]:
     summary="Ban a member from every group of the workspace",
     response_model=BannedOut,
 )
-def ban(body: BanBody, workspace: Workspace, engine: EngineDep, now: Now) -> dict[str, Any]:
+def ban(
+    body: BanBody, workspace: Workspace, engine: EngineDep, now: Now, actor: Actor
+) -> dict[str, Any]:
     with transaction(engine) as conn:
-        service.do_ban(conn, workspace, body.channel, body.member, body.reason, body.by, now=now)
+        service.do_ban(
+            conn, workspace, body.channel, body.member, body.reason, actor or body.by, now=now
+        )
     return {"banned": body.member}
 
 

@@ -70,14 +70,16 @@ def access_workspace_dep(
             if owner != ws:
                 raise Problem(403, "Forbidden", "this token belongs to another workspace")
             request.state.role = "owner"
+            request.state.actor = None
         else:
-            request.state.role = _session_role(request, conn, ws, now)
+            request.state.role, request.state.actor = _session_role(request, conn, ws, now)
         info = access_workspace(conn, ws)
     request.state.locale = info.locale  # the language of this request's errors
     return info
 
 
-def _session_role(request: Request, conn: Connection, ws: str, now: datetime) -> str:
+def _session_role(request: Request, conn: Connection, ws: str, now: datetime) -> tuple[str, str]:
+    """The signed-in person's role in `ws`, and their email."""
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         raise Problem(401, "Unauthorized", "sign in, or send a bearer token")
@@ -88,11 +90,22 @@ def _session_role(request: Request, conn: Connection, ws: str, now: datetime) ->
     if role is None:
         raise Problem(403, "Forbidden", "you have no role in this workspace")
     if request.method not in _SAFE_METHODS:
-        if not csrf_matches(conn, token, request.headers.get(CSRF_HEADER)):
+        if not csrf_matches(token, request.headers.get(CSRF_HEADER)):
             raise Problem(403, "Forbidden", f"a signed-in change needs the {CSRF_HEADER} header")
         if role not in WRITERS:
             raise Problem(403, "Forbidden", "a viewer may look but not change anything")
-    return role
+    return role, who.email
 
 
 Workspace = Annotated[WorkspaceInfo, Depends(access_workspace_dep)]
+
+
+def acting_as(request: Request, workspace: Workspace) -> str | None:
+    """Who acts, for the records staff actions keep (`by`): the signed-in person's email; None
+    for a bearer token, whose requests name the actor themselves."""
+    actor: str | None = request.state.actor
+    return actor
+
+
+Actor = Annotated[str | None, Depends(acting_as)]
+"""With a console session, staff actions are recorded as its person, whatever `by` says."""

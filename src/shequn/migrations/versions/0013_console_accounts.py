@@ -57,7 +57,6 @@ def upgrade() -> None:
         sa.Column("id", _ID, autoincrement=True, nullable=False),
         sa.Column("user_id", _ID, nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
-        sa.Column("csrf_hash", sa.String(length=64), nullable=False),
         sa.Column("created_at", _TIME, nullable=False),
         sa.Column("expires_at", _TIME, nullable=False),
         sa.Column("revoked_at", _TIME, nullable=True),
