@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shequn.platform.clock import Clock, clock_from
@@ -53,6 +53,16 @@ class Settings(BaseSettings):
     )
     cache_dir: str = Field(
         default="./var/cache", description="Files Shequn may fetch again: posters' avatars."
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Keys encrypting channel secrets at rest (base64url of 32 bytes), comma-"
+        "separated: the first encrypts, every one decrypts (rotation). Unset: the key file.",
+    )
+    secret_key_file: str = Field(
+        default="./var/secret.key",
+        description="The key file used when SHEQUN_SECRET_KEY is unset; made on first use, "
+        "readable by its owner only.",
     )
     avatar_allow_private_hosts: bool = Field(
         default=False,
