@@ -85,7 +85,9 @@ class Keyring:
                 continue
             data = base64.urlsafe_b64decode(body)
             try:
-                return AESGCM(raw).decrypt(data[:NONCE_BYTES], data[NONCE_BYTES:], bound_to.encode())
+                return AESGCM(raw).decrypt(
+                    data[:NONCE_BYTES], data[NONCE_BYTES:], bound_to.encode()
+                )
             except InvalidTag as exc:
                 raise SecretKeyError("a sealed value does not open with its key") from exc
         raise SecretKeyError(f"no configured secret key opens values sealed with key {kid}")

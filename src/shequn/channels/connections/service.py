@@ -75,17 +75,13 @@ def do_connect(
     )
     if found.rowcount == 0:
         conn.execute(
-            insert(t).values(
-                workspace_id=workspace_id, channel=channel, connected_at=now, **values
-            )
+            insert(t).values(workspace_id=workspace_id, channel=channel, connected_at=now, **values)
         )
 
 
 def do_disconnect(conn: Connection, workspace_id: int, channel: str) -> None:
     t = channel_connections
-    gone = conn.execute(
-        delete(t).where(t.c.workspace_id == workspace_id, t.c.channel == channel)
-    )
+    gone = conn.execute(delete(t).where(t.c.workspace_id == workspace_id, t.c.channel == channel))
     if gone.rowcount == 0:
         raise NotFound(say, "channels.not_connected", channel=channel)
 
@@ -103,6 +99,10 @@ def load_connection(
         raise NotFound(say, "channels.not_connected", channel=channel)
     secrets = orjson.loads(_open(keys, row.secrets, _bound(workspace_id, channel)))
     return ChannelConnection(workspace_id, channel, dict(row.settings), secrets)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat().replace("+00:00", "Z")
 
 
 def connection_views(conn: Connection, workspace_id: int) -> list[dict[str, Any]]:
@@ -124,7 +124,21 @@ def connection_views(conn: Connection, workspace_id: int) -> list[dict[str, Any]
         .where(t.c.workspace_id == workspace_id)
         .order_by(t.c.channel)
     ).mappings()
-    return [dict(r) for r in rows]
+    return [
+        {
+            "channel": r["channel"],
+            "settings": dict(r["settings"]),
+            "connected_at": _iso(r["connected_at"]),
+            "updated_at": _iso(r["updated_at"]),
+            "reachable": r["last_check_ok"],
+            "last_check_at": _iso(r["last_check_at"]),
+            "last_callback_at": _iso(r["last_callback_at"]),
+            "last_sync_at": _iso(r["last_sync_at"]),
+            "last_sync": r["last_sync"],
+            "errors": list(r["errors"]),
+        }
+        for r in rows
+    ]
 
 
 def _append_error(
@@ -189,6 +203,17 @@ def record_sync(
     )
 
 
+def lock_connection(conn: Connection, workspace_id: int, channel: str) -> None:
+    """Hold the connection's row until the transaction ends (one token refresher at a time;
+    SQLite serialises writers anyway)."""
+    t = channel_connections
+    conn.execute(
+        select(t.c.id)
+        .where(t.c.workspace_id == workspace_id, t.c.channel == channel)
+        .with_for_update()
+    )
+
+
 def cached_token(
     conn: Connection, workspace_id: int, channel: str, keys: Keyring, *, now: datetime
 ) -> str | None:
@@ -218,7 +243,9 @@ def store_token(
     expires_at: datetime | None,
 ) -> None:
     """Keep (or, with None, forget) the access token."""
-    sealed = None if token is None else keys.seal(token.encode(), _bound(workspace_id, channel, "token"))
+    sealed = (
+        None if token is None else keys.seal(token.encode(), _bound(workspace_id, channel, "token"))
+    )
     t = channel_connections
     conn.execute(
         update(t)
