@@ -146,7 +146,8 @@ def test_a_tampered_signature_or_nonce_is_refused(
     client: TestClient, connected: WorkspaceInfo, engine: Engine
 ) -> None:
     query, body = callback(JOIN, nonce="n-1")
-    assert client.post(f"{url(connected)}?{query.replace('n-1', 'n-2')}", content=body).status_code == 401
+    other_nonce = query.replace("n-1", "n-2")
+    assert client.post(f"{url(connected)}?{other_nonce}", content=body).status_code == 401
     bad = query.replace("msg_signature=", "msg_signature=0")
     assert client.post(f"{url(connected)}?{bad}", content=body).status_code == 401
     assert client.post(url(connected), content=body).status_code == 401  # no signature at all

@@ -23,7 +23,8 @@ VERIFY = {
     "msg_signature": "dd6b9c95b495b3f7e2901bfbc76c664930ffdb96",
     "timestamp": "1411443780",
     "nonce": "437374425",
-    "echostr": "4ByGGj+sVCYcvGeQYhaKIk1o0pQRNbRjxybjTGblXrBaXlTXeOo1+bXFXDQQb1o6co6Yh9Bv41n7hOchLF6p+Q==",
+    "echostr": "4ByGGj+sVCYcvGeQYhaKIk1o0pQRNbRjxybjTGblXrBaXlTXeOo1+bXFXDQQb1o6co6Yh9Bv41n7h"
+    "OchLF6p+Q==",
 }
 ECHO = "5927782489442352469"
 DECRYPT = {
