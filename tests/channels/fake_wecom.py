@@ -106,7 +106,7 @@ class FakeWecom:
     # --- what a test does to the world -----------------------------------------------------
 
     def fail_next(self, path: str, *codes: int) -> None:
-        """Answer the next calls of `path` with these errcodes (HTTP 5xx when ≥ 500)."""
+        """Answer the next calls of `path` with these errcodes (an HTTP status when 500..599)."""
         self.failures[path].extend(codes)
 
     def expire_tokens(self) -> None:
@@ -122,7 +122,7 @@ class FakeWecom:
             self.calls.append(path)
             if self.failures[path]:
                 code = self.failures[path].popleft()
-                if code >= 500:
+                if 500 <= code < 600:
                     return code, {"error": "server"}
                 return 200, {"errcode": code, "errmsg": f"fake error {code}"}
             if path == "gettoken":
@@ -168,6 +168,8 @@ class FakeWecom:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as WeCom's servers
+
             def log_message(self, *args: Any) -> None:
                 pass
 

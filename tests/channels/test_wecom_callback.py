@@ -226,7 +226,9 @@ def test_two_distinct_changes_of_the_same_kind_are_two_events(
     for xml in (JOIN, leave, again):
         assert post(client, connected, xml).status_code == 200
     assert [e["type"] for e in stored(engine, connected)] == [
-        "member.joined", "member.left", "member.joined"
+        "member.joined",
+        "member.left",
+        "member.joined",
     ]
     with engine.connect() as conn:
         assert channel_members_now(conn, connected.id, "wecom") == {"wr-chat-1": {"wm-alice": ""}}

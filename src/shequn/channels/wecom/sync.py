@@ -61,6 +61,10 @@ def _chat_events(
         data = {"name": name, **({"owner": owner} if owner else {})}
         out.append({"id": event_id("sync", "created", chat_id, created), "type": "group.created",
                     "group": chat_id, "at": instant(created, now), "data": data})  # fmt: skip
+        if notice is not None:  # group.created has no notice: the update that follows does
+            out.append({"id": event_id("sync", "noticed", chat_id, created, notice),
+                        "type": "group.updated", "group": chat_id,
+                        "at": instant(created, now), "data": {"notice": notice}})  # fmt: skip
     else:
         changed: dict[str, Any] = {}
         if name and name != known["name"]:
