@@ -111,7 +111,7 @@ def test_bad_settings_are_refused_in_one_line_and_store_nothing(
     args = connect_args(workspace, fake)
     index = args.index(change[0])
     args[index + 1] = change[1]
-    code, out, err = shequn(settings, tmp_path, *args, stdin=b"app-secret\n")
+    code, _, err = shequn(settings, tmp_path, *args, stdin=b"app-secret\n")
     assert code == 2 and says in err and len(err.strip().splitlines()) == 1
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM channel_connections")).scalar() == 0
