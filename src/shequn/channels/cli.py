@@ -45,7 +45,7 @@ ChannelArg = Annotated[str, typer.Argument(help="The chat platform: wecom.")]
 
 @channel_app.command("connect")
 def connect(
-    channel: ChannelArg,
+    platform: ChannelArg,
     workspace: WorkspaceOpt = None,
     corp_id: Annotated[str, typer.Option("--corp-id", help="The corp id (企业ID).")] = "",
     agent_id: Annotated[int, typer.Option("--agent-id", help="The self-built app's AgentId.")] = -1,
@@ -62,7 +62,7 @@ def connect(
 ) -> None:
     """Connect a workspace to a WeCom self-built app. Secrets are stored encrypted and never
     printed; the credentials are kept even when WeCom cannot be reached now."""
-    _platform(channel)
+    _platform(platform)
     from shequn.channels.connections.keyring import keyring
     from shequn.channels.wecom.connection import check_app
     from shequn.channels.wecom.service import do_connect_wecom
@@ -101,20 +101,20 @@ def status(workspace: WorkspaceOpt = None) -> None:
 
 
 @channel_app.command("disconnect")
-def disconnect(channel: ChannelArg, workspace: WorkspaceOpt = None) -> None:
+def disconnect(platform: ChannelArg, workspace: WorkspaceOpt = None) -> None:
     """Remove the stored credentials and the cached access token."""
     from shequn.channels.connections.service import do_disconnect
     from shequn.cli_support import in_workspace
 
-    in_workspace(workspace, lambda conn, ws: do_disconnect(conn, ws.id, channel), write=True)
-    sys.stdout.write(f"disconnected {channel}\n")
+    in_workspace(workspace, lambda conn, ws: do_disconnect(conn, ws.id, platform), write=True)
+    sys.stdout.write(f"disconnected {platform}\n")
 
 
 @channel_app.command("sync")
-def sync(channel: ChannelArg, workspace: WorkspaceOpt = None) -> None:
+def sync(platform: ChannelArg, workspace: WorkspaceOpt = None) -> None:
     """Fetch every customer group and member and turn what changed into events; running it
     again adds nothing."""
-    _platform(channel)
+    _platform(platform)
     from shequn.channels.base import ChannelError
     from shequn.channels.connections.keyring import keyring
     from shequn.channels.wecom.service import do_sync_wecom

@@ -17,10 +17,6 @@ _TEXTS: dict[str, dict[str, str]] = {
         "zh-CN": "密钥无法使用：{reason}",
         "en": "the secret key cannot be used: {reason}",
     },
-    "channels.missing_secret": {
-        "zh-CN": "缺少密钥字段：{names}",
-        "en": "missing secret fields: {names}",
-    },
 }
 
 say = Texts(_TEXTS)

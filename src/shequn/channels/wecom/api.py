@@ -39,7 +39,7 @@ callbacks = APIRouter(
     tags=["wecom"],
     responses={
         **file_responses("text/plain"),
-        **problem_responses(400, 401, 403, 404, 413),
+        **problem_responses(400, 401, 403, 404, 413, 422),
     },
 )
 router = workspace_router("wecom", "/channels/wecom")
