@@ -74,9 +74,7 @@ def test_anonymous_scans_make_at_most_the_hourly_cap_of_groups_and_staff_are_tol
     answers = [scan(engine, ws, n=i) for i in range(6)]  # one scan fills a group
     assert [a.group for a in answers] == ["g-1", "lc-1-2", "lc-1-3", None, None, None]
     assert [a.status for a in answers[3:]] == ["preparing"] * 3
-    tasks = [
-        a for a in rows(engine, ws, "actions") if "new_groups_per_hour" in (a["reason"] or "")
-    ]
+    tasks = [a for a in rows(engine, ws, "actions") if "new_groups_per_hour" in (a["reason"] or "")]
     assert len(tasks) == 1  # once an hour, however many scans wait
     later = scan(engine, ws, n=3600 + 60)  # an hour after the first groups were made
     assert (later.status, later.group) == ("ok", "lc-1-4")

@@ -20,15 +20,24 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "channel_connections",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
-        sa.Column("workspace_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "workspace_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
         sa.Column("channel", sa.String(length=32), nullable=False),
         sa.Column("settings", sa.JSON(), nullable=False),
         sa.Column("secrets", sa.Text(), nullable=False),
         sa.Column("connected_at", shequn.platform.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", shequn.platform.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("access_token", sa.Text(), nullable=True),
-        sa.Column("access_token_expires_at", shequn.platform.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "access_token_expires_at", shequn.platform.db.UTCDateTime(timezone=True), nullable=True
+        ),
         sa.Column("last_check_at", shequn.platform.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_check_ok", sa.JSON(), nullable=True),
         sa.Column("last_callback_at", shequn.platform.db.UTCDateTime(timezone=True), nullable=True),
