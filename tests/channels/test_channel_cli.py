@@ -3,13 +3,15 @@ against the local fake WeCom server."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
+from shequn.channels.connections.service import connection_views
 from shequn.community.workspace import WorkspaceInfo
 from shequn.settings import Settings
 from tests.channels.fake_wecom import Chat, FakeWecom, Member
@@ -68,7 +70,7 @@ def test_connect_status_sync_disconnect(
                             workspace.slug)  # fmt: skip
     assert code == 0, err
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM channel_connections")).scalar() == 0
+        assert connection_views(conn, workspace.id) == []
     code, out, err = shequn(settings, tmp_path, "channel", "disconnect", "wecom", "-w",
                             workspace.slug)  # fmt: skip
     assert code == 2 and "wecom" in err
@@ -114,7 +116,7 @@ def test_bad_settings_are_refused_in_one_line_and_store_nothing(
     code, _, err = shequn(settings, tmp_path, *args, stdin=b"app-secret\n")
     assert code == 2 and says in err and len(err.strip().splitlines()) == 1
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM channel_connections")).scalar() == 0
+        assert connection_views(conn, workspace.id) == []
 
 
 def test_the_secret_comes_from_stdin_only(
@@ -133,7 +135,7 @@ def test_rotate_key_with_the_key_file(
     before = key_file.read_text()
     code, out, err = shequn(settings, tmp_path, "channel", "rotate-key")
     assert code == 0, err
-    assert b"re-encrypted 1 connection" in out
+    assert re.search(rb"re-encrypted \d+ connection", out)
     after = key_file.read_text()
     assert after != before and len(after.split()) == 1  # the old key is gone
     code, out, err = shequn(settings, tmp_path, "channel", "sync", "wecom", "-w", workspace.slug)

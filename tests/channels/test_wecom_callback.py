@@ -99,7 +99,7 @@ def test_the_public_encrypted_message_passes_the_endpoint_and_stores_no_event(
 def test_the_older_official_vector_set_connects_and_verifies(
     client: TestClient, engine: Engine
 ) -> None:
-    ws = create_workspace(engine, "second")
+    ws = create_workspace(engine)
     connect(engine, ws, NOW, corp=SECOND["corp"], token=SECOND["token"],
             aes_key=SECOND["aes_key"])  # fmt: skip
     from shequn.channels.wecom.crypto import WXBizMsgCrypt
@@ -191,7 +191,7 @@ def test_unknown_or_unconnected_workspaces_answer_the_same_404(
 def test_callbacks_signed_for_one_workspace_do_not_enter_another(
     client: TestClient, connected: WorkspaceInfo, engine: Engine
 ) -> None:
-    other = create_workspace(engine, "other")
+    other = create_workspace(engine)
     connect(engine, other, NOW, corp="ww-other", token="othertoken",
             aes_key="jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C")  # fmt: skip
     assert post(client, other, JOIN).status_code in (400, 401, 403)

@@ -170,7 +170,10 @@ def test_secrets_are_sealed_bound_to_their_row_and_never_shown(
     from sqlalchemy import text
 
     with engine.connect() as conn:
-        raw = conn.execute(text("SELECT secrets, settings FROM channel_connections")).one()
+        raw = conn.execute(
+            text("SELECT secrets FROM channel_connections WHERE workspace_id = :ws"),
+            {"ws": connected.id},
+        ).one()
         views = connection_views(conn, connected.id)
     assert fake.secret not in raw[0] and "kWxPEV2UEDy" not in raw[0]
     assert fake.secret not in str(views) and "secrets" not in views[0]
@@ -188,8 +191,8 @@ def test_rotation_re_seals_with_the_new_key_and_the_old_one_can_go(
         c.group_chat("wr-1")  # a cached token, sealed too
     both = Keyring((Keyring.parse(new_key()).keys[0], *KEYS.keys))
     with transaction(engine) as conn:
-        assert do_rotate(conn, both) == 1
-        assert do_rotate(conn, both) == 0  # already done: nothing left
+        assert do_rotate(conn, both).resealed >= 1
+        assert do_rotate(conn, both).resealed == 0  # already done: nothing left
     new_only = Keyring(both.keys[:1])
     with engine.connect() as conn:
         assert load_connection(conn, connected.id, "wecom", new_only).secrets["token"]

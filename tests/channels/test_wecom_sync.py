@@ -44,8 +44,8 @@ def fake() -> Iterator[FakeWecom]:
     server.stop()
 
 
-def connected(engine: Engine, fake: FakeWecom, slug: str) -> WorkspaceInfo:
-    ws = create_workspace(engine, slug)
+def connected(engine: Engine, fake: FakeWecom) -> WorkspaceInfo:
+    ws = create_workspace(engine)
     connect(engine, ws, NOW, corp=fake.corp_id, secret=fake.secret, api_base=fake.base)
     return ws
 
@@ -66,7 +66,7 @@ def in_wecom(fake: FakeWecom) -> dict[str, set[str]]:
 def test_a_first_sync_brings_every_group_and_member_and_a_second_adds_nothing(
     engine: Engine, fake: FakeWecom
 ) -> None:
-    ws = connected(engine, fake, "shop")
+    ws = connected(engine, fake)
     first = sync(engine, ws)
     assert first["groups"] == 2 and first["members"] == 4
     # One group has a notice, which group.created does not carry: a group.updated does.
@@ -92,7 +92,7 @@ def test_a_first_sync_brings_every_group_and_member_and_a_second_adds_nothing(
 
 
 def test_what_changed_while_not_listening_becomes_events(engine: Engine, fake: FakeWecom) -> None:
-    ws = connected(engine, fake, "shop")
+    ws = connected(engine, fake)
     sync(engine, ws)
     one = fake.chats["wr-1"]
     del one.members["wm-bob"]
@@ -126,8 +126,8 @@ def test_sync_after_missed_callbacks_gives_the_memberships_the_callbacks_would_h
 ) -> None:
     from tests.channels.wecom_kit import AES_KEY, TOKEN
 
-    heard = connected(engine, fake, "heard")  # hears every callback
-    deaf = connected(engine, fake, "deaf")  # was down the whole time
+    heard = connected(engine, fake)  # hears every callback
+    deaf = connected(engine, fake)  # was down the whole time
     for ws in (heard, deaf):
         sync(engine, ws)
     one = fake.chats["wr-1"]
@@ -166,7 +166,7 @@ def test_sync_after_missed_callbacks_gives_the_memberships_the_callbacks_would_h
 def test_a_failing_sync_stores_nothing_and_says_why_in_the_status(
     engine: Engine, fake: FakeWecom
 ) -> None:
-    ws = connected(engine, fake, "shop")
+    ws = connected(engine, fake)
     fake.fail_next("externalcontact/groupchat/get", 45009)
     with pytest.raises(TemporaryError):
         sync(engine, ws)

@@ -150,8 +150,9 @@ def rotate_key() -> None:
     if settings.secret_key is not None:
         keys = guarded(lambda: keyring(settings))
         with transaction(engine) as conn:
-            changed = guarded(lambda: do_rotate(conn, keys))
-        sys.stdout.write(f"re-encrypted {changed} connection(s) with key {keys.primary_id}\n")
+            done = guarded(lambda: do_rotate(conn, keys))
+        sys.stdout.write(f"re-encrypted {done.resealed} connection(s) with key {keys.primary_id}\n")
+        _unreadable(done.unreadable)
         return
     path = key_file(settings)
     old = guarded(lambda: keyring(settings))
@@ -161,8 +162,18 @@ def rotate_key() -> None:
     write_key_file(path, [fresh, *kept])
     keys = Keyring.parse(path.read_text(encoding="ascii"))
     with transaction(engine) as conn:
-        changed = guarded(lambda: do_rotate(conn, keys))
+        done = guarded(lambda: do_rotate(conn, keys))
+    # What the old keys could not open, they never will: dropping them loses nothing.
     write_key_file(path, [fresh])
     sys.stdout.write(
-        f"re-encrypted {changed} connection(s): key {old.primary_id} → {keys.primary_id}\n"
+        f"re-encrypted {done.resealed} connection(s): key {old.primary_id} → {keys.primary_id}\n"
     )
+    _unreadable(done.unreadable)
+
+
+def _unreadable(rows: list[tuple[int, str]]) -> None:
+    if rows:
+        named = ", ".join(f"workspace #{ws} {channel}" for ws, channel in rows)
+        sys.stderr.write(
+            f"no configured key opens these connections; connect them again: {named}\n"
+        )

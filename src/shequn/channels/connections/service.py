@@ -254,24 +254,38 @@ def store_token(
     )
 
 
-def do_rotate(conn: Connection, keys: Keyring) -> int:
-    """Re-seal every connection's secrets (and cached token) with the first key; answers how
-    many rows changed. Rows already sealed with it are left alone, so a rotation stopped
-    half-way is finished by running it again."""
+@dataclass(frozen=True, slots=True)
+class Rotation:
+    resealed: int
+    """Connections re-sealed with the first key."""
+    unreadable: list[tuple[int, str]]
+    """(workspace id, channel) of connections no configured key opens: reconnect them."""
+
+
+def do_rotate(conn: Connection, keys: Keyring) -> Rotation:
+    """Re-seal every connection's secrets with the first key (a cached token sealed with
+    another is dropped: it is cheap to fetch again). Rows already sealed with it are left
+    alone, so a rotation stopped half-way is finished by running it again; a row no key
+    opens is reported, not fatal."""
     t = channel_connections
     rows = conn.execute(
         select(t.c.id, t.c.workspace_id, t.c.channel, t.c.secrets, t.c.access_token)
     ).all()
-    changed = 0
+    resealed = 0
+    unreadable: list[tuple[int, str]] = []
     for row in rows:
         values: dict[str, Any] = {}
         if not keys.sealed_with_primary(row.secrets):
             bound = _bound(row.workspace_id, row.channel)
-            values["secrets"] = keys.seal(_open(keys, row.secrets, bound), bound)
+            try:
+                values["secrets"] = keys.seal(keys.open(row.secrets, bound), bound)
+            except SecretKeyError:
+                unreadable.append((row.workspace_id, row.channel))
+                continue
         if row.access_token is not None and not keys.sealed_with_primary(row.access_token):
-            values["access_token"] = None  # a token is cheap to fetch again
+            values["access_token"] = None
             values["access_token_expires_at"] = None
         if values:
             conn.execute(update(t).where(t.c.id == row.id).values(values))
-            changed += 1
-    return changed
+            resealed += 1
+    return Rotation(resealed, unreadable)
