@@ -10,6 +10,7 @@ from shequn.bench.analytics import bench_analytics
 from shequn.bench.ingest import bench_ingest
 from shequn.bench.livecode import bench_livecode
 from shequn.bench.poster import bench_poster
+from shequn.bench.wecom import bench_wecom_callback
 from shequn.moderation.bench import bench_scan
 
 Workload = Callable[..., dict[str, Any] | list[dict[str, Any]]]
@@ -25,6 +26,7 @@ WORKLOADS: dict[str, Workload] = {
     "livecode": bench_livecode,
     "poster": bench_poster,
     "analytics": bench_analytics,
+    "wecom-callback": bench_wecom_callback,
 }
 
 
