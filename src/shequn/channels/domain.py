@@ -6,6 +6,7 @@ from shequn.platform.domain import Command, Domain
 DOMAIN = Domain(
     name="channels",
     models=("shequn.channels.connections.models",),
+    channels=("shequn.channels.wecom.adapter:WecomChannel",),
     api=(
         "shequn.channels.api:router",
         "shequn.channels.wecom.api:router",
