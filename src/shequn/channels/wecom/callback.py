@@ -36,7 +36,10 @@ def verify_url(app: WecomApp, query: Mapping[str, str]) -> str:
     signature, timestamp, nonce, echostr = _params(query, "echostr")
     crypt = WXBizMsgCrypt(app.token, app.aes_key, app.corp_id)
     crypt.verify(signature, timestamp, nonce, echostr)
-    return crypt.decrypt(echostr).decode("utf-8", errors="strict")
+    try:
+        return crypt.decrypt(echostr).decode("utf-8")
+    except UnicodeDecodeError:
+        raise CallbackRejected(Rejection.DECRYPT, "echostr is not text") from None
 
 
 def read_callback(

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from shequn.channels.wecom.client import WecomClient
 from shequn.channels.wecom.inbound import API_JOIN_SCENES, CHANNEL, event_id, instant
@@ -20,7 +20,7 @@ from shequn.community.service import channel_groups, channel_members_now
 from shequn.community.workspace import WorkspaceInfo
 from shequn.engine.ingest import ingest_batch
 from shequn.events import BatchRejected, Event, EventError, parse_event
-from shequn.platform.db import transaction
+from shequn.platform.db import lock_workspace, transaction
 
 
 @dataclass(slots=True)
@@ -123,14 +123,17 @@ def _validated(raws: list[dict[str, Any]]) -> list[Event]:
     return events
 
 
+def fetch_chats(client: WecomClient) -> list[dict[str, Any]]:
+    """Every customer group with its members, as WeCom has them now."""
+    return [client.group_chat(chat_id) for chat_id in client.group_chat_ids()]
+
+
 def plan_sync(
-    engine: Engine, ws: WorkspaceInfo, client: WecomClient, *, now: datetime
+    conn: Connection, ws: WorkspaceInfo, chats: list[dict[str, Any]], *, now: datetime
 ) -> tuple[list[Event], SyncReport]:
-    """Fetch every customer group and member, and the events that reconcile them."""
-    chats = [client.group_chat(chat_id) for chat_id in client.group_chat_ids()]
-    with engine.connect() as conn:
-        known = channel_groups(conn, ws.id, CHANNEL)
-        inside = channel_members_now(conn, ws.id, CHANNEL)
+    """The events that bring Shequn's groups and memberships level with `chats`."""
+    known = channel_groups(conn, ws.id, CHANNEL)
+    inside = channel_members_now(conn, ws.id, CHANNEL)
     report = SyncReport(groups=len(chats))
     raws: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -151,10 +154,13 @@ def plan_sync(
 
 
 def do_sync(engine: Engine, ws: WorkspaceInfo, client: WecomClient, *, now: datetime) -> SyncReport:
-    """Sync and ingest what changed, in one transaction."""
-    events, report = plan_sync(engine, ws, client, now=now)
-    if events:
-        with transaction(engine) as conn:
+    """Fetch (no lock held while WeCom answers), then compare and ingest in one transaction
+    with the workspace locked, so a callback ingested meanwhile is seen and not repeated."""
+    chats = fetch_chats(client)
+    with transaction(engine) as conn:
+        lock_workspace(conn, ws.id)
+        events, report = plan_sync(conn, ws, chats, now=now)
+        if events:
             result = ingest_batch(conn, ws, events)
-        report.accepted, report.duplicates = result.accepted, result.duplicates
+            report.accepted, report.duplicates = result.accepted, result.duplicates
     return report
