@@ -178,7 +178,7 @@ def workspace_delete(
     if export:
         stamp = now().strftime("%Y%m%dT%H%M%S")
         saved = guarded(lambda: export_everything(engine, ws, export_dir / f"{name}-{stamp}"))
-        err.print(say("cli.delete_exported", path=saved), highlight=False)
+        sys.stderr.write(say("cli.delete_exported", path=saved) + "\n")
 
     def run() -> None:
         with transaction(engine) as conn:
@@ -351,7 +351,7 @@ def ingest(
     report = guarded(run)
     summary = report.summary()
     if report.accepted + report.duplicates == 0 and not report.skipped:
-        err.print(say("cli.empty_input", source=source), highlight=False)
+        sys.stderr.write(say("cli.empty_input", source=source) + "\n")
     sys.stdout.write(orjson.dumps(summary).decode() + "\n")
 
 
@@ -556,7 +556,7 @@ def demo(
     migrate_embedded(settings)
     engine = get_engine(settings)
     started = settings.clock().now()
-    err.print(say("cli.demo_simulating", days=days, database=database_url), highlight=False)
+    sys.stderr.write(say("cli.demo_simulating", days=days, database=database_url) + "\n")
     with progress_bar() as bar:
         task = bar.add_task("simulating community life", total=None)
         ws, report = ensure_demo(
