@@ -7,7 +7,7 @@ Secrets go in sealed (keyring.py) and come out only to the code that calls the p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -34,6 +34,7 @@ class ChannelConnection:
     channel: str
     settings: dict[str, Any]
     secrets: dict[str, str]
+    last_callback_at: datetime | None = None
 
     def __repr__(self) -> str:  # never print the secrets by accident
         return f"ChannelConnection({self.workspace_id}, {self.channel!r}, {self.settings!r})"
@@ -91,14 +92,16 @@ def load_connection(
 ) -> ChannelConnection:
     t = channel_connections
     row = conn.execute(
-        select(t.c.settings, t.c.secrets).where(
+        select(t.c.settings, t.c.secrets, t.c.last_callback_at).where(
             t.c.workspace_id == workspace_id, t.c.channel == channel
         )
     ).first()
     if row is None:
         raise NotFound(say, "channels.not_connected", channel=channel)
     secrets = orjson.loads(_open(keys, row.secrets, _bound(workspace_id, channel)))
-    return ChannelConnection(workspace_id, channel, dict(row.settings), secrets)
+    return ChannelConnection(
+        workspace_id, channel, dict(row.settings), secrets, row.last_callback_at
+    )
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -181,6 +184,14 @@ def record_check(
         .where(t.c.workspace_id == workspace_id, t.c.channel == channel)
         .values(last_check_at=at, last_check_ok=ok)
     )
+
+
+CALLBACK_STAMP_EVERY = timedelta(minutes=1)
+"""`last_callback_at` is kept to the minute: one write a minute, not one per callback."""
+
+
+def callback_stamp_due(last: datetime | None, at: datetime) -> bool:
+    return last is None or not last <= at < last + CALLBACK_STAMP_EVERY
 
 
 def record_callback(conn: Connection, workspace_id: int, channel: str, *, at: datetime) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
@@ -14,9 +15,15 @@ from starlette.concurrency import run_in_threadpool
 
 from shequn.channels.base import ChannelError
 from shequn.channels.connections.keyring import keyring
-from shequn.channels.connections.service import connection_views, record_callback
+from shequn.channels.connections.service import (
+    ChannelConnection,
+    callback_stamp_due,
+    connection_views,
+    load_connection,
+    record_callback,
+)
 from shequn.channels.wecom.callback import MAX_CALLBACK_BYTES, read_callback, verify_url
-from shequn.channels.wecom.connection import CHANNEL, WecomApp, check_app, load_app
+from shequn.channels.wecom.connection import CHANNEL, app_of, check_app
 from shequn.channels.wecom.crypto import CallbackRejected, Rejection
 from shequn.channels.wecom.schemas import ConnectedOut, SyncOut
 from shequn.channels.wecom.service import do_connect_wecom, do_sync_wecom
@@ -55,13 +62,13 @@ def _refuse(ws: str, exc: CallbackRejected) -> Exception:
     return BadRequest(say, "wecom.bad_callback", reason=exc.reason.value)
 
 
-def _app_of(request: Request, ws: str) -> tuple[WorkspaceInfo, WecomApp]:
+def _app_of(request: Request, ws: str) -> tuple[WorkspaceInfo, ChannelConnection]:
     engine = request.app.state.engine
     keys = keyring(request.app.state.settings)
     with engine.connect() as conn:
         try:
             workspace = access_workspace(conn, ws)
-            return workspace, load_app(conn, workspace.id, keys)
+            return workspace, load_connection(conn, workspace.id, CHANNEL, keys)
         except NotFound:
             # One answer for an unknown workspace and an unconnected one.
             raise NotFound(say, "wecom.not_connected") from None
@@ -79,23 +86,32 @@ async def _threaded(fn: Callable[[], T]) -> T:
 async def verify_callback(ws: str, request: Request) -> Response:
     """WeCom checks the URL: the decrypted echostr alone is the answer."""
     query = dict(request.query_params)
-    _, app = await _threaded(lambda: _app_of(request, ws))
+    _, connection = await _threaded(lambda: _app_of(request, ws))
     try:
-        answer = verify_url(app, query)
+        answer = verify_url(app_of(connection), query)
     except CallbackRejected as exc:
         raise _refuse(ws, exc) from None
     return Response(answer, media_type="text/plain")
 
 
-def _ingest(request: Request, workspace: WorkspaceInfo, events: list[Event], now: Any) -> None:
-    """Into the log now, or onto the bus for the workers when there is one; either way the
-    connection remembers the callback."""
+def _ingest(
+    request: Request,
+    workspace: WorkspaceInfo,
+    connection: ChannelConnection,
+    events: list[Event],
+    now: datetime,
+) -> None:
+    """Into the log now, or onto the bus for the workers when there is one; the connection
+    remembers the callback (to the minute)."""
     engine = request.app.state.engine
     bus = request.app.state.bus
-    with transaction(engine) as conn:
-        if events and bus is None:
-            ingest_batch(conn, workspace, events)
-        record_callback(conn, workspace.id, CHANNEL, at=now)
+    stamp = callback_stamp_due(connection.last_callback_at, now)
+    if (events and bus is None) or stamp:
+        with transaction(engine) as conn:
+            if events and bus is None:
+                ingest_batch(conn, workspace, events)
+            if stamp:
+                record_callback(conn, workspace.id, CHANNEL, at=now)
     if events and bus is not None:
         bus.publish(workspace.slug, events)
 
@@ -110,14 +126,14 @@ async def receive_callback(ws: str, request: Request, now: Now) -> Response:
     decrypted; the same callback delivered again is one event."""
     body = await read_bounded(request, MAX_CALLBACK_BYTES)
     query = dict(request.query_params)
-    workspace, app = await _threaded(lambda: _app_of(request, ws))
+    workspace, connection = await _threaded(lambda: _app_of(request, ws))
     try:
-        mapped = read_callback(app, query, body, now)
+        mapped = read_callback(app_of(connection), query, body, now)
     except CallbackRejected as exc:
         raise _refuse(ws, exc) from None
     if mapped.invalid:
         log.warning("wecom callback for %s: events refused: %s", ws, "; ".join(mapped.invalid))
-    await _threaded(lambda: _ingest(request, workspace, mapped.events, now))
+    await _threaded(lambda: _ingest(request, workspace, connection, mapped.events, now))
     return Response("success", media_type="text/plain")
 
 
