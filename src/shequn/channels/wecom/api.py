@@ -54,7 +54,7 @@ router = workspace_router("wecom", "/channels/wecom")
 
 def _refuse(ws: str, exc: CallbackRejected) -> Exception:
     """The domain error of a refused callback, logged with its reason."""
-    log.warning("wecom callback for workspace %s refused: %s", ws, exc)
+    log.warning("wecom callback for workspace %r refused: %s", ws, exc)
     if exc.reason is Rejection.SIGNATURE:
         return Unauthorized(say, "wecom.bad_signature")
     if exc.reason is Rejection.RECEIVEID:
@@ -132,7 +132,7 @@ async def receive_callback(ws: str, request: Request, now: Now) -> Response:
     except CallbackRejected as exc:
         raise _refuse(ws, exc) from None
     if mapped.invalid:
-        log.warning("wecom callback for %s: events refused: %s", ws, "; ".join(mapped.invalid))
+        log.warning("wecom callback for %r: events refused: %s", ws, "; ".join(mapped.invalid))
     await _threaded(lambda: _ingest(request, workspace, connection, mapped.events, now))
     return Response("success", media_type="text/plain")
 
