@@ -38,6 +38,13 @@ def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[datetime]:
     get_settings.cache_clear()
 
 
+@pytest.fixture(autouse=True)
+def secret_key_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Channel secrets are sealed with a key made in the test's own folder, never in the
+    checkout's var/ (a `shequn` command run by a test keeps its own, under its cwd)."""
+    monkeypatch.setenv("SHEQUN_SECRET_KEY_FILE", str(tmp_path / "secret.key"))
+
+
 @pytest.fixture(scope="session")
 def analytics_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("analytics-store")

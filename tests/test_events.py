@@ -39,6 +39,8 @@ GOOD = {
     "reward.reviewed": {"reward": "camp:invite:sandbox:u-1", "approve": True, "by": "小王"},
     "reward.reversed": {"reward": "camp:invite:sandbox:u-1", "by": "小王", "note": "刷单"},
     "reward.paid": {"reward": "camp:invite:sandbox:u-1", "by": "财务"},
+    "contact.added": {"staff": "staff-1", "state": "lc-spring", "welcome_code": "W-1"},
+    "contact.removed": {"staff": "staff-1", "by": "customer"},
 }
 
 

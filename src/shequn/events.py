@@ -222,6 +222,21 @@ class RewardPaidData(_Data):
     by: StaffName
 
 
+# Contacts: a customer and a staff member became (or stopped being) contacts, outside any
+# group (WeCom's 联系我 and 获客链接). `member` is the customer; `state` carries the channel's
+# attribution, as in member.joined.
+class ContactAddedData(_Data):
+    staff: ExtId
+    state: ShortText | None = None
+    welcome_code: Annotated[str, Field(max_length=256)] | None = None
+
+
+class ContactRemovedData(_Data):
+    staff: ExtId
+    by: Literal["staff", "customer"]
+    """Who ended it: the staff member deleted the customer, or the customer the staff member."""
+
+
 # type -> (data model, needs group, needs member)
 EVENT_TYPES: dict[str, tuple[type[_Data], bool, bool]] = {
     "group.created": (GroupCreatedData, True, False),
@@ -241,6 +256,8 @@ EVENT_TYPES: dict[str, tuple[type[_Data], bool, bool]] = {
     "reward.reviewed": (RewardReviewedData, False, True),
     "reward.reversed": (RewardReversedData, False, True),
     "reward.paid": (RewardPaidData, False, True),
+    "contact.added": (ContactAddedData, False, True),
+    "contact.removed": (ContactRemovedData, False, True),
 }
 
 STAFF_EVENT_TYPES = frozenset(

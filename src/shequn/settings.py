@@ -6,7 +6,7 @@ from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shequn.platform.clock import Clock, clock_from
@@ -64,6 +64,16 @@ class Settings(BaseSettings):
         default="./var/analytics",
         description="The kept analytics store: each workspace's log appended to a DuckDB file. "
         "Empty: every report reads the whole log.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Keys encrypting channel secrets at rest (base64url of 32 bytes), comma-"
+        "separated: the first encrypts, every one decrypts (rotation). Unset: the key file.",
+    )
+    secret_key_file: str = Field(
+        default="./var/secret.key",
+        description="The key file used when SHEQUN_SECRET_KEY is unset; made on first use, "
+        "readable by its owner only.",
     )
     avatar_allow_private_hosts: bool = Field(
         default=False,

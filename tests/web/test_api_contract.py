@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 
 from shequn.analytics.schemas import ReportName
 from shequn.analytics.service import REPORTS
+from shequn.channels.wecom.crypto import WXBizMsgCrypt
 from shequn.community.service import do_apply_config, do_create_token
 from shequn.community.workspace import WorkspaceInfo
 from shequn.engine.ingest import tick
@@ -29,12 +30,14 @@ from shequn.platform.db import transaction
 from shequn.settings import Settings
 from shequn.simulate.service import do_simulate
 from shequn.web.app import create_app
+from tests.channels.fake_wecom import FakeWecom
 from tests.conftest import create_workspace
 from tests.factories import NOW
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
 PUBLIC = ("/l/", "/p/", "/shop/", "/healthz", "/metrics", "/api/v1/auth/")
 AT = (START + timedelta(days=8)).isoformat()
+WECOM_AES_KEY = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR"
 
 CONFIG: dict[str, Any] = {
     "blueprints": {"审核群": {"threshold": {"kind": "approval", "deadline_hours": 12}}},
@@ -140,7 +143,8 @@ def drive(client: TestClient, engine: Engine, ws: WorkspaceInfo, seen: list[Any]
     base = f"/api/v1/workspaces/{ws.slug}"
 
     def call(method: str, path: str, expect: int = 200, **kwargs: Any) -> Any:
-        url = path if path.startswith(PUBLIC) else base + path
+        public = kwargs.pop("public", False)
+        url = path if public or path.startswith(PUBLIC) else base + path
         seen.clear()
         answer = client.request(
             method, url, headers={**auth, **kwargs.pop("headers", {})}, **kwargs
@@ -191,6 +195,38 @@ def drive(client: TestClient, engine: Engine, ws: WorkspaceInfo, seen: list[Any]
     call("GET", f"/sandbox/groups/{group}/messages", params={"limit": 5})
     call("GET", "/actions", params={"limit": 5})
     call("GET", "/exports/members", params={"format": "csv"})
+
+    # Chat platforms: WeCom, against a local fake of its API; its callback URL.
+    wecom = FakeWecom().start()
+    try:
+        app = {
+            "corp_id": wecom.corp_id,
+            "agent_id": 1000002,
+            "token": "123456",
+            "aes_key": WECOM_AES_KEY,
+            "secret": wecom.secret,
+            "api_base": wecom.base,
+        }
+        assert call("PUT", "/channels/wecom", json=app)["reachable"] is True
+        call("GET", "/channels")
+        crypt = WXBizMsgCrypt("123456", WECOM_AES_KEY, wecom.corp_id)
+        echostr = crypt.encrypt(b"echo-1")
+        verify = {
+            "msg_signature": crypt.sign("1", "n", echostr),
+            "timestamp": "1",
+            "nonce": "n",
+            "echostr": echostr,
+        }
+        hook = f"/channels/wecom/{ws.slug}/callback"
+        assert call("GET", hook, params=verify, public=True).text == "echo-1"
+        encrypted = crypt.encrypt(b"<xml><MsgType>event</MsgType><Event>x</Event></xml>")
+        signed = {"msg_signature": crypt.sign("1", "n", encrypted), "timestamp": "1", "nonce": "n"}
+        envelope = f"<xml><Encrypt>{encrypted}</Encrypt></xml>".encode()
+        call("POST", hook, params=signed, content=envelope, public=True)
+        call("POST", "/channels/wecom/sync")
+        call("DELETE", "/channels/wecom", expect=204)
+    finally:
+        wecom.stop()
 
     # API tokens (the last one made is revoked: the driving token stays valid).
     made = call("POST", "/tokens", 201, json={"name": "脚本", "expires_at": "2027-01-01T00:00:00Z"})

@@ -11,6 +11,7 @@ from shequn.bench.analytics import bench_analytics
 from shequn.bench.ingest import bench_ingest, bench_ingest_world
 from shequn.bench.livecode import bench_livecode
 from shequn.bench.poster import bench_poster
+from shequn.bench.wecom import bench_wecom_callback
 from shequn.moderation.bench import bench_scan
 from shequn.moderation.quality import bench_quality
 
@@ -35,6 +36,7 @@ WORKLOADS: dict[str, Workload] = {
     "poster": bench_poster,
     "analytics": bench_analytics,
     "moderation-quality": bench_moderation_quality,
+    "wecom-callback": bench_wecom_callback,
 }
 # Workloads that measure a file the operator names: run only when asked for.
 ON_REQUEST = frozenset({"moderation-quality"})

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine, and_, func, or_, select, update
 
 from shequn.community.blueprints import merge
 from shequn.community.config import ConfigError, ConfigRejected, check_config
-from shequn.community.models import api_tokens, memberships, workspaces
+from shequn.community.models import api_tokens, groups, memberships, workspaces
 from shequn.community.workspace import WorkspaceInfo
 from shequn.config import WorkspaceConfig
 from shequn.config.renames import with_new_keys
@@ -262,3 +262,31 @@ def silent_memberships(
         .limit(limit)
     )
     return [(r[0], r[1], r[2]) for r in rows]
+
+
+def channel_groups(conn: Connection, workspace_id: int, channel: str) -> dict[str, dict[str, Any]]:
+    """Every group of one chat platform: ext id → name, notice, owner, status."""
+    g = groups
+    rows = conn.execute(
+        select(g.c.ext_id, g.c.name, g.c.notice, g.c.owner, g.c.status)
+        .where(g.c.workspace_id == workspace_id)
+        .where(g.c.channel == channel)
+    ).mappings()
+    return {r["ext_id"]: dict(r) for r in rows}
+
+
+def channel_members_now(
+    conn: Connection, workspace_id: int, channel: str
+) -> dict[str, dict[str, str]]:
+    """Who is in each group of one chat platform now: group → {member: nickname}."""
+    t = memberships
+    rows = conn.execute(
+        select(t.c.group_ext, t.c.member_ext, t.c.nickname)
+        .where(t.c.workspace_id == workspace_id)
+        .where(t.c.channel == channel)
+        .where(t.c.active.is_(True))
+    )
+    found: dict[str, dict[str, str]] = {}
+    for group, member, nickname in rows:
+        found.setdefault(group, {})[member] = nickname or ""
+    return found

@@ -1,0 +1,1 @@
+"""Connections of a workspace to chat platforms: settings, secrets sealed at rest, health."""
