@@ -3,12 +3,16 @@ workspace in any table and every other workspace as it was."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import os
+from datetime import date, timedelta
 from pathlib import Path
 
 import orjson
 from sqlalchemy import Engine, func, select
 
+from shequn.analytics.service import run_report
+from shequn.analytics.source import Period
+from shequn.analytics.store import store_path
 from shequn.community.workspace import WorkspaceInfo
 from shequn.domains import all_tables
 from shequn.settings import Settings
@@ -47,7 +51,14 @@ def test_delete_exports_first_then_removes_every_row(
     assert code == 2 and len(err.strip().splitlines()) == 1 and "--yes" in err
     assert counts(engine, doomed) == before  # no confirmation, nothing deleted
 
-    code, out, err = in_process(url, tmp_path, ["workspace", "delete", doomed.slug, "--yes"])
+    period = Period(date(2026, 11, 1), date(2026, 12, 1), doomed.tz)
+    run_report(engine, doomed, "funnel", period)  # builds its kept analytics store
+    kept_store = store_path(engine, doomed)
+    assert kept_store is not None and kept_store.exists()
+    store_dir = {"SHEQUN_ANALYTICS_DIR": os.environ["SHEQUN_ANALYTICS_DIR"]}
+    code, out, err = in_process(
+        url, tmp_path, ["workspace", "delete", doomed.slug, "--yes"], env=store_dir
+    )
     assert code == 0, err
     answer = orjson.loads(out)
     folder = tmp_path / answer["export"]
@@ -56,5 +67,6 @@ def test_delete_exports_first_then_removes_every_row(
     assert len(events) == before["events"]
     assert counts(engine, doomed) == {}
     assert counts(engine, kept) == kept_before
+    assert not kept_store.exists()
     code, _, err = in_process(url, tmp_path, ["workspace", "delete", doomed.slug, "--yes"])
     assert code == 2 and doomed.slug in err

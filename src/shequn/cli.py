@@ -191,6 +191,9 @@ def workspace_delete(
             do_delete_workspace(conn, ws)
 
     guarded(run)
+    from shequn.analytics.store import forget
+
+    forget(engine, ws)  # the kept analytics store goes with the workspace
     sys.stdout.write(
         orjson.dumps({"deleted": name, "export": None if saved is None else str(saved)}).decode()
         + "\n"

@@ -71,6 +71,15 @@ def store_path(engine: Engine | Connection, ws: WorkspaceInfo) -> Path | None:
     return Path(directory) / key / f"ws-{ws.id}.duckdb"
 
 
+def forget(engine: Engine, ws: WorkspaceInfo) -> None:
+    """Delete a workspace's store (the workspace is being deleted): its file and lock."""
+    path = store_path(engine, ws)
+    if path is None:
+        return
+    for leftover in (path, path.with_suffix(".lock"), path.with_suffix(".duckdb.wal")):
+        leftover.unlink(missing_ok=True)
+
+
 def fingerprint(ws: WorkspaceInfo) -> str:
     """What the stored rows depend on besides the log: their layout, the local day's time
     zone and the check-in keywords."""
