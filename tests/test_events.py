@@ -72,7 +72,8 @@ def test_time_is_kept_in_utc() -> None:
     [
         (b"{not json", "(json)", "not valid JSON"),
         (b"[1, 2]", "(event)", "JSON object"),
-        (line(type="member.joind"), "type", "unknown event type"),
+        (line(type="member.joind"), "type", "did you mean 'member.joined'"),
+        (line(type="nonsense"), "type", "unknown event type; expected one of"),
         (line(at="2026-11-22T10:00:00"), "at", "UTC offset"),
         (line(at="tomorrow"), "at", "datetime"),
         (line(member=None), "member", "needs a member"),

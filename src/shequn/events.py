@@ -6,6 +6,7 @@ An event is a fact that happened in a community. The `id` is the de-duplication 
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -393,6 +394,10 @@ def _errors(exc: ValidationError, position: int) -> list[EventError]:
         message = _FRIENDLY.get(kind, err["msg"])
         if kind in ("union_tag_invalid", "union_tag_not_found"):
             loc = ["type"]
+            given = (err.get("ctx") or {}).get("tag")
+            close = difflib.get_close_matches(str(given), EVENT_TYPES, n=1) if given else []
+            if close:
+                message = f"unknown event type {given!r}; did you mean {close[0]!r}?"
         elif kind == "json_invalid":
             loc, message = ["(json)"], f"not valid JSON: {err['msg']}"
         elif kind in ("model_attributes_type", "dict_type", "model_type") and not loc:
