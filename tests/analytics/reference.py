@@ -74,6 +74,27 @@ def valid_invites(evs: list[Ev], hold_hours: int = 24) -> list[tuple[str, dateti
     return out
 
 
+def funnel_reached(
+    evs: list[Ev], since: date, until: date, window: int = 30, activation: int = 7, later: int = 7
+) -> list[int]:
+    """Who did each step at all within the window after joining, in any order."""
+    joins = {m: j for m, j in first_joins(evs).items() if since <= j.day <= until}
+    invites: dict[str, list[datetime]] = defaultdict(list)
+    for inviter, at, _ in valid_invites(evs, 24):
+        invites[inviter].append(at)
+    counts = [0] * 5
+    for member, join in joins.items():
+        t1, end = join.at, join.at + timedelta(days=window)
+        mine = [e for e in evs if e.member == member and t1 <= e.at < end]
+        spoke = [e.at for e in mine if e.type == "message.posted"]
+        counts[0] += 1
+        counts[1] += any(t < t1 + timedelta(days=min(activation, window)) for t in spoke)
+        counts[2] += any(t >= t1 + timedelta(days=later) for t in spoke)
+        counts[3] += any(e.type == "order.paid" for e in mine)
+        counts[4] += any(t1 <= t < end for t in invites[member])
+    return counts
+
+
 def funnel(
     evs: list[Ev],
     since: date,

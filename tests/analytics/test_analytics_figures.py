@@ -133,6 +133,13 @@ def test_funnel_matches_a_count_from_the_raw_events(
     for before, row in zip(report.rows, rest, strict=False):
         assert row["step_rate"] == pytest.approx(row["count"] / before["count"])
         assert row["overall_rate"] == pytest.approx(row["count"] / first["count"])
+    # Who did each step at all, in any order: never fewer than the ordered count, and a
+    # paid order of a member who was not "retained" shows here.
+    reached = [r["reached"] for r in report.rows]
+    assert reached == ref.funnel_reached(evs, SINCE, UNTIL)
+    assert all(r >= c for r, c in zip(reached, counts, strict=True))
+    assert reached[3] > counts[3]
+    assert "30" in report.note_texts()[0] and "in order" in report.note_texts("en")[0]
 
 
 def test_funnel_breakdown_by_first_touch_source(

@@ -6855,6 +6855,11 @@ export interface components {
             meta: {
                 [key: string]: components["schemas"]["JsonValue"];
             };
+            /**
+             * Notes
+             * @description How to read the figures, in the workspace's language
+             */
+            notes?: string[];
             period: components["schemas"]["PeriodOut"];
             /**
              * Report

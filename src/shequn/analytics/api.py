@@ -65,7 +65,7 @@ async def get_report(
     # DuckDB and the database read block: off the event loop.
     report = await run_in_threadpool(run_report, engine, workspace, name, period, options)
     if format == "json":
-        return report.to_json()
+        return report.to_json(workspace.locale)
     from shequn.analytics import charts
 
     if format == "png":

@@ -172,6 +172,7 @@ def page(report: Report, locale: str = "zh-CN") -> str:
         for k, v in report.meta.items()
         if v is not None
     )
+    notes = "".join(f"<p>{html.escape(n)}</p>" for n in report.note_texts(locale))
     lang = "en" if locale == "en" else "zh-CN"
     return f"""<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>
@@ -181,6 +182,7 @@ th{{background:#f4f4f4}}img{{max-width:100%}}</style></head>
 <body><h1>{title}</h1>
 <p>{report.period.since} – {report.period.until} ({html.escape(report.period.tz.key)})</p>
 <ul>{meta}</ul>
+{notes}
 <img alt="{title}" src="data:image/png;base64,{image}">
 <table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>
 </body></html>

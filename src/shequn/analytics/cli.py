@@ -53,6 +53,8 @@ def print_table(report: Report, locale: str) -> None:
     for key, value in report.meta.items():
         if value is not None:
             out.print(f"{label(key, locale)}: {value}", highlight=False)
+    for note in report.note_texts(locale):
+        out.print(note, highlight=False)
 
 
 def _run(

@@ -8,7 +8,9 @@ Semantics as product-analytics tools define funnels:
 - retained: active again at least `retained_after_days` after joining ("a later week");
 - revenue: a paid order; referral: a valid invite — an invitee new to the workspace who stays
   at least `invite_hold_hours` in the group;
-- conversion is given overall (of step 1) and step to step; breakdowns are by first touch.
+- conversion is given overall (of step 1) and step to step; breakdowns are by first touch;
+- `reached` counts who did each step at all within the window, in any order, so a paid order
+  of a member who was not "retained" shows there and not in `count`.
 """
 
 from __future__ import annotations
@@ -74,13 +76,28 @@ def funnel_members_sql(cfg: AnalyticsSection) -> str:
         FROM c JOIN s4 USING (mid) JOIN vi v USING (mid)
         WHERE v.ts >= s4.t4 AND v.ts < c.t1 + {window}
         GROUP BY c.mid
+    ), r4 AS (
+        -- Reached in any order: a paid order or a valid invite within the window at all.
+        SELECT c.mid, min(o.ts) AS r4
+        FROM c JOIN ev o USING (mid)
+        WHERE o.type = 'order.paid' AND o.ts >= c.t1 AND o.ts < c.t1 + {window}
+        GROUP BY c.mid
+    ), r5 AS (
+        SELECT c.mid, min(v.ts) AS r5
+        FROM c JOIN vi v USING (mid)
+        WHERE v.ts >= c.t1 AND v.ts < c.t1 + {window}
+        GROUP BY c.mid
     )
-    SELECT c.mid, c.t1, s2.t2, s3.t3, s4.t4, s5.t5
+    SELECT c.mid, c.t1, s2.t2, s3.t3, s4.t4, s5.t5,
+           s23.t2 AS r2, s23.t3 AS r3, r4.r4, r5.r5
     FROM c
     LEFT JOIN s2 USING (mid)
     LEFT JOIN s3 USING (mid)
     LEFT JOIN s4 USING (mid)
     LEFT JOIN s5 USING (mid)
+    LEFT JOIN s23 USING (mid)
+    LEFT JOIN r4 USING (mid)
+    LEFT JOIN r5 USING (mid)
     """
 
 
@@ -93,7 +110,9 @@ def funnel(
     sql = f"""
         WITH m AS ({funnel_members_sql(cfg)})
         SELECT {dimension} AS breakdown, count(*) AS joined, count(m.t2) AS activated,
-               count(m.t3) AS retained, count(m.t4) AS revenue, count(m.t5) AS referral
+               count(m.t3) AS retained, count(m.t4) AS revenue, count(m.t5) AS referral,
+               count(m.r2) AS any_activated, count(m.r3) AS any_retained,
+               count(m.r4) AS any_revenue, count(m.r5) AS any_referral
         FROM m JOIN ft USING (mid)
         GROUP BY ALL ORDER BY joined DESC, breakdown
     """
@@ -107,6 +126,8 @@ def funnel(
                     "breakdown": found["breakdown"] if found["breakdown"] is not None else "(none)",
                     "step": step,
                     "count": count,
+                    # Members who did it at all in the window, whatever they did before.
+                    "reached": int(found[f"any_{step}"]) if step != "joined" else count,
                     "overall_rate": ratio(count, found["joined"]),
                     "step_rate": ratio(count, previous) if previous is not None else 1.0,
                 }
@@ -114,7 +135,14 @@ def funnel(
             previous = count
     if not rows:
         rows = [
-            {"breakdown": "all", "step": s, "count": 0, "overall_rate": None, "step_rate": None}
+            {
+                "breakdown": "all",
+                "step": s,
+                "count": 0,
+                "reached": 0,
+                "overall_rate": None,
+                "step_rate": None,
+            }
             for s in STEPS
         ]
     return Report(
@@ -124,11 +152,13 @@ def funnel(
             Column("breakdown", "text"),
             Column("step", "text"),
             Column("count"),
+            Column("reached"),
             Column("overall_rate", "pct"),
             Column("step_rate", "pct"),
         ],
         rows=rows,
         chart=Chart("funnel", x="step", y=("count",), series="breakdown"),
+        notes=("funnel.ordered",),
         meta={
             "by": by,
             "conversion_window_days": cfg.conversion_window_days,

@@ -55,6 +55,16 @@ LABELS: dict[str, tuple[str, str]] = {
     "breakdown": ("分组", "breakdown"),
     "step": ("步骤", "step"),
     "count": ("人数", "members"),
+    "reached": ("做过的人数（不论顺序）", "did it (any order)"),
+    "funnel.ordered": (
+        "“人数”按顺序计：每一步须在入群后 {conversion_window_days} 天内、且在上一步之后完成"
+        "（激活：入群 {activation_days} 天内发言；留存：入群满 {retained_after_days} 天后再发言）；"
+        "“做过的人数”不论顺序，只要在这段时间里做过就算。",
+        "“members” counts in order: each step within {conversion_window_days} days of joining "
+        "and after the step before it (activated: spoke within {activation_days} days; "
+        "retained: spoke again {retained_after_days} days or more after joining). “did it” "
+        "counts anyone who did the step in that window, in any order.",
+    ),
     "overall_rate": ("总转化率", "overall conversion"),
     "step_rate": ("步骤转化率", "step conversion"),
     "cohort": ("队列", "cohort"),
@@ -156,17 +166,23 @@ class Report:
     rows: list[dict[str, Any]]
     chart: Chart | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    # What a reader needs to read the figures right: label keys, formatted with `meta`.
+    notes: tuple[str, ...] = ()
+
+    def note_texts(self, locale: str = "zh-CN") -> list[str]:
+        return [label(key, locale).format(**self.meta) for key in self.notes]
 
     def title(self, locale: str = "zh-CN") -> str:
         return label(f"report.{self.name}", locale)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, locale: str = "zh-CN") -> dict[str, Any]:
         return {
             "report": self.name,
             "period": self.period.as_dict(),
             "columns": [{"key": c.key, "format": c.fmt} for c in self.columns],
             "rows": [{k: plain(v) for k, v in row.items()} for row in self.rows],
             "meta": {k: plain(v) for k, v in self.meta.items()},
+            "notes": self.note_texts(locale),
         }
 
 

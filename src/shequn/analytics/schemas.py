@@ -32,3 +32,6 @@ class ReportOut(Answer):
     columns: list[ColumnOut]
     rows: list[dict[str, Json]]
     meta: dict[str, Json]
+    notes: list[str] = Field(
+        default_factory=list, description="How to read the figures, in the workspace's language"
+    )
