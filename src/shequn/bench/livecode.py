@@ -8,17 +8,15 @@ both loops are bounded in count.
 
 from __future__ import annotations
 
-import socket
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 
+from shequn.bench.server import serving
 from shequn.community.service import do_apply_config, do_create_workspace
 from shequn.platform.db import make_engine, transaction
 from shequn.platform.migrate import upgrade
@@ -26,12 +24,6 @@ from shequn.settings import Settings
 
 SCANS = 1500
 CLIENTS = 8
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _measure(base: str, path: str, count: int, clients: int, params: dict[str, str]) -> float:
@@ -73,26 +65,13 @@ def bench_livecode(scans: int = SCANS, clients: int = CLIENTS, **_: Any) -> dict
             )
         app = create_app(settings, engine)
         app.include_router(public)
-        port = _free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
         try:
-            deadline = time.monotonic() + 30
-            while not server.started:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the benchmark server did not start")
-                time.sleep(0.05)
-            base = f"http://127.0.0.1:{port}"
-            LIMITER.reset()
-            _measure(base, "/healthz", clients * 20, clients, {})  # warm up connections
-            base_s = _measure(base, "/healthz", scans, clients, {})
-            ours_s = _measure(base, code["url"], scans, clients, {"format": "json"})
+            with serving(app) as base:
+                LIMITER.reset()
+                _measure(base, "/healthz", clients * 20, clients, {})  # warm up connections
+                base_s = _measure(base, "/healthz", scans, clients, {})
+                ours_s = _measure(base, code["url"], scans, clients, {"format": "json"})
         finally:
-            server.should_exit = True
-            thread.join(timeout=30)
             engine.dispose()
     done = (scans // clients) * clients
     rate, baseline = done / ours_s, done / base_s

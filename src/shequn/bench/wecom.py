@@ -15,7 +15,6 @@ Loopback only; both loops are bounded in count.
 from __future__ import annotations
 
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Sequence
@@ -25,9 +24,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-import uvicorn
 
-from shequn.bench.livecode import _free_port
+from shequn.bench.server import serving
 from shequn.channels.connections.keyring import Keyring, new_key
 from shequn.channels.wecom.connection import check_app, store_app
 from shequn.channels.wecom.crypto import WXBizMsgCrypt
@@ -115,29 +113,18 @@ def bench_wecom_callback(size: int = CALLBACKS, clients: int = CLIENTS, **_: Any
             app_ = check_app(CORP, 1, TOKEN, AES_KEY, "secret", "http://127.0.0.1:9/")
             store_app(conn, ws.id, app_, keys=Keyring.parse(key), now=settings.clock().now())
         app = create_app(settings, engine)
-        port = _free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
         try:
-            deadline = time.monotonic() + 30
-            while not server.started:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the benchmark server did not start")
-                time.sleep(0.05)
-            base = f"http://127.0.0.1:{port}"
-            health = [("GET", "/healthz", None)] * size
-            _run(base, health[: clients * 20], clients)  # warm up connections
-            cpu = time.process_time()
-            base_s, _health_latencies = _run(base, health, clients)
-            base_cpu = time.process_time() - cpu
-            hook = f"/channels/wecom/{ws.slug}/callback"
-            calls = [("POST", f"{hook}?{query}", body) for query, body in made]
-            cpu = time.process_time()
-            ours_s, latencies = _run(base, calls, clients)
-            ours_cpu = time.process_time() - cpu
+            with serving(app) as base:
+                health = [("GET", "/healthz", None)] * size
+                _run(base, health[: clients * 20], clients)  # warm up connections
+                cpu = time.process_time()
+                base_s, _health_latencies = _run(base, health, clients)
+                base_cpu = time.process_time() - cpu
+                hook = f"/channels/wecom/{ws.slug}/callback"
+                calls = [("POST", f"{hook}?{query}", body) for query, body in made]
+                cpu = time.process_time()
+                ours_s, latencies = _run(base, calls, clients)
+                ours_cpu = time.process_time() - cpu
             if redis_url is not None:
                 bus = RedisBus(redis_url, settings.bus_partitions, prefix)
                 try:
@@ -148,8 +135,6 @@ def bench_wecom_callback(size: int = CALLBACKS, clients: int = CLIENTS, **_: Any
             with engine.connect() as conn:
                 stored = sum(1 for _ in EXPORTS["events"].rows(conn, ws))
         finally:
-            server.should_exit = True
-            thread.join(timeout=30)
             engine.dispose()
     if stored != size:
         raise RuntimeError(f"{stored} events stored for {size} distinct callbacks")
