@@ -26,6 +26,9 @@ SHEQUN = str(Path(sys.executable).parent / "shequn")
 FUTURE = datetime(2099, 1, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 # Past the last event of `community()` (400 members, 7 s apart): every welcome window closes.
 LAST_PLUS = (FUTURE + timedelta(hours=2)).isoformat()
+# The processes' clock: after every event (live traffic may not be ahead of its clock), and
+# where `tick --until LAST_PLUS` runs the due work to.
+AFTER = {"SHEQUN_NOW": LAST_PLUS}
 
 
 def community(groups: int = 8, members: int = 400) -> list[dict]:
@@ -113,7 +116,7 @@ def test_two_processes_overlapping_batches_on_postgres(tmp_path: Path, postgres_
     a, b = evs[: 2 * third], evs[third:] + evs[:50]
     for name, part in (("a", a), ("b", b)):
         (tmp_path / f"{name}.jsonl").write_bytes(b"\n".join(orjson.dumps(e) for e in part))
-    env = {"SHEQUN_DATABASE_URL": postgres_url}
+    env = {"SHEQUN_DATABASE_URL": postgres_url, **AFTER}
     procs = [
         run_cli(["ingest", str(tmp_path / f"{n}.jsonl"), "-w", ws.slug, "--batch-size", "200"], env)
         for n in ("a", "b")
@@ -155,7 +158,13 @@ def test_redis_workers_keep_group_order(settings: Settings, engine: Engine) -> N
     from shequn.web.app import create_app
 
     prefix = f"test-{uuid.uuid4().hex[:8]}:"
-    queued = settings.model_copy(update={"redis_url": REDIS_URL, "bus_prefix": prefix})
+    queued = settings.model_copy(
+        update={
+            "redis_url": REDIS_URL,
+            "bus_prefix": prefix,
+            "now": datetime.fromisoformat(LAST_PLUS),
+        }
+    )
     bus = RedisBus(REDIS_URL, queued.bus_partitions, prefix)  # type: ignore[arg-type]
     via_bus: WorkspaceInfo = create_workspace(engine)
     direct: WorkspaceInfo = create_workspace(engine)
@@ -177,6 +186,7 @@ def test_redis_workers_keep_group_order(settings: Settings, engine: Engine) -> N
             "SHEQUN_DATABASE_URL": settings.database_url,
             "SHEQUN_REDIS_URL": REDIS_URL or "",
             "SHEQUN_BUS_PREFIX": prefix,
+            **AFTER,
         }
         workers = [run_cli(["worker", "--once"], env) for _ in range(3)]
         for w in workers:
