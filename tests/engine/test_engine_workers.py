@@ -8,7 +8,6 @@ import sys
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
@@ -23,11 +22,13 @@ from tests.conftest import POSTGRES_URL, REDIS_URL, create_workspace
 from tests.factories import NOW
 
 SHEQUN = str(Path(sys.executable).parent / "shequn")
-FUTURE = datetime(2099, 1, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+# The community lives in the two hours before the suite's clock: live traffic may not be
+# ahead of its clock, and every process here runs on that clock (AFTER), so due work stops
+# where `tick --until LAST_PLUS` stops it. A clock far ahead would make each worker run years
+# of due work for every other test's workspace in the same database.
+FUTURE = NOW - timedelta(hours=2)
 # Past the last event of `community()` (400 members, 7 s apart): every welcome window closes.
-LAST_PLUS = (FUTURE + timedelta(hours=2)).isoformat()
-# The processes' clock: after every event (live traffic may not be ahead of its clock), and
-# where `tick --until LAST_PLUS` runs the due work to.
+LAST_PLUS = NOW.isoformat()
 AFTER = {"SHEQUN_NOW": LAST_PLUS}
 
 
@@ -158,13 +159,7 @@ def test_redis_workers_keep_group_order(settings: Settings, engine: Engine) -> N
     from shequn.web.app import create_app
 
     prefix = f"test-{uuid.uuid4().hex[:8]}:"
-    queued = settings.model_copy(
-        update={
-            "redis_url": REDIS_URL,
-            "bus_prefix": prefix,
-            "now": datetime.fromisoformat(LAST_PLUS),
-        }
-    )
+    queued = settings.model_copy(update={"redis_url": REDIS_URL, "bus_prefix": prefix})
     bus = RedisBus(REDIS_URL, queued.bus_partitions, prefix)  # type: ignore[arg-type]
     via_bus: WorkspaceInfo = create_workspace(engine)
     direct: WorkspaceInfo = create_workspace(engine)
