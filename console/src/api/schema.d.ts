@@ -15249,6 +15249,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The row's id. */
                 reward_id: number;
                 ws: string;
             };
@@ -15339,6 +15340,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The row's id. */
                 reward_id: number;
                 ws: string;
             };
@@ -16134,6 +16136,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The row's id. */
                 token_id: number;
                 ws: string;
             };

@@ -14,7 +14,7 @@ from typing import Any, Literal, get_args
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, and_, select, update
+from sqlalchemy import Connection, select, update
 
 from shequn.community.models import user_sessions, users, workspace_roles, workspaces
 from shequn.community.workspace import WorkspaceInfo
@@ -168,8 +168,9 @@ def do_disable_user(
 
 def do_sign_in(
     conn: Connection, email: str, password: str, *, now: datetime
-) -> tuple[str, str, SignedIn]:
-    """A new session for the right email and password: (session token, CSRF token, who).
+) -> tuple[str, SignedIn]:
+    """A new session for the right email and password: (session token, who); its CSRF token
+    is `csrf_token(session)`.
     A wrong email and a wrong password get the same answer, in the same time."""
     address = email.strip().lower()
     row = conn.execute(
@@ -198,7 +199,7 @@ def do_sign_in(
     )
     who = session_user(conn, token, now=now)
     assert who is not None
-    return token, csrf_token(token), who
+    return token, who
 
 
 def session_user(conn: Connection, token: str, *, now: datetime) -> SignedIn | None:
@@ -241,8 +242,7 @@ def do_sign_out(conn: Connection, token: str, *, now: datetime) -> None:
     conn.execute(
         update(user_sessions)
         .where(
-            and_(user_sessions.c.token_hash == _hash_token(token)),
-            user_sessions.c.revoked_at.is_(None),
+            user_sessions.c.token_hash == _hash_token(token), user_sessions.c.revoked_at.is_(None)
         )
         .values(revoked_at=now)
     )

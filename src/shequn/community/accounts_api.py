@@ -46,7 +46,7 @@ def login(body: SignInIn, request: Request, response: Response, now: Now) -> dic
         if not limiter.allow(key, SIGN_INS_PER_MINUTE, now):
             raise TooMany(t, "accounts.too_many_sign_ins", retry_after=60)
     with transaction(engine) as conn:
-        token, _, signed = accounts.do_sign_in(conn, body.email, body.password, now=now)
+        token, signed = accounts.do_sign_in(conn, body.email, body.password, now=now)
     response.set_cookie(
         SESSION_COOKIE,
         token,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import yaml
-from fastapi import Path, Query, Request
+from fastapi import Query, Request
 from pydantic import BaseModel, Field
 
 from shequn.community import service
@@ -26,7 +26,7 @@ from shequn.exports import EXPORTS, page, seen_members
 from shequn.platform.db import transaction
 from shequn.web.auth import EngineDep, Now, Workspace
 from shequn.web.body import read_bounded
-from shequn.web.paging import Offset
+from shequn.web.paging import IdPath, Offset
 from shequn.web.problems import Problem, workspace_router
 
 router = workspace_router("community")
@@ -124,7 +124,7 @@ def create_token(
     response_model=TokenOut,
 )
 def revoke_token(
-    token_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    token_id: IdPath,
     workspace: Workspace,
     engine: EngineDep,
     now: Now,

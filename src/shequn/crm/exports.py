@@ -6,7 +6,6 @@ the workspace allows it (`crm.allow_phone_export`)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -18,7 +17,7 @@ from shequn.crm.schemas import PROFILE_FIELDS, mask_phone
 from shequn.crm.segments import base_query
 from shequn.crm.service import list_custom_fields
 from shequn.crm.texts import say
-from shequn.exports import SEEN_MEMBER_COLUMNS, iso, register_export, stream
+from shequn.exports import SEEN_MEMBER_COLUMNS, iso, plain, register_export, stream
 from shequn.platform.errors import Forbidden
 
 _MEMBER_TABLE_COLUMNS = SEEN_MEMBER_COLUMNS[1:]  # nickname comes first, beside the member
@@ -68,9 +67,7 @@ def member_rows(
         row["pains"] = list(r["pains"] or [])
         row["tags"] = tagged.get(key, [])
         row["custom"] = dict(r["custom"] or {})
-        for c in _MEMBER_TABLE_COLUMNS:
-            value = r[c]
-            row[c] = iso(value) if isinstance(value, datetime) else value
+        row.update({c: plain(r[c]) for c in _MEMBER_TABLE_COLUMNS})
         # A member known only by a profile has not spoken, bought or been blacklisted.
         row["message_count"] = r["message_count"] or 0
         row["blacklisted"] = bool(r["blacklisted"])

@@ -165,7 +165,7 @@ def seen_members(conn: Connection, ws: WorkspaceInfo) -> Iterator[dict[str, Any]
     stmt = select(t).where(t.c.workspace_id == ws.id).order_by(t.c.channel, t.c.ext_id)
     for r in stream(conn, stmt):
         row = {"channel": r["channel"], "member": r["ext_id"]}
-        row.update({c: _plain(r[c]) for c in SEEN_MEMBER_COLUMNS})
+        row.update({c: plain(r[c]) for c in SEEN_MEMBER_COLUMNS})
         yield row
 
 
@@ -196,7 +196,7 @@ def _memberships(conn: Connection, ws: WorkspaceInfo) -> Iterator[dict[str, Any]
     )
     for r in stream(conn, stmt):
         row = {"channel": r["channel"], "group": r["group_ext"], "member": r["member_ext"]}
-        row.update({c: _plain(r[c]) for c in _MEMBERSHIP_COLS})
+        row.update({c: plain(r[c]) for c in _MEMBERSHIP_COLS})
         yield row
 
 
@@ -220,11 +220,12 @@ def _groups(conn: Connection, ws: WorkspaceInfo) -> Iterator[dict[str, Any]]:
     stmt = select(t).where(t.c.workspace_id == ws.id).order_by(t.c.channel, t.c.ext_id)
     for r in stream(conn, stmt):
         row = {"channel": r["channel"], "group": r["ext_id"]}
-        row.update({c: _plain(r[c]) for c in _GROUP_COLS})
+        row.update({c: plain(r[c]) for c in _GROUP_COLS})
         yield row
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A stored value as a row carries it: datetimes as ISO 8601 text."""
     if isinstance(value, datetime):
         return iso(value)
     return value

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 import yaml
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import Engine, select
 
@@ -73,6 +73,7 @@ from shequn.platform.errors import BadRequest
 from shequn.platform.schemas import file_responses
 from shequn.web.auth import Actor, EngineDep, Latest, Now, Workspace
 from shequn.web.body import read_bounded
+from shequn.web.paging import IdPath
 from shequn.web.problems import (
     Problem,
     problem_response,
@@ -105,9 +106,6 @@ def _too_many(title: str, detail: str) -> Response:
     return problem_response(
         429, title, detail, headers={"Retry-After": str(WINDOW_SECONDS)}, retry_after=WINDOW_SECONDS
     )
-
-
-RewardId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The reward ledger's id.")]
 
 
 def _at(given: datetime | None, now: datetime) -> datetime:
@@ -630,7 +628,7 @@ def get_rewards(
     response_model=RewardOut,
 )
 def post_review(
-    reward_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    reward_id: IdPath,
     body: ReviewIn,
     workspace: Workspace,
     engine: EngineDep,
@@ -655,7 +653,7 @@ def post_review(
     response_model=RewardOut,
 )
 def post_reverse(
-    reward_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    reward_id: IdPath,
     body: ReverseIn,
     workspace: Workspace,
     engine: EngineDep,
